@@ -1,0 +1,1 @@
+"""Alerting: detect -> alerts -> notify | triage."""

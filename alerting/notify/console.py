@@ -1,0 +1,40 @@
+"""The console channel: one escaped line per alert on standard output."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from alerting.notify.channel import Channel
+from alerting.notify.render import escape_controls, summary
+from canhgac.config import ConsoleChannelConfig
+from canhgac.errors import NotificationError
+from canhgac.models import Alert
+
+
+def console_line(alert: Alert) -> str:
+    """``[Canh Gác] [HIGH] title — host.name=… user.name=… source.ip=… — time — alert <id>``."""
+    return f"[Canh Gác] {summary(alert)} — alert {escape_controls(alert.id)}"
+
+
+class ConsoleChannel(Channel):
+    config_type = ConsoleChannelConfig
+
+    def __init__(self, config: ConsoleChannelConfig, *, stream: TextIO | None = None) -> None:
+        super().__init__(config)
+        self._stream = stream
+
+    def send(self, alert: Alert) -> None:
+        # Looked up per send, not at construction, so a redirected sys.stdout is honoured.
+        stream = self._stream if self._stream is not None else sys.stdout
+        line = console_line(alert)
+        encoding = getattr(stream, "encoding", None)
+        if encoding:
+            # A terminal in an ASCII locale must still get the alert, with \u escapes for
+            # the diacritics, rather than fail it over and over.
+            line = line.encode(encoding, "backslashreplace").decode(encoding)
+        try:
+            stream.write(line + "\n")
+            stream.flush()
+        except (OSError, ValueError) as exc:
+            raise NotificationError(f"console: cannot write: {exc}") from exc

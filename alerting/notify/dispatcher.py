@@ -1,0 +1,206 @@
+"""The outbox drainer: send pending notifications, record each outcome on its row.
+
+Each pending row is tried when due: at once the first time, then after an exponential backoff
+counted from its ``updated_at`` (``backoff_base * 2**(attempts-1)`` seconds, capped), so a dead
+receiver is not hammered: rows waiting out their backoff are skipped, not slept on. Sends are
+sequential, so a receiver that times out delays the rest of the pass by its timeout per due row.
+The outcome is written to the row: ``sent``; ``pending`` with ``attempts`` and
+``last_error`` while a retryable failure has attempts left; ``failed`` with ``last_error`` when
+they run out or the failure is permanent. Analysts see the row next to the alert.
+
+Delivery is **at least once**: the send happens before the row is marked, so if the process dies
+(or the store write fails) in between, the row is still ``pending`` and the alert is sent again
+after a restart. Receivers can drop the repeat by alert id (webhooks carry it in the
+``X-Canhgac-Alert-Id`` header, emails in a header of the same name). Run one dispatcher per
+store: two would race for the same rows and send twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import TracebackType
+
+from alerting.notify.channel import Channel, PermanentNotificationError
+from alerting.notify.render import shorten, strip_controls
+from canhgac.errors import NotificationError
+from canhgac.models import Notification
+from canhgac.store.base import Store
+from canhgac.timeutil import from_iso, to_iso, utcnow
+
+log = logging.getLogger(__name__)
+
+#: The longest ``last_error`` kept on a row.
+MAX_ERROR_CHARS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchReport:
+    """What one :meth:`Dispatcher.run_once` pass did."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    waiting: int = 0  # pending rows whose backoff has not elapsed yet
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: Store,
+        channels: Mapping[str, Channel],
+        *,
+        max_attempts: int = 5,
+        backoff_base: float = 2.0,
+        backoff_cap: float = 300.0,
+        poll_interval: float = 1.0,
+        batch_size: int = 500,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        """``max_attempts`` applies to channels whose config sets none (the console);
+        ``backoff_*`` and ``poll_interval`` are seconds; ``clock`` returns an aware datetime
+        (a test seam). A pass reads at most ``batch_size`` pending rows, oldest ``updated_at``
+        first; with more rows than that in backoff, newer rows wait at most ``backoff_cap``."""
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self._store = store
+        self._channels = dict(channels)
+        self._max_attempts = max_attempts
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
+        self._poll_interval = poll_interval
+        self._batch_size = batch_size
+        self._clock = clock
+        self._pass_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- one pass ---------------------------------------------------------------------------
+    def backoff(self, attempts: int) -> timedelta:
+        """How long a row that has failed ``attempts`` times waits before the next try."""
+        if attempts <= 0:
+            return timedelta(0)
+        exponent = min(attempts - 1, 62)  # 2**62 seconds is past any cap; avoids huge floats
+        return timedelta(seconds=min(self._backoff_cap, self._backoff_base * 2**exponent))
+
+    def is_due(self, note: Notification, now: datetime) -> bool:
+        if note.attempts == 0:
+            return True
+        try:
+            waited = now - from_iso(note.updated_at)
+        except ValueError:
+            return True
+        # A negative wait means the clock went backwards; don't let that stall the row.
+        return waited >= self.backoff(note.attempts) or waited < timedelta(0)
+
+    def run_once(self) -> DispatchReport:
+        """Try every due pending notification once. Store errors propagate."""
+        sent = retrying = failed = waiting = 0
+        with self._pass_lock:
+            now = self._clock()
+            for note in self._store.pending_notifications(self._batch_size):
+                if not self.is_due(note, now):
+                    waiting += 1
+                    continue
+                outcome = self._attempt(note)
+                self._store.mark_notification(outcome)
+                if outcome.status == "sent":
+                    sent += 1
+                elif outcome.status == "failed":
+                    failed += 1
+                else:
+                    retrying += 1
+        return DispatchReport(sent=sent, retrying=retrying, failed=failed, waiting=waiting)
+
+    def _attempt(self, note: Notification) -> Notification:
+        attempts = note.attempts + 1
+        channel = self._channels.get(note.channel)
+        if channel is None:
+            return self._outcome(note, attempts, "failed", "channel is not configured")
+        alert = self._store.get_alert(note.alert_id)
+        if alert is None:
+            return self._outcome(note, attempts, "failed", "alert not found")
+        try:
+            channel.send(alert)
+        except PermanentNotificationError as exc:
+            return self._failure(note, attempts, str(exc), permanent=True)
+        except NotificationError as exc:
+            return self._failure(note, attempts, str(exc), permanent=False)
+        except Exception as exc:  # a channel bug must not stop the other deliveries
+            log.exception("channel %s crashed sending alert %s", note.channel, note.alert_id)
+            return self._failure(note, attempts, f"{type(exc).__name__}: {exc}", permanent=False)
+        return self._outcome(note, attempts, "sent", None)
+
+    def _failure(
+        self, note: Notification, attempts: int, error: str, *, permanent: bool
+    ) -> Notification:
+        channel = self._channels[note.channel]
+        limit = channel.max_attempts or self._max_attempts
+        give_up = permanent or attempts >= limit
+        # The error may quote a receiver's answer: no raw newlines or escapes into the log.
+        error = _one_line(error)
+        log.warning(
+            "notification of alert %s via %s failed (attempt %d/%d%s): %s",
+            note.alert_id,
+            note.channel,
+            attempts,
+            limit,
+            ", giving up" if give_up else "",
+            error,
+        )
+        return self._outcome(note, attempts, "failed" if give_up else "pending", error)
+
+    def _outcome(
+        self, note: Notification, attempts: int, status: str, error: str | None
+    ) -> Notification:
+        return note.model_copy(
+            update={
+                "status": status,
+                "attempts": attempts,
+                "last_error": None if error is None else _one_line(error),
+                "updated_at": to_iso(self._clock()),
+            }
+        )
+
+    # --- background thread ------------------------------------------------------------------
+    def start(self) -> None:
+        """Drain the outbox every ``poll_interval`` seconds in a background thread."""
+        if self._thread is not None:
+            raise RuntimeError("dispatcher already started")
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._loop, name="canhgac-notify", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float | None = 30.0) -> None:
+        """Stop polling; waits for a send in progress (bounded by the channel's timeout)."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.run_once()
+            except Exception:  # the store may be briefly unavailable; try again next poll
+                log.exception("notification dispatch pass failed")
+            self._stopping.wait(self._poll_interval)
+
+    def __enter__(self) -> Dispatcher:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _one_line(error: str) -> str:
+    return shorten(strip_controls(error), MAX_ERROR_CHARS)

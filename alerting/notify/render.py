@@ -1,0 +1,107 @@
+"""How an alert reads to a person: the one-line summary, the who/where context, safe text.
+
+Snapshot values come from log lines, so they are attacker-controlled: a terminal must never
+receive their raw control characters (ANSI escapes could rewrite the screen, a newline could
+forge a second alert line), and bidirectional overrides could make ``evil.exe`` read as
+something else. Console output escapes them visibly; email and subjects drop them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from canhgac.models import Alert
+from canhgac.timeutil import for_display
+
+#: Snapshot fields that say who and where, in the order they are shown.
+CONTEXT_FIELDS = ("host.name", "user.name", "source.ip")
+
+#: Longest value taken from a snapshot; the rest is cut (a log line can be a megabyte).
+MAX_VALUE_CHARS = 200
+
+_BIDI_AND_SEPARATORS = (
+    [0x061C, 0x200E, 0x200F, 0x2028, 0x2029]
+    + list(range(0x202A, 0x202F))
+    + list(range(0x2066, 0x206A))
+)
+_CONTROL_POINTS = [*range(0x00, 0x20), *range(0x7F, 0xA0), *_BIDI_AND_SEPARATORS]
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_for(point: int) -> str:
+    char = chr(point)
+    if char in _NAMED:
+        return _NAMED[char]
+    return f"\\x{point:02x}" if point < 0x100 else f"\\u{point:04x}"
+
+
+_ESCAPE_TABLE = str.maketrans({point: _escape_for(point) for point in _CONTROL_POINTS})
+_STRIP_TABLE = str.maketrans({point: " " for point in _CONTROL_POINTS})
+_STRIP_KEEP_NEWLINES = str.maketrans(
+    {point: (None if point == 0x0D else " ") for point in _CONTROL_POINTS if point != 0x0A}
+)
+
+
+def escape_controls(text: str) -> str:
+    """Control and bidi characters shown as visible escapes (``\\x1b``, ``\\n``, ``\\u202e``)."""
+    return text.translate(_ESCAPE_TABLE)
+
+
+def strip_controls(text: str, *, keep_newlines: bool = False) -> str:
+    """Control and bidi characters replaced by spaces (``\\n`` kept if asked, ``\\r`` dropped)."""
+    return text.translate(_STRIP_KEEP_NEWLINES if keep_newlines else _STRIP_TABLE)
+
+
+def shorten(text: str, limit: int = MAX_VALUE_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _lookup(data: dict[str, Any], field: str) -> Any:
+    """A flat dotted key first (the ECS contract), else a walk through nested objects."""
+    if field in data:
+        return data[field]
+    node: Any = data
+    for part in field.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def snapshot_value(alert: Alert, field: str) -> str | None:
+    """A field from the alert's snapshot (or its group key), as bounded text; None if absent."""
+    for source in (alert.snapshot, alert.group_key):
+        value = _lookup(source, field)
+        if value is not None and value != "":
+            return shorten(_as_text(value))
+    return None
+
+
+def context(alert: Alert) -> dict[str, str]:
+    """The :data:`CONTEXT_FIELDS` the alert has, raw (callers escape or strip for their medium)."""
+    found = {field: snapshot_value(alert, field) for field in CONTEXT_FIELDS}
+    return {field: value for field, value in found.items() if value is not None}
+
+
+def display_time(alert: Alert) -> str:
+    """When the activity began, in Asia/Ho_Chi_Minh with the zone named."""
+    try:
+        return for_display(alert.first_seen)
+    except ValueError:
+        return alert.first_seen
+
+
+def summary(alert: Alert) -> str:
+    """One line: severity, rule title, who/where, time. Control characters escaped."""
+    parts = [f"[{alert.severity.upper()}] {shorten(alert.rule_title)}"]
+    where = " ".join(f"{field}={value}" for field, value in context(alert).items())
+    if where:
+        parts.append(where)
+    parts.append(display_time(alert))
+    return escape_controls(" — ".join(parts))

@@ -1,0 +1,153 @@
+"""The records that cross module boundaries: events, dead letters, alerts, rule run-state.
+
+Events and dead letters are plain dataclasses because they are made once per log line on the
+hot path; pydantic validation stays at the boundaries (config, API, alerts), where it is cheap
+relative to the work around it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# The ECS field names the kernel itself relies on.
+TIMESTAMP = "@timestamp"
+INGESTED = "event.ingested"
+ORIGINAL = "event.original"
+DATASET = "event.dataset"
+
+
+def event_id(source_identity: str, position: str | int) -> str:
+    """Deterministic id from where an event came from, so a re-delivery overwrites nothing.
+
+    ``source_identity`` names the stream (e.g. a file's inode and fingerprint, a TCP
+    connection); ``position`` is the offset or sequence number within it.
+    """
+    digest = hashlib.blake2b(f"{source_identity}\x1f{position}".encode(), digest_size=16)
+    return digest.hexdigest()
+
+
+@dataclass(slots=True)
+class Event:
+    """One normalized log event: flat ECS fields with dotted keys.
+
+    ``fields`` always holds ``@timestamp`` (canonical UTC string, see
+    :mod:`canhgac.timeutil`) and ``event.original`` (the raw line, NFC). The store sets
+    ``event.ingested`` when it writes the event.
+    """
+
+    id: str
+    fields: dict[str, Any]
+
+    @property
+    def timestamp(self) -> str:
+        return str(self.fields[TIMESTAMP])
+
+
+@dataclass(slots=True)
+class DeadLetter:
+    """Input that could not become an event, kept byte for byte with the reason."""
+
+    id: str
+    source: str
+    reason: str
+    raw: bytes
+    received_at: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+class Severity(StrEnum):
+    informational = "informational"
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
+class AlertStatus(StrEnum):
+    new = "new"
+    acknowledged = "acknowledged"
+    closed = "closed"
+
+
+class Alert(BaseModel):
+    """An alert raised by a rule; its id is deterministic so a re-run never duplicates it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    rule_id: str
+    rule_title: str
+    rule_description: str = ""
+    rule_path: str = ""
+    severity: Severity
+    tags: list[str] = Field(default_factory=list)
+    references: list[str] = Field(default_factory=list)
+    author: str = ""
+    group_key: dict[str, Any] = Field(default_factory=dict)
+    first_seen: str
+    last_seen: str
+    count: int = 1
+    event_ids: list[str] = Field(default_factory=list)
+    snapshot: dict[str, Any] = Field(default_factory=dict)
+    status: AlertStatus = AlertStatus.new
+    assignee: str | None = None
+    close_reason: str | None = None
+    created_at: str
+    updated_at: str
+
+
+class AlertFilter(BaseModel):
+    """What an analyst (or the CLI) asks the alert queue for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: AlertStatus | None = None
+    severity: Severity | None = None
+    rule_id: str | None = None
+    since: str | None = None
+    until: str | None = None
+    limit: int = Field(default=100, ge=1, le=10_000)
+    offset: int = Field(default=0, ge=0)
+
+
+class RuleState(BaseModel):
+    """A rule's persisted run-state: the end of the last window whose alerts are stored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule_id: str
+    watermark: str
+    last_run_at: str | None = None
+    last_duration_s: float | None = None
+    last_matches: int = 0
+    last_error: str | None = None
+
+
+class RuleRun(BaseModel):
+    """One completed detection window, kept as history to prove coverage has no gaps."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule_id: str
+    window_start: str
+    window_end: str
+    matches: int
+    finished_at: str
+
+
+class Notification(BaseModel):
+    """A pending or finished delivery of one alert to one channel (the outbox)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    alert_id: str
+    channel: str
+    status: str = "pending"  # pending | sent | failed
+    attempts: int = 0
+    last_error: str | None = None
+    updated_at: str

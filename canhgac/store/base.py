@@ -1,0 +1,163 @@
+"""The store interface: events, dead letters, alerts, notifications and rule run-state.
+
+The SQLite store (embedded) and the Elasticsearch store (scaled) implement it. Detection hands
+the store a query already compiled for that store's :attr:`Store.query_language`, so the store
+stays ignorant of Sigma and the detection code stays ignorant of storage layout.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from canhgac.models import (
+    Alert,
+    AlertFilter,
+    DeadLetter,
+    Event,
+    Notification,
+    RuleRun,
+    RuleState,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EventPage:
+    """One page of matching events, oldest first; ``after`` resumes after the last one."""
+
+    events: list[Event]
+    after: tuple[str, str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertWrite:
+    """The outcome of :meth:`Store.record_alert`: the stored alert and whether it is new."""
+
+    alert: Alert
+    created: bool
+
+
+# How many matched event ids an alert document carries; the exact count comes from each
+# store's alert -> event link records, which keep all of them.
+ALERT_EVENT_IDS_KEPT = 100
+
+
+def merge_alert(stored: Alert, incoming: Alert, created: bool, count: int) -> Alert:
+    """The alert :meth:`Store.record_alert` stores: ``incoming`` merged into ``stored`` (the
+    same object when ``created``), with ``count`` distinct matched events."""
+    if created:
+        return incoming.model_copy(
+            update={"count": count, "event_ids": incoming.event_ids[:ALERT_EVENT_IDS_KEPT]}
+        )
+    kept = list(dict.fromkeys(stored.event_ids + incoming.event_ids))[:ALERT_EVENT_IDS_KEPT]
+    return stored.model_copy(
+        update={
+            "first_seen": min(stored.first_seen, incoming.first_seen),
+            "last_seen": max(stored.last_seen, incoming.last_seen),
+            "count": count,
+            "event_ids": kept,
+            "updated_at": incoming.updated_at,
+        }
+    )
+
+
+class Store(ABC):
+    """Where events, dead letters, alerts and detection state live."""
+
+    #: The language detection must compile rules into: ``"sqlite"`` or ``"elasticsearch"``.
+    query_language: ClassVar[str]
+
+    # --- events -------------------------------------------------------------------------
+    @abstractmethod
+    def write_events(self, events: Sequence[Event]) -> int:
+        """Store events idempotently (an id already stored is left alone) and durably.
+
+        Sets ``event.ingested``. Returns how many were new. When this returns, the events are
+        durable: a source may advance its checkpoint.
+        """
+
+    @abstractmethod
+    def search_events(
+        self,
+        query: Any,
+        start: str,
+        end: str,
+        *,
+        after: tuple[str, str] | None = None,
+        limit: int = 1000,
+    ) -> EventPage:
+        """Events matching a compiled ``query`` ingested in ``[start, end)``.
+
+        ``query`` None matches every event. Results are ordered by (``event.ingested``, id)
+        so paging with ``after`` never skips or repeats an event.
+        """
+
+    @abstractmethod
+    def get_events(self, ids: Sequence[str]) -> list[Event]:
+        """Events by id, in the order given; unknown ids are left out."""
+
+    @abstractmethod
+    def count_events(self) -> int: ...
+
+    # --- dead letters ---------------------------------------------------------------------
+    @abstractmethod
+    def write_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
+        """Store dead letters idempotently; returns how many were new."""
+
+    @abstractmethod
+    def list_dead_letters(self, limit: int = 100) -> list[DeadLetter]: ...
+
+    @abstractmethod
+    def count_dead_letters(self) -> int: ...
+
+    # --- alerts ---------------------------------------------------------------------------
+    @abstractmethod
+    def record_alert(self, alert: Alert, event_ids: Sequence[str]) -> AlertWrite:
+        """Create the alert, or add matches to the stored one with the same id.
+
+        ``count`` is the number of distinct matched events, so recording the same matches
+        twice (a re-run after a crash) changes nothing. A new alert also gets a pending
+        notification row per channel via :meth:`enqueue_notifications`.
+        """
+
+    @abstractmethod
+    def get_alert(self, alert_id: str) -> Alert | None: ...
+
+    @abstractmethod
+    def list_alerts(self, query: AlertFilter) -> list[Alert]:
+        """Alerts newest first (by ``last_seen``) matching the filter."""
+
+    @abstractmethod
+    def update_alert(self, alert: Alert) -> None:
+        """Replace the triage fields (status, assignee, close reason) of a stored alert."""
+
+    # --- notifications (outbox) -------------------------------------------------------------
+    @abstractmethod
+    def enqueue_notifications(self, alert_id: str, channels: Sequence[str]) -> None: ...
+
+    @abstractmethod
+    def pending_notifications(self, limit: int = 100) -> list[Notification]: ...
+
+    @abstractmethod
+    def mark_notification(self, note: Notification) -> None: ...
+
+    @abstractmethod
+    def list_notifications(self, alert_id: str) -> list[Notification]:
+        """Every delivery of one alert, whatever its status (shown with the alert)."""
+
+    # --- rule run-state -----------------------------------------------------------------------
+    @abstractmethod
+    def get_rule_state(self, rule_id: str) -> RuleState | None: ...
+
+    @abstractmethod
+    def complete_window(self, state: RuleState, run: RuleRun) -> None:
+        """Persist the new watermark and the window history together, atomically."""
+
+    @abstractmethod
+    def list_rule_runs(self, rule_id: str | None = None) -> list[RuleRun]: ...
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    @abstractmethod
+    def close(self) -> None: ...

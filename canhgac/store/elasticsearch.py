@@ -1,0 +1,630 @@
+"""The scaled store: Elasticsearch 9, same semantics as the SQLite store.
+
+Layout and mappings are in :mod:`canhgac.store.es_mappings`, the bulk retry/dead-letter policy
+in :mod:`canhgac.store.es_bulk`, exception translation in :mod:`canhgac.store.es_errors`.
+
+Guarantees, matching :class:`~canhgac.store.base.Store`:
+
+- ``write_events`` returns only when every event is durable *and searchable* (bulk with
+  ``refresh=wait_for`` by default), so detection windows that end before the return see it.
+  ``event.ingested`` is the time of the attempt that stored the event, so a slow retry never
+  hands detection an event stamped in a window it has already closed.
+- ids are deterministic and written with ``op_type=create``; the event's day index comes from
+  its own ``@timestamp``, so a re-delivery finds the same index and is a no-op.
+- events Elasticsearch cannot accept (a value that does not fit the mapping, ``@timestamp``
+  missing, NaN, broken Unicode) become dead letters with the reason; the rest are stored.
+- ``complete_window`` writes the run history first, then the watermark: Elasticsearch has no
+  multi-document transaction, and in this order a crash in between only re-runs the window,
+  which overwrites the same run document and records the same alerts idempotently.
+- concurrent ``record_alert``/``update_alert`` calls use optimistic concurrency
+  (``if_seq_no``/``if_primary_term``) and retry on conflict, so no merge is lost.
+
+Production notes (retention, shards, security) are in ``deploy/elasticsearch.md``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, Literal, cast
+
+from elasticsearch import Elasticsearch
+
+from canhgac.config import ElasticsearchStoreConfig
+from canhgac.errors import ConfigError, StoreError, StoreUnavailableError
+from canhgac.models import (
+    DATASET,
+    INGESTED,
+    ORIGINAL,
+    TIMESTAMP,
+    Alert,
+    AlertFilter,
+    DeadLetter,
+    Event,
+    Notification,
+    RuleRun,
+    RuleState,
+)
+from canhgac.store.base import AlertWrite, EventPage, Store, merge_alert
+from canhgac.store.es_bulk import DEFAULT_BACKOFF, Backoff, BulkResult, bulk_create
+from canhgac.store.es_errors import translated
+from canhgac.store.es_mappings import EVENT_ID_FIELD, IndexNames, events_template, fixed_template
+from canhgac.timeutil import from_iso, now_iso, to_iso
+
+Refresh = Literal["wait_for", "true"]
+
+_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,100}$")
+_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})T")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NANOS_MAX = datetime(2262, 4, 11, tzinfo=UTC)  # date_nanos holds up to 2262-04-11T23:47Z
+_MAX_ID_BYTES = 512  # Elasticsearch's limit for _id
+_MAX_WINDOW = 10_000  # index.max_result_window
+_CONFLICT_RETRIES = 20
+_EVENT_SKIPPED = frozenset({INGESTED, EVENT_ID_FIELD})
+
+
+def doc_id(*parts: str) -> str:
+    """An ``_id`` for a key: the key itself if it fits and is a single part, else a hash."""
+    if len(parts) == 1 and len(parts[0].encode("utf-8", "surrogatepass")) <= _MAX_ID_BYTES:
+        return parts[0]
+    joined = "\x1f".join(parts).encode("utf-8", "surrogatepass")
+    return "h-" + hashlib.blake2b(joined, digest_size=16).hexdigest()
+
+
+def ingested_nanos(text: str) -> int:
+    """A canonical time as the nanosecond sort value of a ``date_nanos`` field."""
+    return ((from_iso(text) - _EPOCH) // timedelta(microseconds=1)) * 1000
+
+
+def ingested_range(start: str, end: str) -> dict[str, str]:
+    """``[start, end)`` for a ``date_nanos`` range: empty means unbounded, and bounds are
+    clamped to the range the type can hold (1970 to 2262), which ``event.ingested`` is in."""
+    bounds: dict[str, str] = {}
+    for op, text in (("gte", start), ("lt", end)):
+        if not text:
+            continue
+        try:
+            moment = from_iso(text)
+        except ValueError as exc:
+            raise StoreError(f"search bound {text!r} is not an ISO 8601 time") from exc
+        bounds[op] = to_iso(min(max(moment, _EPOCH), _NANOS_MAX))
+    return bounds
+
+
+def user_query(query: Any) -> dict[str, Any] | None:
+    """The compiled detection query as a query DSL clause.
+
+    Accepts a DSL clause (``{"bool": ...}``), a whole search body as pySigma's ``dsl_lucene``
+    output gives it (``{"query": {...}}``), or a Lucene string (pySigma's default output),
+    which becomes a ``query_string`` query. Empty means "every event".
+    """
+    if not query:
+        return None
+    if isinstance(query, str):
+        return {"query_string": {"query": query}}
+    if isinstance(query, Mapping):
+        if set(query) == {"query"} and isinstance(query["query"], Mapping):
+            return dict(query["query"])
+        return dict(query)
+    raise StoreError(
+        f"an Elasticsearch query is a query DSL dict or a Lucene string, not {type(query).__name__}"
+    )
+
+
+def _clean(text: str) -> str:
+    # Lone surrogates (bytes decoded with surrogateescape upstream) are not valid UTF-8 and
+    # would fail the whole bulk request; bookkeeping text may lose them, events may not.
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+# Strict JSON (no NaN, which Elasticsearch refuses), raw UTF-8; one encoder, made once.
+_STRICT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+class _Prepared:
+    """One event ready for bulk: its index, its action line, and its source line without the
+    leading ``event.ingested``, which is spliced in per attempt."""
+
+    __slots__ = ("event", "index", "action", "tail")
+
+    def __init__(self, event: Event, index: str, action: str, tail: str) -> None:
+        self.event = event
+        self.index = index
+        self.action = action
+        self.tail = tail
+
+
+class ElasticsearchStore(Store):
+    """Events in daily indices, everything else in one index per kind (see module doc)."""
+
+    query_language: ClassVar[str] = "elasticsearch"
+
+    def __init__(
+        self,
+        config: ElasticsearchStoreConfig,
+        *,
+        client: Elasticsearch | None = None,
+        refresh: Refresh = "true",
+        backoff: Backoff = DEFAULT_BACKOFF,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not _PREFIX.match(config.index_prefix):
+            raise ConfigError(
+                f"store.index_prefix {config.index_prefix!r}: use lowercase letters, digits,"
+                " '-', '_' or '.', starting with a letter or digit"
+            )
+        self.names = IndexNames(config.index_prefix)
+        self._client = client or _client(config)
+        self._refresh: Refresh = refresh
+        self._backoff = backoff
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._last_ingested = ""
+        self._setup()
+
+    def _setup(self) -> None:
+        with translated("creating index templates"):
+            self._client.indices.put_index_template(
+                name=self.names.events_template, **events_template(self.names)
+            )
+            for index, body in self.names.fixed().items():
+                self._client.indices.put_index_template(name=index, **fixed_template(index, body))
+
+    def close(self) -> None:
+        self._client.close()
+
+    def delete_indices(self) -> None:
+        """Delete every index and template of this prefix: for tests and demo resets.
+        Names are listed first because clusters (rightly) refuse wildcard deletes."""
+        with translated("deleting indices"):
+            found = self._client.indices.get(
+                index=",".join([self.names.events_pattern, *self.names.fixed()]),
+                expand_wildcards="all",
+                ignore_unavailable=True,
+            )
+            if found.body:
+                self._client.indices.delete(index=",".join(found.body))
+            self._client.options(ignore_status=404).indices.delete_index_template(
+                name=",".join(self.names.templates())
+            )
+
+    # --- events ------------------------------------------------------------------------------
+    def _ingested_now(self) -> str:
+        # Never go backwards, even if the wall clock does: windows are ranges over this field.
+        with self._lock:
+            self._last_ingested = max(now_iso(), self._last_ingested)
+            return self._last_ingested
+
+    def write_events(self, events: Sequence[Event]) -> int:
+        if not events:
+            return 0
+        prepared: list[_Prepared] = []
+        rejected: list[tuple[Event, str, str]] = []
+        for event in events:
+            item = self._prepare(event)
+            if isinstance(item, str):
+                rejected.append((event, "", item))
+            else:
+                prepared.append(item)
+        stamp = {"at": self._ingested_now()}
+
+        def render(key: int) -> tuple[str, str]:
+            item = prepared[key]
+            return item.action, f'{{"{INGESTED}":"{stamp["at"]}",{item.tail}'
+
+        def send(lines: list[str]) -> Mapping[str, Any]:
+            # Each attempt stamps the time it actually stores the events at (see module doc).
+            stamp["at"] = self._ingested_now()
+            return self._bulk(lines, self._refresh)
+
+        result = self._bulk_create(range(len(prepared)), render, send)
+        rejected += [(prepared[k].event, prepared[k].index, r) for k, r in result.rejected.items()]
+        if rejected:
+            self.write_dead_letters([_event_dead_letter(e, i, r) for e, i, r in rejected])
+        return len(result.created)
+
+    def _prepare(self, event: Event) -> _Prepared | str:
+        """The event ready for bulk, or the reason it cannot be stored."""
+        timestamp = event.fields.get(TIMESTAMP)
+        day = _DAY.match(timestamp) if isinstance(timestamp, str) else None
+        if day is None:
+            return f"@timestamp is missing or not an ISO 8601 time: {timestamp!r:.80}"
+        doc = {k: v for k, v in event.fields.items() if k not in _EVENT_SKIPPED}
+        index = self.names.events_for_day(day.group(1))
+        try:
+            body = _STRICT_JSON.encode(doc)
+            event_id = _STRICT_JSON.encode(event.id)
+            action = (
+                f'{{"create":{{"_index":"{index}","_id":{_STRICT_JSON.encode(doc_id(event.id))}}}}}'
+            )
+            # Lone surrogates (from surrogateescape decoding) are not UTF-8: Elasticsearch
+            # would fail the whole request, so check here, per event.
+            body.encode("utf-8")
+            action.encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            return f"the event cannot be represented as JSON for Elasticsearch: {exc}"
+        return _Prepared(event, index, action, f'"{EVENT_ID_FIELD}":{event_id},{body[1:]}')
+
+    def _bulk_create(
+        self,
+        keys: Sequence[int],
+        render: Callable[[int], tuple[str, str]],
+        send: Callable[[list[str]], Mapping[str, Any]],
+    ) -> BulkResult:
+        return bulk_create(keys, render, send, backoff=self._backoff, sleep=self._sleep)
+
+    def _bulk(self, lines: list[str], refresh: Refresh) -> Mapping[str, Any]:
+        # The lines are pre-serialized NDJSON strings, which the client sends as they are
+        # (its stubs only know dicts); the response keeps just what classify() reads.
+        operations = cast(Sequence[Mapping[str, Any]], lines)
+        with translated("bulk write"):
+            response = self._client.bulk(
+                operations=operations, refresh=refresh, filter_path="items.*.status,items.*.error"
+            )
+        body: Mapping[str, Any] = response.body
+        return body
+
+    def search_events(
+        self,
+        query: Any,
+        start: str,
+        end: str,
+        *,
+        after: tuple[str, str] | None = None,
+        limit: int = 1000,
+    ) -> EventPage:
+        clauses: list[dict[str, Any]] = [{"range": {INGESTED: ingested_range(start, end)}}]
+        compiled = user_query(query)
+        size = min(limit, _MAX_WINDOW)
+        extra: dict[str, Any] = {}
+        if after is not None:
+            extra["search_after"] = [ingested_nanos(after[0]), after[1]]
+        hits = self._search(
+            self.names.events_pattern,
+            query={"bool": {"filter": clauses, "must": [compiled] if compiled else []}},
+            sort=[{INGESTED: "asc"}, {EVENT_ID_FIELD: "asc"}],
+            size=size,
+            **extra,
+        )
+        events = [_hit_event(hit) for hit in hits]
+        last = (events[-1].fields[INGESTED], events[-1].id) if len(events) == size else None
+        return EventPage(events, last)
+
+    def get_events(self, ids: Sequence[str]) -> list[Event]:
+        found: dict[str, Event] = {}
+        wanted = list(dict.fromkeys(ids))
+        for start in range(0, len(wanted), 1000):
+            chunk = [doc_id(i) for i in wanted[start : start + 1000]]
+            hits = self._search(
+                self.names.events_pattern, query={"ids": {"values": chunk}}, size=len(chunk)
+            )
+            found.update((event.id, event) for event in map(_hit_event, hits))
+        return [found[i] for i in ids if i in found]
+
+    def count_events(self) -> int:
+        return self._count(self.names.events_pattern)
+
+    # --- dead letters --------------------------------------------------------------------------
+    def write_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
+        index = self.names.dead_letters
+        docs = [(doc_id(d.id), _dead_letter_doc(d)) for d in letters]
+        return self._create_docs(index, docs, self._refresh)
+
+    def list_dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        hits = self._search(
+            self.names.dead_letters,
+            sort=[{"received_at": "desc"}, {"id": "asc"}],
+            size=min(limit, _MAX_WINDOW),
+        )
+        return [_dead_letter(hit["_source"]) for hit in hits]
+
+    def count_dead_letters(self) -> int:
+        return self._count(self.names.dead_letters)
+
+    # --- alerts --------------------------------------------------------------------------------
+    def record_alert(self, alert: Alert, event_ids: Sequence[str]) -> AlertWrite:
+        links = [
+            (doc_id(alert.id, e), {"alert_id": alert.id, "event_id": e})
+            for e in dict.fromkeys(event_ids)
+        ]
+        self._create_docs(self.names.alert_events, links, "true")
+        for _ in range(_CONFLICT_RETRIES):
+            current = self._get(self.names.alerts, doc_id(alert.id))
+            # Counted after reading the alert: a concurrent writer that stored a newer alert
+            # refreshed its links first, so this count is never older than what it replaces.
+            count = self._count(self.names.alert_events, {"term": {"alert_id": alert.id}})
+            stored = Alert.model_validate(current["_source"]) if current else alert
+            merged = merge_alert(stored, alert, current is None, count)
+            if self._put_versioned(self.names.alerts, doc_id(alert.id), merged, current):
+                return AlertWrite(merged, current is None)
+        raise _busy(alert.id)
+
+    def get_alert(self, alert_id: str) -> Alert | None:
+        found = self._get(self.names.alerts, doc_id(alert_id))
+        return Alert.model_validate(found["_source"]) if found else None
+
+    def list_alerts(self, query: AlertFilter) -> list[Alert]:
+        if query.offset + query.limit > _MAX_WINDOW:
+            raise StoreError(f"alert listing goes at most {_MAX_WINDOW} alerts deep")
+        filters: list[dict[str, Any]] = [
+            {"term": {name: str(value)}}
+            for name, value in (
+                ("status", query.status),
+                ("severity", query.severity),
+                ("rule_id", query.rule_id),
+            )
+            if value is not None
+        ]
+        bounds = {op: v for op, v in (("gte", query.since), ("lt", query.until)) if v}
+        if bounds:
+            filters.append({"range": {"last_seen": bounds}})
+        hits = self._search(
+            self.names.alerts,
+            query={"bool": {"filter": filters}},
+            sort=[{"last_seen": "desc"}, {"id": "asc"}],
+            from_=query.offset,
+            size=query.limit,
+        )
+        return [Alert.model_validate(hit["_source"]) for hit in hits]
+
+    def update_alert(self, alert: Alert) -> None:
+        # Only the triage fields: a concurrent record_alert may have merged new matches.
+        triage = {
+            "status": alert.status,
+            "assignee": alert.assignee,
+            "close_reason": alert.close_reason,
+            "updated_at": alert.updated_at,
+        }
+        for _ in range(_CONFLICT_RETRIES):
+            current = self._get(self.names.alerts, doc_id(alert.id))
+            if current is None:
+                return
+            stored = Alert.model_validate(current["_source"]).model_copy(update=triage)
+            if self._put_versioned(self.names.alerts, doc_id(alert.id), stored, current):
+                return
+        raise _busy(alert.id)
+
+    # --- notifications -----------------------------------------------------------------------
+    def enqueue_notifications(self, alert_id: str, channels: Sequence[str]) -> None:
+        now = now_iso()
+        docs = [
+            (
+                doc_id(alert_id, channel),
+                Notification(alert_id=alert_id, channel=channel, updated_at=now).model_dump(
+                    mode="json"
+                ),
+            )
+            for channel in dict.fromkeys(channels)
+        ]
+        self._create_docs(self.names.notifications, docs, "true")
+
+    def pending_notifications(self, limit: int = 100) -> list[Notification]:
+        return self._notifications({"term": {"status": "pending"}}, "updated_at", limit)
+
+    def mark_notification(self, note: Notification) -> None:
+        with translated("updating a notification"):
+            self._client.options(ignore_status=404).update(
+                index=self.names.notifications,
+                id=doc_id(note.alert_id, note.channel),
+                doc=note.model_dump(mode="json"),
+                refresh="true",
+            )
+
+    def list_notifications(self, alert_id: str) -> list[Notification]:
+        return self._notifications({"term": {"alert_id": alert_id}}, "channel", _MAX_WINDOW)
+
+    def _notifications(self, query: dict[str, Any], order: str, limit: int) -> list[Notification]:
+        hits = self._search(
+            self.names.notifications,
+            query=query,
+            sort=[{order: "asc"}, {"alert_id": "asc"}, {"channel": "asc"}],
+            size=min(limit, _MAX_WINDOW),
+        )
+        return [Notification.model_validate(hit["_source"]) for hit in hits]
+
+    # --- rule run-state ------------------------------------------------------------------------
+    def get_rule_state(self, rule_id: str) -> RuleState | None:
+        found = self._get(self.names.rule_state, doc_id(rule_id))
+        return RuleState.model_validate(found["_source"]) if found else None
+
+    def complete_window(self, state: RuleState, run: RuleRun) -> None:
+        with translated("recording a detection window"):
+            self._client.index(
+                index=self.names.rule_runs,
+                id=doc_id(run.rule_id, run.window_start),
+                document=run.model_dump(mode="json"),
+                refresh="true",
+            )
+            self._client.index(
+                index=self.names.rule_state,
+                id=doc_id(state.rule_id),
+                document=state.model_dump(mode="json"),
+                refresh="true",
+            )
+
+    def list_rule_runs(self, rule_id: str | None = None) -> list[RuleRun]:
+        query = {"term": {"rule_id": rule_id}} if rule_id is not None else {"match_all": {}}
+        sort = [{"rule_id": "asc"}, {"window_start": "asc"}]
+        return [
+            RuleRun.model_validate(hit["_source"])
+            for hit in self._scan(self.names.rule_runs, query, sort)
+        ]
+
+    # --- client helpers ------------------------------------------------------------------------
+    def _search(self, index: str, **body: Any) -> list[dict[str, Any]]:
+        with translated(f"search in {index}"):
+            response = self._client.search(
+                index=index,
+                ignore_unavailable=True,
+                allow_no_indices=True,
+                track_total_hits=False,
+                allow_partial_search_results=False,
+                **body,
+            )
+        _require_all_shards(index, response.body)
+        hits: list[dict[str, Any]] = response["hits"]["hits"]
+        return hits
+
+    def _scan(
+        self, index: str, query: dict[str, Any], sort: list[dict[str, str]]
+    ) -> Iterator[dict[str, Any]]:
+        """Every hit, in ``sort`` order (which must be unique), page by page."""
+        after: list[Any] | None = None
+        while True:
+            extra = {"search_after": after} if after is not None else {}
+            hits = self._search(index, query=query, sort=sort, size=_MAX_WINDOW, **extra)
+            yield from hits
+            if len(hits) < _MAX_WINDOW:
+                return
+            after = hits[-1]["sort"]
+
+    def _count(self, index: str, query: dict[str, Any] | None = None) -> int:
+        with translated(f"count in {index}"):
+            response = self._client.count(
+                index=index, query=query, ignore_unavailable=True, allow_no_indices=True
+            )
+        _require_all_shards(index, response.body)
+        return int(response["count"])
+
+    def _get(self, index: str, key: str) -> dict[str, Any] | None:
+        with translated(f"get from {index}"):
+            response = self._client.options(ignore_status=404).get(index=index, id=key)
+        return dict(response.body) if response.body.get("found") else None
+
+    def _put_versioned(
+        self, index: str, key: str, value: Alert, current: Mapping[str, Any] | None
+    ) -> bool:
+        """Write ``value`` if the document is still ``current`` (absent: create it); False
+        on a concurrent change, so the caller re-reads and merges again."""
+        if current is None:
+            version: dict[str, Any] = {"op_type": "create"}
+        else:
+            version = {
+                "if_seq_no": current["_seq_no"],
+                "if_primary_term": current["_primary_term"],
+            }
+        with translated(f"write to {index}"):
+            response = self._client.options(ignore_status=409).index(
+                index=index,
+                id=key,
+                document=value.model_dump(mode="json"),
+                refresh="true",
+                **version,
+            )
+        return response.meta.status != 409
+
+    def _create_docs(
+        self, index: str, docs: Sequence[tuple[str, Mapping[str, Any]]], refresh: Refresh
+    ) -> int:
+        """Create documents idempotently; returns how many were new. Nothing here comes from
+        the logs unescaped, so a rejected document is a bug and fails the write."""
+        if not docs:
+            return 0
+
+        def render(key: int) -> tuple[str, str]:
+            ident, doc = docs[key]
+            return _json({"create": {"_index": index, "_id": ident}}), _clean(_json(doc))
+
+        result = self._bulk_create(
+            range(len(docs)), render, lambda lines: self._bulk(lines, refresh)
+        )
+        if result.rejected:
+            reason = next(iter(result.rejected.values()))
+            raise StoreError(f"{index}: {len(result.rejected)} documents rejected: {reason}")
+        return len(result.created)
+
+
+def _client(config: ElasticsearchStoreConfig) -> Elasticsearch:
+    if config.api_key is not None and config.username is not None:
+        raise ConfigError("store: set either api_key or username/password, not both")
+    if config.username is not None and config.password is None:
+        raise ConfigError("store.password: required with store.username")
+    basic_auth = None
+    if config.username is not None and config.password is not None:
+        basic_auth = (config.username, config.password.get_secret_value())
+    tls: dict[str, Any] = {"ca_certs": config.ca_file} if config.ca_file else {}
+    return Elasticsearch(
+        list(config.hosts),
+        api_key=config.api_key.get_secret_value() if config.api_key else None,
+        basic_auth=basic_auth,
+        verify_certs=config.verify_certs,
+        **tls,
+        request_timeout=60,
+        max_retries=3,
+        retry_on_timeout=True,
+    )
+
+
+def _require_all_shards(index: str, response: Mapping[str, Any]) -> None:
+    # A shard that is still starting (an index created a moment ago) or relocating makes
+    # Elasticsearch answer 200 with partial results; a count or page missing documents
+    # would silently break alert counts and detection windows.
+    shards = response.get("_shards", {})
+    if shards.get("failed") or shards.get("successful", 0) < shards.get("total", 0):
+        raise StoreUnavailableError(f"Elasticsearch {index}: not all shards answered: {shards}")
+
+
+def _busy(alert_id: str) -> StoreUnavailableError:
+    return StoreUnavailableError(f"alert {alert_id!r} kept changing under concurrent writers")
+
+
+def _hit_event(hit: Mapping[str, Any]) -> Event:
+    fields: dict[str, Any] = dict(hit["_source"])
+    event_id = fields.pop(EVENT_ID_FIELD, hit["_id"])
+    return Event(str(event_id), fields)
+
+
+def _dead_letter_doc(letter: DeadLetter) -> dict[str, Any]:
+    return {
+        "id": letter.id,
+        "source": letter.source,
+        "reason": letter.reason,
+        "raw": base64.b64encode(letter.raw).decode("ascii"),
+        "received_at": letter.received_at,
+        "context": _json(letter.context),
+    }
+
+
+def _dead_letter(doc: Mapping[str, Any]) -> DeadLetter:
+    return DeadLetter(
+        id=doc["id"],
+        source=doc["source"],
+        reason=doc["reason"],
+        raw=base64.b64decode(doc["raw"]),
+        received_at=doc["received_at"],
+        context=json.loads(doc["context"]),
+    )
+
+
+def _event_dead_letter(event: Event, index: str, reason: str) -> DeadLetter:
+    """A rejected event kept whole: the raw line as ``raw``, every field in the context, so
+    it can be fixed and replayed."""
+    original = event.fields.get(ORIGINAL)
+    raw_text = original if isinstance(original, str) else _json(event.fields)
+    return DeadLetter(
+        id=event.id,
+        source=str(event.fields.get(DATASET) or "store"),
+        reason=f"Elasticsearch rejected the event: {reason}",
+        raw=_raw_bytes(raw_text),
+        received_at=now_iso(),
+        context={"stage": "store", "index": index, "event_id": event.id, "fields": event.fields},
+    )
+
+
+def _raw_bytes(text: str) -> bytes:
+    # Undo surrogateescape decoding where that is what produced the surrogates; keep any
+    # other lone surrogate as its (invalid, but faithful) UTF-8 form.
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")

@@ -1,0 +1,247 @@
+"""Index names, settings and mappings of the Elasticsearch store (plain data, no client).
+
+Layout for ``index_prefix`` *p*:
+
+- ``p-events-YYYY.MM.DD``: events, one index per UTC day of ``@timestamp``; the composable
+  template ``p-events`` gives every new day index its settings and ECS mappings. The day comes
+  from the event itself, so a re-delivered event lands in the same index and ``op_type=create``
+  keeps the write idempotent.
+- ``p-dead-letters``, ``p-alerts``, ``p-alert-events`` (one document per alert x matched event,
+  so the distinct count is a ``count`` and re-recording is idempotent), ``p-notifications``,
+  ``p-rule-state`` and ``p-rule-runs``.
+
+Why the mapping looks like this:
+
+- ``subobjects: false``: events are flat dotted ECS keys, and hostile or merely sloppy logs do
+  carry both ``a`` and ``a.b``; as objects those two conflict and the event would be rejected.
+- strings are ``keyword`` (Sigma matches whole values), ``ignore_above: 8191`` characters so a
+  long value (at most 4 bytes per character) stays under Lucene's 32766-byte term limit; it is
+  still kept in ``_source``. ``event.original`` is ``text`` for full-text search; ``message`` is a
+  keyword with a ``message.text`` sub-field. The test node has no ``wildcard`` or
+  ``match_only_text`` types, so neither is used.
+- ``event.ingested`` is ``date_nanos``: the canonical strings have microseconds, and detection
+  windows and ``search_after`` paging must compare them exactly (``date`` keeps milliseconds).
+- IP fields ignore malformed values (a hostname in ``source.ip`` is common in real logs and
+  should not cost the event); numeric ECS fields do not, so a non-number there is a mapping
+  error and the event becomes a dead letter with the reason.
+- ``date_detection`` is off: a string that happens to look like a date must not fix the type
+  of a field for the whole day. Beyond the total-fields limit, new fields are kept in
+  ``_source`` but not indexed (``ignore_dynamic_beyond_limit``) instead of rejecting the event.
+- bookkeeping timestamps (``last_seen``, ``received_at`` ...) are keywords, compared as the
+  canonical fixed-width strings exactly like the SQLite store does, with a ``date`` sub-field
+  for Kibana.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# The keyword field events are sorted on after event.ingested: sorting on _id is disabled by
+# default in Elasticsearch, and ECS event.id may be set by the log itself.
+EVENT_ID_FIELD = "canhgac.event_id"
+KEYWORD_MAX_CHARS = 8191
+
+_ECS_LONG = (
+    "process.pid",
+    "process.ppid",
+    "source.port",
+    "destination.port",
+    "source.nat.port",
+    "http.response.status_code",
+    "http.response.body.bytes",
+    "http.request.body.bytes",
+    "log.syslog.facility.code",
+    "log.syslog.severity.code",
+    "log.syslog.priority",
+    "log.offset",
+    "auditd.log.sequence",
+    "event.severity",
+    "network.bytes",
+    "source.bytes",
+    "destination.bytes",
+)
+_ECS_IP = (
+    "source.ip",
+    "destination.ip",
+    "source.nat.ip",
+    "destination.nat.ip",
+    "client.ip",
+    "server.ip",
+    "host.ip",
+    "observer.ip",
+)
+_KEYWORD = {"type": "keyword", "ignore_above": KEYWORD_MAX_CHARS}
+_TIME_KEYWORD = {
+    "type": "keyword",
+    "fields": {"date": {"type": "date_nanos", "ignore_malformed": True}},
+}
+# One primary shard per index; replicas follow the cluster size (0 on a single node, which
+# keeps the dev node green, 1 as soon as there is a second node).
+_SMALL_INDEX = {"number_of_shards": 1, "auto_expand_replicas": "0-1"}
+
+
+@dataclass(frozen=True, slots=True)
+class IndexNames:
+    """Every index name derived from one prefix."""
+
+    prefix: str
+
+    @property
+    def events_pattern(self) -> str:
+        return f"{self.prefix}-events-*"
+
+    @property
+    def events_template(self) -> str:
+        return f"{self.prefix}-events"
+
+    def events_for_day(self, day: str) -> str:
+        """``day`` is ``YYYY-MM-DD``; index names use dots like Beats/Logstash ones."""
+        return f"{self.prefix}-events-{day.replace('-', '.')}"
+
+    @property
+    def dead_letters(self) -> str:
+        return f"{self.prefix}-dead-letters"
+
+    @property
+    def alerts(self) -> str:
+        return f"{self.prefix}-alerts"
+
+    @property
+    def alert_events(self) -> str:
+        return f"{self.prefix}-alert-events"
+
+    @property
+    def notifications(self) -> str:
+        return f"{self.prefix}-notifications"
+
+    @property
+    def rule_state(self) -> str:
+        return f"{self.prefix}-rule-state"
+
+    @property
+    def rule_runs(self) -> str:
+        return f"{self.prefix}-rule-runs"
+
+    def templates(self) -> list[str]:
+        """Every index template the store puts (for an operator's or a test's cleanup)."""
+        return [self.events_template, *self.fixed()]
+
+    def fixed(self) -> dict[str, dict[str, Any]]:
+        """The non-event indices with their settings and mappings. Each gets an index
+        template of its own name, so the index is created with them on first write (and
+        nothing is created for a kind a process never writes)."""
+        return {
+            self.dead_letters: DEAD_LETTER_MAPPING,
+            self.alerts: ALERT_MAPPING,
+            self.alert_events: ALERT_EVENT_MAPPING,
+            self.notifications: NOTIFICATION_MAPPING,
+            self.rule_state: RULE_STATE_MAPPING,
+            self.rule_runs: RULE_RUN_MAPPING,
+        }
+
+
+def events_template(names: IndexNames, *, total_fields_limit: int = 5000) -> dict[str, Any]:
+    """The composable index template body for the daily event indices."""
+    properties: dict[str, Any] = {
+        "@timestamp": {"type": "date"},
+        "event.ingested": {"type": "date_nanos"},
+        "event.original": {"type": "text"},
+        "message": {**_KEYWORD, "fields": {"text": {"type": "text"}}},
+        EVENT_ID_FIELD: {"type": "keyword"},
+        "tags": _KEYWORD,
+    }
+    properties.update({name: {"type": "long"} for name in _ECS_LONG})
+    properties.update({name: {"type": "ip", "ignore_malformed": True} for name in _ECS_IP})
+    return {
+        "index_patterns": [names.events_pattern],
+        # Above the built-in templates (100-ish), so a prefix like "logs" still gets ours.
+        "priority": 500,
+        "template": {
+            "settings": {
+                "index": {
+                    **_SMALL_INDEX,
+                    "mapping": {
+                        "total_fields": {
+                            "limit": total_fields_limit,
+                            "ignore_dynamic_beyond_limit": True,
+                        }
+                    },
+                }
+            },
+            "mappings": {
+                "subobjects": False,
+                "date_detection": False,
+                "dynamic_templates": [
+                    {"strings": {"match_mapping_type": "string", "mapping": _KEYWORD}},
+                    {"doubles": {"match_mapping_type": "double", "mapping": {"type": "double"}}},
+                ],
+                "properties": properties,
+            },
+        },
+        "_meta": {"managed_by": "canhgac"},
+    }
+
+
+def fixed_template(index: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The composable template that gives the non-event index ``index`` its ``body``."""
+    return {
+        "index_patterns": [index],
+        "priority": 500,
+        "template": body,
+        "_meta": {"managed_by": "canhgac"},
+    }
+
+
+def _fixed(properties: dict[str, Any]) -> dict[str, Any]:
+    # dynamic: false keeps free-form parts (alert snapshots, contexts) in _source only, so
+    # their contents can never cause a mapping conflict.
+    return {"settings": _SMALL_INDEX, "mappings": {"dynamic": False, "properties": properties}}
+
+
+DEAD_LETTER_MAPPING = _fixed(
+    {
+        "id": {"type": "keyword"},
+        "source": {"type": "keyword"},
+        "reason": {**_KEYWORD, "fields": {"text": {"type": "text"}}},
+        "raw": {"type": "binary"},
+        "received_at": _TIME_KEYWORD,
+        "context": {"type": "keyword", "index": False, "doc_values": False},
+    }
+)
+ALERT_MAPPING = _fixed(
+    {
+        "id": {"type": "keyword"},
+        "rule_id": {"type": "keyword"},
+        "rule_title": {**_KEYWORD, "fields": {"text": {"type": "text"}}},
+        "severity": {"type": "keyword"},
+        "status": {"type": "keyword"},
+        "assignee": {"type": "keyword"},
+        "tags": {"type": "keyword"},
+        "count": {"type": "long"},
+        "first_seen": _TIME_KEYWORD,
+        "last_seen": _TIME_KEYWORD,
+        "created_at": _TIME_KEYWORD,
+        "updated_at": _TIME_KEYWORD,
+    }
+)
+ALERT_EVENT_MAPPING = _fixed({"alert_id": {"type": "keyword"}, "event_id": {"type": "keyword"}})
+NOTIFICATION_MAPPING = _fixed(
+    {
+        "alert_id": {"type": "keyword"},
+        "channel": {"type": "keyword"},
+        "status": {"type": "keyword"},
+        "attempts": {"type": "integer"},
+        "updated_at": _TIME_KEYWORD,
+    }
+)
+RULE_STATE_MAPPING = _fixed({"rule_id": {"type": "keyword"}, "watermark": _TIME_KEYWORD})
+RULE_RUN_MAPPING = _fixed(
+    {
+        "rule_id": {"type": "keyword"},
+        "window_start": _TIME_KEYWORD,
+        "window_end": _TIME_KEYWORD,
+        "matches": {"type": "long"},
+        "finished_at": _TIME_KEYWORD,
+    }
+)

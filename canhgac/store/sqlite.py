@@ -1,0 +1,535 @@
+"""The embedded store: one SQLite database file in WAL mode.
+
+Events are kept as a JSON document of flat ECS fields plus a few indexed columns for the keys
+that queries and the UI filter on. Detection queries reference fields through
+:func:`sql_field`, so the column layout is known in one place only.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, ClassVar
+
+from canhgac.errors import StoreError
+from canhgac.models import (
+    INGESTED,
+    ORIGINAL,
+    Alert,
+    AlertFilter,
+    DeadLetter,
+    Event,
+    Notification,
+    RuleRun,
+    RuleState,
+)
+from canhgac.store.base import AlertWrite, EventPage, Store, merge_alert
+from canhgac.text import dumps, fold
+from canhgac.timeutil import now_iso
+
+# ECS field -> indexed column. Everything else lives in the JSON document ``doc``.
+COLUMNS: dict[str, str] = {
+    "@timestamp": "ts",
+    INGESTED: "ingested",
+    "event.dataset": "dataset",
+    "host.name": "host",
+    "user.name": "user_name",
+    "source.ip": "source_ip",
+    ORIGINAL: "original",
+}
+_DOC_EXCLUDED = {INGESTED, ORIGINAL}
+_SAFE_FIELD = re.compile(r"^[\w.@\-]+$")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    ts TEXT NOT NULL,
+    ingested TEXT NOT NULL,
+    dataset TEXT,
+    host TEXT,
+    user_name TEXT,
+    source_ip TEXT,
+    original TEXT,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_ingested ON events(ingested, id);
+CREATE INDEX IF NOT EXISTS events_ts ON events(ts);
+CREATE INDEX IF NOT EXISTS events_dataset ON events(dataset, ingested);
+CREATE INDEX IF NOT EXISTS events_host ON events(host, ts);
+CREATE INDEX IF NOT EXISTS events_user ON events(user_name, ts);
+CREATE INDEX IF NOT EXISTS events_source_ip ON events(source_ip, ts);
+
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    raw BLOB NOT NULL,
+    received_at TEXT NOT NULL,
+    context TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dead_letters_received ON dead_letters(received_at);
+
+CREATE TABLE IF NOT EXISTS alerts (
+    id TEXT PRIMARY KEY,
+    rule_id TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    status TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_last_seen ON alerts(last_seen);
+CREATE INDEX IF NOT EXISTS alerts_status ON alerts(status, last_seen);
+CREATE INDEX IF NOT EXISTS alerts_rule ON alerts(rule_id, last_seen);
+
+CREATE TABLE IF NOT EXISTS alert_events (
+    alert_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    PRIMARY KEY (alert_id, event_id)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS notifications (
+    alert_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    last_error TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (alert_id, channel)
+);
+CREATE INDEX IF NOT EXISTS notifications_status ON notifications(status);
+
+CREATE TABLE IF NOT EXISTS rule_state (
+    rule_id TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS rule_runs (
+    rule_id TEXT NOT NULL,
+    window_start TEXT NOT NULL,
+    window_end TEXT NOT NULL,
+    matches INTEGER NOT NULL,
+    finished_at TEXT NOT NULL,
+    PRIMARY KEY (rule_id, window_start)
+);
+"""
+
+
+def sql_field(name: str) -> str:
+    """The SQL expression that reads ECS field ``name`` from the ``events`` table."""
+    column = COLUMNS.get(name)
+    if column:
+        return column
+    if not _SAFE_FIELD.match(name):
+        raise StoreError(f"field name {name!r} has characters a query cannot reference")
+    return f"json_extract(doc, '$.\"{name}\"')"
+
+
+def sql_field_container(name: str) -> str | None:
+    """The SQL expression of the stored text holding field ``name``, or None for a field with
+    its own column. That text is the event's JSON document (raw UTF-8, see :func:`dumps`), so a
+    substring of the value that JSON does not escape is also a substring of it -- detection
+    uses this for a cheap prefilter before :func:`sql_field` parses the document."""
+    return None if name in COLUMNS else "doc"
+
+
+@lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _regexp(pattern: str | None, value: Any) -> bool:
+    # SQLite calls regexp(pattern, value) for "value REGEXP pattern"; Sigma regexes are
+    # unanchored searches.
+    if pattern is None or value is None:
+        return False
+    return _compiled(pattern).search(str(value)) is not None
+
+
+def _fold(value: Any) -> Any:
+    return fold(value) if isinstance(value, str) else value
+
+
+@lru_cache(maxsize=256)
+def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    return ipaddress.ip_network(text, strict=False)
+
+
+def _cidr(value: Any, network: str | None) -> bool:
+    # cg_cidr(value, network): Sigma |cidr. Exact for IPv4 and IPv6 whatever the textual
+    # form; an IPv4-mapped IPv6 address (::ffff:10.0.0.1) counts as its IPv4 address.
+    if not isinstance(value, str) or network is None:
+        return False
+    try:
+        address = ipaddress.ip_address(value.strip())
+        net = _network(network)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.version == net.version and address in net
+
+
+def _number(value: Any) -> int | float | None:
+    # cg_number(value): a stored value as a number, or NULL. Windows event data and many
+    # JSON logs carry numbers as strings, and SQLite orders every text above every number.
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        for convert in (int, float):
+            try:
+                return convert(value)
+            except ValueError:
+                continue
+    return None
+
+
+def _row_event(event_id: str, ingested: str, doc: str, original: str | None) -> Event:
+    fields: dict[str, Any] = json.loads(doc)
+    fields[INGESTED] = ingested
+    if original is not None:
+        fields[ORIGINAL] = original
+    return Event(event_id, fields)
+
+
+class SQLiteStore(Store):
+    """The embedded store. Safe to share between threads: each thread gets its own
+    connection, and writes are serialized by a lock (SQLite allows one writer anyway)."""
+
+    query_language: ClassVar[str] = "sqlite"
+
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
+        # A file, never ":memory:": every thread opens its own connection to the same file.
+        self.path = str(path)
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._synchronous = synchronous
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._write_lock = threading.RLock()
+        self._last_ingested = ""
+        with self._write_lock:
+            self._conn().executescript(SCHEMA)
+
+    # --- connections -------------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+            with self._write_lock:
+                self._connections.append(conn)
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={self._synchronous}")
+            conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite database {self.path}: {exc}") from exc
+        conn.create_function("regexp", 2, _regexp, deterministic=True)
+        conn.create_function("cg_fold", 1, _fold, deterministic=True)
+        conn.create_function("cg_cidr", 2, _cidr, deterministic=True)
+        conn.create_function("cg_number", 1, _number, deterministic=True)
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        with self._write_lock:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"SQLite write failed: {exc}") from exc
+                raise
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        try:
+            return self._conn().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite query failed: {exc}") from exc
+
+    def close(self) -> None:
+        with self._write_lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    # --- events ------------------------------------------------------------------------------
+    def _ingested_now(self) -> str:
+        # Never go backwards, even if the wall clock does: windows are ranges over this field.
+        now = now_iso()
+        self._last_ingested = max(now, self._last_ingested)
+        return self._last_ingested
+
+    def write_events(self, events: Sequence[Event]) -> int:
+        if not events:
+            return 0
+        with self._write() as conn:
+            ingested = self._ingested_now()
+            rows = [_event_row(event, ingested) for event in events]
+            before = conn.total_changes
+            conn.executemany(
+                "INSERT OR IGNORE INTO events (id, ts, ingested, dataset, host, user_name,"
+                " source_ip, original, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            return conn.total_changes - before
+
+    def search_events(
+        self,
+        query: Any,
+        start: str,
+        end: str,
+        *,
+        after: tuple[str, str] | None = None,
+        limit: int = 1000,
+    ) -> EventPage:
+        sql = "SELECT id, ingested, doc, original FROM events WHERE ingested >= ? AND ingested < ?"
+        params: list[Any] = [start, end]
+        if after is not None:
+            sql += " AND (ingested, id) > (?, ?)"
+            params.extend(after)
+        if query:
+            sql += f" AND ({query})"
+        sql += " ORDER BY ingested, id LIMIT ?"
+        params.append(limit)
+        rows = self._read(sql, params)
+        events = [_row_event(*row) for row in rows]
+        last = (rows[-1][1], rows[-1][0]) if len(rows) == limit else None
+        return EventPage(events, last)
+
+    def get_events(self, ids: Sequence[str]) -> list[Event]:
+        found: dict[str, Event] = {}
+        for chunk in _chunks(list(ids), 500):
+            marks = ",".join("?" * len(chunk))
+            for row in self._read(
+                f"SELECT id, ingested, doc, original FROM events WHERE id IN ({marks})", chunk
+            ):
+                found[row[0]] = _row_event(*row)
+        return [found[i] for i in ids if i in found]
+
+    def count_events(self) -> int:
+        return int(self._read("SELECT count(*) FROM events")[0][0])
+
+    # --- dead letters --------------------------------------------------------------------------
+    def write_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
+        if not letters:
+            return 0
+        with self._write() as conn:
+            before = conn.total_changes
+            conn.executemany(
+                "INSERT OR IGNORE INTO dead_letters (id, source, reason, raw, received_at,"
+                " context) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (d.id, d.source, d.reason, d.raw, d.received_at, dumps(d.context))
+                    for d in letters
+                ],
+            )
+            return conn.total_changes - before
+
+    def list_dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        rows = self._read(
+            "SELECT id, source, reason, raw, received_at, context FROM dead_letters"
+            " ORDER BY received_at DESC, id LIMIT ?",
+            (limit,),
+        )
+        return [DeadLetter(r[0], r[1], r[2], bytes(r[3]), r[4], json.loads(r[5])) for r in rows]
+
+    def count_dead_letters(self) -> int:
+        return int(self._read("SELECT count(*) FROM dead_letters")[0][0])
+
+    # --- alerts --------------------------------------------------------------------------------
+    def record_alert(self, alert: Alert, event_ids: Sequence[str]) -> AlertWrite:
+        with self._write() as conn:
+            row = conn.execute("SELECT doc FROM alerts WHERE id = ?", (alert.id,)).fetchone()
+            created = row is None
+            stored = alert if created else Alert.model_validate_json(row[0])
+            conn.executemany(
+                "INSERT OR IGNORE INTO alert_events (alert_id, event_id) VALUES (?, ?)",
+                [(alert.id, event_id) for event_id in event_ids],
+            )
+            count = conn.execute(
+                "SELECT count(*) FROM alert_events WHERE alert_id = ?", (alert.id,)
+            ).fetchone()[0]
+            merged = merge_alert(stored, alert, created, int(count))
+            conn.execute(
+                "INSERT OR REPLACE INTO alerts (id, rule_id, severity, status, first_seen,"
+                " last_seen, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                _alert_row(merged),
+            )
+        return AlertWrite(merged, created)
+
+    def get_alert(self, alert_id: str) -> Alert | None:
+        rows = self._read("SELECT doc FROM alerts WHERE id = ?", (alert_id,))
+        return Alert.model_validate_json(rows[0][0]) if rows else None
+
+    def list_alerts(self, query: AlertFilter) -> list[Alert]:
+        sql = "SELECT doc FROM alerts WHERE 1=1"
+        params: list[Any] = []
+        for column, value in (
+            ("status", query.status),
+            ("severity", query.severity),
+            ("rule_id", query.rule_id),
+        ):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                params.append(str(value))
+        if query.since:
+            sql += " AND last_seen >= ?"
+            params.append(query.since)
+        if query.until:
+            sql += " AND last_seen < ?"
+            params.append(query.until)
+        sql += " ORDER BY last_seen DESC, id LIMIT ? OFFSET ?"
+        params.extend([query.limit, query.offset])
+        return [Alert.model_validate_json(r[0]) for r in self._read(sql, params)]
+
+    def update_alert(self, alert: Alert) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE alerts SET status = ?, doc = ? WHERE id = ?",
+                (str(alert.status), alert.model_dump_json(), alert.id),
+            )
+
+    # --- notifications -----------------------------------------------------------------------
+    def enqueue_notifications(self, alert_id: str, channels: Sequence[str]) -> None:
+        now = now_iso()
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO notifications (alert_id, channel, status, attempts,"
+                " last_error, updated_at) VALUES (?, ?, 'pending', 0, NULL, ?)",
+                [(alert_id, channel, now) for channel in channels],
+            )
+
+    def pending_notifications(self, limit: int = 100) -> list[Notification]:
+        rows = self._read(
+            "SELECT alert_id, channel, status, attempts, last_error, updated_at"
+            " FROM notifications WHERE status = 'pending' ORDER BY updated_at LIMIT ?",
+            (limit,),
+        )
+        return [
+            Notification(
+                alert_id=r[0],
+                channel=r[1],
+                status=r[2],
+                attempts=r[3],
+                last_error=r[4],
+                updated_at=r[5],
+            )
+            for r in rows
+        ]
+
+    def mark_notification(self, note: Notification) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE notifications SET status = ?, attempts = ?, last_error = ?,"
+                " updated_at = ? WHERE alert_id = ? AND channel = ?",
+                (
+                    note.status,
+                    note.attempts,
+                    note.last_error,
+                    note.updated_at,
+                    note.alert_id,
+                    note.channel,
+                ),
+            )
+
+    def list_notifications(self, alert_id: str) -> list[Notification]:
+        rows = self._read(
+            "SELECT alert_id, channel, status, attempts, last_error, updated_at"
+            " FROM notifications WHERE alert_id = ? ORDER BY channel",
+            (alert_id,),
+        )
+        return [
+            Notification(
+                alert_id=r[0],
+                channel=r[1],
+                status=r[2],
+                attempts=r[3],
+                last_error=r[4],
+                updated_at=r[5],
+            )
+            for r in rows
+        ]
+
+    # --- rule run-state ------------------------------------------------------------------------
+    def get_rule_state(self, rule_id: str) -> RuleState | None:
+        rows = self._read("SELECT doc FROM rule_state WHERE rule_id = ?", (rule_id,))
+        return RuleState.model_validate_json(rows[0][0]) if rows else None
+
+    def complete_window(self, state: RuleState, run: RuleRun) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO rule_state (rule_id, doc) VALUES (?, ?)",
+                (state.rule_id, state.model_dump_json()),
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO rule_runs (rule_id, window_start, window_end, matches,"
+                " finished_at) VALUES (?, ?, ?, ?, ?)",
+                (run.rule_id, run.window_start, run.window_end, run.matches, run.finished_at),
+            )
+
+    def list_rule_runs(self, rule_id: str | None = None) -> list[RuleRun]:
+        sql = "SELECT rule_id, window_start, window_end, matches, finished_at FROM rule_runs"
+        params: tuple[Any, ...] = ()
+        if rule_id is not None:
+            sql += " WHERE rule_id = ?"
+            params = (rule_id,)
+        rows = self._read(sql + " ORDER BY rule_id, window_start", params)
+        return [
+            RuleRun(
+                rule_id=r[0], window_start=r[1], window_end=r[2], matches=r[3], finished_at=r[4]
+            )
+            for r in rows
+        ]
+
+
+def _event_row(event: Event, ingested: str) -> tuple[Any, ...]:
+    fields = event.fields
+    doc = {k: v for k, v in fields.items() if k not in _DOC_EXCLUDED}
+    return (
+        event.id,
+        fields["@timestamp"],
+        ingested,
+        fields.get("event.dataset"),
+        fields.get("host.name"),
+        fields.get("user.name"),
+        fields.get("source.ip"),
+        fields.get(ORIGINAL),
+        dumps(doc),
+    )
+
+
+def _alert_row(alert: Alert) -> tuple[Any, ...]:
+    return (
+        alert.id,
+        alert.rule_id,
+        str(alert.severity),
+        str(alert.status),
+        alert.first_seen,
+        alert.last_seen,
+        alert.model_dump_json(),
+    )
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for index in range(0, len(items), size):
+        yield items[index : index + size]

@@ -1,0 +1,1 @@
+"""Ingest: sources -> parse -> transport -> indexer -> store."""

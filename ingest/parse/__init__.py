@@ -1,0 +1,1 @@
+"""Parsers turn one decoded log record into flat ECS fields."""

@@ -1,0 +1,73 @@
+"""The ``auto`` parser, used by syslog sources: recognise the format, then parse it.
+
+Order: a JSON object (Windows-shaped ones go to ``windows``), a bare CEF, auditd or FortiGate
+record, a combined/common access log line, then syslog (RFC 5424 or 3164) whose message is
+handed on to auth, CEF, FortiGate or auditd when it is one of those. Text that fits nothing is
+still an event, with dataset ``raw``: plain text is never a dead letter. Only hostile input
+(a JSON bomb) is rejected.
+"""
+
+from __future__ import annotations
+
+from canhgac.errors import ParseError
+from ingest.parse.access import match_access
+from ingest.parse.auditd import enrich_auditd
+from ingest.parse.auth import enrich_auth, is_auth
+from ingest.parse.base import Fields, Origin
+from ingest.parse.cef import enrich_cef
+from ingest.parse.fortigate import enrich_fortigate, looks_like_fortigate
+from ingest.parse.jsonlog import fields_from_object, try_load_object
+from ingest.parse.raw import parse_raw
+from ingest.parse.syslog import match_syslog
+from ingest.parse.windows import fields_from_record, is_windows
+
+_AUDIT_STARTS = ("type=", "node=")
+
+
+def _bare(text: str, origin: Origin) -> Fields | None:
+    """Formats recognised from their first characters, without a syslog header."""
+    first = text[:1]
+    if first == "{":
+        record = try_load_object(text)
+        if record is not None:
+            escaped = "\\u" in text
+            if is_windows(record):
+                return fields_from_record(record, origin, escaped)
+            return fields_from_object(record, origin, escaped)
+        return None
+    if text.startswith("CEF:"):
+        return enrich_cef({}, text, origin)
+    if text.startswith(_AUDIT_STARTS):
+        return enrich_auditd({}, text, origin)
+    if first != "<" and looks_like_fortigate(text):
+        return enrich_fortigate({}, text, origin)
+    return None
+
+
+def _inside_syslog(fields: Fields, origin: Origin) -> Fields:
+    """Hand a syslog record's message on to the parser of what it carries."""
+    if is_auth(fields):
+        return enrich_auth(fields, origin)
+    message: str = fields["message"]
+    if message.startswith("CEF:"):
+        return enrich_cef(fields, message, origin) or fields
+    if message.startswith(_AUDIT_STARTS):
+        return enrich_auditd(fields, message, origin) or fields
+    if looks_like_fortigate(message):
+        return enrich_fortigate(fields, message, origin) or fields
+    return fields
+
+
+def parse_auto(text: str, origin: Origin) -> Fields:
+    fields = _bare(text, origin)
+    if fields is not None:
+        return fields
+    if text[:1] != "<" and (fields := match_access(text, origin, "nginx.access")) is not None:
+        return fields
+    try:
+        fields = match_syslog(text, origin)
+    except ParseError:
+        fields = None  # a broken header (bad PRI, structured data): keep the text as raw
+    if fields is not None:
+        return _inside_syslog(fields, origin)
+    return parse_raw(text, origin)

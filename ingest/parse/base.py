@@ -1,0 +1,31 @@
+"""The parser contract.
+
+A parser is a plain function ``(text, origin) -> fields``: it gets one decoded record
+(NFC-normalized text) and returns flat ECS fields with dotted keys. It raises
+:class:`canhgac.errors.ParseError` with a short reason when the record is not in its format;
+the caller turns that into a dead letter. Parsers never see bytes and never build ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a record came from; the same for every record of one read."""
+
+    source: str  # the configured source name
+    identity: str  # stable stream identity, e.g. "file:<inode>:<fingerprint>"
+    received_at: str  # canonical UTC string
+    parser: str = "auto"
+    encoding: str = "utf-8"
+    dataset: str | None = None
+    peer: str | None = None  # sender address for network sources
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Fields = dict[str, Any]
+Parser = Callable[[str, Origin], Fields]

@@ -1,0 +1,114 @@
+"""FortiGate (FortiOS) key=value logs, bare or behind a syslog header.
+
+``date=2024-03-05 time=14:02:11 devname="FGT-HN-01" devid="FG100FTK19000001" type="traffic"
+srcip=10.10.1.23 srcport=51234 dstip=203.0.113.10 dstport=443 proto=6 action="accept" ...``
+
+FortiOS sends ``<189>date=...`` (a PRI and nothing else of a header) by default, or a full
+RFC 3164 header when configured so. Every pair is kept as ``fortinet.firewall.<key>``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from canhgac.errors import ParseError
+from ingest.parse.base import Fields, Origin
+from ingest.parse.ecs import ADDRESS, INT, TEXT, Mapping, apply_mapping, transport
+from ingest.parse.syslog import match_syslog
+from ingest.parse.timestamps import epoch_text, iso8601, zone_of
+
+DATASET = "fortinet.firewall"
+# A value is "quoted" (backslash escapes allowed), or runs to the next space. An unclosed quote
+# takes the rest of the record, so the pattern always matches and a line is scanned once.
+_PAIR = re.compile(r'([A-Za-z_][\w.-]*)=(?:"([^"\\]*(?:\\.[^"\\]*)*)(?:"|\\?\Z)|(\S*))', re.S)
+_LOOKS_LIKE = re.compile(r"(?:<\d{1,3}>)?(?:date=\d{4}-\d\d-\d\d |logver=|itime=|devname=)")
+_MARKERS = ("devname", "devid", "logid")
+_ESCAPE = re.compile(r"\\(.)", re.S)
+_FAILURE_ACTIONS = frozenset(("deny", "block", "blocked", "drop", "dropped", "reject", "reset"))
+_PREFIX = "fortinet.firewall."
+_MAPPING: Mapping = {
+    "srcip": ("source", ADDRESS),
+    "dstip": ("destination", ADDRESS),
+    "transip": ("source.nat", ADDRESS),
+    "srcport": ("source.port", INT),
+    "dstport": ("destination.port", INT),
+    "transport": ("source.nat.port", INT),  # FortiOS: the NAT source port, not the L4 protocol
+    "sentbyte": ("source.bytes", INT),
+    "rcvdbyte": ("destination.bytes", INT),
+    "devname": ("observer.name", TEXT),
+    "devid": ("observer.serial_number", TEXT),
+    "srcintf": ("observer.ingress.interface.name", TEXT),
+    "dstintf": ("observer.egress.interface.name", TEXT),
+    "policyid": ("rule.id", TEXT),
+    "msg": ("message", TEXT),
+    "user": ("source.user.name", TEXT),
+    "srccountry": ("source.geo.country_name", TEXT),
+    "dstcountry": ("destination.geo.country_name", TEXT),
+}
+
+
+def looks_like_fortigate(text: str) -> bool:
+    """Cheap test for ``auto``: a record that starts the way FortiOS records start."""
+    return _LOOKS_LIKE.match(text) is not None
+
+
+def _pairs(text: str) -> dict[str, str]:
+    pairs = _PAIR.findall(text)
+    if "\\" not in text:
+        return {key: quoted or bare for key, quoted, bare in pairs}
+    return {key: _ESCAPE.sub(r"\1", quoted) if quoted else bare for key, quoted, bare in pairs}
+
+
+def _timestamp(fields: Fields, values: dict[str, str], origin: Origin) -> None:
+    when = None
+    eventtime = values.get("eventtime")
+    if eventtime:
+        when = epoch_text(eventtime)
+    if when is None and "date" in values:
+        zone = values.get("tz", "")
+        offset = f"{zone[:3]}:{zone[3:]}" if len(zone) == 5 and zone[0] in "+-" else ""
+        when = iso8601(
+            f"{values['date']}T{values.get('time', '00:00:00')}{offset}", zone_of(origin)
+        )
+    if when is not None:
+        fields["@timestamp"] = when
+    elif eventtime or "date" in values:
+        fields["event.timestamp_fallback"] = True
+
+
+def enrich_fortigate(fields: Fields, message: str, origin: Origin) -> Fields | None:
+    """Add FortiGate fields from ``message``; None if it is not a FortiGate record."""
+    values = _pairs(message)
+    if not any(marker in values for marker in _MARKERS) or len(values) < 3:
+        return None
+    fields["event.dataset"] = origin.dataset or DATASET
+    fields["event.module"] = "fortinet"
+    fields["event.category"] = "network"
+    fields["observer.vendor"] = "Fortinet"
+    fields["observer.product"] = "FortiGate"
+    fields["observer.type"] = "firewall"
+    _timestamp(fields, values, origin)
+    fields.update(zip(map(_PREFIX.__add__, values), values.values(), strict=True))
+    apply_mapping(fields, values, _MAPPING)
+    if proto := values.get("proto"):
+        fields["network.transport"] = transport(proto)
+    if service := values.get("service"):
+        fields["network.protocol"] = service.lower()
+    if action := values.get("action"):
+        fields["event.action"] = action
+        fields["event.outcome"] = "failure" if action in _FAILURE_ACTIONS else "success"
+    return fields
+
+
+def parse_fortigate(text: str, origin: Origin) -> Fields:
+    if looks_like_fortigate(text) and not text.startswith("<"):
+        fields = enrich_fortigate({}, text, origin)
+    else:
+        header = match_syslog(text, origin)
+        if header is None:
+            fields = enrich_fortigate({}, text, origin)
+        else:
+            fields = enrich_fortigate(header, header["message"], origin)
+    if fields is None:
+        raise ParseError("not a FortiGate key=value record (no devname/devid/logid)")
+    return fields

@@ -1,0 +1,154 @@
+"""Generic JSON application logs: one object per line, flattened to dotted keys.
+
+A "JSON bomb" is rejected cheaply: records over 1 MiB before decoding, more than 32 levels of
+nesting (the decoder's own recursion guard catches the absurd cases even earlier) and more
+than 2,000 flattened keys. Arrays are kept as JSON text (fields are scalars), except ``tags``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from canhgac.errors import ParseError
+from canhgac.text import nfc
+from ingest.parse.base import Fields, Origin
+from ingest.parse.timestamps import any_time, zone_of
+
+MAX_CHARS = 1_048_576
+MAX_DEPTH = 32
+MAX_KEYS = 2_000
+DEFAULT_DATASET = "app"
+TIME_KEYS = ("@timestamp", "timestamp", "time", "ts")
+_LONG = 2**63 - 1
+_ARRAY_TEXT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def load_object(text: str) -> dict[str, Any]:
+    """Decode one JSON object within the size limit, or raise ParseError."""
+    value = _load(text)
+    if not isinstance(value, dict):
+        raise ParseError(f"JSON record is not an object but {type(value).__name__}")
+    return value
+
+
+def try_load_object(text: str) -> dict[str, Any] | None:
+    """Like :func:`load_object`, but None for text that is not a JSON object at all.
+
+    Records that *are* JSON but break a limit still raise: they are hostile, not plain text.
+    """
+    try:
+        value = _load(text)
+    except _NotJson:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+class _NotJson(ParseError):
+    pass
+
+
+def _load(text: str) -> Any:
+    if len(text) > MAX_CHARS:
+        raise ParseError(f"JSON record is larger than {MAX_CHARS} characters")
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise _too_deep() from None
+    except ValueError as exc:  # JSONDecodeError, and the int-digits limit
+        raise _NotJson(f"invalid JSON: {str(exc)[:120]}") from None
+
+
+def _too_deep() -> ParseError:
+    return ParseError(f"JSON nesting is deeper than {MAX_DEPTH} levels")
+
+
+def _check_array(items: list[Any], depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise _too_deep()
+    for item in items:
+        if isinstance(item, list):
+            _check_array(item, depth + 1)
+        elif isinstance(item, dict):
+            if depth + 1 > MAX_DEPTH:
+                raise _too_deep()
+            _check_array(list(item.values()), depth + 1)
+
+
+def _other(value: Any) -> Any:
+    """A scalar that is not a str: keep it unless a store could not take it."""
+    if type(value) is int:
+        return value if -_LONG <= value <= _LONG else str(value)
+    if type(value) is float and not math.isfinite(value):
+        return str(value)
+    return value
+
+
+def _flatten(record: dict[str, Any], prefix: str, depth: int, out: Fields, escaped: bool) -> None:
+    """``escaped``: the text had ``\\u`` escapes, so decoded strings may not be NFC."""
+    if depth > MAX_DEPTH:
+        raise _too_deep()
+    if len(out) + len(record) > MAX_KEYS:
+        raise ParseError(f"JSON record has more than {MAX_KEYS} keys")
+    for key, value in record.items():
+        if not key or key[0] == "." or key[-1] == ".":
+            key = key.strip(".")
+            if not key:
+                continue  # an empty field name makes stores reject the whole document
+        name = prefix + nfc(key) if escaped else prefix + key
+        kind = type(value)
+        if kind is str:
+            out[name] = nfc(value) if escaped else value
+        elif kind is dict:
+            _flatten(value, name + ".", depth + 1, out, escaped)
+        elif kind is list:
+            _check_array(value, depth + 1)
+            if name == "tags" and all(type(item) is str for item in value):
+                out[name] = [nfc(item) for item in value]
+            else:
+                out[name] = _ARRAY_TEXT.encode(value)
+        elif value is not None:
+            out[name] = _other(value)
+
+
+def flatten(record: dict[str, Any], prefix: str = "", escaped: bool = True) -> Fields:
+    """Nested objects to dotted keys, within the depth and key-count limits.
+
+    Pass ``escaped=False`` when the JSON text had no ``\\u`` escape: its strings are then
+    already NFC (the whole record was normalised) and need no per-value check.
+    """
+    out: Fields = {}
+    _flatten(record, prefix, 1, out, escaped)
+    return out
+
+
+def apply_timestamp(fields: Fields, record: dict[str, Any], origin: Origin) -> None:
+    """Normalise the first of ``@timestamp|timestamp|time|ts`` into ``@timestamp``."""
+    for key in TIME_KEYS:
+        if key in record:
+            when = any_time(record[key], zone_of(origin))
+            if when is None:
+                fields.pop("@timestamp", None)
+                fields["event.timestamp_fallback"] = True
+            else:
+                fields["@timestamp"] = when
+            return
+
+
+def fields_from_object(record: dict[str, Any], origin: Origin, escaped: bool = True) -> Fields:
+    fields = flatten(record, escaped=escaped)
+    dataset = fields.get("event.dataset")
+    if not isinstance(dataset, str) or not dataset:
+        dataset = origin.dataset or DEFAULT_DATASET
+        fields["event.dataset"] = dataset
+    if not isinstance(fields.get("event.module"), str):
+        fields["event.module"] = dataset.partition(".")[0]
+    apply_timestamp(fields, record, origin)
+    if "message" not in fields and isinstance(fields.get("msg"), str):
+        fields["message"] = fields["msg"]
+    return fields
+
+
+def parse_json(text: str, origin: Origin) -> Fields:
+    return fields_from_object(load_object(text), origin, escaped="\\u" in text)

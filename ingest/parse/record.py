@@ -1,0 +1,105 @@
+"""Turn one raw record (bytes) into an Event or a DeadLetter. Never raises.
+
+decode (configured encoding, invalid bytes replaced and flagged) -> NFC -> parser from the
+registry -> common fields (@timestamp, event.original, event.kind, ids). Anything a parser
+rejects, and any unexpected exception a hostile record provokes, becomes a dead letter with
+the reason. Each parser sets ``event.dataset`` itself (the source's ``dataset`` setting wins
+over the parser's default, but a JSON record's own ``event.dataset`` wins over both).
+
+Windows-1258 (``cp1258``) writes Vietnamese with combining tone marks, so its text is NFD-like;
+NFC after decoding makes it equal to the same words received as UTF-8.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Mapping
+from functools import lru_cache
+
+from canhgac.errors import CanhGacError, ParseError
+from canhgac.models import DeadLetter, Event, event_id
+from canhgac.text import nfc
+from ingest.parse.base import Origin, Parser
+from ingest.parse.registry import PARSERS, get_parser
+
+# A record whose text is more than this share of replacement and control characters is
+# binary (a stray upload, a TLS handshake on a syslog port): keep its bytes as a dead letter.
+BINARY_SHARE = 0.3
+_CONTROLS = dict.fromkeys([*range(0x09), *range(0x0A, 0x1B), *range(0x1C, 0x20), 0x7F])
+_REASON_CHARS = 300
+
+
+@lru_cache(maxsize=32)
+def _codec(encoding: str) -> str:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise ParseError(f"unknown encoding {encoding!r} in the source configuration") from None
+
+
+def decode(raw: bytes, encoding: str) -> tuple[str, bool]:
+    """Decode bytes; returns (text, had_errors). Invalid bytes and NUL become U+FFFD."""
+    codec = _codec(encoding)
+    try:
+        text, had_errors = raw.decode(codec), False
+    except UnicodeDecodeError:
+        text, had_errors = raw.decode(codec, errors="replace"), True
+    if "\x00" in text:
+        # NUL truncates strings in C-based tools downstream; it is never part of a log line.
+        text, had_errors = text.replace("\x00", "\ufffd"), True
+    return text, had_errors
+
+
+def is_binary(text: str) -> bool:
+    if not text:
+        return False
+    junk = text.count("\ufffd") + len(text) - len(text.translate(_CONTROLS))
+    return junk > len(text) * BINARY_SHARE
+
+
+def to_record(
+    raw: bytes,
+    origin: Origin,
+    position: str | int,
+    *,
+    parsers: Mapping[str, Parser] = PARSERS,
+) -> Event | DeadLetter:
+    """Parse one record read at ``position`` of the stream ``origin.identity``.
+
+    ``parsers`` is the registry to look ``origin.parser`` up in (a seam for tests).
+    """
+    record_id = event_id(origin.identity, position)
+    try:
+        text, had_errors = decode(raw, origin.encoding)
+        if had_errors and is_binary(text):
+            return _dead(record_id, raw, origin, "binary data: not a text log record")
+        text = nfc(text.rstrip("\r\n"))
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        fields = get_parser(origin.parser, parsers)(text, origin)
+    except CanhGacError as exc:  # ParseError, and ConfigError for an unknown parser name
+        return _dead(record_id, raw, origin, str(exc)[:_REASON_CHARS])
+    except Exception as exc:  # noqa: BLE001 - hostile input must never crash a source
+        reason = f"parser {origin.parser} failed: {type(exc).__name__}: {exc}"
+        return _dead(record_id, raw, origin, reason[:_REASON_CHARS])
+    fields.setdefault("@timestamp", origin.received_at)
+    fields["event.original"] = text
+    fields.setdefault("event.kind", "event")
+    if "event.dataset" not in fields:
+        fields["event.dataset"] = origin.dataset or "raw"
+    if "event.module" not in fields:
+        fields["event.module"] = str(fields["event.dataset"]).partition(".")[0]
+    if had_errors:
+        fields["log.encoding_errors"] = True
+    return Event(record_id, fields)
+
+
+def _dead(record_id: str, raw: bytes, origin: Origin, reason: str) -> DeadLetter:
+    return DeadLetter(
+        id=record_id,
+        source=origin.source,
+        reason=reason,
+        raw=raw,
+        received_at=origin.received_at,
+        context={"parser": origin.parser, "identity": origin.identity},
+    )

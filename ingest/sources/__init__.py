@@ -1,0 +1,1 @@
+"""Sources read records (files, syslog, HTTP), parse them and send batches to the transport."""

@@ -1,0 +1,125 @@
+"""Turn an HTTP request body (JSON or NDJSON) into records, one per JSON object.
+
+Each object is re-serialized on its own (compact UTF-8 JSON), so the parser receives exactly
+one JSON document per record. Record positions are ``<request key>:<index>``: the request key
+is the client's Idempotency-Key or a digest of the body, so a retried request yields the same
+ids and the store keeps one copy.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from canhgac.models import DeadLetter, Event, event_id
+from canhgac.text import dumps
+from ingest.parse.base import Origin
+from ingest.parse.record import to_record
+
+
+@dataclass(slots=True)
+class DecodedBody:
+    events: list[Event] = field(default_factory=list)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+    # Set when the body as a whole is unusable (answered with 400); ``dead_letters`` then
+    # holds the whole body, so nothing is silently lost.
+    error: str | None = None
+    line: int | None = None
+
+    def add(self, record: Event | DeadLetter) -> None:
+        if isinstance(record, Event):
+            self.events.append(record)
+        else:
+            self.dead_letters.append(record)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _loads(data: bytes) -> Any:
+    return json.loads(data, parse_constant=_reject_constant)
+
+
+def _problem(exc: Exception, data: bytes) -> tuple[str, int]:
+    """A short reason and the 1-based line it refers to."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"invalid JSON: {exc.msg} (column {exc.colno})", exc.lineno
+    if isinstance(exc, UnicodeDecodeError):
+        return f"invalid JSON: not UTF-8 ({exc.reason})", data.count(b"\n", 0, exc.start) + 1
+    if isinstance(exc, RecursionError):
+        return "invalid JSON: nested too deeply", 1
+    return f"invalid JSON: {exc}", 1
+
+
+class _Builder:
+    """Records of one request, positioned under its key."""
+
+    def __init__(self, origin: Origin, key: str) -> None:
+        self.origin = origin
+        self.key = key
+        self.body = DecodedBody()
+
+    def object(self, value: dict[str, Any], index: int) -> None:
+        raw = dumps(value).encode("utf-8")
+        self.body.add(to_record(raw, self.origin, f"{self.key}:{index}"))
+
+    def dead(self, raw: bytes, reason: str, position: str) -> None:
+        self.body.add(
+            DeadLetter(
+                id=event_id(self.origin.identity, f"{self.key}:{position}"),
+                source=self.origin.source,
+                reason=reason,
+                raw=raw,
+                received_at=self.origin.received_at,
+                context={"identity": self.origin.identity, "peer": self.origin.peer},
+            )
+        )
+
+    def reject(self, raw: bytes, reason: str, line: int) -> DecodedBody:
+        self.dead(raw, reason, "body")
+        self.body.error, self.body.line = reason, line
+        return self.body
+
+
+def decode_json(body: bytes, origin: Origin, key: str) -> DecodedBody:
+    """One JSON object, or an array of objects (other elements become dead letters)."""
+    builder = _Builder(origin, key)
+    try:
+        value = _loads(body)
+    except (ValueError, RecursionError) as exc:
+        reason, line = _problem(exc, body)
+        return builder.reject(body, reason, line)
+    if isinstance(value, dict):
+        builder.object(value, 0)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, dict):
+                builder.object(item, index)
+            else:
+                raw = dumps(item).encode("utf-8")
+                builder.dead(raw, f"array element {index} is not a JSON object", str(index))
+    else:
+        return builder.reject(body, "expected a JSON object or an array of objects", 1)
+    return builder.body
+
+
+def decode_ndjson(body: bytes, origin: Origin, key: str) -> DecodedBody:
+    """One JSON object per line; a bad line becomes a dead letter, the others are kept."""
+    builder = _Builder(origin, key)
+    for index, line in enumerate(body.split(b"\n")):
+        text = line.strip(b" \t\r")
+        if not text:
+            continue
+        try:
+            value = _loads(text)
+        except (ValueError, RecursionError) as exc:
+            reason, _ = _problem(exc, text)
+            builder.dead(line, f"line {index + 1}: {reason}", str(index))
+            continue
+        if isinstance(value, dict):
+            builder.object(value, index)
+        else:
+            builder.dead(line, f"line {index + 1}: not a JSON object", str(index))
+    return builder.body

@@ -1,0 +1,120 @@
+"""Syslog over UDP: one datagram is one record.
+
+UDP cannot be replayed, so ids only need to be unique: the position is a sequence seeded from
+the clock at start. A full transport blocks this thread, and the kernel's socket buffer then
+drops datagrams: the buffer is enlarged to ride out short stalls.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+
+from canhgac.config import SyslogUdpSourceConfig
+from canhgac.errors import TransportError
+from canhgac.timeutil import now_iso
+from ingest.parse.base import Origin
+from ingest.parse.record import to_record
+from ingest.sources.addresses import family_for, peer_text
+from ingest.sources.base import Source
+from ingest.sources.batching import Batcher
+from ingest.transport.base import Sender
+
+log = logging.getLogger(__name__)
+
+MAX_DATAGRAM = 65_535
+RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
+# How long a blocked recvfrom waits before the thread checks whether it should stop.
+_WAKE_SECONDS = 0.1
+
+
+class SyslogUdpSource(Source):
+    def __init__(
+        self,
+        config: SyslogUdpSourceConfig,
+        sender: Sender,
+        *,
+        batch_records: int = 500,
+        batch_wait: float = 0.1,
+    ) -> None:
+        self.name = config.name
+        self._config = config
+        self._identity = f"syslog-udp:{config.name}"
+        self._batcher = Batcher(
+            sender, name=config.name, max_records=batch_records, max_wait=batch_wait
+        )
+        self._sequence = 0
+        self._socket: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The bound address (the real port when configured with port 0)."""
+        if self._socket is None:
+            raise RuntimeError(f"{self.name} is not started")
+        host, port = self._socket.getsockname()[:2]
+        return str(host), int(port)
+
+    def start(self) -> None:
+        sock = socket.socket(family_for(self._config.host), socket.SOCK_DGRAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
+            sock.bind((self._config.host, self._config.port))
+            sock.settimeout(_WAKE_SECONDS)
+        except OSError:
+            sock.close()
+            raise
+        self._socket = sock
+        self._sequence = time.time_ns()
+        self._stop.clear()
+        self._batcher.start_timer()
+        self._thread = threading.Thread(target=self._run, name=f"udp-{self.name}", daemon=False)
+        self._thread.start()
+        log.info("%s: listening on udp %s", self.name, peer_text(self.address))
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+        self._batcher.close()
+
+    def _run(self) -> None:
+        assert self._socket is not None
+        while not self._stop.is_set():
+            try:
+                data, peer = self._socket.recvfrom(MAX_DATAGRAM)
+            except TimeoutError:
+                continue
+            except OSError as exc:
+                log.warning("%s: receive failed: %s", self.name, exc)
+                self._stop.wait(_WAKE_SECONDS)
+                continue
+            try:
+                self._handle(data, peer_text(peer))
+            except TransportError as exc:
+                log.error("%s: transport refused a batch, listening stops: %s", self.name, exc)
+                return
+
+    def _handle(self, data: bytes, peer: str) -> None:
+        # Many senders end a datagram with LF or NUL; neither is part of the message.
+        data = data.rstrip(b"\x00\r\n")
+        if not data:
+            return
+        self._sequence += 1
+        origin = Origin(
+            source=self.name,
+            identity=self._identity,
+            received_at=now_iso(),
+            parser=self._config.parser,
+            encoding=self._config.encoding,
+            dataset=self._config.dataset,
+            peer=peer,
+        )
+        self._batcher.add(to_record(data, origin, self._sequence))

@@ -1,0 +1,1 @@
+"""Transports carry batches from collectors to indexers: in-process queue or Kafka."""

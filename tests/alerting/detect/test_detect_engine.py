@@ -1,0 +1,331 @@
+"""The detection engine against a real SQLite store: windows, watermark, backfill, paging."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alerting.detect.engine import DetectionEngine, Window, plan_windows
+from canhgac.config import DetectionConfig
+from canhgac.errors import StoreError
+from canhgac.models import Alert, AlertFilter, RuleRun, RuleState
+from canhgac.store.base import AlertWrite
+from canhgac.store.sqlite import SQLiteStore
+from canhgac.timeutil import to_iso
+
+BOB_RULE = "sel:\n  user.name: bob\ncondition: sel"
+CHANNELS = ["console", "webhook"]
+
+
+def _config(**overrides: Any) -> DetectionConfig:
+    values: dict[str, Any] = {
+        "ingest_delay": timedelta(seconds=5),
+        "default_interval": timedelta(minutes=1),
+        "max_window": timedelta(minutes=10),
+        "max_lookback": timedelta(hours=24),
+        "page_size": 1000,
+    }
+    values.update(overrides)
+    return DetectionConfig(**values)
+
+
+def _route(alert: Alert) -> Sequence[str]:
+    return CHANNELS
+
+
+def _bobs(kit: Any, count: int, prefix: str = "e", **fields: Any) -> list[Any]:
+    return [kit.event(f"{prefix}{i:03d}", user__name="bob", **fields) for i in range(count)]
+
+
+class FlakyStore(SQLiteStore):
+    """The real store, except that the named methods fail on their n-th call (1-based)."""
+
+    def __init__(self, path: Path, fail_on: dict[str, int]) -> None:
+        super().__init__(path)
+        self.fail_on = dict(fail_on)
+        self.calls: dict[str, int] = {}
+
+    def _maybe_fail(self, name: str) -> None:
+        self.calls[name] = self.calls.get(name, 0) + 1
+        if self.fail_on.get(name) == self.calls[name]:
+            raise StoreError(f"injected failure in {name}")
+
+    def record_alert(self, alert: Alert, event_ids: Sequence[str]) -> AlertWrite:
+        self._maybe_fail("record_alert")
+        return super().record_alert(alert, event_ids)
+
+    def enqueue_notifications(self, alert_id: str, channels: Sequence[str]) -> None:
+        self._maybe_fail("enqueue_notifications")
+        super().enqueue_notifications(alert_id, channels)
+
+    def complete_window(self, state: RuleState, run: RuleRun) -> None:
+        self._maybe_fail("complete_window")
+        super().complete_window(state, run)
+
+
+def _all_alerts(store: SQLiteStore) -> list[Alert]:
+    return store.list_alerts(AlertFilter(limit=10_000))
+
+
+def _assert_contiguous(runs: list[RuleRun]) -> None:
+    for before, after in zip(runs, runs[1:], strict=False):
+        assert before.window_end == after.window_start, (before, after)
+
+
+# --- planning ------------------------------------------------------------------------------
+T = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+PLAN = {
+    "interval": timedelta(minutes=1),
+    "ingest_delay": timedelta(seconds=5),
+    "max_window": timedelta(minutes=10),
+    "max_lookback": timedelta(hours=1),
+}
+
+
+def test_a_rule_without_watermark_starts_one_interval_back() -> None:
+    plan = plan_windows(None, T, **PLAN)
+    end = T - timedelta(seconds=5)
+    assert plan == type(plan)([Window(end - timedelta(minutes=1), end)], None)
+
+
+def test_a_long_gap_is_cut_into_max_windows_oldest_first() -> None:
+    plan = plan_windows(T - timedelta(minutes=25), T, **PLAN)
+    starts = [window.start for window in plan.windows]
+    assert starts == [T - timedelta(minutes=m) for m in (25, 15, 5)]
+    assert plan.windows[-1].end == T - timedelta(seconds=5)
+    assert plan.skipped is None
+
+
+def test_a_watermark_older_than_max_lookback_is_clamped() -> None:
+    plan = plan_windows(T - timedelta(hours=3), T, **PLAN)
+    assert plan.skipped == Window(T - timedelta(hours=3), T - timedelta(hours=1))
+    assert plan.windows[0].start == T - timedelta(hours=1)
+    assert len(plan.windows) == 6
+
+
+def test_a_watermark_at_or_past_the_window_end_plans_nothing() -> None:
+    assert plan_windows(T, T, **PLAN).windows == []
+
+
+# --- running -------------------------------------------------------------------------------
+def test_a_run_alerts_once_per_match_enqueues_and_advances_the_watermark(
+    store: SQLiteStore, kit: Any, clock: Any
+) -> None:
+    rule = kit.compile_text(kit.rule_text(BOB_RULE))
+    store.write_events([*_bobs(kit, 3), kit.event("other", user__name="alice")])
+    clock.advance(timedelta(seconds=10))
+    engine = DetectionEngine(store, _config(), route=_route, clock=clock)
+
+    report = engine.run_rule(rule)
+
+    assert (report.windows, report.matches, report.alerts_created) == (1, 3, 3)
+    alerts = _all_alerts(store)
+    assert sorted(event_id for a in alerts for event_id in a.event_ids) == ["e000", "e001", "e002"]
+    assert all(a.severity == "high" and a.rule_id == rule.id for a in alerts)
+    for alert in alerts:
+        assert [n.channel for n in store.list_notifications(alert.id)] == sorted(CHANNELS)
+    state = store.get_rule_state(rule.id)
+    assert state is not None
+    assert state.watermark == to_iso(clock.now - timedelta(seconds=5)) == report.watermark
+    assert state.last_matches == 3 and state.last_error is None
+
+
+def test_the_watermark_moves_only_after_the_windows_alerts_are_stored(
+    tmp_path: Path, kit: Any, clock: Any
+) -> None:
+    store = FlakyStore(tmp_path / "flaky.db", {"record_alert": 2})
+    try:
+        rule = kit.compile_text(kit.rule_text(BOB_RULE))
+        store.write_events(_bobs(kit, 3))
+        clock.advance(timedelta(seconds=10))
+        engine = DetectionEngine(store, _config(), route=_route, clock=clock)
+
+        with pytest.raises(StoreError, match="injected failure in record_alert"):
+            engine.run_rule(rule)
+        assert store.get_rule_state(rule.id) is None
+        assert store.list_rule_runs(rule.id) == []
+        assert len(_all_alerts(store)) == 1
+
+        clock.advance(timedelta(seconds=30))
+        report = engine.run_rule(rule)
+
+        runs = store.list_rule_runs(rule.id)
+        # The retry searched from where the failed attempt started, not one interval back
+        # from the later clock: nothing in between is skipped.
+        assert runs[0].window_start == to_iso(clock.now - timedelta(seconds=30 + 5 + 60))
+        assert sum(run.matches for run in runs) == 3
+        _assert_contiguous(runs)
+        assert report.alerts_created == 2
+        assert sorted(a.event_ids[0] for a in _all_alerts(store)) == ["e000", "e001", "e002"]
+    finally:
+        store.close()
+
+
+def test_a_crash_before_the_watermark_repeats_the_window_without_doubling(
+    tmp_path: Path, kit: Any, clock: Any
+) -> None:
+    store = FlakyStore(tmp_path / "flaky.db", {"complete_window": 1, "enqueue_notifications": 2})
+    try:
+        rule = kit.compile_text(kit.rule_text(BOB_RULE))
+        store.write_events(_bobs(kit, 3))
+        clock.advance(timedelta(seconds=10))
+        engine = DetectionEngine(store, _config(), route=_route, clock=clock)
+
+        # enqueue fails for the second alert: that run dies before its window completes.
+        with pytest.raises(StoreError, match="enqueue_notifications"):
+            engine.run_rule(rule)
+        # complete_window fails: every alert is stored, the watermark is not.
+        with pytest.raises(StoreError, match="complete_window"):
+            engine.run_rule(rule)
+        assert store.get_rule_state(rule.id) is None
+        report = engine.run_rule(rule)
+
+        alerts = _all_alerts(store)
+        assert report.alerts_created == 0
+        assert len(alerts) == 3 and all(alert.count == 1 for alert in alerts)
+        for alert in alerts:
+            assert [n.channel for n in store.list_notifications(alert.id)] == sorted(CHANNELS)
+        assert len(store.list_rule_runs(rule.id)) == 1
+    finally:
+        store.close()
+
+
+def test_a_restart_continues_at_the_watermark_with_no_gap_and_no_repeat(
+    tmp_path: Path, kit: Any
+) -> None:
+    def real_clock() -> datetime:
+        return datetime.now(UTC)
+
+    config = _config(ingest_delay=timedelta(0))
+    rule = kit.compile_text(kit.rule_text(BOB_RULE))
+    path = tmp_path / "restart.db"
+    first = SQLiteStore(path)
+    first.write_events(_bobs(kit, 2, prefix="a"))
+    DetectionEngine(first, config, clock=real_clock).run_rule(rule)
+    first.write_events(_bobs(kit, 2, prefix="b"))
+    first.close()
+
+    second = SQLiteStore(path)  # the restarted process: new store, new engine
+    try:
+        second.write_events(_bobs(kit, 2, prefix="c"))
+        DetectionEngine(second, config, clock=real_clock).run_rule(rule)
+
+        runs = second.list_rule_runs(rule.id)
+        assert len(runs) == 2
+        _assert_contiguous(runs)
+        assert [run.matches for run in runs] == [2, 4]
+        ids = sorted(a.event_ids[0] for a in _all_alerts(second))
+        assert ids == ["a000", "a001", "b000", "b001", "c000", "c001"]
+    finally:
+        second.close()
+
+
+def test_backfill_after_downtime_runs_oldest_first_and_logs_it(
+    store: SQLiteStore, kit: Any, clock: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    rule = kit.compile_text(kit.rule_text(BOB_RULE))
+    config = _config(max_window=timedelta(hours=1))
+    engine = DetectionEngine(store, config, clock=clock)
+    clock.now = datetime.now(UTC) - timedelta(hours=2)
+    engine.run_rule(rule)  # the last run before the downtime
+    watermark = clock.now - timedelta(seconds=5)
+    store.write_events(_bobs(kit, 2))
+    clock.advance(timedelta(hours=3))
+
+    with caplog.at_level(logging.INFO, logger="alerting.detect.engine"):
+        report = engine.run_rule(rule)
+
+    runs = store.list_rule_runs(rule.id)[1:]
+    assert [run.window_start for run in runs] == [
+        to_iso(watermark + timedelta(hours=h)) for h in range(3)
+    ]
+    assert [run.matches for run in runs] == [0, 0, 2]
+    _assert_contiguous(store.list_rule_runs(rule.id))
+    assert report.windows == 3
+    assert caplog.messages == [
+        f"rule {rule.id} (Test rule): backfilled {to_iso(watermark)} to "
+        f"{to_iso(watermark + timedelta(hours=3))} in 3 windows (2 matches)"
+    ]
+
+
+def test_a_watermark_beyond_max_lookback_is_clamped_with_a_warning(
+    store: SQLiteStore, kit: Any, clock: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    rule = kit.compile_text(kit.rule_text(BOB_RULE))
+    config = _config(max_window=timedelta(hours=6))
+    engine = DetectionEngine(store, config, clock=clock)
+    clock.now = datetime.now(UTC) - timedelta(hours=30)
+    engine.run_rule(rule)
+    watermark = clock.now - timedelta(seconds=5)
+    store.write_events(_bobs(kit, 2))
+    clock.now = datetime.now(UTC) + timedelta(seconds=10)
+
+    with caplog.at_level(logging.WARNING, logger="alerting.detect.engine"):
+        report = engine.run_rule(rule)
+
+    resume = clock.now - timedelta(hours=24)
+    assert report.skipped == (to_iso(watermark), to_iso(resume))
+    assert caplog.messages == [
+        f"rule {rule.id} (Test rule): not searching events ingested from {to_iso(watermark)} "
+        f"to {to_iso(resume)}: the watermark is older than detection.max_lookback "
+        f"(1 day, 0:00:00); resuming at {to_iso(resume)}"
+    ]
+    runs = store.list_rule_runs(rule.id)
+    assert runs[1].window_start == to_iso(resume)
+    _assert_contiguous(runs[1:])
+    assert report.matches == 2
+
+
+def test_paging_past_page_size_yields_every_alert(store: SQLiteStore, kit: Any, clock: Any) -> None:
+    rule = kit.compile_text(kit.rule_text(BOB_RULE))
+    store.write_events(_bobs(kit, 10))
+    clock.advance(timedelta(seconds=10))
+
+    engine = DetectionEngine(store, _config(page_size=3), clock=clock, record_batch=4)
+    report = engine.run_rule(rule)
+
+    assert (report.matches, report.alerts_created) == (10, 10)
+    assert len(_all_alerts(store)) == 10
+
+
+def test_grouping_counts_repeats_across_pages_in_one_alert(
+    store: SQLiteStore, kit: Any, clock: Any
+) -> None:
+    rule = kit.compile_text(
+        kit.rule_text(
+            BOB_RULE, extra="canhgac:\n  group_by: [source.ip]\n  suppress: 30m\n", level="low"
+        )
+    )
+    stamps = ["10:00", "10:10", "10:29", "10:31"]
+    events = [
+        kit.event(
+            f"a{i}",
+            user__name="bob",
+            source__ip="10.0.0.1",
+            **{"@timestamp": f"2026-03-01T{hhmm}:00.000000Z"},
+        )
+        for i, hhmm in enumerate(stamps)
+    ]
+    events.append(kit.event("b0", user__name="bob", source__ip="10.0.0.2"))
+    store.write_events(events)
+    clock.advance(timedelta(seconds=10))
+
+    # Pages of 2, alerts recorded every 2 matches: a group's alert spans several writes.
+    engine = DetectionEngine(store, _config(page_size=2), route=_route, clock=clock, record_batch=2)
+    report = engine.run_rule(rule)
+
+    alerts = sorted(_all_alerts(store), key=lambda a: (a.group_key["source.ip"], a.first_seen))
+    summary = [(a.group_key["source.ip"], a.count, sorted(a.event_ids)) for a in alerts]
+    assert summary == [
+        ("10.0.0.1", 3, ["a0", "a1", "a2"]),
+        ("10.0.0.1", 1, ["a3"]),
+        ("10.0.0.2", 1, ["b0"]),
+    ]
+    assert report.alerts_created == 3
+    # Each alert was enqueued once, when it was created.
+    assert all(len(store.list_notifications(a.id)) == len(CHANNELS) for a in alerts)

@@ -1,0 +1,363 @@
+"""One set of behaviour tests for every Store implementation.
+
+``sqlite`` runs on a temporary file; ``elasticsearch`` runs against the node of
+``deploy/services/up`` (``CANHGAC_TEST_ES_URL``), is marked ``integration`` and FAILS when the
+variable is missing. Each Elasticsearch test gets its own index prefix and deletes its indices
+and template afterwards.
+
+Queries are the one store-specific input: :data:`QUERIES` builds the same condition in each
+store's query language (a SQL fragment for SQLite, a query DSL dict for Elasticsearch).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from canhgac.config import ElasticsearchStoreConfig
+from canhgac.models import (
+    Alert,
+    AlertFilter,
+    AlertStatus,
+    DeadLetter,
+    Event,
+    Notification,
+    RuleRun,
+    RuleState,
+)
+from canhgac.store.base import Store
+from canhgac.store.sqlite import SQLiteStore, sql_field
+from canhgac.timeutil import now_iso
+
+ES_HINT = "start the services with deploy/services/up and `source var/services/services.env`"
+EARLY = "2000-01-01T00:00:00.000000Z"
+LATE = "2100-01-01T00:00:00.000000Z"
+
+
+def _sql_equals(field: str, value: str) -> str:
+    return f"{sql_field(field)} = '{value.replace(chr(39), chr(39) * 2)}'"
+
+
+def _dsl_equals(field: str, value: str) -> dict[str, Any]:
+    return {"term": {field: value}}
+
+
+# query_language -> "field equals value" in that language.
+QUERIES: dict[str, Callable[[str, str], Any]] = {
+    "sqlite": _sql_equals,
+    "elasticsearch": _dsl_equals,
+}
+
+
+def _sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    store = SQLiteStore(tmp_path / "canhgac.db")
+    yield store
+    store.close()
+
+
+def _elasticsearch_store(tmp_path: Path) -> Iterator[Store]:
+    from canhgac.store.elasticsearch import ElasticsearchStore
+
+    url = os.environ.get("CANHGAC_TEST_ES_URL", "").strip()
+    if not url:
+        pytest.fail(f"CANHGAC_TEST_ES_URL is not set: {ES_HINT}", pytrace=False)
+    prefix = f"cgt-{uuid.uuid4().hex[:10]}"
+    store = ElasticsearchStore(ElasticsearchStoreConfig(hosts=[url], index_prefix=prefix))
+    try:
+        yield store
+    finally:
+        store.delete_indices()
+        store.close()
+
+
+STORES: dict[str, Callable[[Path], Iterator[Store]]] = {
+    "sqlite": _sqlite_store,
+    "elasticsearch": _elasticsearch_store,
+}
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("elasticsearch", marks=pytest.mark.integration)],
+)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    yield from STORES[request.param](tmp_path)
+
+
+def test_every_store_kind_is_tested() -> None:
+    from canhgac.store.registry import STORES as BUILDERS
+
+    assert set(STORES) == set(BUILDERS) == set(QUERIES)
+
+
+# --- helpers ----------------------------------------------------------------------------------
+def _event(i: int, **fields: object) -> Event:
+    base: dict[str, object] = {
+        "@timestamp": f"2026-11-27T10:00:{i % 60:02d}.{i:06d}Z",
+        "event.original": f"line {i}",
+        "event.dataset": "syslog",
+        "event.kind": "event",
+    }
+    base.update(fields)
+    return Event(f"id-{i:04d}", base)
+
+
+def _alert(alert_id: str, seen: str, **fields: Any) -> Alert:
+    values: dict[str, Any] = {
+        "id": alert_id,
+        "rule_id": "r1",
+        "rule_title": "Test",
+        "severity": "high",
+        "first_seen": seen,
+        "last_seen": seen,
+        "created_at": seen,
+        "updated_at": seen,
+    }
+    values.update(fields)
+    return Alert(**values)
+
+
+def _all_ids(store: Store, query: Any = None, start: str = EARLY, end: str = LATE) -> list[str]:
+    return [e.id for e in store.search_events(query, start, end, limit=10_000).events]
+
+
+# --- events -------------------------------------------------------------------------------------
+def test_write_is_idempotent_and_counts_only_new_events(store: Store) -> None:
+    assert store.write_events([_event(1), _event(2)]) == 2
+    assert store.write_events([_event(1), _event(2), _event(3)]) == 1
+    assert store.write_events([]) == 0
+    assert store.count_events() == 3
+
+
+def test_write_sets_ingested_and_a_redelivery_keeps_it(store: Store) -> None:
+    before = now_iso()
+    store.write_events([_event(1, **{"event.ingested": "1999-01-01T00:00:00.000000Z"})])
+    after = now_iso()
+    [stored] = store.get_events(["id-0001"])
+    ingested = stored.fields["event.ingested"]
+    assert before <= ingested <= after
+    store.write_events([_event(1)])
+    [again] = store.get_events(["id-0001"])
+    assert again.fields["event.ingested"] == ingested
+    assert again.fields == _event(1).fields | {"event.ingested": ingested}
+
+
+def test_ingested_grows_between_writes(store: Store) -> None:
+    store.write_events([_event(1)])
+    store.write_events([_event(2)])
+    first, second = store.get_events(["id-0001", "id-0002"])
+    assert first.fields["event.ingested"] <= second.fields["event.ingested"]
+
+
+def test_search_pages_without_skipping_or_repeating(store: Store) -> None:
+    # Three writes, so pages cross several event.ingested values and ties within one.
+    for start in (0, 9, 17):
+        store.write_events([_event(i) for i in range(start, start + 9)])
+    seen: list[str] = []
+    after = None
+    pages = 0
+    while True:
+        page = store.search_events(None, EARLY, LATE, after=after, limit=4)
+        seen.extend(e.id for e in page.events)
+        pages += 1
+        if page.after is None:
+            break
+        after = page.after
+    assert len(seen) == len(set(seen)) == 26
+    assert pages == 7
+    ordered = [(e.fields["event.ingested"], e.id) for e in store.get_events(seen)]
+    assert ordered == sorted(ordered)
+
+
+def test_search_window_is_start_inclusive_end_exclusive(store: Store) -> None:
+    store.write_events([_event(1), _event(2)])
+    store.write_events([_event(3)])
+    [first, _, third] = store.get_events(["id-0001", "id-0002", "id-0003"])
+    split = third.fields["event.ingested"]
+    assert split > first.fields["event.ingested"]
+    assert _all_ids(store, end=split) == ["id-0001", "id-0002"]
+    assert _all_ids(store, start=split) == ["id-0003"]
+    assert _all_ids(store, start=split, end=split) == []
+
+
+def test_search_applies_the_compiled_query(store: Store) -> None:
+    equals = QUERIES[store.query_language]
+    store.write_events(
+        [
+            _event(1, **{"host.name": "web-01", "user.name": "nguyễn.văn.an"}),
+            _event(2, **{"host.name": "web-02", "user.name": "trần.thị.bình"}),
+            _event(3, **{"host.name": "web-01"}),
+        ]
+    )
+    assert _all_ids(store, equals("host.name", "web-01")) == ["id-0001", "id-0003"]
+    assert _all_ids(store, equals("user.name", "trần.thị.bình")) == ["id-0002"]
+    assert _all_ids(store, equals("host.name", "nowhere")) == []
+
+
+def test_get_events_keeps_the_order_asked_and_skips_unknown(store: Store) -> None:
+    store.write_events([_event(i) for i in range(1, 6)])
+    got = store.get_events(["id-0004", "missing", "id-0001", "id-0005"])
+    assert [e.id for e in got] == ["id-0004", "id-0001", "id-0005"]
+    assert store.get_events([]) == []
+
+
+def test_vietnamese_text_round_trips_unchanged(store: Store) -> None:
+    nfc = "Đăng nhập thất bại: người dùng Nguyễn Văn Ánh"
+    assert unicodedata.is_normalized("NFC", nfc)
+    fields = {"message": nfc, "user.name": "nguyễn.văn.ánh", "tags": ["hà-nội", "sở-tttt"]}
+    store.write_events([_event(1, **{"event.original": f"<13>{nfc}"}, **fields)])
+    [back] = store.get_events(["id-0001"])
+    assert back.fields["message"] == nfc
+    assert back.fields["event.original"] == f"<13>{nfc}"
+    assert back.fields["tags"] == ["hà-nội", "sở-tttt"]
+    equals = QUERIES[store.query_language]
+    assert _all_ids(store, equals("user.name", "nguyễn.văn.ánh")) == ["id-0001"]
+
+
+def test_concurrent_writers_lose_nothing(store: Store) -> None:
+    def writer(offset: int) -> None:
+        for i in range(10):
+            store.write_events([Event(f"t{offset}-{i}", _event(i).fields | {"n": i})])
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert store.count_events() == 40
+
+
+# --- dead letters -------------------------------------------------------------------------------
+def test_dead_letters_keep_raw_bytes_and_are_idempotent(store: Store) -> None:
+    raw = b"\xff\xfe\x00garbage\x80 Nguy\xe1\xbb\x85n"
+    first = DeadLetter(
+        "d1", "syslog-udp", "not syslog", raw, "2026-11-27T10:00:00.000000Z", {"peer": "10.0.0.1"}
+    )
+    second = DeadLetter("d2", "file:/var/log/x", "quá dài", b"x", "2026-11-27T11:00:00.000000Z")
+    assert store.write_dead_letters([first, first]) == 1
+    assert store.write_dead_letters([first, second]) == 1
+    assert store.count_dead_letters() == 2
+    assert store.list_dead_letters() == [second, first]  # newest first
+    assert store.list_dead_letters(limit=1) == [second]
+
+
+# --- alerts -------------------------------------------------------------------------------------
+def test_record_alert_counts_distinct_events_and_merges(store: Store) -> None:
+    first = store.record_alert(
+        _alert("a1", "2026-11-27T10:05:00.000000Z", event_ids=["e1", "e2"]), ["e1", "e2"]
+    )
+    assert first.created and first.alert.count == 2
+    earlier = store.record_alert(
+        _alert("a1", "2026-11-27T10:00:00.000000Z", event_ids=["e2", "e3"]), ["e2", "e3"]
+    )
+    assert not earlier.created
+    assert earlier.alert.count == 3
+    assert earlier.alert.first_seen == "2026-11-27T10:00:00.000000Z"
+    assert earlier.alert.last_seen == "2026-11-27T10:05:00.000000Z"
+    assert earlier.alert.event_ids == ["e1", "e2", "e3"]
+    replay = store.record_alert(
+        _alert("a1", "2026-11-27T10:00:00.000000Z", event_ids=["e2", "e3"]), ["e2", "e3"]
+    )
+    assert not replay.created and replay.alert.count == 3
+    assert store.get_alert("a1") == replay.alert
+    assert store.get_alert("missing") is None
+
+
+def test_list_alerts_filters_and_orders_newest_first(store: Store) -> None:
+    store.record_alert(_alert("a1", "2026-11-27T10:00:00.000000Z"), ["e1"])
+    store.record_alert(_alert("a2", "2026-11-27T11:00:00.000000Z", severity="low"), ["e2"])
+    store.record_alert(_alert("a3", "2026-11-27T12:00:00.000000Z", rule_id="r2"), ["e3"])
+    assert [a.id for a in store.list_alerts(AlertFilter())] == ["a3", "a2", "a1"]
+    assert [a.id for a in store.list_alerts(AlertFilter(severity="low"))] == ["a2"]
+    assert [a.id for a in store.list_alerts(AlertFilter(rule_id="r2"))] == ["a3"]
+    window = AlertFilter(since="2026-11-27T11:00:00.000000Z", until="2026-11-27T12:00:00.000000Z")
+    assert [a.id for a in store.list_alerts(window)] == ["a2"]
+    assert [a.id for a in store.list_alerts(AlertFilter(limit=1, offset=1))] == ["a2"]
+
+
+def test_update_alert_changes_triage_fields(store: Store) -> None:
+    store.record_alert(_alert("a1", "2026-11-27T10:00:00.000000Z"), ["e1"])
+    store.record_alert(_alert("a2", "2026-11-27T11:00:00.000000Z"), ["e2"])
+    stored = store.get_alert("a1")
+    assert stored is not None
+    closed = stored.model_copy(
+        update={
+            "status": AlertStatus.closed,
+            "assignee": "trần.an",
+            "close_reason": "dương tính giả",
+            "updated_at": "2026-11-27T12:00:00.000000Z",
+        }
+    )
+    store.update_alert(closed)
+    assert store.get_alert("a1") == closed
+    assert [a.id for a in store.list_alerts(AlertFilter(status=AlertStatus.new))] == ["a2"]
+    assert [a.id for a in store.list_alerts(AlertFilter(status="closed"))] == ["a1"]
+    store.update_alert(_alert("ghost", "2026-11-27T10:00:00.000000Z"))
+    assert store.get_alert("ghost") is None
+
+
+# --- notifications ------------------------------------------------------------------------------
+def test_notification_outbox(store: Store) -> None:
+    store.enqueue_notifications("a1", ["console", "email"])
+    store.enqueue_notifications("a1", ["console"])
+    store.enqueue_notifications("a2", ["webhook"])
+    pending = store.pending_notifications()
+    assert sorted((n.alert_id, n.channel) for n in pending) == [
+        ("a1", "console"),
+        ("a1", "email"),
+        ("a2", "webhook"),
+    ]
+    assert all(n.status == "pending" and n.attempts == 0 for n in pending)
+    sent = Notification(
+        alert_id="a1", channel="email", status="sent", attempts=1, updated_at=now_iso()
+    )
+    store.mark_notification(sent)
+    failing = Notification(
+        alert_id="a2",
+        channel="webhook",
+        status="pending",
+        attempts=2,
+        last_error="HTTP 503",
+        updated_at=now_iso(),
+    )
+    store.mark_notification(failing)
+    left = store.pending_notifications()
+    assert [(n.alert_id, n.channel) for n in left] == [("a1", "console"), ("a2", "webhook")]
+    assert left[1] == failing
+    assert len(store.pending_notifications(limit=1)) == 1
+
+
+# --- rule run-state -----------------------------------------------------------------------------
+def _run(rule_id: str, start_minute: int, matches: int = 0) -> RuleRun:
+    return RuleRun(
+        rule_id=rule_id,
+        window_start=f"2026-11-27T10:{start_minute:02d}:00.000000Z",
+        window_end=f"2026-11-27T10:{start_minute + 1:02d}:00.000000Z",
+        matches=matches,
+        finished_at=f"2026-11-27T10:{start_minute + 1:02d}:05.000000Z",
+    )
+
+
+def _state(run: RuleRun) -> RuleState:
+    return RuleState(rule_id=run.rule_id, watermark=run.window_end, last_matches=run.matches)
+
+
+def test_complete_window_keeps_watermark_and_history(store: Store) -> None:
+    assert store.get_rule_state("r1") is None
+    runs = [_run("r1", 1, 2), _run("r2", 0), _run("r1", 0, 1)]
+    for run in runs:
+        store.complete_window(_state(run), run)
+    assert store.get_rule_state("r1") == _state(runs[2])
+    assert store.list_rule_runs("r1") == [runs[2], runs[0]]
+    assert store.list_rule_runs() == [runs[2], runs[0], runs[1]]
+    # A re-run of a window after a crash replaces its history row instead of adding one.
+    rerun = _run("r1", 1, 5)
+    store.complete_window(_state(rerun), rerun)
+    assert store.list_rule_runs("r1") == [runs[2], rerun]
+    assert store.get_rule_state("r1") == _state(rerun)

@@ -1,0 +1,75 @@
+"""Registry completeness: every documented parser name is registered, and every registered
+parser has a working sample here (a new parser without one fails this file)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+
+from canhgac.config import SourceBase
+from canhgac.errors import ConfigError
+from ingest.parse.base import Origin
+from ingest.parse.registry import PARSERS, get_parser
+
+OriginFactory = Callable[..., Origin]
+
+# The parser names the source configuration documents (see the brief and canhgac.config).
+DOCUMENTED = {
+    "auto", "raw", "syslog", "rfc3164", "rfc5424", "auth", "auditd", "nginx", "apache", "json",
+    "fortigate", "cef", "windows",
+}  # fmt: skip
+
+# name -> (a real-world line, the dataset it must produce, one field it must fill)
+SAMPLES: dict[str, tuple[str, str, tuple[str, object]]] = {
+    "auto": ("<38>Mar  5 14:02:11 web01 sshd[7]: Invalid user a from 10.0.0.1 port 2",
+             "system.auth", ("source.ip", "10.0.0.1")),
+    "raw": ("anything at all", "raw", ("message", "anything at all")),
+    "syslog": ("<14>1 2024-03-05T14:02:11+07:00 web01 app - - - hi", "syslog",
+               ("host.name", "web01")),
+    "rfc3164": ("<13>Mar  5 14:02:11 web01 app[3]: hi", "syslog", ("process.pid", 3)),
+    "rfc5424": ("<14>1 2024-03-05T14:02:11+07:00 web01 app 4 ID1 - hi", "syslog",
+                ("log.syslog.msgid", "ID1")),
+    "auth": ("Mar  5 14:02:11 web01 su[9]: (to root) an on pts/0", "system.auth",
+             ("event.action", "su")),
+    "auditd": ('type=SYSCALL msg=audit(1709622131.482:1): pid=5 comm="id"', "auditd.log",
+               ("process.name", "id")),
+    "nginx": ('10.0.0.9 - - [05/Mar/2024:14:02:11 +0700] "GET / HTTP/1.1" 200 12 "-" "-"',
+              "nginx.access", ("http.response.status_code", 200)),
+    "apache": ('10.0.0.9 - - [05/Mar/2024:14:02:11 +0700] "GET / HTTP/1.1" 404 12',
+               "apache.access", ("event.outcome", "failure")),
+    "json": ('{"message": "xin chào"}', "app", ("message", "xin chào")),
+    "fortigate": ('devname="FGT" devid="FG1" logid="1" action="deny"', "fortinet.firewall",
+                  ("observer.name", "FGT")),
+    "cef": ("CEF:0|V|P|1|42|Name|5|src=10.0.0.1", "cef", ("event.code", "42")),
+    "windows": ('{"EventID": 4624, "Channel": "Security"}', "windows.security",
+                ("event.code", "4624")),
+}  # fmt: skip
+
+
+def test_every_documented_name_is_registered() -> None:
+    assert set(PARSERS) == DOCUMENTED
+
+
+def test_config_documentation_names_only_registered_parsers() -> None:
+    description = SourceBase.model_fields["parser"].description or ""
+    listed = set(re.findall(r"[a-z0-9]+", description.partition("(")[2].partition(")")[0]))
+    assert listed and listed <= set(PARSERS)
+
+
+def test_every_registered_parser_has_a_sample() -> None:
+    assert set(SAMPLES) == set(PARSERS)
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_sample(name: str, make_origin: OriginFactory) -> None:
+    line, dataset, (key, value) = SAMPLES[name]
+    fields = get_parser(name)(line, make_origin(name))
+    assert fields["event.dataset"] == dataset
+    assert fields[key] == value
+
+
+def test_unknown_name_lists_the_known_ones() -> None:
+    with pytest.raises(ConfigError, match="unknown parser 'xml'; known parsers: apache, auditd"):
+        get_parser("xml")
