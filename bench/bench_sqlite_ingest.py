@@ -38,10 +38,14 @@ MESSAGES = [
 
 def make_events(count: int, seed: int = 7) -> list[Event]:
     rng = random.Random(seed)
+    # Source addresses as in real traffic: a few hundred, a handful of them very busy.
+    addresses = [f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"]
+    addresses += [f"113.160.{rng.randrange(256)}.{rng.randrange(1, 255)}" for _ in range(399)]
+    weights = [1 / (rank + 1) for rank in range(len(addresses))]
     events = []
     for n in range(count):
         user, host = rng.choice(USERS), rng.choice(HOSTS)
-        ip = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        ip = rng.choices(addresses, weights)[0]
         port = rng.randrange(1024, 65535)
         second = n % 86_400
         stamp = f"2026-11-27T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}"

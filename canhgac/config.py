@@ -263,6 +263,23 @@ class WebConfig(Section):
     host: str = "127.0.0.1"
     port: int = 8080
     enabled: bool = False
+    secure_cookies: bool = Field(
+        default=False,
+        description="Mark cookies Secure (and send HSTS): set when served behind TLS.",
+    )
+    session_lifetime: Duration = Field(
+        default=timedelta(hours=8), description="A login lasts this long."
+    )
+    assign_channel: str | None = Field(
+        default=None,
+        description="Notification channel told about assignments; default: the first "
+        "configured channel.",
+    )
+    triage_db: str | None = Field(
+        default=None,
+        description="SQLite file for users, comments and the audit log; default: the SQLite "
+        "store's file, or <data_dir>/triage.db with Elasticsearch.",
+    )
 
 
 class DemoConfig(Section):

@@ -101,6 +101,23 @@ class Alert(BaseModel):
     updated_at: str
 
 
+class AlertSort(StrEnum):
+    """Orders of the alert queue; every one breaks ties by ``id`` so paging is stable."""
+
+    newest = "newest"  # last_seen, newest first (the default)
+    oldest = "oldest"  # last_seen, oldest first
+    severity = "severity"  # most severe first, then newest
+    matches = "matches"  # most matched events first, then newest
+
+
+#: The snapshot fields the queue filters on exactly: filter attribute -> ECS field.
+ALERT_SNAPSHOT_FILTERS: dict[str, str] = {
+    "host": "host.name",
+    "user": "user.name",
+    "source_ip": "source.ip",
+}
+
+
 class AlertFilter(BaseModel):
     """What an analyst (or the CLI) asks the alert queue for."""
 
@@ -113,6 +130,15 @@ class AlertFilter(BaseModel):
     until: str | None = None
     limit: int = Field(default=100, ge=1, le=10_000)
     offset: int = Field(default=0, ge=0)
+    # Exact matches on the alert's snapshot (see ALERT_SNAPSHOT_FILTERS).
+    host: str | None = None
+    user: str | None = None
+    source_ip: str | None = None
+    assignee: str | None = None
+    #: Case-insensitive (Unicode casefold) substring of the rule title, rule id or any
+    #: snapshot value.
+    text: str | None = None
+    sort: AlertSort = AlertSort.newest
 
 
 class RuleState(BaseModel):

@@ -19,7 +19,7 @@ from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
 from alerting.alerts.build import AlertRule, severity_for
-from alerting.detect.ruleset import LoadedRule, RuleSet, sigma_error_line
+from alerting.detect.ruleset import LoadedRule, RuleSet, one_line, sigma_error_line
 from alerting.detect.sqlite_backend import CompiledQuery, compile_sqlite
 from canhgac.errors import RuleError
 
@@ -81,7 +81,7 @@ def compile_rules(
             continue
         except Exception as exc:  # noqa: BLE001 - a pySigma bug on one rule must not stop the rest
             log.exception("rule %s: unexpected error while compiling", loaded.path)
-            result.errors.append(loaded.error(f"cannot compile rule: {exc}"))
+            result.errors.append(loaded.error(f"cannot compile rule: {one_line(str(exc))}"))
             continue
         if not compiled.logsource_mapped:
             result.warnings.append(
@@ -127,7 +127,7 @@ def describe_logsource(rule: SigmaRule) -> str:
 
 
 def _compile_error(loaded: LoadedRule, exc: SigmaError) -> RuleError:
-    message = str(exc.args[0]) if exc.args else type(exc).__name__
+    message = one_line(str(exc.args[0]) if exc.args else type(exc).__name__)
     if isinstance(exc, SigmaTransformationError):
         # rule_failure items refuse a rule for its log source.
         return loaded.error(message, "logsource")

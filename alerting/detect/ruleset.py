@@ -155,14 +155,16 @@ def _load_file(path: Path) -> Iterator[LoadedRule | RuleError]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        yield RuleError(f"cannot read rule file: {exc}", where, 1)
+        yield RuleError(f"cannot read rule file: {one_line(str(exc))}", where, 1)
         return
     try:
         documents = list(yaml.load_all(text, Loader=_RuleLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
-        yield RuleError(f"invalid YAML: {problem}", where, mark.line + 1 if mark else 1)
+        yield RuleError(
+            f"invalid YAML: {one_line(str(problem))}", where, mark.line + 1 if mark else 1
+        )
         return
     lines = YamlLines.of(text)
     if not any(isinstance(doc, dict) for doc in documents):
@@ -171,7 +173,7 @@ def _load_file(path: Path) -> Iterator[LoadedRule | RuleError]:
     try:
         yield from _parse_rules(path, documents, lines)
     except Exception as exc:  # noqa: BLE001 - pySigma on malformed input; never stop the load
-        yield RuleError(f"cannot parse rule: {type(exc).__name__}: {exc}", where, 1)
+        yield RuleError(f"cannot parse rule: {type(exc).__name__}: {one_line(str(exc))}", where, 1)
 
 
 def _parse_rules(
@@ -241,6 +243,11 @@ def sigma_error_line(error: SigmaError, lines: YamlLines) -> int:
     return quoted or lines.quoted_in(_message(error)) or detection
 
 
-def _message(error: SigmaError) -> str:
+def _message(error: BaseException) -> str:
     # str(error) appends " in <absolute path>"; the location is reported as path:line instead.
-    return str(error.args[0]) if error.args else type(error).__name__
+    return one_line(str(error.args[0]) if error.args else type(error).__name__)
+
+
+def one_line(text: str) -> str:
+    """A problem is reported on one line, whatever the library's message looked like."""
+    return " ".join(text.split())

@@ -13,28 +13,34 @@ parts are right for our table), with the parts that differ for Canh Gác:
   ``event.original`` as a case-insensitive substring;
 * ``|cidr`` and ``|gt``-style comparisons use the store's ``cg_cidr`` and ``cg_number``
   functions, exact for IPv6 and for numbers stored as strings;
+* a plain ASCII string compared with an indexed column becomes ``col = 'v' COLLATE NOCASE``
+  (a list: ``col COLLATE NOCASE IN (...)``), which seeks the store's NOCASE dataset index;
 * a string or number compared with a field kept in the JSON document is first looked for in
-  the document's raw text (``doc LIKE '%value%'``): a substring scan costs a fraction of
-  parsing the JSON, and rejects almost every event before ``json_extract`` runs.
+  the document's raw text (``doc LIKE '%value%'``), per value and for the whole rule: a
+  substring scan costs a fraction of parsing the JSON and rejects almost every event before
+  ``json_extract`` runs (see :mod:`alerting.detect.prefilter`).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from sigma.backends.sqlite.sqlite import sqliteBackend
-from sigma.conditions import ConditionFieldEqualsValueExpression, ConditionValueExpression
+from sigma.conditions import (
+    ConditionAND,
+    ConditionFieldEqualsValueExpression,
+    ConditionOR,
+    ConditionValueExpression,
+)
 from sigma.conversion.state import ConversionState
 from sigma.correlations import SigmaCorrelationRule
-from sigma.exceptions import SigmaRegularExpressionError, SigmaValueError
+from sigma.exceptions import SigmaValueError
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 from sigma.types import (
     CompareOperators,
-    Placeholder,
     SigmaCIDRExpression,
     SigmaCompareExpression,
     SigmaFieldReference,
@@ -42,16 +48,24 @@ from sigma.types import (
     SigmaRegularExpression,
     SigmaString,
     SigmaTimestampPart,
-    SpecialChars,
 )
 
 from alerting.detect.pipeline import logsource_mapped
+from alerting.detect.prefilter import leaf_prefilter, render, required_prefilters
+from alerting.detect.sql_patterns import (
+    StringPart,
+    contains,
+    glob_pattern,
+    is_ascii,
+    like_pattern,
+    regex_pattern,
+    sql_literal,
+)
 from canhgac.errors import StoreError
 from canhgac.models import ORIGINAL
 from canhgac.store.sqlite import sql_field, sql_field_container
-from canhgac.text import fold, nfc
+from canhgac.text import fold
 
-StringPart = str | SpecialChars | Placeholder
 V = TypeVar("V")
 
 
@@ -63,50 +77,6 @@ class CompiledQuery:
     logsource_mapped: bool
 
 
-def sql_literal(text: str) -> str:
-    """A SQL string literal. NUL cannot appear inside one, so it is spliced in as char(0)."""
-    quoted = "'" + text.replace("'", "''") + "'"
-    return quoted.replace("\x00", "' || char(0) || '")
-
-
-def like_pattern(parts: Sequence[StringPart], normalize: Callable[[str], str]) -> str:
-    """A ``LIKE ... ESCAPE '\\'`` pattern from Sigma string parts."""
-    out = []
-    for part in parts:
-        if isinstance(part, str):
-            text = normalize(part)
-            out.append(text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"))
-        elif part is SpecialChars.WILDCARD_MULTI:
-            out.append("%")
-        elif part is SpecialChars.WILDCARD_SINGLE:
-            out.append("_")
-        else:
-            raise _unresolved(part)
-    return "".join(out)
-
-
-def glob_pattern(parts: Sequence[StringPart]) -> str:
-    """A ``GLOB`` pattern (case-sensitive); literal metacharacters become one-char classes."""
-    out = []
-    for part in parts:
-        if isinstance(part, str):
-            # "[" first, so the brackets added for "*" and "?" are not escaped again.
-            text = nfc(part).replace("[", "[[]").replace("*", "[*]").replace("?", "[?]")
-            out.append(text)
-        elif part is SpecialChars.WILDCARD_MULTI:
-            out.append("*")
-        elif part is SpecialChars.WILDCARD_SINGLE:
-            out.append("?")
-        else:
-            raise _unresolved(part)
-    return "".join(out)
-
-
-def _unresolved(part: object) -> SigmaValueError:
-    name = part.name if isinstance(part, Placeholder) else str(part)
-    return SigmaValueError(f"placeholder '%{name}%' is not resolved by the processing pipeline")
-
-
 def _value(
     cond: ConditionFieldEqualsValueExpression | ConditionValueExpression, kind: type[V]
 ) -> V:
@@ -116,52 +86,21 @@ def _value(
     return value
 
 
-# Characters JSON escapes: a value holding one is not a plain substring of its document.
-_JSON_ESCAPED = frozenset('"\\' + "".join(map(chr, range(0x20))))
-
-
-def prefilter_pattern(parts: Sequence[StringPart]) -> str | None:
-    """A LIKE pattern the JSON document must match if a value matches ``parts``, or None
-    when no sound and useful one exists (non-ASCII, JSON-escaped characters, no literal)."""
-    literals = [part for part in parts if isinstance(part, str)]
-    text = "".join(literals)
-    if not text or not text.isascii():
+def _column_literal(cond: object) -> str | None:
+    """The value of ``field = 'plain ASCII'`` on an indexed column, else None. Those compare
+    exactly like LIKE does (ASCII case folded, text affinity) but can seek an index."""
+    if not isinstance(cond, ConditionFieldEqualsValueExpression) or cond.field is None:
         return None
-    # A single-character wildcard may stand for a character JSON writes as several.
-    widened = [
-        SpecialChars.WILDCARD_MULTI if p is SpecialChars.WILDCARD_SINGLE else p for p in parts
-    ]
-    pattern = "%" + like_pattern(widened, str) + "%"
-    while "%%" in pattern:
-        pattern = pattern.replace("%%", "%")
-    return pattern
-
-
-def _is_ascii(parts: Sequence[StringPart]) -> bool:
-    return all(part.isascii() for part in parts if isinstance(part, str))
-
-
-def _contains(parts: Sequence[StringPart]) -> list[StringPart]:
-    inner = list(parts)
-    if not inner or inner[0] is not SpecialChars.WILDCARD_MULTI:
-        inner.insert(0, SpecialChars.WILDCARD_MULTI)
-    if inner[-1] is not SpecialChars.WILDCARD_MULTI:
-        inner.append(SpecialChars.WILDCARD_MULTI)
-    return inner
-
-
-def regex_pattern(value: SigmaRegularExpression) -> str:
-    """The Python regex the store's REGEXP runs, flags as an inline prefix; validated here so
-    a bad one is a rule error at load time, never a failing query at run time."""
-    flags = "".join(sorted(value.sigma_to_re_flag[flag] for flag in value.flags))
-    pattern = (f"(?{flags})" if flags else "") + nfc(str(value.regexp))
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise SigmaRegularExpressionError(
-            f"Regular expression '{value.regexp}' is invalid: {exc}"
-        ) from None
-    return pattern
+    value = cond.value
+    # type() on purpose: SigmaCasedString is a SigmaString subclass and must stay GLOB.
+    if type(value) is not SigmaString or value.contains_special():
+        return None
+    if not all(isinstance(part, str) for part in value.s):
+        return None
+    text = "".join(str(part) for part in value.s)
+    if not text.isascii() or sql_field_container(cond.field) is not None:
+        return None
+    return text
 
 
 class SQLiteQueryBackend(sqliteBackend):
@@ -191,7 +130,13 @@ class SQLiteQueryBackend(sqliteBackend):
         index: int,
         state: ConversionState,
     ) -> str:
-        return query  # a WHERE fragment: the store adds the SELECT and the time range
+        # A WHERE fragment: the store adds the SELECT and the time range. Guard it with the
+        # needles the whole condition requires, so most events are rejected by one scan.
+        if isinstance(rule, SigmaRule):
+            required = required_prefilters(rule.detection.parsed_condition[index].parsed)
+            if required:
+                return f"{render(required)} AND ({query})"
+        return query
 
     def finalize_output_default(self, queries: list[str]) -> list[str]:
         return queries
@@ -199,24 +144,43 @@ class SQLiteQueryBackend(sqliteBackend):
     # --- strings ---------------------------------------------------------------------------
     def match_string(self, field_sql: str, parts: Sequence[StringPart]) -> str:
         """Case-insensitive Sigma string match of ``field_sql`` against ``parts``."""
-        if _is_ascii(parts):
+        if is_ascii(parts):
             return f"{field_sql} LIKE {sql_literal(like_pattern(parts, str))} ESCAPE '\\'"
         return f"cg_fold({field_sql}) LIKE {sql_literal(like_pattern(parts, fold))} ESCAPE '\\'"
 
-    def with_prefilter(self, field: str, parts: Sequence[StringPart], expression: str) -> str:
-        """``expression`` preceded by a raw-text prefilter when ``field`` is in the document."""
-        container = sql_field_container(field)
-        pattern = prefilter_pattern(parts) if container else None
-        if pattern is None:
+    def with_prefilter(self, field: str, value: object, expression: str) -> str:
+        """``expression`` guarded by a raw-text prefilter when ``field`` is in the document."""
+        clause = leaf_prefilter(field, value)
+        if not clause:
             return expression
-        return f"({container} LIKE {sql_literal(pattern)} ESCAPE '\\' AND {expression})"
+        return f"({render([clause])} AND {expression})"
 
     def convert_condition_field_eq_val_str(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> str:
         parts = _value(cond, SigmaString).s
-        expression = self.match_string(self.escape_and_quote_field(cond.field), parts)
-        return self.with_prefilter(cond.field, parts, expression)
+        field = self.escape_and_quote_field(cond.field)
+        if _column_literal(cond) is not None:
+            return f"{field} = {sql_literal(''.join(map(str, parts)))} COLLATE NOCASE"
+        return self.with_prefilter(cond.field, cond.value, self.match_string(field, parts))
+
+    def decide_convert_condition_as_in_expression(
+        self, cond: ConditionOR | ConditionAND, state: ConversionState
+    ) -> bool:
+        if not isinstance(cond, ConditionOR) or len(cond.args) < 2:
+            return False
+        literals = [_column_literal(arg) for arg in cond.args]
+        fields = {getattr(arg, "field", None) for arg in cond.args}
+        return None not in literals and len(fields) == 1
+
+    def convert_condition_as_in_expression(
+        self, cond: ConditionOR | ConditionAND, state: ConversionState
+    ) -> str:
+        first = cond.args[0]
+        assert isinstance(first, ConditionFieldEqualsValueExpression)  # see the decision above
+        field = self.escape_and_quote_field(first.field)
+        values = ", ".join(sql_literal(str(_column_literal(arg))) for arg in cond.args)
+        return f"{field} COLLATE NOCASE IN ({values})"
 
     def convert_condition_field_eq_val_str_case_sensitive(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
@@ -224,7 +188,7 @@ class SQLiteQueryBackend(sqliteBackend):
         parts = _value(cond, SigmaString).s
         field = self.escape_and_quote_field(cond.field)
         expression = f"{field} GLOB {sql_literal(glob_pattern(parts))}"
-        return self.with_prefilter(cond.field, parts, expression)
+        return self.with_prefilter(cond.field, cond.value, expression)
 
     # --- numbers -----------------------------------------------------------------------------
     def convert_condition_field_eq_val_num(
@@ -233,7 +197,7 @@ class SQLiteQueryBackend(sqliteBackend):
         number = _value(cond, SigmaNumber).number
         field = self.escape_and_quote_field(cond.field)
         expression = f"{field} IN ({number!r}, {sql_literal(str(number))})"
-        return self.with_prefilter(cond.field, [str(number)], expression)
+        return self.with_prefilter(cond.field, cond.value, expression)
 
     def convert_condition_field_compare_op_val(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
@@ -278,14 +242,14 @@ class SQLiteQueryBackend(sqliteBackend):
     ) -> str:
         value = _value(cond, SigmaString)
         field = self.escape_and_quote_field(self.keyword_field)
-        return self.match_string(field, _contains(value.s))
+        return self.match_string(field, contains(value.s))
 
     def convert_condition_val_num(
         self, cond: ConditionValueExpression, state: ConversionState
     ) -> str:
         value = _value(cond, SigmaNumber)
         field = self.escape_and_quote_field(self.keyword_field)
-        return self.match_string(field, _contains([str(value.number)]))
+        return self.match_string(field, contains([str(value.number)]))
 
     def convert_condition_val_re(
         self, cond: ConditionValueExpression, state: ConversionState

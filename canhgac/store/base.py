@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from canhgac.models import (
     Alert,
     AlertFilter,
+    AlertStatus,
     DeadLetter,
     Event,
     Notification,
@@ -128,6 +129,22 @@ class Store(ABC):
     @abstractmethod
     def list_alerts(self, query: AlertFilter) -> list[Alert]:
         """Alerts newest first (by ``last_seen``) matching the filter."""
+
+    def count_alerts(self, query: AlertFilter) -> dict[AlertStatus, int]:
+        """How many alerts match ``query`` per status, ignoring its ``status``, ``limit``,
+        ``offset`` and ``sort`` (the queue shows every status's count next to its page).
+
+        This default pages through :meth:`list_alerts`; stores override it with a real count.
+        """
+        counts: dict[AlertStatus, int] = {}
+        for status in AlertStatus:
+            page = query.model_copy(update={"status": status, "offset": 0, "limit": 1000})
+            total = 0
+            while batch := self.list_alerts(page):
+                total += len(batch)
+                page = page.model_copy(update={"offset": page.offset + len(batch)})
+            counts[status] = total
+        return counts
 
     @abstractmethod
     def update_alert(self, alert: Alert) -> None:

@@ -1,18 +1,24 @@
 """The scaled store: Elasticsearch 9, same semantics as the SQLite store.
 
-Layout and mappings are in :mod:`canhgac.store.es_mappings`, the bulk retry/dead-letter policy
-in :mod:`canhgac.store.es_bulk`, exception translation in :mod:`canhgac.store.es_errors`.
+Layout and mappings are in :mod:`canhgac.store.es_mappings`, document shapes in
+:mod:`canhgac.store.es_documents`, queries in :mod:`canhgac.store.es_queries`, the bulk
+retry/dead-letter policy in :mod:`canhgac.store.es_bulk`, exception translation in
+:mod:`canhgac.store.es_errors`.
 
 Guarantees, matching :class:`~canhgac.store.base.Store`:
 
 - ``write_events`` returns only when every event is durable *and searchable* (bulk with
-  ``refresh=wait_for`` by default), so detection windows that end before the return see it.
-  ``event.ingested`` is the time of the attempt that stored the event, so a slow retry never
-  hands detection an event stamped in a window it has already closed.
+  ``refresh=true``; ``wait_for`` costs up to a refresh interval, one second, per call, which
+  caps one indexer at a batch per second: see bench/bench_kafka_es.py), so detection windows
+  that end before the return see it. ``event.ingested`` is the time of the attempt that
+  stored the event, so a slow retry never hands detection an event stamped in a window it
+  has already closed.
 - ids are deterministic and written with ``op_type=create``; the event's day index comes from
   its own ``@timestamp``, so a re-delivery finds the same index and is a no-op.
 - events Elasticsearch cannot accept (a value that does not fit the mapping, ``@timestamp``
   missing, NaN, broken Unicode) become dead letters with the reason; the rest are stored.
+- searches and counts that not every shard answered fail with
+  :class:`StoreUnavailableError` instead of returning partial results.
 - ``complete_window`` writes the run history first, then the watermark: Elasticsearch has no
   multi-document transaction, and in this order a crash in between only re-runs the window,
   which overwrites the same run document and records the same alerts idempotently.
@@ -24,14 +30,10 @@ Production notes (retention, shards, security) are in ``deploy/elasticsearch.md`
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal, cast
 
 from elasticsearch import Elasticsearch
@@ -39,12 +41,10 @@ from elasticsearch import Elasticsearch
 from canhgac.config import ElasticsearchStoreConfig
 from canhgac.errors import ConfigError, StoreError, StoreUnavailableError
 from canhgac.models import (
-    DATASET,
     INGESTED,
-    ORIGINAL,
-    TIMESTAMP,
     Alert,
     AlertFilter,
+    AlertStatus,
     DeadLetter,
     Event,
     Notification,
@@ -53,95 +53,41 @@ from canhgac.models import (
 )
 from canhgac.store.base import AlertWrite, EventPage, Store, merge_alert
 from canhgac.store.es_bulk import DEFAULT_BACKOFF, Backoff, BulkResult, bulk_create
+from canhgac.store.es_documents import (
+    PreparedEvent,
+    alert_doc,
+    alert_from_doc,
+    clean,
+    dead_letter_doc,
+    dead_letter_from_doc,
+    doc_id,
+    event_dead_letter,
+    hit_event,
+    loose_json,
+    prepare_event,
+)
 from canhgac.store.es_errors import translated
-from canhgac.store.es_mappings import EVENT_ID_FIELD, IndexNames, events_template, fixed_template
-from canhgac.timeutil import from_iso, now_iso, to_iso
+from canhgac.store.es_mappings import (
+    EVENT_ID_FIELD,
+    IndexNames,
+    events_component,
+    events_template,
+    fixed_template,
+)
+from canhgac.store.es_queries import (
+    ALERT_SORTS,
+    MAX_WINDOW,
+    alert_query,
+    ingested_nanos,
+    ingested_range,
+    user_query,
+)
+from canhgac.timeutil import now_iso
 
 Refresh = Literal["wait_for", "true"]
 
 _PREFIX = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,100}$")
-_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})T")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_NANOS_MAX = datetime(2262, 4, 11, tzinfo=UTC)  # date_nanos holds up to 2262-04-11T23:47Z
-_MAX_ID_BYTES = 512  # Elasticsearch's limit for _id
-_MAX_WINDOW = 10_000  # index.max_result_window
 _CONFLICT_RETRIES = 20
-_EVENT_SKIPPED = frozenset({INGESTED, EVENT_ID_FIELD})
-
-
-def doc_id(*parts: str) -> str:
-    """An ``_id`` for a key: the key itself if it fits and is a single part, else a hash."""
-    if len(parts) == 1 and len(parts[0].encode("utf-8", "surrogatepass")) <= _MAX_ID_BYTES:
-        return parts[0]
-    joined = "\x1f".join(parts).encode("utf-8", "surrogatepass")
-    return "h-" + hashlib.blake2b(joined, digest_size=16).hexdigest()
-
-
-def ingested_nanos(text: str) -> int:
-    """A canonical time as the nanosecond sort value of a ``date_nanos`` field."""
-    return ((from_iso(text) - _EPOCH) // timedelta(microseconds=1)) * 1000
-
-
-def ingested_range(start: str, end: str) -> dict[str, str]:
-    """``[start, end)`` for a ``date_nanos`` range: empty means unbounded, and bounds are
-    clamped to the range the type can hold (1970 to 2262), which ``event.ingested`` is in."""
-    bounds: dict[str, str] = {}
-    for op, text in (("gte", start), ("lt", end)):
-        if not text:
-            continue
-        try:
-            moment = from_iso(text)
-        except ValueError as exc:
-            raise StoreError(f"search bound {text!r} is not an ISO 8601 time") from exc
-        bounds[op] = to_iso(min(max(moment, _EPOCH), _NANOS_MAX))
-    return bounds
-
-
-def user_query(query: Any) -> dict[str, Any] | None:
-    """The compiled detection query as a query DSL clause.
-
-    Accepts a DSL clause (``{"bool": ...}``), a whole search body as pySigma's ``dsl_lucene``
-    output gives it (``{"query": {...}}``), or a Lucene string (pySigma's default output),
-    which becomes a ``query_string`` query. Empty means "every event".
-    """
-    if not query:
-        return None
-    if isinstance(query, str):
-        return {"query_string": {"query": query}}
-    if isinstance(query, Mapping):
-        if set(query) == {"query"} and isinstance(query["query"], Mapping):
-            return dict(query["query"])
-        return dict(query)
-    raise StoreError(
-        f"an Elasticsearch query is a query DSL dict or a Lucene string, not {type(query).__name__}"
-    )
-
-
-def _clean(text: str) -> str:
-    # Lone surrogates (bytes decoded with surrogateescape upstream) are not valid UTF-8 and
-    # would fail the whole bulk request; bookkeeping text may lose them, events may not.
-    return text.encode("utf-8", "replace").decode("utf-8")
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-# Strict JSON (no NaN, which Elasticsearch refuses), raw UTF-8; one encoder, made once.
-_STRICT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-class _Prepared:
-    """One event ready for bulk: its index, its action line, and its source line without the
-    leading ``event.ingested``, which is spliced in per attempt."""
-
-    __slots__ = ("event", "index", "action", "tail")
-
-    def __init__(self, event: Event, index: str, action: str, tail: str) -> None:
-        self.event = event
-        self.index = index
-        self.action = action
-        self.tail = tail
 
 
 class ElasticsearchStore(Store):
@@ -170,10 +116,18 @@ class ElasticsearchStore(Store):
         self._sleep = sleep
         self._lock = threading.Lock()
         self._last_ingested = ""
-        self._setup()
+        try:
+            self._setup()
+        except BaseException:
+            if client is None:
+                self._client.close()
+            raise
 
     def _setup(self) -> None:
         with translated("creating index templates"):
+            self._client.cluster.put_component_template(
+                name=self.names.events_component, **events_component()
+            )
             self._client.indices.put_index_template(
                 name=self.names.events_template, **events_template(self.names)
             )
@@ -197,6 +151,9 @@ class ElasticsearchStore(Store):
             self._client.options(ignore_status=404).indices.delete_index_template(
                 name=",".join(self.names.templates())
             )
+            self._client.options(ignore_status=404).cluster.delete_component_template(
+                name=self.names.events_component
+            )
 
     # --- events ------------------------------------------------------------------------------
     def _ingested_now(self) -> str:
@@ -208,10 +165,10 @@ class ElasticsearchStore(Store):
     def write_events(self, events: Sequence[Event]) -> int:
         if not events:
             return 0
-        prepared: list[_Prepared] = []
+        prepared: list[PreparedEvent] = []
         rejected: list[tuple[Event, str, str]] = []
         for event in events:
-            item = self._prepare(event)
+            item = prepare_event(event, self.names)
             if isinstance(item, str):
                 rejected.append((event, "", item))
             else:
@@ -219,8 +176,7 @@ class ElasticsearchStore(Store):
         stamp = {"at": self._ingested_now()}
 
         def render(key: int) -> tuple[str, str]:
-            item = prepared[key]
-            return item.action, f'{{"{INGESTED}":"{stamp["at"]}",{item.tail}'
+            return prepared[key].action, prepared[key].source(stamp["at"])
 
         def send(lines: list[str]) -> Mapping[str, Any]:
             # Each attempt stamps the time it actually stores the events at (see module doc).
@@ -230,30 +186,8 @@ class ElasticsearchStore(Store):
         result = self._bulk_create(range(len(prepared)), render, send)
         rejected += [(prepared[k].event, prepared[k].index, r) for k, r in result.rejected.items()]
         if rejected:
-            self.write_dead_letters([_event_dead_letter(e, i, r) for e, i, r in rejected])
+            self.write_dead_letters([event_dead_letter(e, i, r) for e, i, r in rejected])
         return len(result.created)
-
-    def _prepare(self, event: Event) -> _Prepared | str:
-        """The event ready for bulk, or the reason it cannot be stored."""
-        timestamp = event.fields.get(TIMESTAMP)
-        day = _DAY.match(timestamp) if isinstance(timestamp, str) else None
-        if day is None:
-            return f"@timestamp is missing or not an ISO 8601 time: {timestamp!r:.80}"
-        doc = {k: v for k, v in event.fields.items() if k not in _EVENT_SKIPPED}
-        index = self.names.events_for_day(day.group(1))
-        try:
-            body = _STRICT_JSON.encode(doc)
-            event_id = _STRICT_JSON.encode(event.id)
-            action = (
-                f'{{"create":{{"_index":"{index}","_id":{_STRICT_JSON.encode(doc_id(event.id))}}}}}'
-            )
-            # Lone surrogates (from surrogateescape decoding) are not UTF-8: Elasticsearch
-            # would fail the whole request, so check here, per event.
-            body.encode("utf-8")
-            action.encode("utf-8")
-        except (TypeError, ValueError) as exc:
-            return f"the event cannot be represented as JSON for Elasticsearch: {exc}"
-        return _Prepared(event, index, action, f'"{EVENT_ID_FIELD}":{event_id},{body[1:]}')
 
     def _bulk_create(
         self,
@@ -285,7 +219,7 @@ class ElasticsearchStore(Store):
     ) -> EventPage:
         clauses: list[dict[str, Any]] = [{"range": {INGESTED: ingested_range(start, end)}}]
         compiled = user_query(query)
-        size = min(limit, _MAX_WINDOW)
+        size = min(limit, MAX_WINDOW)
         extra: dict[str, Any] = {}
         if after is not None:
             extra["search_after"] = [ingested_nanos(after[0]), after[1]]
@@ -296,7 +230,7 @@ class ElasticsearchStore(Store):
             size=size,
             **extra,
         )
-        events = [_hit_event(hit) for hit in hits]
+        events = [hit_event(hit) for hit in hits]
         last = (events[-1].fields[INGESTED], events[-1].id) if len(events) == size else None
         return EventPage(events, last)
 
@@ -308,7 +242,7 @@ class ElasticsearchStore(Store):
             hits = self._search(
                 self.names.events_pattern, query={"ids": {"values": chunk}}, size=len(chunk)
             )
-            found.update((event.id, event) for event in map(_hit_event, hits))
+            found.update((event.id, event) for event in map(hit_event, hits))
         return [found[i] for i in ids if i in found]
 
     def count_events(self) -> int:
@@ -317,16 +251,16 @@ class ElasticsearchStore(Store):
     # --- dead letters --------------------------------------------------------------------------
     def write_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
         index = self.names.dead_letters
-        docs = [(doc_id(d.id), _dead_letter_doc(d)) for d in letters]
+        docs = [(doc_id(d.id), dead_letter_doc(d)) for d in letters]
         return self._create_docs(index, docs, self._refresh)
 
     def list_dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         hits = self._search(
             self.names.dead_letters,
             sort=[{"received_at": "desc"}, {"id": "asc"}],
-            size=min(limit, _MAX_WINDOW),
+            size=min(limit, MAX_WINDOW),
         )
-        return [_dead_letter(hit["_source"]) for hit in hits]
+        return [dead_letter_from_doc(hit["_source"]) for hit in hits]
 
     def count_dead_letters(self) -> int:
         return self._count(self.names.dead_letters)
@@ -343,7 +277,7 @@ class ElasticsearchStore(Store):
             # Counted after reading the alert: a concurrent writer that stored a newer alert
             # refreshed its links first, so this count is never older than what it replaces.
             count = self._count(self.names.alert_events, {"term": {"alert_id": alert.id}})
-            stored = Alert.model_validate(current["_source"]) if current else alert
+            stored = alert_from_doc(current["_source"]) if current else alert
             merged = merge_alert(stored, alert, current is None, count)
             if self._put_versioned(self.names.alerts, doc_id(alert.id), merged, current):
                 return AlertWrite(merged, current is None)
@@ -351,31 +285,35 @@ class ElasticsearchStore(Store):
 
     def get_alert(self, alert_id: str) -> Alert | None:
         found = self._get(self.names.alerts, doc_id(alert_id))
-        return Alert.model_validate(found["_source"]) if found else None
+        return alert_from_doc(found["_source"]) if found else None
 
     def list_alerts(self, query: AlertFilter) -> list[Alert]:
-        if query.offset + query.limit > _MAX_WINDOW:
-            raise StoreError(f"alert listing goes at most {_MAX_WINDOW} alerts deep")
-        filters: list[dict[str, Any]] = [
-            {"term": {name: str(value)}}
-            for name, value in (
-                ("status", query.status),
-                ("severity", query.severity),
-                ("rule_id", query.rule_id),
-            )
-            if value is not None
-        ]
-        bounds = {op: v for op, v in (("gte", query.since), ("lt", query.until)) if v}
-        if bounds:
-            filters.append({"range": {"last_seen": bounds}})
+        if query.offset + query.limit > MAX_WINDOW:
+            raise StoreError(f"alert listing goes at most {MAX_WINDOW} alerts deep")
         hits = self._search(
             self.names.alerts,
-            query={"bool": {"filter": filters}},
-            sort=[{"last_seen": "desc"}, {"id": "asc"}],
+            query=alert_query(query, with_status=True),
+            sort=ALERT_SORTS[query.sort],
             from_=query.offset,
             size=query.limit,
         )
-        return [Alert.model_validate(hit["_source"]) for hit in hits]
+        return [alert_from_doc(hit["_source"]) for hit in hits]
+
+    def count_alerts(self, query: AlertFilter) -> dict[AlertStatus, int]:
+        with translated(f"count in {self.names.alerts}"):
+            response = self._client.search(
+                index=self.names.alerts,
+                query=alert_query(query, with_status=False),
+                size=0,
+                aggs={"status": {"terms": {"field": "status", "size": len(AlertStatus)}}},
+                ignore_unavailable=True,
+                allow_partial_search_results=False,
+            )
+        _require_all_shards(self.names.alerts, response.body)
+        counts = dict.fromkeys(AlertStatus, 0)
+        for bucket in response.body.get("aggregations", {}).get("status", {}).get("buckets", []):
+            counts[AlertStatus(bucket["key"])] = int(bucket["doc_count"])
+        return counts
 
     def update_alert(self, alert: Alert) -> None:
         # Only the triage fields: a concurrent record_alert may have merged new matches.
@@ -389,7 +327,7 @@ class ElasticsearchStore(Store):
             current = self._get(self.names.alerts, doc_id(alert.id))
             if current is None:
                 return
-            stored = Alert.model_validate(current["_source"]).model_copy(update=triage)
+            stored = alert_from_doc(current["_source"]).model_copy(update=triage)
             if self._put_versioned(self.names.alerts, doc_id(alert.id), stored, current):
                 return
         raise _busy(alert.id)
@@ -421,14 +359,14 @@ class ElasticsearchStore(Store):
             )
 
     def list_notifications(self, alert_id: str) -> list[Notification]:
-        return self._notifications({"term": {"alert_id": alert_id}}, "channel", _MAX_WINDOW)
+        return self._notifications({"term": {"alert_id": alert_id}}, "channel", MAX_WINDOW)
 
     def _notifications(self, query: dict[str, Any], order: str, limit: int) -> list[Notification]:
         hits = self._search(
             self.names.notifications,
             query=query,
             sort=[{order: "asc"}, {"alert_id": "asc"}, {"channel": "asc"}],
-            size=min(limit, _MAX_WINDOW),
+            size=min(limit, MAX_WINDOW),
         )
         return [Notification.model_validate(hit["_source"]) for hit in hits]
 
@@ -482,9 +420,9 @@ class ElasticsearchStore(Store):
         after: list[Any] | None = None
         while True:
             extra = {"search_after": after} if after is not None else {}
-            hits = self._search(index, query=query, sort=sort, size=_MAX_WINDOW, **extra)
+            hits = self._search(index, query=query, sort=sort, size=MAX_WINDOW, **extra)
             yield from hits
-            if len(hits) < _MAX_WINDOW:
+            if len(hits) < MAX_WINDOW:
                 return
             after = hits[-1]["sort"]
 
@@ -517,7 +455,7 @@ class ElasticsearchStore(Store):
             response = self._client.options(ignore_status=409).index(
                 index=index,
                 id=key,
-                document=value.model_dump(mode="json"),
+                document=alert_doc(value),
                 refresh="true",
                 **version,
             )
@@ -533,7 +471,7 @@ class ElasticsearchStore(Store):
 
         def render(key: int) -> tuple[str, str]:
             ident, doc = docs[key]
-            return _json({"create": {"_index": index, "_id": ident}}), _clean(_json(doc))
+            return loose_json({"create": {"_index": index, "_id": ident}}), clean(loose_json(doc))
 
         result = self._bulk_create(
             range(len(docs)), render, lambda lines: self._bulk(lines, refresh)
@@ -576,55 +514,3 @@ def _require_all_shards(index: str, response: Mapping[str, Any]) -> None:
 
 def _busy(alert_id: str) -> StoreUnavailableError:
     return StoreUnavailableError(f"alert {alert_id!r} kept changing under concurrent writers")
-
-
-def _hit_event(hit: Mapping[str, Any]) -> Event:
-    fields: dict[str, Any] = dict(hit["_source"])
-    event_id = fields.pop(EVENT_ID_FIELD, hit["_id"])
-    return Event(str(event_id), fields)
-
-
-def _dead_letter_doc(letter: DeadLetter) -> dict[str, Any]:
-    return {
-        "id": letter.id,
-        "source": letter.source,
-        "reason": letter.reason,
-        "raw": base64.b64encode(letter.raw).decode("ascii"),
-        "received_at": letter.received_at,
-        "context": _json(letter.context),
-    }
-
-
-def _dead_letter(doc: Mapping[str, Any]) -> DeadLetter:
-    return DeadLetter(
-        id=doc["id"],
-        source=doc["source"],
-        reason=doc["reason"],
-        raw=base64.b64decode(doc["raw"]),
-        received_at=doc["received_at"],
-        context=json.loads(doc["context"]),
-    )
-
-
-def _event_dead_letter(event: Event, index: str, reason: str) -> DeadLetter:
-    """A rejected event kept whole: the raw line as ``raw``, every field in the context, so
-    it can be fixed and replayed."""
-    original = event.fields.get(ORIGINAL)
-    raw_text = original if isinstance(original, str) else _json(event.fields)
-    return DeadLetter(
-        id=event.id,
-        source=str(event.fields.get(DATASET) or "store"),
-        reason=f"Elasticsearch rejected the event: {reason}",
-        raw=_raw_bytes(raw_text),
-        received_at=now_iso(),
-        context={"stage": "store", "index": index, "event_id": event.id, "fields": event.fields},
-    )
-
-
-def _raw_bytes(text: str) -> bytes:
-    # Undo surrogateescape decoding where that is what produced the surrogates; keep any
-    # other lone surrogate as its (invalid, but faithful) UTF-8 form.
-    try:
-        return text.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogatepass")

@@ -2,10 +2,11 @@
 
 Layout for ``index_prefix`` *p*:
 
-- ``p-events-YYYY.MM.DD``: events, one index per UTC day of ``@timestamp``; the composable
-  template ``p-events`` gives every new day index its settings and ECS mappings. The day comes
-  from the event itself, so a re-delivered event lands in the same index and ``op_type=create``
-  keeps the write idempotent.
+- ``p-events-YYYY.MM.DD``: events, one index per UTC day of ``@timestamp``. The index template
+  ``p-events`` composes our component template ``p-events@canhgac`` (settings, ECS mappings)
+  with an optional ``p-events@custom`` an operator may create for overrides (shards, ILM).
+  The day comes from the event itself, so a re-delivered event lands in the same index and
+  ``op_type=create`` keeps the write idempotent.
 - ``p-dead-letters``, ``p-alerts``, ``p-alert-events`` (one document per alert x matched event,
   so the distinct count is a ``count`` and re-recording is idempotent), ``p-notifications``,
   ``p-rule-state`` and ``p-rule-runs``.
@@ -95,6 +96,18 @@ class IndexNames:
     def events_template(self) -> str:
         return f"{self.prefix}-events"
 
+    @property
+    def events_component(self) -> str:
+        """The component template holding the event settings and mappings (managed here)."""
+        return f"{self.prefix}-events@canhgac"
+
+    @property
+    def events_custom(self) -> str:
+        """An optional component template an operator may create to override settings
+        (shards, replicas, ``index.lifecycle.name``, refresh interval) or add mappings; it
+        is applied after ours, and this store never writes it."""
+        return f"{self.prefix}-events@custom"
+
     def events_for_day(self, day: str) -> str:
         """``day`` is ``YYYY-MM-DD``; index names use dots like Beats/Logstash ones."""
         return f"{self.prefix}-events-{day.replace('-', '.')}"
@@ -141,8 +154,8 @@ class IndexNames:
         }
 
 
-def events_template(names: IndexNames, *, total_fields_limit: int = 5000) -> dict[str, Any]:
-    """The composable index template body for the daily event indices."""
+def events_component(*, total_fields_limit: int = 5000) -> dict[str, Any]:
+    """The component template body with the daily event indices' settings and mappings."""
     properties: dict[str, Any] = {
         "@timestamp": {"type": "date"},
         "event.ingested": {"type": "date_nanos"},
@@ -154,9 +167,6 @@ def events_template(names: IndexNames, *, total_fields_limit: int = 5000) -> dic
     properties.update({name: {"type": "long"} for name in _ECS_LONG})
     properties.update({name: {"type": "ip", "ignore_malformed": True} for name in _ECS_IP})
     return {
-        "index_patterns": [names.events_pattern],
-        # Above the built-in templates (100-ish), so a prefix like "logs" still gets ours.
-        "priority": 500,
         "template": {
             "settings": {
                 "index": {
@@ -167,6 +177,9 @@ def events_template(names: IndexNames, *, total_fields_limit: int = 5000) -> dic
                             "ignore_dynamic_beyond_limit": True,
                         }
                     },
+                    # Field-less query_string terms (Sigma keywords) search the log line,
+                    # not all thousands of fields.
+                    "query": {"default_field": ["message", "event.original"]},
                 }
             },
             "mappings": {
@@ -179,6 +192,19 @@ def events_template(names: IndexNames, *, total_fields_limit: int = 5000) -> dic
                 "properties": properties,
             },
         },
+        "_meta": {"managed_by": "canhgac"},
+    }
+
+
+def events_template(names: IndexNames) -> dict[str, Any]:
+    """The composable index template for the daily event indices: our component, then the
+    operator's optional ``@custom`` one (later components win)."""
+    return {
+        "index_patterns": [names.events_pattern],
+        # Above the built-in templates (100-ish), so a prefix like "logs" still gets ours.
+        "priority": 500,
+        "composed_of": [names.events_component, names.events_custom],
+        "ignore_missing_component_templates": [names.events_custom],
         "_meta": {"managed_by": "canhgac"},
     }
 
@@ -223,6 +249,16 @@ ALERT_MAPPING = _fixed(
         "last_seen": _TIME_KEYWORD,
         "created_at": _TIME_KEYWORD,
         "updated_at": _TIME_KEYWORD,
+        # Derived by es_documents.alert_doc, for the queue's filters and sorts.
+        "canhgac": {
+            "properties": {
+                "severity_rank": {"type": "byte"},
+                "host": {"type": "keyword"},
+                "user": {"type": "keyword"},
+                "source_ip": {"type": "keyword"},
+                "text": {"type": "keyword", "ignore_above": KEYWORD_MAX_CHARS},
+            }
+        },
     }
 )
 ALERT_EVENT_MAPPING = _fixed({"alert_id": {"type": "keyword"}, "event_id": {"type": "keyword"}})

@@ -11,6 +11,7 @@ percent-decoded repeatedly (at most three rounds) so ``%253Cscript`` is seen as 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import unquote, unquote_plus, urlsplit
 
 from canhgac.errors import ParseError
@@ -26,11 +27,27 @@ ACCESS_LINE = re.compile(
     rf"(?: {_QUOTED} {_QUOTED})?(.*)\Z",
     re.S,
 )
-_REQUEST = re.compile(r"([A-Za-z][\w-]*) (\S.*?)(?: HTTP/(\d+(?:\.\d+)?))?\Z", re.S)
-_EXTRA_PAIR = re.compile(r'(\w+)=(?:"([^"]*)"?|(\S*))')
+_METHOD = re.compile(r"[A-Za-z][\w-]*")
+_VERSION = re.compile(r"HTTP/(\d+(?:\.\d+)?)")
+_EXTRA_PAIR = re.compile(r'(?<!\w)(\w+)=(?:"([^"]*)"?|(\S*))')
 _DECODE_ROUNDS = 3
 
 
+def split_request(request: str) -> tuple[str, str, str | None] | None:
+    """``GET /a b HTTP/1.1`` -> (method, target, version); the target may contain spaces.
+
+    String operations, not a lazy regex: those try the tail at every character.
+    """
+    method, space, rest = request.partition(" ")
+    if not space or not rest or rest[0] == " " or not _METHOD.fullmatch(method):
+        return None
+    target, space, last = rest.rpartition(" ")
+    if space and (version := _VERSION.fullmatch(last)):
+        return method, target, version.group(1)
+    return method, rest, None
+
+
+@lru_cache(maxsize=4096)  # web logs repeat their URLs (pages, assets) all the time
 def decode_url_part(text: str, plus_is_space: bool) -> str:
     """Percent-decode until stable, at most three rounds, so double encoding is undone.
 
@@ -95,8 +112,8 @@ def match_access(text: str, origin: Origin, dataset: str) -> Fields | None:
         fields["@timestamp"] = when
     put_address(fields, "source", client)
     put_text(fields, "user.name", user)
-    if parsed := _REQUEST.match(request):
-        method, target, version = parsed.groups()
+    if parsed := split_request(request):
+        method, target, version = parsed
         fields["http.request.method"] = method.upper()
         _url(fields, target)
         if version:

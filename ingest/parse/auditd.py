@@ -14,7 +14,7 @@ import re
 
 from canhgac.errors import ParseError
 from ingest.parse.base import Fields, Origin
-from ingest.parse.ecs import integer, put_address, put_int, put_text
+from ingest.parse.ecs import put_address, put_int, put_text
 from ingest.parse.syslog import match_syslog
 from ingest.parse.timestamps import from_micros
 
@@ -24,7 +24,8 @@ _HEADER = re.compile(
     re.S,
 )
 # An unclosed quote takes the rest of the record: the match never fails, so never rescans.
-_PAIR = re.compile(r"""([A-Za-z][\w-]*(?:\[\d+\])?)=(?:"([^"]*)"?|'([^']*)'?|(\S*))""")
+# The look-behind keeps a long run of key characters from being rescanned at every position.
+PAIR = re.compile(r"""(?<![\w\[\]-])([A-Za-z][\w-]*(?:\[\d+\])?)=(?:"([^"]*)"?|'([^']*)'?|(\S*))""")
 _HEX = re.compile(r"(?:[0-9A-F]{2})+")
 _ARG = re.compile(r"a(\d+)(?:\[(\d+)\])?")
 _ENCODED = frozenset(
@@ -72,7 +73,7 @@ def _decode(key: str, value: str, record_type: str) -> str:
 
 
 def _pairs(text: str, record_type: str, out: dict[str, str]) -> None:
-    for key, double, single, bare in _PAIR.findall(text):
+    for key, double, single, bare in PAIR.findall(text):
         if single and key == "msg":
             _pairs(single, record_type, out)  # USER_* records: the nested list
             continue
@@ -131,7 +132,7 @@ def enrich_auditd(fields: Fields, record: str, origin: Origin) -> Fields | None:
     else:
         fields["@timestamp"] = when
     fields["auditd.log.record_type"] = record_type
-    fields["auditd.log.sequence"] = integer(sequence)
+    put_int(fields, "auditd.log.sequence", sequence)
     if node:
         fields["auditd.log.node"] = node
     plain, _, enriched = body.partition("\x1d")

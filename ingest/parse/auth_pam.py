@@ -15,7 +15,7 @@ from ingest.parse.base import Fields
 from ingest.parse.ecs import put_address, put_text
 
 _PAM = re.compile(r"(pam_\w+)\(([^:()\s]+):(\w+)\): (.*)\Z", re.S)
-_KEY_VALUE = re.compile(r"(\w+)=(\S*)")
+_KEY_VALUE = re.compile(r"(?<!\w)(\w+)=(\S*)")  # look-behind: linear on long words
 _SESSION_OPENED = re.compile(
     r"session opened for user (\S+?)(?:\(uid=(\d+)\))?(?: by (\S*?)(?:\(uid=(\d+)\))?)?\Z"
 )

@@ -4,6 +4,12 @@ A parser is a plain function ``(text, origin) -> fields``: it gets one decoded r
 (NFC-normalized text) and returns flat ECS fields with dotted keys. It raises
 :class:`canhgac.errors.ParseError` with a short reason when the record is not in its format;
 the caller turns that into a dead letter. Parsers never see bytes and never build ids.
+
+A parser sets ``event.dataset`` (``origin.dataset`` if configured, else its own default) and
+``event.module``, and ``@timestamp`` when the record carries a time it can read; when the
+record's time cannot be read it sets ``event.timestamp_fallback`` instead, and
+:func:`ingest.parse.record.to_record` fills in the receive time. ``origin.extra`` may hold
+``timezone`` (for times written without a zone; default Asia/Ho_Chi_Minh) and ``host.name``.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from ingest.parse.timestamps import bsd, epoch_text, iso8601, zone_of
 
 DATASET = "cef"
 _FIELD = r"([^|\\]*(?:\\.[^|\\]*)*)\|"  # "unrolled loop": linear and fast
-_HEADER = re.compile(r"CEF: ?(\d+)\|" + _FIELD * 6 + r"(.*)\Z", re.S)
+HEADER = re.compile(r"CEF: ?(\d+)\|" + _FIELD * 6 + r"(.*)\Z", re.S)
 # A key is word characters (plus the dots and brackets some vendors use) after a space; an
 # escaped "\=" is never a key boundary because "\" is not a key character. Splitting on this
 # pattern is one C call per record.
@@ -55,10 +55,8 @@ def _unescape_header(value: str) -> str:
     return _HEADER_ESCAPE.sub(r"\1", value) if "\\" in value else value
 
 
-def _unescape_value(value: str) -> str:
-    if "\\" not in value:
-        return value
-    return _VALUE_ESCAPE.sub(lambda match: _VALUE_ESCAPES[match.group(1)], value)
+def _unescape_match(match: re.Match[str]) -> str:
+    return _VALUE_ESCAPES[match.group(1)]
 
 
 def extensions(text: str) -> dict[str, str]:
@@ -66,7 +64,9 @@ def extensions(text: str) -> dict[str, str]:
     parts = _KEY.split(" " + text)  # ["", key1, value1, key2, value2, ...]
     values = dict(zip(parts[1::2], parts[2::2], strict=True))
     if "\\" in text:
-        return {key: _unescape_value(value) for key, value in values.items()}
+        for key, value in values.items():
+            if "\\" in value:
+                values[key] = _VALUE_ESCAPE.sub(_unescape_match, value)
     return values
 
 
@@ -97,7 +97,7 @@ def _severity(fields: Fields, severity: str) -> None:
 def enrich_cef(fields: Fields, message: str, origin: Origin) -> Fields | None:
     """Add the fields of the CEF record starting in ``message``; None if there is none."""
     start = message.find("CEF:")
-    header = _HEADER.match(message, start) if start >= 0 else None
+    header = HEADER.match(message, start) if start >= 0 else None
     if header is None:
         return None
     version, vendor, product, product_version, signature, name, severity, rest = header.groups()

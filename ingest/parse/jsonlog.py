@@ -1,8 +1,9 @@
 """Generic JSON application logs: one object per line, flattened to dotted keys.
 
-A "JSON bomb" is rejected cheaply: records over 1 MiB before decoding, more than 32 levels of
-nesting (the decoder's own recursion guard catches the absurd cases even earlier) and more
-than 2,000 flattened keys. Arrays are kept as JSON text (fields are scalars), except ``tags``.
+A "JSON bomb" is rejected cheaply: records over 1 MiB of UTF-8 before decoding, more than
+32 levels of nesting (the decoder's own recursion guard catches the absurd cases even
+earlier) and more than 2,000 flattened keys. Arrays are kept as JSON text (fields are
+scalars), except ``tags``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from canhgac.text import nfc
 from ingest.parse.base import Fields, Origin
 from ingest.parse.timestamps import any_time, zone_of
 
-MAX_CHARS = 1_048_576
+MAX_BYTES = 1_048_576
 MAX_DEPTH = 32
 MAX_KEYS = 2_000
 DEFAULT_DATASET = "app"
@@ -49,9 +50,16 @@ class _NotJson(ParseError):
     pass
 
 
+def _too_big(text: str) -> bool:
+    """Over 1 MiB of UTF-8? Counting characters is free; encoding is only needed when a
+    record is long enough that multi-byte characters could push it over."""
+    size = len(text)
+    return size > MAX_BYTES or (size > MAX_BYTES // 4 and len(text.encode()) > MAX_BYTES)
+
+
 def _load(text: str) -> Any:
-    if len(text) > MAX_CHARS:
-        raise ParseError(f"JSON record is larger than {MAX_CHARS} characters")
+    if _too_big(text):
+        raise ParseError("JSON record is larger than 1 MiB")
     try:
         return json.loads(text)
     except RecursionError:
@@ -112,13 +120,16 @@ def _flatten(record: dict[str, Any], prefix: str, depth: int, out: Fields, escap
             out[name] = _other(value)
 
 
-def flatten(record: dict[str, Any], prefix: str = "", escaped: bool = True) -> Fields:
+def flatten(
+    record: dict[str, Any], prefix: str = "", escaped: bool = True, into: Fields | None = None
+) -> Fields:
     """Nested objects to dotted keys, within the depth and key-count limits.
 
     Pass ``escaped=False`` when the JSON text had no ``\\u`` escape: its strings are then
-    already NFC (the whole record was normalised) and need no per-value check.
+    already NFC (the whole record was normalised) and need no per-value check. ``into``
+    collects several parts of one record, so the key limit counts them together.
     """
-    out: Fields = {}
+    out: Fields = {} if into is None else into
     _flatten(record, prefix, 1, out, escaped)
     return out
 

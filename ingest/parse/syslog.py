@@ -24,7 +24,7 @@ DATASET = "syslog"
 _BSD_TIME = r"[A-Za-z]{3} {1,2}\d{1,2}(?: \d{4})? \d\d:\d\d:\d\d(?:\.\d{1,9})?"
 _ISO_TIME = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?"
 _TAG = r"[^\s\[\]:]+(?:\[[^\[\]\s]*\])?:(?: |\Z)"
-_RFC3164 = re.compile(
+RFC3164_LINE = re.compile(
     r"(?:<(?P<pri>\d{1,3})>)?"
     rf"(?P<time>(?P<bsd>{_BSD_TIME})|(?P<iso>{_ISO_TIME}))? ?"
     # A hostname only follows a timestamp, and is never something shaped like a tag.
@@ -33,7 +33,7 @@ _RFC3164 = re.compile(
     r"(?P<msg>.*)\Z",
     re.S,
 )
-_RFC5424 = re.compile(
+RFC5424_LINE = re.compile(
     r"<(\d{1,3})>([1-9]\d{0,2}) (\S+) (\S+) (\S+) (\S+) (\S+)(?: (.*))?\Z",
     re.S,
 )
@@ -66,10 +66,10 @@ def _process(fields: Fields, app: str | None, pid: str | None) -> None:
 
 def match_rfc3164(text: str, origin: Origin) -> Fields | None:
     """Header fields of a BSD syslog line, or None if it has neither PRI nor timestamp."""
-    match = _RFC3164.match(text)
+    match = RFC3164_LINE.match(text)
     if match is None:
         return None
-    pri, stamp, iso = match.group("pri", "bsd", "iso")
+    pri, _, stamp, iso, host, tag, pid, message = match.groups()
     if pri is None and stamp is None and iso is None:
         return None
     fields: Fields = {"event.dataset": origin.dataset or DATASET, "event.module": "syslog"}
@@ -82,11 +82,10 @@ def match_rfc3164(text: str, origin: Origin) -> Fields | None:
             fields["event.timestamp_fallback"] = True
         else:
             fields["@timestamp"] = when
-    host = match.group("host")
     if host and host != _NIL:
         fields["host.name"] = host
-    _process(fields, match.group("tag"), match.group("pid"))
-    fields["message"] = match.group("msg")
+    _process(fields, tag, pid)
+    fields["message"] = message
     return fields
 
 
@@ -95,7 +94,7 @@ def match_rfc5424(text: str, origin: Origin) -> Fields | None:
 
     Raises ParseError when the header is there but broken (bad structured data, PRI).
     """
-    match = _RFC5424.match(text)
+    match = RFC5424_LINE.match(text)
     if match is None:
         return None
     pri, version, stamp, host, app, procid, msgid, rest = match.groups()

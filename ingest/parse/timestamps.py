@@ -155,6 +155,7 @@ def _bsd_in_year(stamp: str, year: int, zone: str) -> str | None:
     return local(moment, zone)
 
 
+@lru_cache(maxsize=8192)
 def bsd(stamp: str, received_at: str, zone: str) -> str | None:
     """An RFC 3164 timestamp, which has no year and no zone.
 

@@ -95,7 +95,7 @@ def _winlogbeat(
     fields = flatten(record, escaped=escaped)
     user_data = winlog.get("user_data")
     if isinstance(user_data, dict):
-        fields.update(flatten(user_data, _EVENT_DATA, escaped))
+        flatten(user_data, _EVENT_DATA, escaped, into=fields)
     return fields, event_id
 
 
@@ -109,7 +109,7 @@ def _nxlog(record: dict[str, Any], origin: Origin, escaped: bool) -> tuple[Field
         else:
             system[target] = value
     fields = flatten(system, escaped=escaped)
-    fields.update(flatten(event_data, _EVENT_DATA, escaped))
+    flatten(event_data, _EVENT_DATA, escaped, into=fields)
     when = any_time(record.get("EventTime"), zone_of(origin))
     if when is not None:
         fields["@timestamp"] = when

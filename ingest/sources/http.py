@@ -165,15 +165,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(HTTPStatus.NOT_FOUND, {"error": "not found"})
 
     def do_POST(self) -> None:  # noqa: N802
+        if not self._acceptable():
+            return
         source = self.server.source
-        # Refusals before the body is read close the connection: the unread body would
-        # otherwise be taken for the next request.
-        if urlsplit(self.path).path not in INGEST_PATHS:
-            self._refuse(HTTPStatus.NOT_FOUND, {"error": "not found"})
-            return
-        if not source.authorized(self.headers.get("Authorization")):
-            self._refuse(HTTPStatus.UNAUTHORIZED, {"error": "missing or wrong token"})
-            return
         body = self._read_body(source.max_body_bytes)
         if body is None:
             return
@@ -184,6 +178,26 @@ class _Handler(BaseHTTPRequestHandler):
             peer_text(self.client_address),
         )
         self._reply(status, payload)
+
+    def handle_expect_100(self) -> bool:
+        # A client asking "Expect: 100-continue" learns of a refusal before sending the body.
+        return (self.command != "POST" or self._acceptable()) and super().handle_expect_100()
+
+    def _acceptable(self) -> bool:
+        """Path, token and announced size, checked before any of the body is read; the
+        refusals close the connection, or the unread body would be taken for a request."""
+        source = self.server.source
+        if urlsplit(self.path).path not in INGEST_PATHS:
+            self._refuse(HTTPStatus.NOT_FOUND, {"error": "not found"})
+            return False
+        if not source.authorized(self.headers.get("Authorization")):
+            self._refuse(HTTPStatus.UNAUTHORIZED, {"error": "missing or wrong token"})
+            return False
+        length = self.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) > source.max_body_bytes:
+            self._too_large(source.max_body_bytes)
+            return False
+        return True
 
     def _read_body(self, limit: int) -> bytes | None:
         """The body, or None after replying with the reason it cannot be read."""

@@ -140,3 +140,26 @@ def test_concurrent_alert_recorders_count_every_distinct_event(
     stored = es_store.get_alert("a1")
     assert stored is not None and stored.count == 4 * 5 + 1
     assert created.count(True) == 1
+
+
+def test_an_operator_component_template_overrides_the_event_settings(
+    es_store: ElasticsearchStore,
+) -> None:
+    client, names = es_store._client, es_store.names
+    client.cluster.put_component_template(
+        name=names.events_custom,
+        template={"settings": {"index": {"number_of_shards": 2, "refresh_interval": "5s"}}},
+    )
+    try:
+        assert es_store.write_events([_event(1)]) == 1
+        [index] = _indices(es_store)
+        settings = client.indices.get_settings(index=index).body[index]["settings"]["index"]
+        assert (settings["number_of_shards"], settings["refresh_interval"]) == ("2", "5s")
+        # Ours still apply where not overridden.
+        mapping = client.indices.get_mapping(index=index).body[index]["mappings"]
+        assert mapping["properties"]["event.ingested"]["type"] == "date_nanos"
+        # Searchable on return, whatever the refresh interval.
+        assert [e.id for e in es_store.search_events(None, "", "").events] == ["ev-0001"]
+    finally:
+        es_store.delete_indices()
+        client.cluster.delete_component_template(name=names.events_custom)

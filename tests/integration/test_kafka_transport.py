@@ -17,9 +17,9 @@ from canhgac.store.base import Store
 from canhgac.store.elasticsearch import ElasticsearchStore
 from canhgac.store.sqlite import SQLiteStore
 from ingest.transport.base import Batch
-from ingest.transport.kafka import KafkaReceiver, KafkaSender, client_options
+from ingest.transport.kafka import KafkaReceiver, KafkaSender, client_options, ensure_topics
 
-from kafka import KafkaProducer  # isort: skip  (after ingest.transport.kafka, see conftest)
+from kafka import KafkaAdminClient, KafkaProducer  # isort: skip  (after ingest.transport.kafka)
 
 pytestmark = pytest.mark.integration
 
@@ -203,3 +203,15 @@ def test_a_poison_message_becomes_a_dead_letter_with_the_reason(
     assert "'id' is missing" in letters[0].reason
     assert "not UTF-8" in letters[1].reason
     assert all(d.source == f"kafka:{kafka_config.topic}" for d in letters)
+
+
+def test_ensure_topics_is_idempotent_and_uses_the_configured_partitions(
+    kafka_config: KafkaTransportConfig,
+) -> None:
+    assert ensure_topics(kafka_config) == []  # the fixture created them already
+    admin = KafkaAdminClient(**client_options(kafka_config))
+    try:
+        topics = admin.describe_topics([kafka_config.topic, kafka_config.dead_letter_topic])
+    finally:
+        admin.close()
+    assert [len(t["partitions"]) for t in topics] == [3, 3]

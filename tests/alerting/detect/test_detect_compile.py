@@ -54,7 +54,7 @@ def test_the_fixture_pack_compiles_with_settings_and_alert_metadata(kit: Any) ->
     ssh = by_title["SSH failed password"]
     assert ssh.interval == timedelta(minutes=1)
     assert ssh.query == (
-        "dataset LIKE 'system.auth' ESCAPE '\\' AND original LIKE '%Failed password%' ESCAPE '\\'"
+        "dataset = 'system.auth' COLLATE NOCASE AND original LIKE '%Failed password%' ESCAPE '\\'"
     )
     assert ssh.alert_rule.severity is Severity.medium
     assert ssh.alert_rule.tags == ("attack.credential-access", "attack.t1110")
@@ -72,13 +72,14 @@ def test_the_fixture_pack_compiles_with_settings_and_alert_metadata(kit: Any) ->
 
 def test_an_unmapped_logsource_compiles_with_a_warning(kit: Any) -> None:
     rules_dir = kit.write_rules(
-        {"unmapped.yml": kit.rule_text("sel:\n  a: x\ncondition: sel", logsource="product: aix")}
+        {"unmapped.yml": kit.rule_text("sel:\n  a: xyz\ncondition: sel", logsource="product: aix")}
     )
     compiled = kit.compile_dir(rules_dir)
 
     [rule] = compiled.rules
     assert rule.query == (
-        "(doc LIKE '%x%' ESCAPE '\\' AND json_extract(doc, '$.\"a\"') LIKE 'x' ESCAPE '\\')"
+        "doc LIKE '%xyz%' ESCAPE '\\' AND "
+        "((doc LIKE '%xyz%' ESCAPE '\\' AND json_extract(doc, '$.\"a\"') LIKE 'xyz' ESCAPE '\\'))"
     )
     assert compiled.warnings == [
         f"{rules_dir}/unmapped.yml:5: logsource (product=aix) is not mapped; "
@@ -95,7 +96,7 @@ def test_a_pipeline_may_mark_a_logsource_mapped_through_its_state(kit: Any) -> N
 
     [rule] = compiled.rules
     assert compiled.warnings == []
-    assert rule.query.startswith("dataset LIKE 'aix' ESCAPE '\\' AND ")
+    assert rule.query.startswith("dataset = 'aix' COLLATE NOCASE AND ")
 
 
 def test_a_rule_failure_in_the_pipeline_is_a_rule_error_and_others_still_compile(

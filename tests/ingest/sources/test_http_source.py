@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -88,12 +89,30 @@ def test_invalid_json_is_400_with_the_line_and_kept_as_a_dead_letter(
     assert pipeline.store.count_events() == 0
 
 
+def test_hostile_nesting_is_a_400_not_a_crash(web: HttpSource, pipeline: Pipeline) -> None:
+    bomb = b"[" * 2000 + b"]" * 2000
+    assert _request(web, bomb) == (400, {"error": "invalid JSON: nested too deeply", "line": 1})
+    assert pipeline.dead_letters()[0].raw == bomb
+    assert _request(web, b'{"still": "serving"}')[0] == 200
+
+
 def test_too_large_bodies_are_refused_unread(web: HttpSource, pipeline: Pipeline) -> None:
     big = dumps({"pad": "x" * 5000}).encode()
     assert _request(web, big)[0] == 413
     chunks = iter([b'{"pad": "', b"y" * 3000, b"y" * 3000, b'"}'])
     assert _request(web, chunks)[0] == 413
     assert pipeline.records() == 0
+
+
+def test_expect_100_continue_is_refused_before_the_body_is_sent(web: HttpSource) -> None:
+    head = (
+        "POST /ingest HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: 999999\r\nExpect: 100-continue\r\n\r\n"
+    )
+    with socket.create_connection(web.address, timeout=10) as client:
+        client.sendall(head.encode())
+        reply = client.recv(4096)
+    assert reply.startswith(b"HTTP/1.1 413 ")
 
 
 def test_chunked_body_within_the_limit_is_accepted(web: HttpSource, pipeline: Pipeline) -> None:

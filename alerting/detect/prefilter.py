@@ -1,0 +1,120 @@
+"""Cheap prefilters: look for a value in the stored JSON text before parsing the JSON.
+
+A field kept in the event's JSON document costs a ``json_extract`` (a parse) per event. The
+document is written with :func:`canhgac.text.dumps`, which escapes each character on its own,
+so if a field's value contains a needle, the document's raw text contains the needle's JSON
+encoding. ``doc LIKE '%needle%'`` -- a fast substring scan -- is therefore a sound necessary
+condition and rejects nearly every event before any JSON is parsed. Two places use it:
+
+* each leaf (``field = value``) is guarded by its own prefilter;
+* the whole rule is guarded by the needles its condition *requires*
+  (:func:`required_prefilters`): a conjunction of clauses, each "one of these needles",
+  deduplicated, so a rule testing 30 needles against three URL fields scans for 30, not 90.
+
+A needle must be ASCII (``LIKE`` folds ASCII case only, Sigma folds every letter) and at least
+:data:`MIN_NEEDLE` characters long (``'1'`` is in every document and filters nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sigma.conditions import ConditionAND, ConditionFieldEqualsValueExpression, ConditionOR
+from sigma.types import SigmaExpansion, SigmaNumber, SigmaString, SpecialChars
+
+from alerting.detect.sql_patterns import StringPart, like_pattern, sql_literal
+from canhgac.store.sqlite import sql_field_container
+from canhgac.text import dumps
+
+# (container expression, LIKE pattern)
+Prefilter = tuple[str, str]
+# One of the prefilters must hold.
+Clause = frozenset[Prefilter]
+MIN_NEEDLE = 3
+# Enough clauses to reject on the rare part of a rule; more would only cost scans.
+MAX_CLAUSES = 3
+
+
+def prefilter_pattern(parts: Sequence[StringPart]) -> str | None:
+    """A LIKE pattern the JSON document must match if a value matches ``parts``, or None
+    when no sound and useful one exists."""
+    literals = "".join(part for part in parts if isinstance(part, str))
+    if len(literals) < MIN_NEEDLE or not literals.isascii():
+        return None
+    # A single-character wildcard may stand for a character JSON writes as several.
+    widened = [
+        SpecialChars.WILDCARD_MULTI if part is SpecialChars.WILDCARD_SINGLE else part
+        for part in parts
+    ]
+    # LIKE folds ASCII case, so lowercase needles are the same filter and deduplicate.
+    pattern = "%" + like_pattern(widened, _json_text) + "%"
+    while "%%" in pattern:
+        pattern = pattern.replace("%%", "%")
+    return pattern
+
+
+def _json_text(text: str) -> str:
+    return dumps(text)[1:-1].lower()
+
+
+def _json_digits(number: int | float) -> bool:
+    # JSON writes a large or fractional stored number in a form (1e+20, 4624.0) that may not
+    # contain the rule's digits; only modest integers are sure to appear as written.
+    return isinstance(number, int) and abs(number) < 10**15
+
+
+def render(clauses: Sequence[Clause]) -> str:
+    """The SQL for a conjunction of clauses."""
+    return " AND ".join(_render_clause(clause) for clause in clauses)
+
+
+def _render_clause(clause: Clause) -> str:
+    tests = [
+        f"{container} LIKE {sql_literal(pattern)} ESCAPE '\\'"
+        for container, pattern in sorted(clause)
+    ]
+    return tests[0] if len(tests) == 1 else "(" + " OR ".join(tests) + ")"
+
+
+def leaf_prefilter(field: str | None, value: object) -> Clause | None:
+    """The prefilters one of which ``field = value`` requires, or None if there are none."""
+    container = sql_field_container(field) if field else None
+    if container is None:
+        return None
+    if isinstance(value, SigmaExpansion):
+        found = [leaf_prefilter(field, each) for each in value.values]
+        if not found or any(each is None for each in found):
+            return None
+        return frozenset().union(*(each for each in found if each is not None))
+    pattern = None
+    if isinstance(value, SigmaString):
+        pattern = prefilter_pattern(value.s)
+    elif isinstance(value, SigmaNumber) and _json_digits(value.number):
+        pattern = prefilter_pattern([str(value.number)])
+    return frozenset({(container, pattern)}) if pattern else None
+
+
+def required_prefilters(cond: object) -> list[Clause]:
+    """Clauses every event matching ``cond`` satisfies (empty: nothing is known), fewest
+    needles first. A negation, regex, keyword or comparison contributes nothing."""
+    clauses = _required(cond)
+    return sorted(clauses, key=lambda clause: (len(clause), sorted(clause)))[:MAX_CLAUSES]
+
+
+def _required(cond: object) -> set[Clause]:
+    if isinstance(cond, ConditionFieldEqualsValueExpression):
+        leaf = leaf_prefilter(cond.field, cond.value)
+        return {leaf} if leaf else set()
+    if isinstance(cond, ConditionAND):
+        # Every argument holds, so every argument's clauses hold.
+        return set().union(*(_required(arg) for arg in cond.args))
+    if isinstance(cond, ConditionOR) and cond.args:
+        # One argument holds: the union of one clause from each argument is required.
+        picked = []
+        for arg in cond.args:
+            clauses = _required(arg)
+            if not clauses:
+                return set()
+            picked.append(min(clauses, key=lambda clause: (len(clause), sorted(clause))))
+        return {frozenset().union(*picked)}
+    return set()

@@ -1,0 +1,152 @@
+"""Building the triage app (:func:`create_app`) and running it for the CLI (:func:`serve`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
+
+from alerting.triage.actions import TriageActions
+from alerting.triage.api import admin as api_admin
+from alerting.triage.api import alerts as api_alerts
+from alerting.triage.auth.accounts import Accounts
+from alerting.triage.auth.passwords import Passwords
+from alerting.triage.auth.sessions import Sessions
+from alerting.triage.auth.tokens import Tokens
+from alerting.triage.context import TriageContext
+from alerting.triage.handlers import install_handlers
+from alerting.triage.headers import SecurityHeadersMiddleware
+from alerting.triage.i18n import LanguageMiddleware
+from alerting.triage.overview import build_overview
+from alerting.triage.render import Pages
+from alerting.triage.rule_index import RuleIndex
+from alerting.triage.web import admin as web_admin
+from alerting.triage.web import alerts as web_alerts
+from alerting.triage.web import login as web_login
+from alerting.triage.web import overview as web_overview
+from canhgac.config import Settings
+from canhgac.store.base import Store
+from canhgac.store.triage import TriageStore
+from canhgac.timeutil import utcnow
+
+STATIC_DIR = Path(__file__).parent / "static"
+ROUTERS = (
+    web_login.router,
+    web_alerts.router,
+    web_overview.router,
+    web_admin.router,
+    api_alerts.router,
+    api_admin.router,
+)
+
+
+def assignment_channel(settings: Settings) -> str | None:
+    """The channel assignments are announced on: configured, else the first channel."""
+    if settings.web.assign_channel:
+        return settings.web.assign_channel
+    channels = settings.alerting.channels
+    return channels[0].name if channels else None
+
+
+def create_app(
+    store: Store,
+    triage_store: TriageStore,
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    passwords: Passwords | None = None,
+    rule_ids: Callable[[], Sequence[str]] | None = None,
+) -> FastAPI:
+    """The triage app over ``store`` (alerts, events) and ``triage_store`` (users, history).
+
+    ``clock``, ``passwords`` (a cheaper hasher) and ``rule_ids`` are seams for tests; by
+    default rule ids for the overview are read from ``settings.detection.rules_dir``.
+    """
+    web = settings.web
+    passwords = passwords or Passwords()
+    rules = rule_ids or RuleIndex(settings.detection.rules_dir)
+    app = FastAPI(
+        title="Canh Gác triage API",
+        version="1",
+        openapi_url=None,  # served by api_admin.openapi, which requires a login
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.triage = TriageContext(
+        store=store,
+        triage=triage_store,
+        web=web,
+        accounts=Accounts(triage_store, passwords, clock),
+        sessions=Sessions(triage_store, web, clock),
+        tokens=Tokens(triage_store, clock),
+        actions=TriageActions(
+            store, triage_store, assign_channel=assignment_channel(settings), clock=clock
+        ),
+        pages=Pages(),
+        clock=clock,
+        overview=lambda: build_overview(store, triage_store, clock(), rules),
+    )
+    install_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(LanguageMiddleware, secure_cookies=web.secure_cookies)
+    # Added last, so outermost: every response below it gets the headers.
+    app.add_middleware(SecurityHeadersMiddleware, tls=web.secure_cookies)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]  # FastAPI's documented override
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description="The triage API: what the web UI does, for integrations. "
+            "Authenticate with `Authorization: Bearer <token>` (tokens are scoped to a role), "
+            "or with the browser session plus an `X-CSRF-Token` header on changes. "
+            'Errors answer `{"error": {"code": ..., "message": ...}}`.',
+            routes=app.routes,
+        )
+        components = schema.setdefault("components", {})
+        components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+        schema["security"] = [{"bearer": []}]
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def triage_db_path(settings: Settings) -> str:
+    """Where the triage tables live: configured, else the SQLite store's own file."""
+    if settings.web.triage_db:
+        return settings.web.triage_db
+    if settings.store.type == "sqlite":
+        return settings.store.path
+    return str(Path(settings.data_dir) / "triage.db")
+
+
+def serve(settings: Settings) -> None:
+    """Run the web UI and API until interrupted (``canhgac web``)."""
+    import uvicorn
+
+    from canhgac.store.registry import build_store
+    from canhgac.store.sqlite_triage import SQLiteTriageStore
+
+    store = build_store(settings.store)
+    triage_store = SQLiteTriageStore(triage_db_path(settings))
+    try:
+        app = create_app(store, triage_store, settings)
+        uvicorn.run(
+            app,
+            host=settings.web.host,
+            port=settings.web.port,
+            server_header=False,
+            log_level="info",
+        )
+    finally:
+        triage_store.close()
+        store.close()

@@ -1,0 +1,1 @@
+"""Who is asking: local accounts, browser sessions, API tokens, roles and CSRF."""

@@ -1,0 +1,39 @@
+"""The services one running triage app shares between its requests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+from starlette.requests import HTTPConnection
+
+from alerting.triage.actions import TriageActions
+from alerting.triage.auth.accounts import Accounts
+from alerting.triage.auth.sessions import Sessions
+from alerting.triage.auth.tokens import Tokens
+from alerting.triage.overview import Overview
+from alerting.triage.render import Pages
+from canhgac.config import WebConfig
+from canhgac.store.base import Store
+from canhgac.store.triage import TriageStore
+
+
+@dataclass(frozen=True, slots=True)
+class TriageContext:
+    store: Store
+    triage: TriageStore
+    web: WebConfig
+    accounts: Accounts
+    sessions: Sessions
+    tokens: Tokens
+    actions: TriageActions
+    pages: Pages
+    clock: Callable[[], datetime]
+    #: Computes the overview's figures now.
+    overview: Callable[[], Overview]
+
+
+def triage_context(connection: HTTPConnection) -> TriageContext:
+    return cast(TriageContext, connection.app.state.triage)

@@ -1,0 +1,1 @@
+"""The server-rendered pages (Jinja2, autoescaped) and their form posts."""

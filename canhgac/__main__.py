@@ -1,0 +1,3 @@
+from canhgac.cli import main
+
+main()

@@ -1,0 +1,149 @@
+"""The ``canhgac`` command: the only place that wires ``ingest`` and ``alerting`` together.
+
+Exit codes: 0 success, 1 the work found problems (rule errors, failing rule tests, missed
+demo attacks), 2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from canhgac.cli.logs import setup_logging
+from canhgac.config import Settings, load_settings
+from canhgac.errors import CanhGacError, ConfigError
+
+app = typer.Typer(
+    help="Canh Gác: SOC log monitoring — collect city logs, run Sigma rules, raise alerts.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+rules_app = typer.Typer(help="Check and test Sigma rules.", no_args_is_help=True)
+alerts_app = typer.Typer(help="The alert queue.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+app.add_typer(alerts_app, name="alerts")
+
+console = Console()
+log = logging.getLogger("canhgac")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="YAML config file (default: ./canhgac.yaml if present)."),
+]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")]
+
+
+def settings_from(config: Path | None) -> Settings:
+    if config is None and Path("canhgac.yaml").exists():
+        config = Path("canhgac.yaml")
+    return load_settings(config)
+
+
+@app.command()
+def run(config: ConfigOption = None, verbose: VerboseOption = False) -> None:
+    """Run the roles the config names (default: collect, index and detect, embedded)."""
+    setup_logging(verbose)
+    from canhgac.cli.runtime import Runtime
+
+    runtime = Runtime(settings_from(config))
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("%s received, stopping", signal.Signals(signum).name)
+        runtime.stopped.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    runtime.start()
+    try:
+        while not runtime.stopped.wait(1.0):
+            pass
+    finally:
+        runtime.stop()
+    log.info("stopped")
+
+
+@app.command()
+def demo(
+    config: ConfigOption = None,
+    duration: Annotated[int, typer.Option(help="Seconds of traffic to send.")] = 60,
+    rate: Annotated[float, typer.Option(help="Events per second.")] = 20.0,
+    seed: Annotated[int, typer.Option(help="Random seed of the stream.")] = 7,
+    wait: Annotated[int, typer.Option(help="Seconds to wait for the alerts.")] = 180,
+) -> None:
+    """Send a demo stream with planted attacks to a running instance, then report."""
+    setup_logging(False)
+    from canhgac.demo import render_outcome, run_demo, targets_from_settings, wait_for_outcome
+    from canhgac.store.registry import build_store
+    from canhgac.timeutil import now_iso
+
+    settings = settings_from(config)
+    from canhgac.cli.runtime import DEMO_LOG
+
+    targets = targets_from_settings(settings, file_path=str(Path(settings.data_dir) / DEMO_LOG))
+    started = now_iso()
+    planted = run_demo(targets, duration, rate, seed)
+    store = build_store(settings.store)
+    try:
+        outcome = wait_for_outcome(store, planted, started, wait)
+    finally:
+        store.close()
+    console.print(render_outcome(outcome))
+    raise typer.Exit(0 if outcome.all_caught else 1)
+
+
+@rules_app.command("check")
+def rules_check(
+    path: Annotated[Path | None, typer.Argument(help="Rules folder (default: config).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Load and convert every rule; print each problem as path:line: message."""
+    from canhgac.cli.rules import check_rules
+
+    raise typer.Exit(check_rules(settings_from(config), path, console))
+
+
+@rules_app.command("test")
+def rules_test(
+    path: Annotated[Path | None, typer.Argument(help="Rules folder (default: config).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Run every rule's must-fire and must-not-fire events through parse, store and query."""
+    from canhgac.cli.rules import run_rule_tests
+
+    raise typer.Exit(run_rule_tests(settings_from(config), path, console))
+
+
+@alerts_app.command("list")
+def alerts_list(
+    config: ConfigOption = None,
+    status: Annotated[str | None, typer.Option(help="new, acknowledged or closed.")] = None,
+    severity: Annotated[str | None, typer.Option(help="low … critical.")] = None,
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """List alerts, newest first."""
+    from canhgac.cli.alerts import list_alerts
+
+    list_alerts(settings_from(config), status, severity, limit, as_json, console)
+
+
+def main() -> None:
+    try:
+        app()
+    except ConfigError as exc:
+        Console(stderr=True).print(f"[red]configuration error[/red]\n{exc}", markup=True, highlight=False)
+        sys.exit(2)
+    except CanhGacError as exc:
+        Console(stderr=True).print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(1)
+
+
+__all__ = ["app", "main", "time"]

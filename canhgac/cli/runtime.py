@@ -1,0 +1,138 @@
+"""The composition root: builds the roles a configuration asks for and runs them together.
+
+collect: sources -> transport sender; index: transport receiver -> indexer -> store;
+detect: rules -> scheduler -> alerts -> notification dispatcher. Stopping goes the same way
+round, so batches in flight are written before the store closes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from alerting.detect.service import build_scheduler, load_detection
+from alerting.notify.dispatcher import Dispatcher
+from alerting.notify.registry import build_channels
+from canhgac.config import FileSourceConfig, Settings
+from canhgac.demo import DemoFeeder, targets_from_settings
+from canhgac.errors import ConfigError
+from canhgac.store.base import Store
+from canhgac.store.registry import build_store
+from ingest.indexer.indexer import Indexer
+from ingest.sources.registry import build as build_source
+from ingest.transport.base import Receiver, Sender
+from ingest.transport.registry import IN_PROCESS, RECEIVERS, SENDERS
+
+log = logging.getLogger("canhgac")
+
+DEMO_LOG = "demo/dichvucong-access.log"
+
+
+class Component(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass
+class Runtime:
+    """Every running part of one process, started in flow order and stopped in reverse."""
+
+    settings: Settings
+    store: Store | None = None
+    started: list[Component] = field(default_factory=list)
+    feeder: DemoFeeder | None = None
+    stopped: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> None:
+        settings = with_demo_source(self.settings)
+        roles = set(settings.roles)
+        self.store = build_store(settings.store)
+        sender, receiver = _transport(settings, roles)
+        try:
+            if "index" in roles:
+                assert receiver is not None
+                self._start(Indexer.from_config(receiver, self.store, settings.indexer))
+            if "collect" in roles:
+                assert sender is not None
+                state_dir = Path(settings.data_dir) / "checkpoints"
+                for source_config in settings.sources:
+                    self._start(build_source(source_config, sender, state_dir))
+            if "detect" in roles:
+                self._start_detection(settings, self.store)
+            if demo_enabled(self.settings) and "collect" in roles:
+                self.feeder = DemoFeeder(
+                    targets_from_settings(settings, file_path=_demo_log(settings)),
+                    rate=settings.demo.rate,
+                )
+                self.feeder.start()
+                log.info("demo stream on: city logs with planted attacks, %.0f/s", settings.demo.rate)
+        except BaseException:
+            self.stop()
+            raise
+        log.info("canhgac running: roles %s, store %s", ", ".join(sorted(roles)), settings.store.type)
+
+    def _start(self, component: Component) -> None:
+        component.start()
+        self.started.append(component)
+
+    def _start_detection(self, settings: Settings, store: Store) -> None:
+        compiled = load_detection(settings.detection, store.query_language)
+        for error in compiled.errors:
+            log.error("rule refused: %s", error)
+        for warning in compiled.warnings:
+            log.warning("%s", warning)
+        log.info("detection: %d rules loaded, %d refused", len(compiled.rules), len(compiled.errors))
+        self._start(build_scheduler(compiled, store, settings.detection, settings.alerting))
+        self._start(Dispatcher(store, build_channels(settings.alerting)))
+
+    def stop(self) -> None:
+        if self.feeder is not None:
+            self.feeder.stop()
+            self.feeder = None
+        while self.started:
+            component = self.started.pop(0)
+            try:
+                component.stop()
+            except Exception:  # noqa: BLE001 - keep stopping the rest
+                log.exception("stopping %s failed", type(component).__name__)
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        self.stopped.set()
+
+
+def demo_enabled(settings: Settings) -> bool:
+    if settings.demo.mode == "auto":
+        return not any(isinstance(s, FileSourceConfig) for s in settings.sources)
+    return settings.demo.mode == "on"
+
+
+def with_demo_source(settings: Settings) -> Settings:
+    """In demo mode, tail the demo's access log like any city web server's."""
+    if not demo_enabled(settings):
+        return settings
+    demo_source = FileSourceConfig(name="demo-portal", path=_demo_log(settings), parser="nginx")
+    Path(demo_source.path).parent.mkdir(parents=True, exist_ok=True)
+    Path(demo_source.path).touch()
+    return settings.model_copy(update={"sources": [*settings.sources, demo_source]})
+
+
+def _demo_log(settings: Settings) -> str:
+    return str(Path(settings.data_dir) / DEMO_LOG)
+
+
+def _transport(settings: Settings, roles: set[str]) -> tuple[Sender | None, Receiver | None]:
+    kind = settings.transport.type
+    if kind in IN_PROCESS:
+        if {"collect", "index"} - roles and roles & {"collect", "index"}:
+            raise ConfigError(
+                f"transport '{kind}' is in-process: 'collect' and 'index' must run together"
+            )
+        return IN_PROCESS[kind](settings.transport)
+    sender = SENDERS[kind](settings.transport) if "collect" in roles else None
+    receiver = RECEIVERS[kind](settings.transport) if "index" in roles else None
+    return sender, receiver

@@ -1,0 +1,184 @@
+"""A triage app over real SQLite stores in a temporary folder, with users of every role."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from alerting.triage.app import create_app
+from alerting.triage.auth.accounts import Accounts
+from alerting.triage.auth.passwords import Passwords
+from canhgac.config import Settings, WebConfig
+from canhgac.models import Alert, Event, Severity
+from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite_triage import SQLiteTriageStore
+from canhgac.store.triage import Role
+from canhgac.timeutil import to_iso, utcnow
+
+PASSWORD = "mật khẩu đủ dài 2026"
+#: username -> role; "analyst2" is a second analyst to assign alerts to.
+USERS: dict[str, Role] = {
+    "analyst": Role.analyst,
+    "analyst2": Role.analyst,
+    "author": Role.rule_author,
+    "ops": Role.ops,
+    "admin": Role.admin,
+}
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def cheap_passwords() -> Passwords:
+    # argon2id with minimal cost: the tests exercise logic, not the hash's strength.
+    return Passwords(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@dataclass
+class Clock:
+    """The app's clock; starts at the real time (events are ingested at the real time)."""
+
+    now: datetime = field(default_factory=lambda: utcnow().replace(microsecond=0))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+def make_event(event_id: str, timestamp: datetime, **fields: Any) -> Event:
+    doc: dict[str, Any] = {
+        "@timestamp": to_iso(timestamp),
+        "event.original": f"raw line of {event_id}",
+        "event.dataset": "system.auth",
+        "event.module": "system",
+        "event.kind": "event",
+    }
+    doc.update(fields)
+    return Event(event_id, doc)
+
+
+def make_alert(
+    alert_id: str,
+    seen: datetime,
+    *,
+    rule_id: str = "rule-ssh-brute",
+    title: str = "SSH brute force",
+    severity: Severity = Severity.high,
+    event_ids: list[str] | None = None,
+    snapshot: dict[str, Any] | None = None,
+    created: datetime | None = None,
+    **extra: Any,
+) -> Alert:
+    stamp = to_iso(created or seen)
+    return Alert(
+        id=alert_id,
+        rule_id=rule_id,
+        rule_title=title,
+        severity=severity,
+        first_seen=to_iso(seen),
+        last_seen=to_iso(seen),
+        event_ids=event_ids or [],
+        snapshot=snapshot or {},
+        created_at=stamp,
+        updated_at=stamp,
+        **extra,
+    )
+
+
+@dataclass
+class TriageEnv:
+    store: SQLiteStore
+    triage: SQLiteTriageStore
+    clock: Clock
+    settings: Settings
+    passwords: Passwords
+    tmp_path: Path
+    apps: list[FastAPI] = field(default_factory=list)
+
+    def app(self, **web: Any) -> FastAPI:
+        settings = self.settings
+        if web:
+            settings = settings.model_copy(
+                update={"web": settings.web.model_copy(update=web)}
+            )
+        app = create_app(
+            self.store,
+            self.triage,
+            settings,
+            clock=self.clock,
+            passwords=self.passwords,
+            rule_ids=lambda: ["rule-ssh-brute", "rule-never-run"],
+        )
+        self.apps.append(app)
+        return app
+
+    def add_alert(self, alert: Alert, events: list[Event] | None = None) -> Alert:
+        if events:
+            self.store.write_events(events)
+        return self.store.record_alert(alert, alert.event_ids).alert
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[TriageEnv]:
+    db = tmp_path / "canhgac.db"
+    store = SQLiteStore(db, synchronous="OFF")
+    triage = SQLiteTriageStore(db)
+    settings = Settings(
+        data_dir=str(tmp_path),
+        store={"type": "sqlite", "path": str(db)},
+        web=WebConfig(),
+        detection={"rules_dir": str(tmp_path / "rules")},
+    )
+    passwords = cheap_passwords()
+    accounts = Accounts(triage, passwords)
+    for username, role in USERS.items():
+        accounts.create_user(username, PASSWORD, role, display_name=f"Người dùng {username}")
+    yield TriageEnv(store, triage, Clock(), settings, passwords, tmp_path)
+    triage.close()
+    store.close()
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
+    """Log ``client`` in through the form; returns the session's CSRF token."""
+    form = client.get("/login")
+    match = CSRF_FIELD.search(form.text)
+    assert match, "the login form has a CSRF field"
+    answer = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": match.group(1)},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    return csrf_of(client)
+
+
+def csrf_of(client: TestClient) -> str:
+    page = client.get("/overview")
+    match = CSRF_FIELD.search(page.text)
+    assert match, "a logged-in page carries the CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture
+def client_for(env: TriageEnv) -> Iterator[Callable[[str | None], tuple[TestClient, str]]]:
+    """``client_for(username)``: a client logged in as that user (None: anonymous)."""
+    clients: list[TestClient] = []
+
+    def make(username: str | None) -> tuple[TestClient, str]:
+        client = TestClient(env.app(), follow_redirects=False)
+        client.__enter__()
+        clients.append(client)
+        return client, (login(client, username) if username else "")
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)

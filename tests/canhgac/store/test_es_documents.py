@@ -1,0 +1,153 @@
+"""Elasticsearch store pieces that need no node: documents, queries, configuration."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from canhgac.config import ElasticsearchStoreConfig
+from canhgac.errors import ConfigError, StoreError, StoreUnavailableError
+from canhgac.models import Alert, AlertFilter, Event
+from canhgac.store.es_documents import (
+    alert_doc,
+    alert_from_doc,
+    dead_letter_doc,
+    dead_letter_from_doc,
+    doc_id,
+    event_dead_letter,
+    prepare_event,
+)
+from canhgac.store.es_mappings import IndexNames
+from canhgac.store.es_queries import alert_query, ingested_nanos, ingested_range, user_query
+
+NAMES = IndexNames("cg")
+
+
+def _event(**fields: Any) -> Event:
+    return Event("e1", {"@timestamp": "2026-11-27T23:59:59.999999Z", **fields})
+
+
+def test_an_event_goes_to_the_index_of_its_own_utc_day() -> None:
+    prepared = prepare_event(_event(**{"event.ingested": "spoofed", "message": "xin chào"}), NAMES)
+    assert not isinstance(prepared, str)
+    assert prepared.index == "cg-events-2026.11.27"
+    assert json.loads(prepared.action) == {"create": {"_index": prepared.index, "_id": "e1"}}
+    source = json.loads(prepared.source("2026-11-28T00:00:00.000001Z"))
+    assert source["event.ingested"] == "2026-11-28T00:00:00.000001Z"  # the store's, not the log's
+    assert source["canhgac.event_id"] == "e1" and source["message"] == "xin chào"
+
+
+@pytest.mark.parametrize(
+    ("event", "reason"),
+    [
+        (Event("e", {"message": "x"}), "@timestamp is missing"),
+        (Event("e", {"@timestamp": 1700000000}), "@timestamp is missing"),
+        (_event(ratio=float("inf")), "cannot be represented as JSON"),
+        (_event(message="bad \udcff byte"), "cannot be represented as JSON"),
+    ],
+)
+def test_events_elasticsearch_cannot_take_are_refused_with_a_reason(
+    event: Event, reason: str
+) -> None:
+    result = prepare_event(event, NAMES)
+    assert isinstance(result, str) and reason in result
+
+
+def test_a_rejected_event_keeps_its_raw_bytes_and_fields() -> None:
+    line = b"user=\xff".decode("utf-8", "surrogateescape")
+    letter = event_dead_letter(_event(**{"event.original": line}), "cg-events-x", "bad")
+    assert letter.raw == b"user=\xff"
+    assert letter.context["fields"]["event.original"] == line
+    back = dead_letter_from_doc(json.loads(json.dumps(dead_letter_doc(letter))))
+    assert back.raw == letter.raw and back.reason == "Elasticsearch rejected the event: bad"
+
+
+def test_long_ids_are_hashed_deterministically() -> None:
+    long_id = "x" * 600
+    assert doc_id("short") == "short"
+    assert doc_id(long_id) == doc_id(long_id) != doc_id(long_id + "y")
+    assert len(doc_id(long_id)) < 512
+    assert doc_id("a", "b") != doc_id("a\x1fb", "")  # composite keys
+
+
+def test_alert_documents_carry_derived_fields_and_round_trip() -> None:
+    seen = "2026-11-27T10:00:00.000000Z"
+    alert = Alert(
+        id="a",
+        rule_id="r",
+        rule_title="Đăng nhập",
+        severity="critical",
+        snapshot={"host.name": "web-01", "source.ip": 42},
+        first_seen=seen,
+        last_seen=seen,
+        created_at=seen,
+        updated_at=seen,
+    )
+    doc = alert_doc(alert)
+    assert doc["canhgac"]["severity_rank"] == 4
+    assert doc["canhgac"]["host"] == "web-01" and "source_ip" not in doc["canhgac"]
+    assert "đăng nhập" in doc["canhgac"]["text"]
+    assert alert_from_doc(doc) == alert
+
+
+def test_alert_text_search_escapes_wildcards() -> None:
+    query = alert_query(AlertFilter(text="A*b?"), with_status=True)
+    [wildcard] = query["bool"]["filter"]
+    assert wildcard == {"wildcard": {"canhgac.text": {"value": "*a\\*b\\?*"}}}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ({}, None),
+        ("host.name:web*", {"query_string": {"query": "host.name:web*"}}),
+        ({"term": {"a": 1}}, {"term": {"a": 1}}),
+        ({"query": {"term": {"a": 1}}}, {"term": {"a": 1}}),
+    ],
+)
+def test_detection_queries_in_every_accepted_form(query: Any, expected: Any) -> None:
+    assert user_query(query) == expected
+
+
+def test_a_query_of_another_language_is_an_error() -> None:
+    with pytest.raises(StoreError, match="not list"):
+        user_query(["SELECT 1"])
+
+
+def test_ingested_ranges_are_exact_and_clamped() -> None:
+    assert ingested_range("", "") == {}
+    assert ingested_range("2026-11-27T10:00:00.000001Z", "9999-01-01") == {
+        "gte": "2026-11-27T10:00:00.000001Z",
+        "lt": "2262-04-11T00:00:00.000000Z",
+    }
+    assert ingested_range("1900-01-01T00:00:00Z", "")["gte"] == "1970-01-01T00:00:00.000000Z"
+    assert ingested_nanos("1970-01-01T00:00:01.000002Z") == 1_000_002_000
+    with pytest.raises(StoreError, match="not an ISO 8601"):
+        ingested_range("yesterday", "")
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"index_prefix": "Canh Gac"}, "index_prefix"),
+        ({"api_key": SecretStr("k"), "username": "u", "password": SecretStr("p")}, "not both"),
+        ({"username": "u"}, "password: required"),
+    ],
+)
+def test_store_configuration_errors(values: dict[str, Any], message: str) -> None:
+    from canhgac.store.elasticsearch import ElasticsearchStore
+
+    with pytest.raises(ConfigError, match=message):
+        ElasticsearchStore(ElasticsearchStoreConfig(hosts=["http://127.0.0.1:1"], **values))
+
+
+def test_an_unreachable_node_is_an_unavailable_store() -> None:
+    from canhgac.store.elasticsearch import ElasticsearchStore
+
+    with pytest.raises(StoreUnavailableError, match="cannot connect"):
+        ElasticsearchStore(ElasticsearchStoreConfig(hosts=["http://127.0.0.1:1"]))
