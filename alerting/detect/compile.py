@@ -19,6 +19,8 @@ from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
 from alerting.alerts.build import AlertRule, severity_for
+from alerting.detect.correlation_model import LoadedCorrelation
+from alerting.detect.es_backend import compile_elasticsearch
 from alerting.detect.ruleset import LoadedRule, RuleSet, one_line, sigma_error_line
 from alerting.detect.sqlite_backend import CompiledQuery, compile_sqlite
 from canhgac.errors import RuleError
@@ -29,14 +31,16 @@ QueryCompiler = Callable[[SigmaRule, ProcessingPipeline], CompiledQuery]
 
 QUERY_COMPILERS: dict[str, QueryCompiler] = {
     "sqlite": compile_sqlite,
+    "elasticsearch": compile_elasticsearch,
 }
 
 
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
-    """A rule ready to run: its store query, schedule and alert template."""
+    """A rule ready to run: its store query, schedule and alert template. A correlation's
+    query evaluates its base rules' queries (:class:`alerting.detect.engine.WindowEvaluator`)."""
 
-    source: LoadedRule
+    source: LoadedRule | LoadedCorrelation
     query: Any
     interval: timedelta
     alert_rule: AlertRule
@@ -57,6 +61,8 @@ class CompiledRuleSet:
     rules: list[CompiledRule] = field(default_factory=list)
     errors: list[RuleError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Rules that only feed correlations (``generate: false``): compiled and tested, not run.
+    correlation_inputs: list[CompiledRule] = field(default_factory=list)
 
 
 def compile_rules(
@@ -99,7 +105,7 @@ def compile_rules(
     return result
 
 
-def alert_rule_for(loaded: LoadedRule) -> AlertRule:
+def alert_rule_for(loaded: LoadedRule | LoadedCorrelation) -> AlertRule:
     rule = loaded.rule
     settings = loaded.settings
     return AlertRule(

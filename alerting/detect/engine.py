@@ -22,8 +22,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
 
-from alerting.alerts.build import build_alerts
+from alerting.alerts.build import AlertDraft, build_alerts
 from alerting.detect.compile import CompiledRule
 from canhgac.config import DetectionConfig
 from canhgac.models import Alert, Event, RuleRun, RuleState
@@ -38,6 +39,17 @@ RECORD_BATCH_EVENTS = 10_000
 Clock = Callable[[], datetime]
 # Which notification channels an alert goes to (empty: none).
 Router = Callable[[Alert], Sequence[str]]
+
+
+@runtime_checkable
+class WindowEvaluator(Protocol):
+    """A rule query that is not one store search: it reads the store itself and drafts the
+    window's alerts (a correlation, see :mod:`alerting.detect.correlation_run`)."""
+
+    def evaluate_window(
+        self, store: Store, start: str, end: str, *, page_size: int, now: str
+    ) -> tuple[int, list[AlertDraft]]:
+        """(matched events, alert drafts) for ``[start, end)`` of ``event.ingested``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,23 +217,13 @@ class DetectionEngine:
         started = time.perf_counter()
         start, end = to_iso(window.start), to_iso(window.end)
         repeat_possible = rule.id not in self._settled
-        matches = created = 0
-        after: tuple[str, str] | None = None
-        # Matches are recorded in batches spanning pages, so a grouping rule writes each of its
-        # alerts once per batch instead of once per page; the batch bounds the memory held.
-        pending: list[Event] = []
-        while True:
-            page = self.store.search_events(
-                rule.query, start, end, after=after, limit=self.config.page_size
+        if isinstance(rule.query, WindowEvaluator):
+            matches, drafts = rule.query.evaluate_window(
+                self.store, start, end, page_size=self.config.page_size, now=to_iso(now)
             )
-            matches += len(page.events)
-            pending.extend(page.events)
-            if len(pending) >= self._record_batch or (page.after is None and pending):
-                created += self._record(rule, pending, repeat_possible)
-                pending = []
-            if page.after is None:
-                break
-            after = page.after
+            created = self._record_drafts(drafts, repeat_possible)
+        else:
+            matches, created = self._search_window(rule, start, end, repeat_possible)
         state = RuleState(
             rule_id=rule.id,
             watermark=end,
@@ -242,9 +244,36 @@ class DetectionEngine:
         self._settled.add(rule.id)
         return _WindowResult(matches, created)
 
+    def _search_window(
+        self, rule: CompiledRule, start: str, end: str, repeat_possible: bool
+    ) -> tuple[int, int]:
+        """(matches, alerts created) of one store search over the window."""
+        matches = created = 0
+        after: tuple[str, str] | None = None
+        # Matches are recorded in batches spanning pages, so a grouping rule writes each of its
+        # alerts once per batch instead of once per page; the batch bounds the memory held.
+        pending: list[Event] = []
+        while True:
+            page = self.store.search_events(
+                rule.query, start, end, after=after, limit=self.config.page_size
+            )
+            matches += len(page.events)
+            pending.extend(page.events)
+            if len(pending) >= self._record_batch or (page.after is None and pending):
+                created += self._record(rule, pending, repeat_possible)
+                pending = []
+            if page.after is None:
+                break
+            after = page.after
+        return matches, created
+
     def _record(self, rule: CompiledRule, events: Sequence[Event], repeat_possible: bool) -> int:
+        drafts = build_alerts(rule.alert_rule, events, to_iso(self._clock()))
+        return self._record_drafts(drafts, repeat_possible)
+
+    def _record_drafts(self, drafts: Sequence[AlertDraft], repeat_possible: bool) -> int:
         created = 0
-        for draft in build_alerts(rule.alert_rule, events, to_iso(self._clock())):
+        for draft in drafts:
             write = self.store.record_alert(draft.alert, draft.event_ids)
             created += write.created
             if write.created or repeat_possible:

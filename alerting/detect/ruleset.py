@@ -16,16 +16,25 @@ from sigma import exceptions as sigma_errors
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError, SigmaRuleLocation
+from sigma.filters import SigmaFilter
 from sigma.rule import SigmaRule
 
+from alerting.detect.correlation_model import (
+    LoadedCorrelation,
+    load_correlation,
+    split_condition_ranges,
+)
+from alerting.detect.exceptions import EXCEPTIONS_DIR
+from alerting.detect.filters import LoadedFilter
 from alerting.detect.settings import RuleSettings, RuleSettingsError, parse_settings
 from alerting.detect.yaml_lines import YamlLines
 from canhgac.errors import RuleError
 
 RULE_SUFFIXES = (".yml", ".yaml")
-# Sigma test fixtures sit next to rules in some packs; pipelines are not rules.
+# Sigma test fixtures sit next to rules in some packs; pipelines and exceptions are not rules.
 FIXTURE_SUFFIXES = (".tests.yml", ".tests.yaml")
 PIPELINES_DIR = "pipelines"
+NOT_RULE_DIRS = (PIPELINES_DIR, EXCEPTIONS_DIR)
 
 # The rule key each pySigma error class is about, for the line number.
 ERROR_KEYS: dict[type[SigmaError], tuple[str, ...]] = {
@@ -82,6 +91,8 @@ class RuleSet:
 
     rules: list[LoadedRule] = field(default_factory=list)
     errors: list[RuleError] = field(default_factory=list)
+    correlations: list[LoadedCorrelation] = field(default_factory=list)
+    filters: list[LoadedFilter] = field(default_factory=list)
 
     @property
     def messages(self) -> list[str]:
@@ -98,7 +109,7 @@ def rule_files(rules_dir: Path) -> list[Path]:
             path.is_file()
             and path.name.endswith(RULE_SUFFIXES)
             and not path.name.endswith(FIXTURE_SUFFIXES)
-            and PIPELINES_DIR not in relative.parts[:-1]
+            and not any(part in NOT_RULE_DIRS for part in relative.parts[:-1])
             and not any(part.startswith(".") for part in relative.parts)
         ):
             found.append(path)
@@ -119,12 +130,25 @@ def load_rules(rules_dir: str | Path) -> RuleSet:
                 result.errors.append(item)
             elif item.id in first_path:
                 result.errors.append(
-                    item.error(f"duplicate rule id {item.id} (also in {first_path[item.id]})", "id")
+                    RuleError(
+                        f"duplicate rule id {item.id} (also in {first_path[item.id]})",
+                        str(path),
+                        item.lines.key("id") or 1,
+                    )
                 )
             else:
                 first_path[item.id] = path
-                result.rules.append(item)
+                _add(result, item)
     return result
+
+
+def _add(result: RuleSet, item: LoadedRule | LoadedCorrelation | LoadedFilter) -> None:
+    if isinstance(item, LoadedRule):
+        result.rules.append(item)
+    elif isinstance(item, LoadedCorrelation):
+        result.correlations.append(item)
+    else:
+        result.filters.append(item)
 
 
 class _RuleLoader(yaml.SafeLoader):
@@ -150,7 +174,7 @@ _RuleLoader.add_constructor(
 )
 
 
-def _load_file(path: Path) -> Iterator[LoadedRule | RuleError]:
+def _load_file(path: Path) -> Iterator[LoadedRule | LoadedCorrelation | LoadedFilter | RuleError]:
     where = str(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -178,31 +202,35 @@ def _load_file(path: Path) -> Iterator[LoadedRule | RuleError]:
 
 def _parse_rules(
     path: Path, documents: list[Any], lines: YamlLines
-) -> Iterator[LoadedRule | RuleError]:
+) -> Iterator[LoadedRule | LoadedCorrelation | LoadedFilter | RuleError]:
     where = str(path)
-    # References are only for correlation rules, which are refused below anyway.
+    documents, conditions = split_condition_ranges(documents)
+    # Correlations reference rules of other files and filters apply to rules of other files:
+    # both are resolved once the whole directory is loaded (alerting.detect.correlation_plan,
+    # alerting.detect.filters).
     collection = SigmaCollection.from_dicts(
-        documents, collect_errors=True, source=SigmaRuleLocation(path), resolve_references=False
+        documents,
+        collect_errors=True,
+        source=SigmaRuleLocation(path),
+        resolve_references=False,
+        collect_filters=True,
     )
     reported: set[int] = set()
-    for rule in collection.rules:
+    for rule in [*collection.rules, *collection.filters]:
         reported.update(id(error) for error in rule.errors)
-        if isinstance(rule, SigmaCorrelationRule):
-            line = lines.key("correlation") or 1
-            yield RuleError("correlation rules are not supported", where, line)
-            continue
-        if not isinstance(rule, SigmaRule):
-            continue
         if rule.errors:
             for error in rule.errors:
                 yield RuleError(_message(error), where, sigma_error_line(error, lines))
-            continue
-        yield from _check_rule(rule, path, lines)
+        elif isinstance(rule, SigmaCorrelationRule):
+            loaded = load_correlation(rule, path, lines, conditions.get(str(rule.id)))
+            yield from loaded if isinstance(loaded, list) else [loaded]
+        elif isinstance(rule, SigmaFilter):
+            yield LoadedFilter(rule, path, lines)
+        elif isinstance(rule, SigmaRule):
+            yield from _check_rule(rule, path, lines)
     for error in collection.errors:
         if id(error) not in reported:
             yield RuleError(_message(error), where, sigma_error_line(error, lines))
-    if any(isinstance(doc, dict) and "filter" in doc for doc in documents):
-        yield RuleError("Sigma filters are not supported", where, lines.key("filter") or 1)
 
 
 def _check_rule(rule: SigmaRule, path: Path, lines: YamlLines) -> Iterable[LoadedRule | RuleError]:

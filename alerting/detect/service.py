@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from sigma.processing.pipeline import ProcessingPipeline
 
 from alerting.detect.compile import CompiledRule, CompiledRuleSet, compile_rules
+from alerting.detect.correlation_plan import compile_correlations
 from alerting.detect.engine import Clock, DetectionEngine
+from alerting.detect.exceptions import EXCEPTIONS_DIR, load_exceptions, today_in_hanoi
+from alerting.detect.filters import apply_filters
 from alerting.detect.pipeline import load_pipeline
-from alerting.detect.ruleset import load_rules
+from alerting.detect.ruleset import RuleSet, load_rules
 from alerting.detect.scheduler import DetectionScheduler
 from alerting.notify.routing import channels_for
 from canhgac.config import AlertingConfig, DetectionConfig
@@ -15,15 +23,46 @@ from canhgac.models import Alert
 from canhgac.store.base import Store
 from canhgac.timeutil import utcnow
 
+log = logging.getLogger(__name__)
 
-def load_detection(config: DetectionConfig, query_language: str) -> CompiledRuleSet:
+
+def load_detection(
+    config: DetectionConfig, query_language: str, *, today: date | None = None
+) -> CompiledRuleSet:
     """Load ``config.rules_dir`` and compile it for ``query_language`` (a store's
     ``query_language``). Rule problems are in the result's ``errors`` and ``warnings``; a
     broken pipeline file raises :class:`~canhgac.errors.ConfigError`."""
     ruleset = load_rules(config.rules_dir)
     pipeline = load_pipeline(config.pipeline)
-    return compile_rules(
-        ruleset, pipeline, query_language, default_interval=config.default_interval
+    return compile_detection(ruleset, pipeline, query_language, config, today=today)
+
+
+def compile_detection(
+    ruleset: RuleSet,
+    pipeline: ProcessingPipeline,
+    query_language: str,
+    config: DetectionConfig,
+    *,
+    today: date | None = None,
+) -> CompiledRuleSet:
+    """Apply Sigma filters and the unexpired exceptions of ``rules_dir/exceptions``, compile
+    the detection rules, then the correlations over them."""
+    exceptions = load_exceptions(Path(config.rules_dir) / EXCEPTIONS_DIR)
+    filtered = apply_filters(ruleset, exceptions, today or today_in_hanoi())
+    for warning in filtered.warnings:
+        log.warning("%s", warning)
+    compiled = compile_rules(
+        filtered.ruleset, pipeline, query_language, default_interval=config.default_interval
+    )
+    compiled.errors.extend(filtered.errors)
+    compiled.warnings.extend(filtered.warnings)
+    return compile_correlations(
+        filtered,
+        compiled,
+        pipeline,
+        query_language,
+        default_interval=config.default_interval,
+        max_lookback=config.max_lookback,
     )
 
 

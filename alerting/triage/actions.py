@@ -87,20 +87,20 @@ class TriageActions:
 
     # --- single alerts -------------------------------------------------------------------------
     def acknowledge(self, actor: str, alert_id: str) -> Alert:
-        return self._apply(actor, self._acknowledge(actor, self._alert(alert_id)))
+        return self._apply(self._acknowledge(actor, self._alert(alert_id)))
 
     def assign(self, actor: str, alert_id: str, assignee: str) -> Alert:
-        alert = self._apply(actor, self._assign(actor, self._alert(alert_id), assignee))
+        alert = self._apply(self._assign(actor, self._alert(alert_id), assignee))
         self._notify_assignment(alert)
         return alert
 
     def close(
         self, actor: str, alert_id: str, reason: CloseReason, comment: str | None = None
     ) -> Alert:
-        return self._apply(actor, self._close(actor, self._alert(alert_id), reason, comment))
+        return self._apply(self._close(actor, self._alert(alert_id), reason, comment))
 
     def reopen(self, actor: str, alert_id: str, comment: str | None = None) -> Alert:
-        return self._apply(actor, self._reopen(actor, self._alert(alert_id), comment))
+        return self._apply(self._reopen(actor, self._alert(alert_id), comment))
 
     def comment(self, actor: str, alert_id: str, text: str) -> Comment:
         alert = self._alert(alert_id)
@@ -227,7 +227,7 @@ class TriageActions:
         return _Change(changed, TriageRecord(history, notes, [audit]))
 
     # --- helpers -------------------------------------------------------------------------------
-    def _apply(self, actor: str, change: _Change) -> Alert:
+    def _apply(self, change: _Change) -> Alert:
         self._store.update_alert(change.alert)
         self._triage.record(change.record)
         return change.alert

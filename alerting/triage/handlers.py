@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from alerting.triage.auth.principal import API_PREFIX, SAFE_METHODS
 from alerting.triage.context import triage_context
 from alerting.triage.errors import TriageError, error_body
+from alerting.triage.headers import SECURITY_HEADERS
 from canhgac.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,10 @@ async def _store_error(request: Request, exc: Exception) -> Response:
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error during %s %s", request.method, request.url.path)
-    return _answer(request, 500, "internal", "internal error")
+    response = _answer(request, 500, "internal", "internal error")
+    # Starlette answers unhandled errors outside every middleware, the headers' one included.
+    response.headers.update({**SECURITY_HEADERS, "Cache-Control": "no-store"})
+    return response
 
 
 def install_handlers(app: FastAPI) -> None:

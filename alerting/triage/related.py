@@ -88,7 +88,7 @@ def related_events(store: Store, alert: Alert, now: datetime) -> tuple[list[Even
         return [], False
     query = RELATED_QUERIES[store.query_language](related)
     ingest_start = to_iso(from_iso(related.start) - timedelta(days=1))
-    ingest_end = to_iso(max(now, from_iso(related.end)) + timedelta(seconds=1))
+    ingest_end = to_iso(max(now, from_iso(related.end)) + timedelta(days=1))
     page = store.search_events(query, ingest_start, ingest_end, limit=MAX_RELATED + 1)
     events = sorted(page.events, key=lambda e: (str(e.fields.get(TIMESTAMP, "")), e.id))
     return events[:MAX_RELATED], len(page.events) > MAX_RELATED

@@ -80,14 +80,15 @@ def demo(
 ) -> None:
     """Send a demo stream with planted attacks to a running instance, then report."""
     setup_logging(False)
+    from canhgac.cli.runtime import demo_log_path
     from canhgac.demo import render_outcome, run_demo, targets_from_settings, wait_for_outcome
     from canhgac.store.registry import build_store
     from canhgac.timeutil import now_iso
 
     settings = settings_from(config)
-    from canhgac.cli.runtime import DEMO_LOG
-
-    targets = targets_from_settings(settings, file_path=str(Path(settings.data_dir) / DEMO_LOG))
+    # The instance tails the demo's access log only in demo mode; otherwise web lines go to
+    # the first configured file source, or are skipped when there is none.
+    targets = targets_from_settings(settings, file_path=demo_log_path(settings))
     started = now_iso()
     planted = run_demo(targets, duration, rate, seed)
     store = build_store(settings.store)
@@ -139,7 +140,9 @@ def main() -> None:
     try:
         app()
     except ConfigError as exc:
-        Console(stderr=True).print(f"[red]configuration error[/red]\n{exc}", markup=True, highlight=False)
+        Console(stderr=True).print(
+            f"[red]configuration error[/red]\n{exc}", markup=True, highlight=False
+        )
         sys.exit(2)
     except CanhGacError as exc:
         Console(stderr=True).print(f"error: {exc}", markup=False, highlight=False)

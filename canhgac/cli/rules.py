@@ -76,7 +76,9 @@ def run_rule_tests(settings: Settings, path: Path | None, console: Console) -> i
             store.close()
     failed = [r for r in results if r.failures]
     for result in failed:
-        console.print(f"[red]FAIL[/red] {escape(str(result.rule.source.path))} — {escape(result.rule.title)}")
+        console.print(
+            f"[red]FAIL[/red] {escape(str(result.rule.source.path))} — {escape(result.rule.title)}"
+        )
         for failure in result.failures:
             _line(console, f"  {failure}")
         _line(console, f"  query: {result.rule.query}")

@@ -49,7 +49,7 @@ class Runtime:
 
     def start(self) -> None:
         settings = with_demo_source(self.settings)
-        roles = set(settings.roles)
+        roles: set[str] = set(settings.roles)
         self.store = build_store(settings.store)
         sender, receiver = _transport(settings, roles)
         try:
@@ -69,11 +69,15 @@ class Runtime:
                     rate=settings.demo.rate,
                 )
                 self.feeder.start()
-                log.info("demo stream on: city logs with planted attacks, %.0f/s", settings.demo.rate)
+                log.info(
+                    "demo stream on: city logs with planted attacks, %.0f/s", settings.demo.rate
+                )
         except BaseException:
             self.stop()
             raise
-        log.info("canhgac running: roles %s, store %s", ", ".join(sorted(roles)), settings.store.type)
+        log.info(
+            "canhgac running: roles %s, store %s", ", ".join(sorted(roles)), settings.store.type
+        )
 
     def _start(self, component: Component) -> None:
         component.start()
@@ -85,7 +89,9 @@ class Runtime:
             log.error("rule refused: %s", error)
         for warning in compiled.warnings:
             log.warning("%s", warning)
-        log.info("detection: %d rules loaded, %d refused", len(compiled.rules), len(compiled.errors))
+        log.info(
+            "detection: %d rules loaded, %d refused", len(compiled.rules), len(compiled.errors)
+        )
         self._start(build_scheduler(compiled, store, settings.detection, settings.alerting))
         self._start(Dispatcher(store, build_channels(settings.alerting)))
 
@@ -94,7 +100,7 @@ class Runtime:
             self.feeder.stop()
             self.feeder = None
         while self.started:
-            component = self.started.pop(0)
+            component = self.started.pop()  # reverse order: sources before the indexer
             try:
                 component.stop()
             except Exception:  # noqa: BLE001 - keep stopping the rest
@@ -123,6 +129,11 @@ def with_demo_source(settings: Settings) -> Settings:
 
 def _demo_log(settings: Settings) -> str:
     return str(Path(settings.data_dir) / DEMO_LOG)
+
+
+def demo_log_path(settings: Settings) -> str | None:
+    """The access log an instance run with ``settings`` tails for the demo, if any."""
+    return _demo_log(settings) if demo_enabled(settings) else None
 
 
 def _transport(settings: Settings, roles: set[str]) -> tuple[Sender | None, Receiver | None]:

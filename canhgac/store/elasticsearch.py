@@ -300,16 +300,18 @@ class ElasticsearchStore(Store):
         return [alert_from_doc(hit["_source"]) for hit in hits]
 
     def count_alerts(self, query: AlertFilter) -> dict[AlertStatus, int]:
-        with translated(f"count in {self.names.alerts}"):
-            response = self._client.search(
+        response = self._call(
+            f"count in {self.names.alerts}",
+            lambda: self._client.search(
                 index=self.names.alerts,
                 query=alert_query(query, with_status=False),
                 size=0,
                 aggs={"status": {"terms": {"field": "status", "size": len(AlertStatus)}}},
                 ignore_unavailable=True,
                 allow_partial_search_results=False,
-            )
-        _require_all_shards(self.names.alerts, response.body)
+            ),
+            all_shards=True,
+        )
         counts = dict.fromkeys(AlertStatus, 0)
         for bucket in response.body.get("aggregations", {}).get("status", {}).get("buckets", []):
             counts[AlertStatus(bucket["key"])] = int(bucket["doc_count"])
@@ -350,13 +352,15 @@ class ElasticsearchStore(Store):
         return self._notifications({"term": {"status": "pending"}}, "updated_at", limit)
 
     def mark_notification(self, note: Notification) -> None:
-        with translated("updating a notification"):
-            self._client.options(ignore_status=404).update(
+        self._call(
+            "updating a notification",
+            lambda: self._client.options(ignore_status=404).update(
                 index=self.names.notifications,
                 id=doc_id(note.alert_id, note.channel),
                 doc=note.model_dump(mode="json"),
                 refresh="true",
-            )
+            ),
+        )
 
     def list_notifications(self, alert_id: str) -> list[Notification]:
         return self._notifications({"term": {"alert_id": alert_id}}, "channel", MAX_WINDOW)
@@ -376,19 +380,24 @@ class ElasticsearchStore(Store):
         return RuleState.model_validate(found["_source"]) if found else None
 
     def complete_window(self, state: RuleState, run: RuleRun) -> None:
-        with translated("recording a detection window"):
-            self._client.index(
+        self._call(
+            "recording a detection window",
+            lambda: self._client.index(
                 index=self.names.rule_runs,
                 id=doc_id(run.rule_id, run.window_start),
                 document=run.model_dump(mode="json"),
                 refresh="true",
-            )
-            self._client.index(
+            ),
+        )
+        self._call(
+            "recording a rule watermark",
+            lambda: self._client.index(
                 index=self.names.rule_state,
                 id=doc_id(state.rule_id),
                 document=state.model_dump(mode="json"),
                 refresh="true",
-            )
+            ),
+        )
 
     def list_rule_runs(self, rule_id: str | None = None) -> list[RuleRun]:
         query = {"term": {"rule_id": rule_id}} if rule_id is not None else {"match_all": {}}
@@ -399,17 +408,37 @@ class ElasticsearchStore(Store):
         ]
 
     # --- client helpers ------------------------------------------------------------------------
+    def _call(self, action: str, call: Callable[[], Any], *, all_shards: bool = False) -> Any:
+        """One client call. A transient failure (unreachable, 429/5xx, a shard not answering,
+        as for an index another writer created a moment ago) is retried with backoff, which
+        is safe because every call made through here is idempotent or conditional."""
+        delays = self._backoff.delays()
+        while True:
+            try:
+                with translated(action):
+                    response = call()
+                if all_shards:
+                    _require_all_shards(action, response.body)
+                return response
+            except StoreUnavailableError:
+                delay = next(delays, None)
+                if delay is None:
+                    raise
+                self._sleep(delay)
+
     def _search(self, index: str, **body: Any) -> list[dict[str, Any]]:
-        with translated(f"search in {index}"):
-            response = self._client.search(
+        response = self._call(
+            f"search in {index}",
+            lambda: self._client.search(
                 index=index,
                 ignore_unavailable=True,
                 allow_no_indices=True,
                 track_total_hits=False,
                 allow_partial_search_results=False,
                 **body,
-            )
-        _require_all_shards(index, response.body)
+            ),
+            all_shards=True,
+        )
         hits: list[dict[str, Any]] = response["hits"]["hits"]
         return hits
 
@@ -427,16 +456,20 @@ class ElasticsearchStore(Store):
             after = hits[-1]["sort"]
 
     def _count(self, index: str, query: dict[str, Any] | None = None) -> int:
-        with translated(f"count in {index}"):
-            response = self._client.count(
+        response = self._call(
+            f"count in {index}",
+            lambda: self._client.count(
                 index=index, query=query, ignore_unavailable=True, allow_no_indices=True
-            )
-        _require_all_shards(index, response.body)
+            ),
+            all_shards=True,
+        )
         return int(response["count"])
 
     def _get(self, index: str, key: str) -> dict[str, Any] | None:
-        with translated(f"get from {index}"):
-            response = self._client.options(ignore_status=404).get(index=index, id=key)
+        response = self._call(
+            f"get from {index}",
+            lambda: self._client.options(ignore_status=404).get(index=index, id=key),
+        )
         return dict(response.body) if response.body.get("found") else None
 
     def _put_versioned(
@@ -451,15 +484,13 @@ class ElasticsearchStore(Store):
                 "if_seq_no": current["_seq_no"],
                 "if_primary_term": current["_primary_term"],
             }
-        with translated(f"write to {index}"):
-            response = self._client.options(ignore_status=409).index(
-                index=index,
-                id=key,
-                document=alert_doc(value),
-                refresh="true",
-                **version,
-            )
-        return response.meta.status != 409
+        response = self._call(
+            f"write to {index}",
+            lambda: self._client.options(ignore_status=409).index(
+                index=index, id=key, document=alert_doc(value), refresh="true", **version
+            ),
+        )
+        return bool(response.meta.status != 409)
 
     def _create_docs(
         self, index: str, docs: Sequence[tuple[str, Mapping[str, Any]]], refresh: Refresh
@@ -503,13 +534,13 @@ def _client(config: ElasticsearchStoreConfig) -> Elasticsearch:
     )
 
 
-def _require_all_shards(index: str, response: Mapping[str, Any]) -> None:
+def _require_all_shards(action: str, response: Mapping[str, Any]) -> None:
     # A shard that is still starting (an index created a moment ago) or relocating makes
     # Elasticsearch answer 200 with partial results; a count or page missing documents
     # would silently break alert counts and detection windows.
     shards = response.get("_shards", {})
     if shards.get("failed") or shards.get("successful", 0) < shards.get("total", 0):
-        raise StoreUnavailableError(f"Elasticsearch {index}: not all shards answered: {shards}")
+        raise StoreUnavailableError(f"Elasticsearch {action}: not all shards answered: {shards}")
 
 
 def _busy(alert_id: str) -> StoreUnavailableError:

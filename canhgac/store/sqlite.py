@@ -90,6 +90,8 @@ CREATE TABLE IF NOT EXISTS alerts (
     status TEXT NOT NULL,
     first_seen TEXT NOT NULL,
     last_seen TEXT NOT NULL,
+    -- before doc: a scan reads it without walking the document's overflow pages
+    search TEXT,
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS alerts_last_seen ON alerts(last_seen);
@@ -230,6 +232,14 @@ class SQLiteStore(Store):
         self._last_ingested = ""
         with self._write_lock:
             self._conn().executescript(SCHEMA)
+            self._add_alert_search_column()
+
+    def _add_alert_search_column(self) -> None:
+        # Databases made before the queue's free-text search lack the column; their alerts
+        # keep a NULL there and are searched through _ALERT_TEXT_SLOW instead.
+        columns = {row[1] for row in self._conn().execute("PRAGMA table_info(alerts)")}
+        if "search" not in columns:
+            self._conn().execute("ALTER TABLE alerts ADD COLUMN search TEXT")
 
     # --- connections -------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -390,7 +400,7 @@ class SQLiteStore(Store):
             merged = merge_alert(stored, alert, created, int(count))
             conn.execute(
                 "INSERT OR REPLACE INTO alerts (id, rule_id, severity, status, first_seen,"
-                " last_seen, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " last_seen, doc, search) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 _alert_row(merged),
             )
         return AlertWrite(merged, created)
@@ -416,12 +426,18 @@ class SQLiteStore(Store):
 
     def count_alerts(self, query: AlertFilter) -> dict[AlertStatus, int]:
         where, params = _alert_where(query, with_status=False)
-        rows = self._read(
-            f"SELECT status, count(*) FROM alerts WHERE {where} GROUP BY status", params
-        )
-        counts = dict.fromkeys(AlertStatus, 0)
-        counts.update({AlertStatus(status): int(n) for status, n in rows})
-        return counts
+        if not params:
+            # Unfiltered: GROUP BY walks the (status, last_seen) index without the table.
+            rows = self._read("SELECT status, count(*) FROM alerts GROUP BY status")
+            counts = dict.fromkeys(AlertStatus, 0)
+            counts.update({AlertStatus(status): int(n) for status, n in rows})
+            return counts
+        # Filtered: one pass over the matching rows. GROUP BY would walk the status index and
+        # look every row up in the table, several times slower for a scanning filter.
+        statuses = list(AlertStatus)
+        sums = ", ".join("sum(status = ?)" for _ in statuses)
+        row = self._read(f"SELECT {sums} FROM alerts WHERE {where}", [*statuses, *params])[0]
+        return {status: int(n or 0) for status, n in zip(statuses, row, strict=True)}
 
     def update_alert(self, alert: Alert) -> None:
         # Only the triage fields: a concurrent record_alert may have merged new matches
@@ -561,7 +577,16 @@ def _alert_row(alert: Alert) -> tuple[Any, ...]:
         alert.first_seen,
         alert.last_seen,
         alert.model_dump_json(),
+        alert_search_text(alert),
     )
+
+
+def alert_search_text(alert: Alert) -> str:
+    """What the queue's free text searches, folded once when the alert is written: the rule's
+    title and id and the snapshot's and grouping key's values."""
+    values = [alert.rule_title, alert.rule_id]
+    values += [str(v) for v in (*alert.snapshot.values(), *alert.group_key.values())]
+    return fold("\x1f".join(values))
 
 
 @dataclass(frozen=True, slots=True)
@@ -584,10 +609,11 @@ _ALERT_ORDER: dict[AlertSort, _AlertOrder] = {
         "json_extract(doc, '$.count') AS hits, last_seen", "hits DESC, last_seen DESC, id"
     ),
 }
-# What free text searches: the rule's title and id and every snapshot value (as JSON text).
+# What free text searches (see alert_search_text); alerts stored before the search column
+# existed are folded on the fly (slow, but only until they are rewritten).
 _ALERT_TEXT = (
-    "cg_fold(coalesce(json_extract(doc, '$.rule_title'), '') || char(31) || rule_id"
-    " || char(31) || coalesce(json_extract(doc, '$.snapshot'), ''))"
+    "coalesce(search, cg_fold(coalesce(json_extract(doc, '$.rule_title'), '') || char(31)"
+    " || rule_id || char(31) || coalesce(json_extract(doc, '$.snapshot'), '')))"
 )
 
 

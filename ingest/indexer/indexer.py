@@ -95,9 +95,9 @@ class Indexer:
         Returns how many records were stored; 0 if nothing arrived, or if the store still
         failed when the indexer was stopped (the batch is then kept for the next call).
         """
-        merged = self._merged or self._receive(
-            self._receive_timeout if timeout is None else timeout
-        )
+        merged = self._merged
+        if merged is None:
+            merged = self._receive(self._receive_timeout if timeout is None else timeout)
         return 0 if merged is None else self._handle(merged)
 
     def _handle(self, merged: _Merged) -> int:

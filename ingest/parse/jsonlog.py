@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from canhgac.errors import ParseError
@@ -23,6 +24,9 @@ MAX_KEYS = 2_000
 DEFAULT_DATASET = "app"
 TIME_KEYS = ("@timestamp", "timestamp", "time", "ts")
 _LONG = 2**63 - 1
+# A dataset the record names for itself may end up in index names and dashboards: only a
+# plain dotted name is taken from attacker-controlled input.
+_DATASET_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 _ARRAY_TEXT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
@@ -150,10 +154,11 @@ def apply_timestamp(fields: Fields, record: dict[str, Any], origin: Origin) -> N
 def fields_from_object(record: dict[str, Any], origin: Origin, escaped: bool = True) -> Fields:
     fields = flatten(record, escaped=escaped)
     dataset = fields.get("event.dataset")
-    if not isinstance(dataset, str) or not dataset:
+    if not isinstance(dataset, str) or not _DATASET_NAME.fullmatch(dataset):
         dataset = origin.dataset or DEFAULT_DATASET
         fields["event.dataset"] = dataset
-    if not isinstance(fields.get("event.module"), str):
+    module = fields.get("event.module")
+    if not isinstance(module, str) or not _DATASET_NAME.fullmatch(module):
         fields["event.module"] = dataset.partition(".")[0]
     apply_timestamp(fields, record, origin)
     if "message" not in fields and isinstance(fields.get("msg"), str):

@@ -52,10 +52,11 @@ def file_key(inode: int, fingerprint: str) -> str:
 
 
 def checkpoint_path(state_dir: Path, source_name: str) -> Path:
-    """One file per source; the hash keeps two names that sanitize alike apart."""
+    """One file per source in the checkpoint directory; the hash keeps two names that
+    sanitize alike apart."""
     digest = hashlib.blake2b(source_name.encode(), digest_size=4).hexdigest()
     safe = _UNSAFE.sub("_", source_name)[:64]
-    return state_dir / "checkpoints" / f"file-{safe}-{digest}.json"
+    return state_dir / f"file-{safe}-{digest}.json"
 
 
 class Checkpoint:

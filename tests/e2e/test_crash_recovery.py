@@ -116,7 +116,11 @@ def test_kill_9_mid_stream_loses_and_duplicates_nothing(instance: Instance) -> N
     assert dead == garbage
     assert events == total - garbage
 
-    attacks = {f"203.0.113.{i // ATTACK_EVERY}" for i in range(ATTACK_EVERY, FILE_LINES + 1, ATTACK_EVERY) if i % GARBAGE_EVERY}
+    attacks = {
+        f"203.0.113.{i // ATTACK_EVERY}"
+        for i in range(ATTACK_EVERY, FILE_LINES + 1, ATTACK_EVERY)
+        if i % GARBAGE_EVERY
+    }
 
     def sqli_alerts() -> dict[str, int]:
         store = SQLiteStore(instance.db_path)

@@ -16,7 +16,9 @@ from .conftest import Instance, wait_for
 
 pytestmark = pytest.mark.e2e
 
-SSH_INVALID = "<38>Nov 27 10:00:01 congdan-web01 sshd[2231]: Invalid user admin from 203.0.113.5 port 4242"
+SSH_INVALID = (
+    "<38>Nov 27 10:00:01 congdan-web01 sshd[2231]: Invalid user admin from 203.0.113.5 port 4242"
+)
 SSH_INVALID_AGAIN = "<38>Nov 27 10:00:03 congdan-web01 sshd[2231]: Failed password for invalid user oracle from 203.0.113.5 port 4244 ssh2"
 SSH_BENIGN = "<38>Nov 27 10:01:05 congdan-web01 sshd[2302]: Accepted publickey for nguyenvana from 10.20.1.15 port 50023 ssh2: ED25519 SHA256:Jq3h8W1xT0cGm4t5ZbB1m8cQeFh0uQyYk2nA9vR3sLk"
 SUDO_SHELL = "<86>Nov 27 10:05:00 ecab-db01 sudo:  nguyenvana : TTY=pts/0 ; PWD=/home/nguyenvana ; USER=root ; COMMAND=/bin/bash"
@@ -108,7 +110,8 @@ def test_logs_in_through_every_source_raise_exactly_the_expected_alerts(
     wait_for(lambda: _stored(instance.db_path) >= SENT, 30, "every record to be stored")
     wait_for(lambda: _alerts_by_rule(instance.db_path) == EXPECTED, 30, f"alerts {EXPECTED}")
     assert _stored(instance.db_path) == SENT
+    # The console channel reports each alert once, from the notification outbox.
+    wait_for(lambda: instance.output().count("[Canh Gác]") >= len(EXPECTED), 15, "notifications")
     instance.stop()
     assert instance.process is not None and instance.process.returncode == 0, instance.output()
-    # The console channel reported each alert once.
     assert instance.output().count("[Canh Gác]") == len(EXPECTED)

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from alerting.triage.api.schemas import Me, TokenCreated, TokenIn, TokenOut, UserIn, UserOut
 from alerting.triage.auth.principal import ADMINS, EVERYONE, Principal
 from alerting.triage.context import TriageContext, triage_context
-from alerting.triage.errors import API_ERROR_RESPONSES, InvalidInputError
+from alerting.triage.errors import API_ERROR_RESPONSES
 from alerting.triage.overview import Overview
 from alerting.triage.queue import parse_time
 from canhgac.store.triage import AuditEntry
@@ -87,6 +87,3 @@ def list_audit(
 def openapi(request: Request, _: Anyone) -> JSONResponse:
     schema: dict[str, Any] = request.app.openapi()
     return JSONResponse(schema)
-
-
-__all__ = ["InvalidInputError", "router"]

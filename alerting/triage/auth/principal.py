@@ -16,6 +16,7 @@ from typing import Any, Literal
 from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.concurrency import run_in_threadpool
 
 from alerting.triage.context import TriageContext, triage_context
 from alerting.triage.errors import CsrfError, ForbiddenError, NotAuthenticatedError
@@ -57,7 +58,8 @@ class RoleRequirement:
         return f"RoleRequirement({', '.join(sorted(self.roles))})"
 
     async def __call__(self, request: Request) -> Principal:
-        principal = authenticate(triage_context(request), request)
+        # The store lookups block (Elasticsearch is a network call): off the event loop.
+        principal = await run_in_threadpool(authenticate, triage_context(request), request)
         if principal is None:
             raise NotAuthenticatedError("log in first")
         if principal.role not in self.roles:

@@ -12,6 +12,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
 
+from markupsafe import Markup, escape
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alerting.triage.i18n.en import MESSAGES as EN
@@ -29,9 +30,10 @@ class Translator:
         self.lang = lang if lang in CATALOGUES else DEFAULT_LANGUAGE
         self._messages = CATALOGUES[self.lang]
 
-    def __call__(self, key: str, **values: Any) -> str:
-        text = self._messages[key]
-        return text.format(**values) if values else text
+    def __call__(self, key: str, **values: Any) -> Markup:
+        """The message, as markup: the catalogue's text escaped, each value escaped unless it
+        is already markup (a ``<time>`` element, say)."""
+        return Markup(escape(self._messages[key])).format(**values)
 
     def has(self, key: str) -> bool:
         return key in self._messages

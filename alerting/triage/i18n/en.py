@@ -105,6 +105,8 @@ MESSAGES: dict[str, str] = {
     "queue.title": "Alert queue",
     "queue.bulk_result": "Bulk action: {done} alerts done, {skipped} skipped.",
     "queue.invalid_filters": "Invalid filters were ignored.",
+    "queue.refresh": "Refresh now",
+    "queue.auto_refresh": "The list refreshes itself every 30 seconds, keeping the filters.",
     "queue.updated": "Updated {time}",
     "queue.select_all": "Select all",
     "queue.select": "Select alert",

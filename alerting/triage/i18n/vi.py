@@ -107,6 +107,8 @@ MESSAGES: dict[str, str] = {
     "queue.title": "Hàng đợi cảnh báo",
     "queue.bulk_result": "Thao tác hàng loạt: {done} cảnh báo đã xử lý, {skipped} bỏ qua.",
     "queue.invalid_filters": "Bộ lọc không hợp lệ đã bị bỏ qua.",
+    "queue.refresh": "Làm mới ngay",
+    "queue.auto_refresh": "Danh sách tự làm mới mỗi 30 giây, giữ nguyên bộ lọc.",
     "queue.updated": "Cập nhật lúc {time}",
     "queue.select_all": "Chọn tất cả",
     "queue.select": "Chọn cảnh báo",

@@ -23,7 +23,9 @@
       if (busy() || document.hidden) {
         return;
       }
-      fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      // redirect "error": an expired session answers with a redirect to the login form,
+      // which must not end up inside the queue; the section greys out instead.
+      fetch(url, { credentials: "same-origin", redirect: "error", headers: { Accept: "text/html" } })
         .then(function (response) {
           if (!response.ok) {
             throw new Error("refresh failed: " + response.status);
@@ -32,6 +34,7 @@
         })
         .then(function (html) {
           if (!busy()) {
+            section.classList.remove("stale");
             section.innerHTML = html;
             section.dispatchEvent(new CustomEvent("queue-refreshed"));
           }
@@ -41,6 +44,10 @@
         });
     }
     window.setInterval(refresh, Math.max(5, seconds) * 1000);
+    var button = document.getElementById("refresh-now");
+    if (button) {
+      button.addEventListener("click", refresh);
+    }
   }
 
   // "Select all" ticks every alert checkbox of the current page.

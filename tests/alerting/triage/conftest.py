@@ -107,9 +107,7 @@ class TriageEnv:
     def app(self, **web: Any) -> FastAPI:
         settings = self.settings
         if web:
-            settings = settings.model_copy(
-                update={"web": settings.web.model_copy(update=web)}
-            )
+            settings = settings.model_copy(update={"web": settings.web.model_copy(update=web)})
         app = create_app(
             self.store,
             self.triage,
@@ -120,6 +118,11 @@ class TriageEnv:
         )
         self.apps.append(app)
         return app
+
+    def add_user(self, username: str, role: Role = Role.analyst, display_name: str = "") -> None:
+        Accounts(self.triage, self.passwords).create_user(
+            username, PASSWORD, role, display_name=display_name
+        )
 
     def add_alert(self, alert: Alert, events: list[Event] | None = None) -> Alert:
         if events:

@@ -58,7 +58,11 @@ def test_assign_acknowledges_and_rearms_the_notification(
 ) -> None:
     env.store.enqueue_notifications("a1", ["console"])
     sent = Notification(
-        alert_id="a1", channel="console", status="sent", attempts=1, updated_at=to_iso(env.clock.now)
+        alert_id="a1",
+        channel="console",
+        status="sent",
+        attempts=1,
+        updated_at=to_iso(env.clock.now),
     )
     env.store.mark_notification(sent)
     alert = actions.assign("analyst", "a1", "analyst2")
@@ -92,7 +96,9 @@ def test_close_and_reopen(env: TriageEnv, actions: TriageActions) -> None:
     assert (reopened.status, reopened.close_reason) == (AlertStatus.acknowledged, None)
     with pytest.raises(ConflictError):
         actions.reopen("analyst", "a1")
-    history = [(c.from_status.value, c.to_status.value) for c in env.triage.list_status_changes("a1")]
+    history = [
+        (c.from_status.value, c.to_status.value) for c in env.triage.list_status_changes("a1")
+    ]
     assert history == [("new", "closed"), ("closed", "acknowledged")]
     assert env.triage.list_status_changes("a1")[0].reason is CloseReason.false_positive
 
@@ -132,7 +138,9 @@ def test_page_actions_redirect_back_with_a_notice(env: TriageEnv, client_for: Cl
     env.add_alert(make_alert("a1", env.clock.now))
     client, csrf = client_for("analyst")
     ack = client.post("/alerts/a1/acknowledge", data={"csrf_token": csrf})
-    assert ack.status_code == 303 and ack.headers["location"] == "/alerts/a1?notice=done_acknowledge"
+    assert (
+        ack.status_code == 303 and ack.headers["location"] == "/alerts/a1?notice=done_acknowledge"
+    )
     assert "Đã tiếp nhận cảnh báo." in client.get(ack.headers["location"]).text
     again = client.post("/alerts/a1/acknowledge", data={"csrf_token": csrf})
     assert again.headers["location"] == "/alerts/a1?notice=not_new"
@@ -174,7 +182,9 @@ def test_bulk_form_returns_to_the_same_queue_view(env: TriageEnv, client_for: Cl
     )
     location = answer.headers["location"]
     assert answer.status_code == 303
-    assert location.startswith("/alerts?") and "host=web-01" in location and "sort=oldest" in location
+    assert (
+        location.startswith("/alerts?") and "host=web-01" in location and "sort=oldest" in location
+    )
     page = client.get(location).text
     assert "2 cảnh báo đã xử lý, 0 bỏ qua" in page
     assert {_status(env, "a0"), _status(env, "a1"), _status(env, "a2")} == {"closed", "new"}
@@ -193,14 +203,18 @@ def test_api_actions_and_error_bodies(env: TriageEnv, client_for: ClientFor) -> 
     conflict = client.post("/api/v1/alerts/a1/acknowledge", headers=headers)
     assert conflict.status_code == 409
     assert conflict.json()["error"]["code"] == "not_new"
-    assigned = client.post("/api/v1/alerts/a1/assign", json={"assignee": "analyst2"}, headers=headers)
+    assigned = client.post(
+        "/api/v1/alerts/a1/assign", json={"assignee": "analyst2"}, headers=headers
+    )
     assert assigned.json()["assignee"] == "analyst2"
     comment = client.post("/api/v1/alerts/a1/comments", json={"text": "xem"}, headers=headers)
     assert comment.status_code == 201 and comment.json()["author"] == "analyst"
     assert [c["text"] for c in client.get("/api/v1/alerts/a1/comments").json()] == ["xem"]
     bad = client.post("/api/v1/alerts/a1/close", json={"reason": "bored"}, headers=headers)
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_input"
-    extra = client.post("/api/v1/alerts/a1/close", json={"reason": "benign", "x": 1}, headers=headers)
+    extra = client.post(
+        "/api/v1/alerts/a1/close", json={"reason": "benign", "x": 1}, headers=headers
+    )
     assert extra.status_code == 422
     closed = client.post("/api/v1/alerts/a1/close", json={"reason": "benign"}, headers=headers)
     assert closed.json()["close_reason"] == "benign"

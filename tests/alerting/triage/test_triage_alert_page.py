@@ -46,7 +46,9 @@ def incident(env: TriageEnv) -> TriageEnv:
     events = [
         matched,
         make_event("e-host-before", seen - timedelta(minutes=10), **{"host.name": HOST}),
-        make_event("e-user-after", seen + timedelta(minutes=14), **{"user.name": USER, "host.name": "x"}),
+        make_event(
+            "e-user-after", seen + timedelta(minutes=14), **{"user.name": USER, "host.name": "x"}
+        ),
         make_event("e-too-late", seen + timedelta(minutes=16), **{"host.name": HOST}),
         make_event("e-other", seen, **{"host.name": "db-01", "user.name": "root"}),
     ]

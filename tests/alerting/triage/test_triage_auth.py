@@ -43,7 +43,9 @@ def test_passwords_are_argon2id_hashes(env: TriageEnv) -> None:
 
 def test_create_user_for_the_cli_validates_and_audits(tmp_path: Path, env: TriageEnv) -> None:
     cheap = env.passwords
-    user = create_user(env.triage, "tuan.le", "mật khẩu rất dài", "ops", display_name=" Lê Tuấn ", passwords=cheap)
+    user = create_user(
+        env.triage, "tuan.le", "mật khẩu rất dài", "ops", display_name=" Lê Tuấn ", passwords=cheap
+    )
     assert (user.role, user.display_name) == (Role.ops, "Lê Tuấn")
     for username, password, role, code in [
         ("Tuan", "long enough pass", "ops", "invalid_input"),
@@ -88,7 +90,10 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(env: TriageEnv) -> 
         assert wrong.status_code == unknown.status_code == 401
         message = "Tên đăng nhập hoặc mật khẩu không đúng."
         assert message in wrong.text and message in unknown.text
-        assert "set-cookie" not in wrong.headers or "canhgac_session" not in wrong.headers["set-cookie"]
+        assert (
+            "set-cookie" not in wrong.headers
+            or "canhgac_session" not in wrong.headers["set-cookie"]
+        )
 
 
 def test_five_failures_lock_the_account_for_fifteen_minutes(env: TriageEnv) -> None:

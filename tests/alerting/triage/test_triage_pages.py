@@ -12,14 +12,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from alerting.triage.actions import BulkAction
+from alerting.triage.app import create_app
 from alerting.triage.handlers import _KNOWN_PAGE_CODES
 from alerting.triage.headers import CONTENT_SECURITY_POLICY
 from alerting.triage.i18n import CATALOGUES, DEFAULT_LANGUAGE, Translator
 from alerting.triage.render import Pages, literal, local_time
-from canhgac.models import AlertSort, AlertStatus, Severity
+from canhgac.errors import StoreError
+from canhgac.models import Alert, AlertSort, AlertStatus, Severity
+from canhgac.store.sqlite import SQLiteStore
 from canhgac.store.triage import CloseReason, Role
 
-from .conftest import TriageEnv, make_alert
+from .conftest import TriageEnv, login, make_alert
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "alerting" / "triage" / "templates"
 STATIC = TEMPLATES.parent / "static"
@@ -171,6 +174,14 @@ def test_translator_formats_and_falls_back_to_vietnamese() -> None:
     assert Translator("fr").lang == "vi"
 
 
+def test_translated_messages_escape_their_values_but_keep_markup() -> None:
+    t = Translator("en")
+    assert t("queue.updated", time="<b>") == "Updated &lt;b&gt;"
+    shown = t("queue.updated", time=local_time("2026-11-27T17:30:00.000000Z"))
+    assert shown.startswith('Updated <time datetime="2026-11-27T17:30:00.000000Z">')
+    assert t("alert.tags") == "Tags (ATT&amp;CK)"
+
+
 def test_the_alert_page_shows_times_in_hanoi(env: TriageEnv, client_for: ClientFor) -> None:
     seen = datetime(2026, 11, 27, 17, 30, tzinfo=UTC)
     env.add_alert(make_alert("a1", seen))
@@ -178,3 +189,37 @@ def test_the_alert_page_shows_times_in_hanoi(env: TriageEnv, client_for: ClientF
     page = client.get("/alerts/a1").text
     assert "2026-11-28 00:30:00" in page and "UTC+07:00" in page
     assert "Asia/Ho_Chi_Minh" in page
+
+
+class _FailingStore(SQLiteStore):
+    """get_alert fails: with a bug (RuntimeError) for id "bug", unavailable for "down"."""
+
+    def get_alert(self, alert_id: str) -> Alert | None:
+        if alert_id == "bug":
+            raise RuntimeError("a bug")
+        if alert_id == "down":
+            raise StoreError("connection refused")
+        return super().get_alert(alert_id)
+
+
+def test_failures_answer_with_the_error_body_and_keep_the_headers(env: TriageEnv) -> None:
+    store = _FailingStore(env.tmp_path / "canhgac.db")
+    app = create_app(store, env.triage, env.settings, clock=env.clock, passwords=env.passwords)
+    try:
+        with TestClient(app, follow_redirects=False, raise_server_exceptions=False) as client:
+            login(client, "analyst")
+            for path, status, code in [
+                ("/api/v1/alerts/bug", 500, "internal"),
+                ("/api/v1/alerts/down", 503, "store_unavailable"),
+            ]:
+                answer = client.get(path)
+                assert answer.status_code == status
+                assert answer.json()["error"]["code"] == code
+                assert "a bug" not in answer.text and "refused" not in answer.text
+                assert answer.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+            page = client.get("/alerts/bug")
+            assert page.status_code == 500 and "Lỗi hệ thống" in page.text
+            assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+            assert page.headers["cache-control"] == "no-store"
+    finally:
+        store.close()

@@ -121,9 +121,7 @@ def test_the_refresh_fragment_keeps_the_filters(seeded: TriageEnv, client_for: C
     assert _rows(fragment.text) == ["a1", "a3"]
     # A new alert for that host shows up on the next refresh.
     seeded.add_alert(
-        make_alert(
-            "a5", seeded.clock.now, snapshot={"host.name": "web-01"}, rule_id="rule-a5"
-        )
+        make_alert("a5", seeded.clock.now, snapshot={"host.name": "web-01"}, rule_id="rule-a5")
     )
     assert _rows(client.get(url).text) == ["a1", "a3", "a5"]
 

@@ -6,10 +6,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
+from pathlib import Path
 
 from canhgac.models import AlertFilter, AlertSort, AlertStatus, Severity
 from canhgac.store.base import Store
+from canhgac.store.sqlite import SQLiteStore
+from canhgac.timeutil import utcnow
+
 from .conftest import TriageEnv, make_alert
 
 
@@ -17,7 +22,16 @@ def _seed(env: TriageEnv) -> None:
     now = env.clock.now
     rows = [
         ("a1", 50, Severity.low, "web-01", "nguyễn.văn.a", "203.0.113.7", "SSH brute force", 3),
-        ("a2", 40, Severity.critical, "web-02", "tran.b", "198.51.100.1", "Đăng nhập bất thường", 1),
+        (
+            "a2",
+            40,
+            Severity.critical,
+            "web-02",
+            "tran.b",
+            "198.51.100.1",
+            "Đăng nhập bất thường",
+            1,
+        ),
         ("a3", 30, Severity.medium, "web-01", "tran.b", "203.0.113.7", "Sudo failure", 7),
         ("a4", 20, Severity.high, "db-01", "root", "10.0.0.5", "Tải tệp đáng ngờ", 2),
     ]
@@ -90,3 +104,28 @@ def test_update_alert_keeps_matches_merged_since_it_was_read(env: TriageEnv) -> 
     assert stored is not None
     assert (stored.count, stored.assignee) == (3, "analyst2")
     assert _ids(env.store, assignee="analyst2") == ["a4"]
+
+
+def test_databases_from_before_the_search_column_still_search(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    alert = make_alert("old", utcnow(), title="Đăng nhập SSH", snapshot={"host.name": "WEB-01"})
+    with sqlite3.connect(path) as conn:  # the alerts table as the first release made it
+        conn.execute(
+            "CREATE TABLE alerts (id TEXT PRIMARY KEY, rule_id TEXT NOT NULL, severity TEXT"
+            " NOT NULL, status TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT"
+            " NULL, doc TEXT NOT NULL)"
+        )
+        conn.execute(
+            "INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (alert.id, alert.rule_id, "high", "new", alert.first_seen, alert.last_seen,
+             alert.model_dump_json()),
+        )  # fmt: skip
+    conn.close()
+    store = SQLiteStore(path)
+    try:
+        assert _ids(store, text="đăng NHẬP") == ["old"]
+        assert _ids(store, text="web-01") == ["old"]
+        store.record_alert(make_alert("new", utcnow(), title="Sudo"), [])
+        assert _ids(store, text="sudo") == ["new"]
+    finally:
+        store.close()

@@ -67,7 +67,9 @@ def test_sessions_are_found_by_hash_and_deleted_by_user_or_expiry(
     triage: SQLiteTriageStore,
 ) -> None:
     def session(key: str, user: str, expires: str) -> Session:
-        return Session(id_hash=key, username=user, csrf_token="c", created_at=T0, expires_at=expires)
+        return Session(
+            id_hash=key, username=user, csrf_token="c", created_at=T0, expires_at=expires
+        )
 
     triage.add_session(session("s1", "lan", T1))
     triage.add_session(session("s2", "lan", T2))
@@ -83,7 +85,9 @@ def test_sessions_are_found_by_hash_and_deleted_by_user_or_expiry(
 
 
 def test_tokens_round_trip_newest_first(triage: SQLiteTriageStore) -> None:
-    old = ApiToken(id="a", name="siem", role=Role.analyst, token_hash="h1", created_by="x", created_at=T0)
+    old = ApiToken(
+        id="a", name="siem", role=Role.analyst, token_hash="h1", created_by="x", created_at=T0
+    )
     new = old.model_copy(update={"id": "b", "token_hash": "h2", "created_at": T1})
     triage.add_token(old)
     triage.add_token(new)

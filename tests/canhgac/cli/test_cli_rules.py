@@ -43,9 +43,9 @@ def test_a_wrong_fixture_fails_and_names_the_event(tmp_path: Path) -> None:
     text = fixture.read_text(encoding="utf-8")
     # Swap the lists: every must_fire event now must not fire, and the other way round.
     fixture.write_text(
-        text.replace("must_fire:", "TMP:").replace("must_not_fire:", "must_fire:").replace(
-            "TMP:", "must_not_fire:"
-        ),
+        text.replace("must_fire:", "TMP:")
+        .replace("must_not_fire:", "must_fire:")
+        .replace("TMP:", "must_not_fire:"),
         encoding="utf-8",
     )
     result = CliRunner().invoke(app, ["rules", "test", "--config", str(_config(tmp_path, rules))])

@@ -59,6 +59,16 @@ def test_dataset_precedence(make_origin: OriginFactory) -> None:
 
 
 @pytest.mark.parametrize(
+    "dataset", ['"../../etc"', '"a b"', "42", '""', '"' + "x" * 65 + '"', '"<script>"']
+)
+def test_hostile_record_dataset_is_ignored(dataset: str, make_origin: OriginFactory) -> None:
+    fields = parse_json(
+        f'{{"event": {{"dataset": {dataset}, "module": {dataset}}}}}', make_origin()
+    )
+    assert (fields["event.dataset"], fields["event.module"]) == ("app", "app")
+
+
+@pytest.mark.parametrize(
     ("record", "expected"),
     [
         ('{"timestamp": "2024-03-05T07:02:11Z"}', "2024-03-05T07:02:11.000000Z"),

@@ -1,0 +1,267 @@
+"""Run a correlation for one scheduling window against any store.
+
+The store only ever answers what it answers for every rule: the events each base rule's
+compiled query matches, ingested in a range. Everything else (windows, groups, conditions,
+bursts) happens in :mod:`alerting.detect.correlation_eval`, so SQLite and Elasticsearch give
+the same alerts by construction.
+
+For a window ``[start, end)`` of ``event.ingested`` the base events are fetched from
+``start - lookback`` (the sum of the timespans down the correlation chain), so every window
+ending at a new event sees the whole ``timespan`` before it. An alert's id is the rule, the
+group and the first event of its burst; a burst that continues one already stored (the stored
+alert ends after the burst's first window starts) adds to that alert instead. Re-running a
+window, or overlapping look-backs, therefore never duplicates an alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from alerting.alerts.build import AlertDraft, AlertRule, alert_id, snapshot
+from alerting.detect.correlation_eval import (
+    Burst,
+    CorrelationSpec,
+    GroupKey,
+    Occurrence,
+    Source,
+    bursts,
+    evaluate,
+    event_source,
+    events_of,
+)
+from alerting.detect.correlation_metrics import distinct_value
+from canhgac.models import INGESTED, Alert, AlertFilter, Event
+from canhgac.store.base import Store
+from canhgac.text import dumps
+from canhgac.timeutil import from_iso, to_iso
+
+# Events whose fields an alert snapshot is taken from (the first ones of the burst).
+SNAPSHOT_EVENTS = 100
+# Stored alerts of one rule looked at when deciding whether a burst continues one.
+KNOWN_ALERTS_LIMIT = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class BaseInput:
+    """A detection rule feeding a correlation, as its compiled store query."""
+
+    rule_id: str
+    query: Any
+
+    @property
+    def fetch_key(self) -> str:
+        # An exception naming the correlation gives its base rule a query of its own.
+        return f"{self.rule_id}\x1f{self.query!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class CorrelationNode:
+    """A correlation and, per rule slot, what feeds it."""
+
+    spec: CorrelationSpec
+    inputs: tuple[BaseInput | CorrelationNode, ...]
+
+    @property
+    def lookback(self) -> timedelta:
+        """How far before a window's start its inputs may lie."""
+        children = [i.lookback for i in self.inputs if isinstance(i, CorrelationNode)]
+        return self.spec.span + max(children, default=timedelta(0))
+
+    def base_inputs(self) -> dict[str, BaseInput]:
+        found: dict[str, BaseInput] = {}
+        for item in self.inputs:
+            if isinstance(item, BaseInput):
+                found.setdefault(item.fetch_key, item)
+            else:
+                for key, base in item.base_inputs().items():
+                    found.setdefault(key, base)
+        return found
+
+
+class KnownAlerts(Protocol):
+    """The alerts a burst may continue (production: the store's)."""
+
+    def since(self, rule_id: str, moment: str) -> list[Alert]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAlerts:
+    store: Store
+
+    def since(self, rule_id: str, moment: str) -> list[Alert]:
+        query = AlertFilter(rule_id=rule_id, since=moment, limit=KNOWN_ALERTS_LIMIT)
+        return self.store.list_alerts(query)
+
+
+@dataclass(slots=True)
+class DraftedAlerts:
+    """Alerts drafted but not stored (a backtest): later windows continue them."""
+
+    drafts: dict[str, AlertDraft] = field(default_factory=dict)
+
+    def since(self, rule_id: str, moment: str) -> list[Alert]:
+        return [
+            d.alert
+            for d in self.drafts.values()
+            if d.alert.rule_id == rule_id and d.alert.last_seen >= moment
+        ]
+
+    def add(self, drafts: Sequence[AlertDraft]) -> None:
+        for draft in drafts:
+            old = self.drafts.get(draft.alert.id)
+            if old is not None:
+                ids = list(dict.fromkeys(old.event_ids + draft.event_ids))
+                alert = old.alert.model_copy(
+                    update={
+                        "last_seen": max(old.alert.last_seen, draft.alert.last_seen),
+                        "count": len(ids),
+                    }
+                )
+                draft = AlertDraft(alert, ids)
+            self.drafts[draft.alert.id] = draft
+
+
+@dataclass(frozen=True, slots=True)
+class WindowOutcome:
+    matches: int
+    drafts: list[AlertDraft]
+
+
+@dataclass(frozen=True, slots=True)
+class CorrelationQuery:
+    """What a correlation's :class:`~alerting.detect.compile.CompiledRule` runs."""
+
+    root: CorrelationNode
+    alert_rule: AlertRule
+    # ECS fields worth a place in the alert snapshot (the group-by fields of a base rule).
+    snapshot_fields: tuple[str, ...] = ()
+
+    def evaluate_window(
+        self,
+        store: Store,
+        start: str,
+        end: str,
+        *,
+        page_size: int,
+        now: str,
+        known: KnownAlerts | None = None,
+    ) -> tuple[int, list[AlertDraft]]:
+        outcome = self.run(store, start, end, page_size=page_size, now=now, known=known)
+        return outcome.matches, outcome.drafts
+
+    def run(
+        self,
+        store: Store,
+        start: str,
+        end: str,
+        *,
+        page_size: int,
+        now: str,
+        known: KnownAlerts | None = None,
+    ) -> WindowOutcome:
+        window_start = from_iso(start)
+        fetch_from = to_iso(window_start - self.root.lookback)
+        fetched = {
+            key: list(fetch_events(store, base.query, fetch_from, end, page_size))
+            for key, base in self.root.base_inputs().items()
+        }
+        new_events = {
+            e.id for events in fetched.values() for e in events if _is_new(e, window_start)
+        }
+        occurrences = _evaluate(self.root, fetched, window_start, {}, only_new=True)
+        found = bursts(occurrences)
+        if not found:
+            return WindowOutcome(len(new_events), [])
+        earliest = to_iso(min(burst.first.start for burst in found))
+        previous = _by_group(
+            (known or StoredAlerts(store)).since(self.alert_rule.id, earliest),
+            self.root.spec.group_by,
+        )
+        drafts = [self._draft(burst, previous, now) for burst in found]
+        return WindowOutcome(len(new_events), drafts)
+
+    def _draft(self, burst: Burst, previous: dict[GroupKey, list[Alert]], now: str) -> AlertDraft:
+        members = burst.members()
+        events = list({e.id: e for item in members for e in events_of(item.origin)}.values())
+        rule = self.alert_rule
+        group = burst.first.group
+        continued = [
+            alert
+            for alert in previous.get(group, [])
+            if from_iso(alert.last_seen) >= burst.first.start
+        ]
+        if continued:
+            identity = min(continued, key=lambda a: (a.first_seen, a.id)).id
+        else:
+            identity = alert_id(rule.id, dumps(list(group)), members[0].key)
+        alert = Alert(
+            id=identity,
+            rule_id=rule.id,
+            rule_title=rule.title,
+            rule_description=rule.description,
+            rule_path=rule.path,
+            severity=rule.severity,
+            tags=list(rule.tags),
+            references=list(rule.references),
+            author=rule.author,
+            group_key=dict(burst.first.values),
+            first_seen=to_iso(members[0].at),
+            last_seen=to_iso(burst.last.end),
+            count=len(events),
+            event_ids=[e.id for e in events],
+            snapshot=snapshot(events[:SNAPSHOT_EVENTS], self.snapshot_fields),
+            created_at=now,
+            updated_at=now,
+        )
+        return AlertDraft(alert, [e.id for e in events])
+
+
+def fetch_events(store: Store, query: Any, start: str, end: str, page_size: int) -> Iterator[Event]:
+    """Every event ``query`` matches ingested in ``[start, end)``, page by page."""
+    after: tuple[str, str] | None = None
+    while True:
+        page = store.search_events(query, start, end, after=after, limit=page_size)
+        yield from page.events
+        if page.after is None:
+            return
+        after = page.after
+
+
+def _is_new(event: Event, window_start: datetime) -> bool:
+    try:
+        return from_iso(str(event.fields[INGESTED])) >= window_start
+    except (KeyError, ValueError):
+        return True  # unknown ingestion time: evaluate rather than miss
+
+
+def _evaluate(
+    node: CorrelationNode,
+    fetched: dict[str, list[Event]],
+    window_start: datetime,
+    memo: dict[int, list[Occurrence]],
+    *,
+    only_new: bool,
+) -> list[Occurrence]:
+    inputs: list[list[Source]] = []
+    for item in node.inputs:
+        if isinstance(item, BaseInput):
+            inputs.append(
+                [event_source(e, _is_new(e, window_start)) for e in fetched[item.fetch_key]]
+            )
+            continue
+        if id(item) not in memo:
+            # A correlation feeding another is evaluated over its whole look-back.
+            memo[id(item)] = _evaluate(item, fetched, window_start, memo, only_new=False)
+        inputs.append([occurrence.source() for occurrence in memo[id(item)]])
+    return evaluate(node.spec, inputs, only_new=only_new)
+
+
+def _by_group(alerts: Sequence[Alert], group_by: Sequence[str]) -> dict[GroupKey, list[Alert]]:
+    grouped: dict[GroupKey, list[Alert]] = {}
+    for alert in alerts:
+        key = tuple(distinct_value(alert.group_key.get(name)) for name in group_by)
+        grouped.setdefault(key, []).append(alert)
+    return grouped
