@@ -262,7 +262,9 @@ class AlertingConfig(Section):
 class WebConfig(Section):
     host: str = "127.0.0.1"
     port: int = 8080
-    enabled: bool = False
+    enabled: bool = Field(
+        default=True, description="Start the web UI when the 'web' role runs in this process."
+    )
     secure_cookies: bool = Field(
         default=False,
         description="Mark cookies Secure (and send HSTS): set when served behind TLS.",
@@ -295,7 +297,7 @@ Role = Literal["collect", "index", "detect", "web"]
 
 
 def _default_roles() -> list[Role]:
-    return ["collect", "index", "detect"]
+    return ["collect", "index", "detect", "web"]
 
 
 class Settings(BaseSettings):

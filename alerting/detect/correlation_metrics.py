@@ -121,8 +121,8 @@ def value_count(spec: MetricSpec) -> Metric:
 
 
 class _Sum:
-    """Exact running sum (fractions: adding and removing floats would drift, and ``eq``
-    must not depend on the order values came in)."""
+    """Exact running sum (adding and removing floats would drift, and ``eq`` must not depend
+    on the order values came in)."""
 
     def __init__(self, average: bool) -> None:
         self._average = average
@@ -132,7 +132,8 @@ class _Sum:
     def _step(self, item: Input, sign: int) -> None:
         number = as_number(item.value)
         if number is not None:
-            self._total += sign * Fraction(number)
+            # As written in decimal (0.1 + 0.2 is 0.3), not as the nearest binary float.
+            self._total += sign * Fraction(repr(number))
             self._count += sign
 
     def add(self, item: Input) -> None:

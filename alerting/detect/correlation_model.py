@@ -37,6 +37,9 @@ CONDITION_OPERATORS: dict[str, Callable[[float, float], bool]] = {
 }
 # The keys of a condition that are not bounds.
 CONDITION_OPTIONS = ("field", "percentile")
+# The keys of a correlation section; pySigma ignores any other, so a typo would silently
+# change the rule ("groupby" would count every event as one group).
+CORRELATION_KEYS = ("type", "rules", "group-by", "timespan", "condition", "aliases", "generate")
 MEDIAN = 50.0
 
 
@@ -102,34 +105,55 @@ class LoadedCorrelation:
 
 
 def split_condition_ranges(documents: Iterable[Any]) -> tuple[list[Any], dict[str, Any]]:
-    """The documents as pySigma can parse them, and each correlation's own condition by id."""
+    """The documents as pySigma can parse them, and each correlation section as written, by
+    rule id."""
     prepared: list[Any] = []
-    conditions: dict[str, Any] = {}
+    sections: dict[str, Any] = {}
     for document in documents:
         section = document.get("correlation") if isinstance(document, dict) else None
+        if isinstance(section, dict):
+            sections[str(document.get("id"))] = section
         condition = section.get("condition") if isinstance(section, dict) else None
         if not isinstance(condition, dict):
             prepared.append(document)
             continue
-        conditions[str(document.get("id"))] = condition
-        ops = [key for key in condition if key in CONDITION_OPERATORS]
-        if len(ops) > 1:
-            document = copy.deepcopy(document)
-            document["correlation"]["condition"] = {
-                key: value
-                for key, value in condition.items()
-                if key == ops[0] or key not in CONDITION_OPERATORS
-            }
+        document = copy.deepcopy(document)
+        document["correlation"]["condition"] = _for_pysigma(condition)
         prepared.append(document)
-    return prepared, conditions
+    return prepared, sections
+
+
+def _for_pysigma(condition: dict[Any, Any]) -> dict[Any, Any]:
+    """One valid operator and the valid options: pySigma raises (instead of collecting) on
+    anything else, which would lose the line; :func:`load_correlation` reports it instead."""
+    ops = [k for k, v in condition.items() if k in CONDITION_OPERATORS and _number(v) is not None]
+    kept: dict[Any, Any] = {ops[0]: condition[ops[0]]} if ops else {"gte": 1}
+    if isinstance(condition.get("field"), str):
+        kept["field"] = condition["field"]
+    if _number(condition.get("percentile")) is not None:
+        kept["percentile"] = int(condition["percentile"])
+    return kept
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
 
 
 def load_correlation(
-    rule: SigmaCorrelationRule, path: Path, lines: YamlLines, raw_condition: Any
+    rule: SigmaCorrelationRule, path: Path, lines: YamlLines, section: Any
 ) -> LoadedCorrelation | list[RuleError]:
     """Check what pySigma leaves to backends; every problem is one error with its line."""
     where = str(path)
-    problems: list[RuleError] = []
+    problems: list[RuleError] = [
+        RuleError(
+            f"unknown key 'correlation.{key}'", where, lines.key("correlation", str(key)) or 1
+        )
+        for key in (section if isinstance(section, dict) else {})
+        if key not in CORRELATION_KEYS
+    ]
+    raw_condition = section.get("condition") if isinstance(section, dict) else None
     if rule.id is None:
         problems.append(RuleError("rule has no 'id' (a UUID is required)", where, 1))
     settings = RuleSettings()
@@ -168,9 +192,13 @@ def _bounds(
         return (Bound(condition.op.name.lower(), float(condition.count)),)
     bounds = []
     for key, value in raw_condition.items():
+        line = lines.key("correlation", "condition", str(key)) or 1
+        if key == "field" and not isinstance(value, str):
+            problems.append(
+                RuleError("correlation condition field: expected one field name", where, line)
+            )
         if key in CONDITION_OPTIONS:
             continue
-        line = lines.key("correlation", "condition", str(key)) or 1
         if key not in CONDITION_OPERATORS:
             problems.append(
                 RuleError(f"unknown correlation condition operator {key!r}", where, line)
@@ -183,6 +211,14 @@ def _bounds(
             )
         else:
             bounds.append(Bound(str(key), float(value)))
+    if not bounds and not problems:
+        problems.append(
+            RuleError(
+                f"correlation condition needs one of {', '.join(CONDITION_OPERATORS)}",
+                where,
+                lines.key("correlation", "condition") or 1,
+            )
+        )
     return tuple(bounds)
 
 

@@ -79,10 +79,6 @@ class _Planner:
     def node(self, correlation: LoadedCorrelation, stack: tuple[str, ...] = ()) -> CorrelationNode:
         if correlation.id in self.nodes:
             return self.nodes[correlation.id]
-        if correlation.id in stack:
-            raise _Refused(
-                correlation.error("correlation references itself (a cycle)", "correlation")
-            )
         extended = correlation.extended
         if extended is not None and (
             negations(extended.parsed) or correlation.kind == "temporal_ordered"
@@ -146,6 +142,8 @@ class _Planner:
         where: tuple[str | int, ...],
         stack: tuple[str, ...],
     ) -> BaseInput | CorrelationNode:
+        if target_id in stack:
+            raise _Refused(correlation.error(f"references '{reference}': a cycle", *where))
         if target_id in self.correlations:
             try:
                 return self.node(self.correlations[target_id], stack)

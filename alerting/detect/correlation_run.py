@@ -139,6 +139,9 @@ class CorrelationQuery:
     # ECS fields worth a place in the alert snapshot (the group-by fields of a base rule).
     snapshot_fields: tuple[str, ...] = ()
 
+    def __str__(self) -> str:
+        return "\n".join(describe(self.root))
+
     def evaluate_window(
         self,
         store: Store,
@@ -217,6 +220,27 @@ class CorrelationQuery:
             updated_at=now,
         )
         return AlertDraft(alert, [e.id for e in events])
+
+
+def describe(node: CorrelationNode, indent: str = "") -> list[str]:
+    """The correlation and the store query of every base rule, for people (convert, test)."""
+    spec = node.spec
+    condition = " and ".join(f"{b.op} {b.value:g}" for b in spec.bounds) or "the extended condition"
+    measured = {v for v in spec.slot_value_fields if v}
+    of = f" of {', '.join(sorted(measured))}" if measured else ""
+    lines = [
+        f"{indent}{spec.kind}{of} {condition} within {spec.span}, "
+        f"per {', '.join(spec.group_by) or 'everything (no group-by)'}:"
+    ]
+    for slot, source in enumerate(node.inputs):
+        fields = ", ".join(spec.slot_fields[slot])
+        if isinstance(source, BaseInput):
+            lines.append(f"{indent}  [{slot}] rule {source.rule_id} (groups by {fields or '-'}):")
+            lines.append(f"{indent}      {source.query}")
+        else:
+            lines.append(f"{indent}  [{slot}] correlation {source.spec.rule_id}:")
+            lines.extend(describe(source, indent + "      "))
+    return lines
 
 
 def fetch_events(store: Store, query: Any, start: str, end: str, page_size: int) -> Iterator[Event]:

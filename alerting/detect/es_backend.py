@@ -60,7 +60,9 @@ from canhgac.models import ORIGINAL
 V = TypeVar("V")
 
 
-def _value(cond: ConditionFieldEqualsValueExpression | ConditionValueExpression, kind: type[V]) -> V:
+def _value(
+    cond: ConditionFieldEqualsValueExpression | ConditionValueExpression, kind: type[V]
+) -> V:
     value = cond.value
     if not isinstance(value, kind):
         raise SigmaValueError(f"expected a {kind.__name__}, got {type(value).__name__}")
@@ -118,12 +120,14 @@ class ElasticsearchQueryBackend(Backend):
     keyword_field: ClassVar[str] = ORIGINAL
 
     def __init__(
-        self, processing_pipeline: ProcessingPipeline | None = None, mapping: EventMapping | None = None
+        self,
+        processing_pipeline: ProcessingPipeline | None = None,
+        mapping: EventMapping | None = None,
     ) -> None:
-        super().__init__(processing_pipeline)  # type: ignore[no-untyped-call]
+        super().__init__(processing_pipeline)
         self.mapping = mapping or store_event_mapping()
 
-    # --- fields ------------------------------------------------------------------------------------
+    # --- fields -------------------------------------------------------------------------------
     def target(self, field: str | None) -> tuple[str, FieldKind]:
         """The indexed field to query for ``field`` and its kind; a text field is searched
         through its keyword sub-field."""
@@ -141,7 +145,7 @@ class ElasticsearchQueryBackend(Backend):
             return keyword, FieldKind.KEYWORD
         return field, kind
 
-    # --- boolean structure -------------------------------------------------------------------------
+    # --- boolean structure --------------------------------------------------------------------
     def _converted(self, args: Sequence[Any], state: ConversionState) -> list[Query]:
         return [q for q in (self.convert_condition(arg, state) for arg in args) if q is not None]
 
@@ -162,7 +166,7 @@ class ElasticsearchQueryBackend(Backend):
     ) -> Query:
         raise NotImplementedError  # convert_or_as_in is off: OR lists stay ORs of leaves
 
-    # --- field = value ------------------------------------------------------------------------------
+    # --- field = value ------------------------------------------------------------------------
     def _string(self, cond: ConditionFieldEqualsValueExpression, cased: bool) -> Query:
         field, kind = self.target(cond.field)
         parts = _value(cond, SigmaString).s
@@ -253,7 +257,7 @@ class ElasticsearchQueryBackend(Backend):
     ) -> Query:
         raise NotSupportedOnElasticsearch("query expressions are not supported on Elasticsearch")
 
-    # --- keywords: bare values search the raw line -----------------------------------------------
+    # --- keywords: bare values search the raw line --------------------------------------------
     def convert_condition_val_str(
         self, cond: ConditionValueExpression, state: ConversionState
     ) -> Query:
@@ -295,7 +299,7 @@ class ElasticsearchQueryBackend(Backend):
     convert_correlation_value_percentile_rule = _no_correlation
     convert_correlation_value_median_rule = _no_correlation
 
-    # --- output --------------------------------------------------------------------------------------
+    # --- output -------------------------------------------------------------------------------
     def finalize_query_default(
         self, rule: SigmaRule | SigmaCorrelationRule, query: Any, index: int, state: ConversionState
     ) -> Any:
@@ -308,7 +312,7 @@ class ElasticsearchQueryBackend(Backend):
 def compile_elasticsearch(rule: SigmaRule, pipeline: ProcessingPipeline) -> CompiledQuery:
     """Apply ``pipeline`` to ``rule`` (in place) and compile it to one query DSL clause."""
     backend = ElasticsearchQueryBackend(pipeline)
-    queries = [query for query in backend.convert_rule(rule) if query is not None]  # type: ignore[no-untyped-call]
+    queries = [query for query in backend.convert_rule(rule) if query is not None]
     if not queries:
         raise SigmaValueError("the rule's condition produced no query")
     return CompiledQuery(_any_of(queries), logsource_mapped(backend.last_processing_pipeline, rule))

@@ -1,7 +1,7 @@
 """Character sets for Lucene regular expressions, computed from Python's own definitions.
 
-The SQLite store matches Sigma regexes with Python's ``re`` and folds case with
-:func:`canhgac.text.fold`. To give Elasticsearch *the same* answers, every character class is
+The SQLite store matches Sigma regexes with Python's ``re``. To give Elasticsearch *the same*
+answers, every character class is
 turned into an explicit set of code points by asking Python itself: a class is run over a
 string holding every code point once, in order, and each run of matches is a range. So
 ``\\d``, ``\\s``, ``[^-\\s]`` or an ``(?i)`` letter mean in Elasticsearch exactly what they
@@ -17,12 +17,8 @@ from __future__ import annotations
 
 import re
 import string
-import unicodedata
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import lru_cache
-
-from canhgac.text import fold
 
 Range = tuple[int, int]  # inclusive code point bounds
 CharSet = tuple[Range, ...]
@@ -34,7 +30,7 @@ EVERYTHING: CharSet = _PLANES
 
 
 @lru_cache(maxsize=1)
-def _universe() -> tuple[tuple[int, str], ...]:
+def universe() -> tuple[tuple[int, str], ...]:
     return tuple((low, "".join(map(chr, range(low, high + 1)))) for low, high in _PLANES)
 
 
@@ -43,7 +39,7 @@ def python_charset(single_char_pattern: str, flags: int) -> CharSet:
     """The code points ``single_char_pattern`` (one character wide) matches under ``flags``."""
     runs = re.compile(f"(?:{single_char_pattern})+", flags)
     found: list[Range] = []
-    for base, text in _universe():
+    for base, text in universe():
         found.extend((base + m.start(), base + m.end() - 1) for m in runs.finditer(text))
     return tuple(found)
 
@@ -131,61 +127,3 @@ def merge(points: Iterable[int]) -> CharSet:
         else:
             out.append([point, point])
     return tuple((low, high) for low, high in out)
-
-
-# --- case folding of Sigma strings ------------------------------------------------------------
-class FoldTable:
-    """Which stored characters fold (:func:`canhgac.text.fold`) to a given text. Only NFC
-    characters are listed: stored text is NFC, so no other character ever has to match."""
-
-    def __init__(self) -> None:
-        single: dict[str, set[int]] = defaultdict(set)
-        multi: dict[str, set[int]] = defaultdict(set)
-        # Only characters that casefold to something else can fold to another text; the
-        # scan for them runs in C, the rest of the work is on about 1,500 characters.
-        changing = [c for _, text in _universe() for c in text if c.casefold() != c]
-        for char in changing:
-            if not unicodedata.is_normalized("NFC", char):
-                continue
-            folded = fold(char)
-            if len(folded) == 1:
-                single[folded].update((ord(char), ord(folded)))
-            else:
-                multi[folded].add(ord(char))
-        self.single = {key: merge(points) for key, points in single.items()}
-        self.multi = {key: merge(points) for key, points in multi.items()}
-        self.longest_multi = max(map(len, self.multi), default=1)
-
-    def atom(self, folded_char: str) -> str:
-        """A Lucene atom matching every stored character that folds to ``folded_char``."""
-        # A character nothing else folds to stands for itself.
-        return render(self.single.get(folded_char, ((ord(folded_char),) * 2,))) or ""
-
-    def regex(self, folded: str) -> str:
-        """A Lucene regex matching stored text whose fold is ``folded``. A character folding
-        to several (``ß`` -> ``ss``) is offered where its whole fold appears; see
-        :mod:`alerting.detect.es_strings` for what that leaves out."""
-        out: list[str] = []
-        index = 0
-        while index < len(folded):
-            for size in range(min(self.longest_multi, len(folded) - index), 1, -1):
-                piece = folded[index : index + size]
-                whole = render(self.multi.get(piece, ()))
-                if whole is not None:
-                    out.append(f"({''.join(map(self.atom, piece))}|{whole})")
-                    index += size
-                    break
-            else:
-                out.append(self.atom(folded[index]))
-                index += 1
-        return "".join(out)
-
-
-@lru_cache(maxsize=1)
-def fold_table() -> FoldTable:
-    """Built on first use (a fraction of a second): only non-ASCII rule values need it."""
-    return FoldTable()
-
-
-def charset_of(chars: Sequence[str]) -> CharSet:
-    return merge(ord(char) for char in chars)

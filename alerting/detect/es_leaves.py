@@ -64,7 +64,7 @@ def _refuser(what: str) -> Callable[..., Query]:
     return build
 
 
-# --- strings ------------------------------------------------------------------------------------
+# --- strings ----------------------------------------------------------------------------------
 StringBuilder = Callable[[str, FieldKind, Sequence[StringPart], bool, EventMapping], Query]
 
 
@@ -117,7 +117,7 @@ STRING_QUERIES: dict[FieldKind, StringBuilder] = {
 }
 
 
-# --- numbers and booleans --------------------------------------------------------------------------
+# --- numbers and booleans ---------------------------------------------------------------------
 NumberBuilder = Callable[[str, FieldKind, int | float], Query]
 
 NUMBER_QUERIES: dict[FieldKind, NumberBuilder] = {
@@ -147,7 +147,7 @@ BOOL_QUERIES: dict[FieldKind, BoolBuilder] = {
 }
 
 
-# --- comparisons -------------------------------------------------------------------------------------
+# --- comparisons ------------------------------------------------------------------------------
 CompareBuilder = Callable[[str, FieldKind, CompareOperators, int | float], Query]
 
 
@@ -156,7 +156,10 @@ def _number_compare(
 ) -> Query:
     if op is CompareOperators.NEQ:
         return {
-            "bool": {"filter": [{"exists": {"field": field}}], "must_not": [{"term": {field: number}}]}
+            "bool": {
+                "filter": [{"exists": {"field": field}}],
+                "must_not": [{"term": {field: number}}],
+            }
         }
     return {"range": {field: {_RANGE_OPS[op]: number}}}
 
@@ -173,7 +176,7 @@ COMPARE_QUERIES: dict[FieldKind, CompareBuilder] = {
 }
 
 
-# --- regular expressions ---------------------------------------------------------------------------
+# --- regular expressions ----------------------------------------------------------------------
 RegexBuilder = Callable[[str, FieldKind, str, EventMapping], Query]
 
 
@@ -196,7 +199,7 @@ REGEX_QUERIES: dict[FieldKind, RegexBuilder] = {
 }
 
 
-# --- networks ------------------------------------------------------------------------------------------
+# --- networks ---------------------------------------------------------------------------------
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 CidrBuilder = Callable[[str, FieldKind, Network, EventMapping], Query]
 

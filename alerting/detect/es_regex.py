@@ -124,7 +124,9 @@ def _charset(name: str, arg: Any, flags: int) -> CharSet:
     if name == "LITERAL":
         return ignorecase_literal(arg) if ignore else ((arg, arg),)
     if name == "NOT_LITERAL":
-        return python_charset(f"[^{_codepoint(arg)}]", flags) if ignore else complement(((arg, arg),))
+        return (
+            python_charset(f"[^{_codepoint(arg)}]", flags) if ignore else complement(((arg, arg),))
+        )
     if name == "ANY":
         return EVERYTHING if flags & re.DOTALL else complement(((10, 10),))
     return _class_charset(arg, flags)

@@ -25,7 +25,8 @@ from typing import Any
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 from sigma.types import SpecialChars
 
-from alerting.detect.es_charsets import escape_text, fold_table, length
+from alerting.detect.es_charsets import length
+from alerting.detect.es_fold import fold_table
 from alerting.detect.sql_patterns import StringPart, is_ascii
 from canhgac.text import fold, nfc
 
@@ -108,9 +109,7 @@ def folded_string(field: str, parts: Sequence[StringPart], max_regex_length: int
             pieces.append(".")
         else:
             pieces.append(table.regex(str(part)))
-    literal_only = all(
-        table.regex(part) == escape_text(part) for part in merged if isinstance(part, str)
-    )
+    literal_only = all(table.is_literal(part) for part in merged if isinstance(part, str))
     if literal_only:
         # No character of the value has another case: a plain query is the same and cheaper.
         return _plain(field, merged, fold_ascii=False)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-import time
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -30,6 +29,8 @@ rules_app = typer.Typer(help="Check and test Sigma rules.", no_args_is_help=True
 alerts_app = typer.Typer(help="The alert queue.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 app.add_typer(alerts_app, name="alerts")
+users_app = typer.Typer(help="Local accounts of the web UI.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 console = Console()
 log = logging.getLogger("canhgac")
@@ -49,11 +50,42 @@ def settings_from(config: Path | None) -> Settings:
 
 @app.command()
 def run(config: ConfigOption = None, verbose: VerboseOption = False) -> None:
-    """Run the roles the config names (default: collect, index and detect, embedded)."""
+    """Run the roles the config names (default: collect, index, detect and web, embedded)."""
+    _run_roles(config, verbose, None)
+
+
+@app.command()
+def collect(config: ConfigOption = None, verbose: VerboseOption = False) -> None:
+    """Run only the collector: sources -> transport (Kafka in the scaled mode)."""
+    _run_roles(config, verbose, ["collect"])
+
+
+@app.command()
+def index(config: ConfigOption = None, verbose: VerboseOption = False) -> None:
+    """Run only the indexer: transport -> store (a Kafka consumer group member)."""
+    _run_roles(config, verbose, ["index"])
+
+
+@app.command()
+def detect(config: ConfigOption = None, verbose: VerboseOption = False) -> None:
+    """Run only detection: scheduled rules -> alerts -> notifications."""
+    _run_roles(config, verbose, ["detect"])
+
+
+@app.command()
+def web(config: ConfigOption = None, verbose: VerboseOption = False) -> None:
+    """Run only the analysts' web UI and REST API."""
+    _run_roles(config, verbose, ["web"])
+
+
+def _run_roles(config: Path | None, verbose: bool, roles: list[str] | None) -> None:
     setup_logging(verbose)
     from canhgac.cli.runtime import Runtime
 
-    runtime = Runtime(settings_from(config))
+    settings = settings_from(config)
+    if roles is not None:
+        settings = settings.model_copy(update={"roles": roles})
+    runtime = Runtime(settings)
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
         log.info("%s received, stopping", signal.Signals(signum).name)
@@ -115,11 +147,19 @@ def rules_check(
 def rules_test(
     path: Annotated[Path | None, typer.Argument(help="Rules folder (default: config).")] = None,
     config: ConfigOption = None,
+    store: Annotated[
+        str,
+        typer.Option(
+            "--store",
+            help="sqlite (a temporary database) or elasticsearch (temporary indices on the "
+            "configured node, else on $CANHGAC_TEST_ES_URL).",
+        ),
+    ] = "sqlite",
 ) -> None:
     """Run every rule's must-fire and must-not-fire events through parse, store and query."""
     from canhgac.cli.rules import run_rule_tests
 
-    raise typer.Exit(run_rule_tests(settings_from(config), path, console))
+    raise typer.Exit(run_rule_tests(settings_from(config), path, console, store))
 
 
 @alerts_app.command("list")
@@ -136,6 +176,27 @@ def alerts_list(
     list_alerts(settings_from(config), status, severity, limit, as_json, console)
 
 
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[str, typer.Option(help="analyst, rule_author, ops or admin.")] = "analyst",
+    display_name: Annotated[str, typer.Option(help="Shown in the UI.")] = "",
+    config: ConfigOption = None,
+) -> None:
+    """Add a web account; the password is read from the terminal (or stdin), never argv."""
+    from alerting.triage import create_user
+    from alerting.triage.app import triage_db_path
+    from canhgac.store.sqlite_triage import SQLiteTriageStore
+
+    password = typer.prompt("password", hide_input=True, confirmation_prompt=sys.stdin.isatty())
+    triage = SQLiteTriageStore(triage_db_path(settings_from(config)))
+    try:
+        create_user(triage, username, password, role, display_name=display_name)
+    finally:
+        triage.close()
+    console.print(f"added {username} ({role})", markup=False)
+
+
 def main() -> None:
     try:
         app()
@@ -149,4 +210,4 @@ def main() -> None:
         sys.exit(1)
 
 
-__all__ = ["app", "main", "time"]
+__all__ = ["app", "main"]

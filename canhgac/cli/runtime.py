@@ -8,7 +8,10 @@ round, so batches in flight are written before the store closes.
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -21,10 +24,11 @@ from canhgac.demo import DemoFeeder, targets_from_settings
 from canhgac.errors import ConfigError
 from canhgac.store.base import Store
 from canhgac.store.registry import build_store
+from canhgac.store.triage import TriageStore
 from ingest.indexer.indexer import Indexer
 from ingest.sources.registry import build as build_source
 from ingest.transport.base import Receiver, Sender
-from ingest.transport.registry import IN_PROCESS, RECEIVERS, SENDERS
+from ingest.transport.registry import IN_PROCESS, RECEIVERS, SENDERS, TOPIC_SETUP
 
 log = logging.getLogger("canhgac")
 
@@ -45,6 +49,7 @@ class Runtime:
     store: Store | None = None
     started: list[Component] = field(default_factory=list)
     feeder: DemoFeeder | None = None
+    closers: list[Callable[[], None]] = field(default_factory=list)
     stopped: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
@@ -63,6 +68,8 @@ class Runtime:
                     self._start(build_source(source_config, sender, state_dir))
             if "detect" in roles:
                 self._start_detection(settings, self.store)
+            if "web" in roles and settings.web.enabled:
+                self._start_web(settings, self.store)
             if demo_enabled(self.settings) and "collect" in roles:
                 self.feeder = DemoFeeder(
                     targets_from_settings(settings, file_path=_demo_log(settings)),
@@ -95,6 +102,20 @@ class Runtime:
         self._start(build_scheduler(compiled, store, settings.detection, settings.alerting))
         self._start(Dispatcher(store, build_channels(settings.alerting)))
 
+    def _start_web(self, settings: Settings, store: Store) -> None:
+        from alerting.triage.app import create_app, triage_db_path
+        from alerting.triage.server import WebServer
+        from canhgac.store.sqlite_triage import SQLiteTriageStore
+
+        triage = SQLiteTriageStore(triage_db_path(settings))
+        self.closers.append(triage.close)
+        ensure_first_admin(triage, Path(settings.data_dir))
+        server = WebServer(
+            create_app(store, triage, settings), settings.web.host, settings.web.port
+        )
+        self._start(server)
+        log.info("web UI on http://%s:%d/", settings.web.host, settings.web.port)
+
     def stop(self) -> None:
         if self.feeder is not None:
             self.feeder.stop()
@@ -105,10 +126,31 @@ class Runtime:
                 component.stop()
             except Exception:  # noqa: BLE001 - keep stopping the rest
                 log.exception("stopping %s failed", type(component).__name__)
+        while self.closers:
+            self.closers.pop()()
         if self.store is not None:
             self.store.close()
             self.store = None
         self.stopped.set()
+
+
+def ensure_first_admin(triage: TriageStore, data_dir: Path) -> None:
+    """On a fresh install, create an ``admin`` account so someone can log in.
+
+    Its random password goes to a file only root/the service user can read, never to the log.
+    """
+    if triage.list_users():
+        return
+    from alerting.triage import create_user
+
+    password = secrets.token_urlsafe(18)
+    create_user(triage, "admin", password, "admin", display_name="Quản trị")
+    path = data_dir / "initial-admin-password"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(password + "\n")
+    log.warning("created the first web account 'admin'; its password is in %s", path)
 
 
 def demo_enabled(settings: Settings) -> bool:
@@ -144,6 +186,8 @@ def _transport(settings: Settings, roles: set[str]) -> tuple[Sender | None, Rece
                 f"transport '{kind}' is in-process: 'collect' and 'index' must run together"
             )
         return IN_PROCESS[kind](settings.transport)
+    if roles & {"collect", "index"}:
+        TOPIC_SETUP[kind](settings.transport)
     sender = SENDERS[kind](settings.transport) if "collect" in roles else None
     receiver = RECEIVERS[kind](settings.transport) if "index" in roles else None
     return sender, receiver

@@ -236,7 +236,7 @@ class SQLiteStore(Store):
 
     def _add_alert_search_column(self) -> None:
         # Databases made before the queue's free-text search lack the column; their alerts
-        # keep a NULL there and are searched through _ALERT_TEXT_SLOW instead.
+        # keep a NULL there, which _ALERT_TEXT answers by folding the document on the fly.
         columns = {row[1] for row in self._conn().execute("PRAGMA table_info(alerts)")}
         if "search" not in columns:
             self._conn().execute("ALTER TABLE alerts ADD COLUMN search TEXT")

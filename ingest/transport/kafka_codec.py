@@ -91,8 +91,9 @@ def encode_dead_letter(letter: DeadLetter) -> bytes:
     }
     try:
         return _dumps(doc)
-    except ValueError:
-        # A context or reason quoting hostile input (NaN, lone surrogates): keep it as text.
+    except (TypeError, ValueError):
+        # A context or reason quoting hostile input (NaN, lone surrogates, bytes): keep it
+        # as text.
         safe = {k: _printable(v) for k, v in doc.items() if k != "context"}
         return _dumps({**safe, "context": {"repr": _printable(letter.context)}})
 

@@ -34,8 +34,17 @@ def _kafka_receiver(config: Any) -> Receiver:
     return KafkaReceiver(config)
 
 
+def _kafka_topics(config: Any) -> None:
+    from ingest.transport.kafka import ensure_topics
+
+    assert isinstance(config, KafkaTransportConfig)
+    ensure_topics(config)
+
+
 #: In-process transports hand out both ends of one object; networked ones build each end
 #: only in the role that needs it.
 IN_PROCESS: dict[str, Callable[[Any], tuple[Sender, Receiver]]] = {"memory": _memory}
 SENDERS: dict[str, Callable[[Any], Sender]] = {"kafka": _kafka_sender}
 RECEIVERS: dict[str, Callable[[Any], Receiver]] = {"kafka": _kafka_receiver}
+#: Networked transports set up what they need (topics) before either end starts.
+TOPIC_SETUP: dict[str, Callable[[Any], None]] = {"kafka": _kafka_topics}

@@ -100,7 +100,7 @@ class Instance:
 
 @pytest.fixture
 def instance(tmp_path: Path) -> Iterator[Instance]:
-    syslog_port, http_port = free_port(), free_port()
+    syslog_port, http_port, web_port = free_port(), free_port(), free_port()
     log_file = tmp_path / "portal-access.log"
     log_file.touch()
     db_path = tmp_path / "var" / "canhgac.db"
@@ -124,6 +124,7 @@ indexer: {{batch_wait: 50ms}}
 alerting:
   channels: [{{type: console}}]
 demo: {{mode: "off"}}
+web: {{port: {web_port}}}
 """,
         encoding="utf-8",
     )

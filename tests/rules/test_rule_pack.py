@@ -56,10 +56,14 @@ LOGSOURCE_FIELDS = ("`event.dataset`", "`winlog.channel`", "`process.name`")
 
 
 def rule_paths() -> list[Path]:
+    """The detection rules (correlations and exceptions have their own checks, in
+    tests/alerting/detect/test_detect_correlation_pack.py)."""
     return sorted(
         path
         for path in RULES.rglob("*.yml")
-        if not path.name.endswith(FIXTURE_SUFFIX) and "pipelines" not in path.parts
+        if not path.name.endswith(FIXTURE_SUFFIX)
+        and not {"pipelines", "exceptions"} & set(path.parts)
+        and "correlation" not in load_yaml(path)
     )
 
 

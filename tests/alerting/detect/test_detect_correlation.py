@@ -66,11 +66,16 @@ def correlation(body: str, *, rule_id: str = CORR_ID, extra: str = "") -> str:
     )
 
 
-BASE = {"fail.yml": base_rule(FAIL_ID, "failed_login", "fail"), "ok.yml": base_rule(OK_ID, "login_ok", "ok")}
+BASE = {
+    "fail.yml": base_rule(FAIL_ID, "failed_login", "fail"),
+    "ok.yml": base_rule(OK_ID, "login_ok", "ok"),
+}
 
 
 class Harness:
-    def __init__(self, kit: Any, tmp_path: Path, clock: Any, rules: dict[str, str], **config: Any) -> None:
+    def __init__(
+        self, kit: Any, tmp_path: Path, clock: Any, rules: dict[str, str], **config: Any
+    ) -> None:
         settings: dict[str, Any] = {
             "rules_dir": str(kit.write_rules({**BASE, **rules})),
             "pipeline": [str(kit.pipeline_path)],
@@ -81,12 +86,14 @@ class Harness:
         self.config = DetectionConfig(**settings)
         self.compiled = load_detection(self.config, "sqlite")
         self.clock = clock
-        self.store = ClockedStore(tmp_path / "corr.db", clock)
+        self.store = ClockedStore(tmp_path / f"corr-{len(list(tmp_path.glob('*.db')))}.db", clock)
         self.engine = DetectionEngine(self.store, self.config, clock=clock)
         self.serial = 0
 
     def rule(self, rule_id: str = CORR_ID) -> CompiledRule:
-        return next(r for r in [*self.compiled.rules, *self.compiled.correlation_inputs] if r.id == rule_id)
+        return next(
+            r for r in [*self.compiled.rules, *self.compiled.correlation_inputs] if r.id == rule_id
+        )
 
     def write(self, *events: tuple[str, float, dict[str, Any]]) -> None:
         """(action, seconds after T0 of its @timestamp, fields), ingested at the clock's now."""
@@ -97,7 +104,13 @@ class Harness:
             batch.append(
                 Event(
                     f"ev{self.serial:04d}",
-                    {"@timestamp": stamp, "event.dataset": "test", "event.original": "x", "event.action": action, **fields},
+                    {
+                        "@timestamp": stamp,
+                        "event.dataset": "test",
+                        "event.original": "x",
+                        "event.action": action,
+                        **fields,
+                    },
                 )
             )
         self.store.write_events(batch)
@@ -111,7 +124,8 @@ class Harness:
 
     def alerts(self, rule_id: str = CORR_ID) -> list[Alert]:
         return sorted(
-            self.store.list_alerts(AlertFilter(rule_id=rule_id, limit=1000)), key=lambda a: a.first_seen
+            self.store.list_alerts(AlertFilter(rule_id=rule_id, limit=1000)),
+            key=lambda a: a.first_seen,
         )
 
     def evaluate(self, rule_id: str = CORR_ID) -> list[Any]:
@@ -119,8 +133,11 @@ class Harness:
         query = self.rule(rule_id).query
         assert isinstance(query, WindowEvaluator)
         _, drafts = query.evaluate_window(
-            self.store, to_iso(T0 - timedelta(days=1)), to_iso(self.clock() + timedelta(days=1)),
-            page_size=7, now=to_iso(self.clock()),
+            self.store,
+            to_iso(T0 - timedelta(days=1)),
+            to_iso(self.clock() + timedelta(days=1)),
+            page_size=7,
+            now=to_iso(self.clock()),
         )
         return drafts
 
@@ -141,8 +158,12 @@ def harness_factory(kit: Any, tmp_path: Path, clock: Any) -> Iterator[Any]:
         harness.store.close()
 
 
-def fails(count: int, start: float, step: float = 1, **fields: Any) -> list[tuple[str, float, dict[str, Any]]]:
-    return [("fail", start + i * step, {"source.ip": "203.0.113.5", **fields}) for i in range(count)]
+def fails(
+    count: int, start: float, step: float = 1, **fields: Any
+) -> list[tuple[str, float, dict[str, Any]]]:
+    return [
+        ("fail", start + i * step, {"source.ip": "203.0.113.5", **fields}) for i in range(count)
+    ]
 
 
 COUNT_5_IN_5M = correlation(
@@ -171,7 +192,10 @@ def test_a_burst_split_across_two_scheduling_windows_alerts_once(harness_factory
     [alert] = h.alerts()
     assert alert.count == 8
     assert alert.group_key == {"source.ip": "203.0.113.5"}
-    assert (alert.first_seen, alert.last_seen) == (to_iso(T0 + timedelta(seconds=10)), to_iso(T0 + timedelta(seconds=131)))
+    assert (alert.first_seen, alert.last_seen) == (
+        to_iso(T0 + timedelta(seconds=10)),
+        to_iso(T0 + timedelta(seconds=131)),
+    )
     assert alert.severity == "high" and alert.rule_id == CORR_ID
 
 
@@ -184,7 +208,9 @@ def test_re_running_every_window_changes_nothing(harness_factory: Any) -> None:
     before = [(a.id, a.count, a.first_seen, a.last_seen) for a in h.alerts()]
     query = h.rule().query
     for run in h.store.list_rule_runs(CORR_ID):
-        _, drafts = query.evaluate_window(h.store, run.window_start, run.window_end, page_size=2, now=to_iso(h.clock()))
+        _, drafts = query.evaluate_window(
+            h.store, run.window_start, run.window_end, page_size=2, now=to_iso(h.clock())
+        )
         for draft in drafts:
             assert h.store.record_alert(draft.alert, draft.event_ids).created is False
     assert [(a.id, a.count, a.first_seen, a.last_seen) for a in h.alerts()] == before
@@ -217,7 +243,12 @@ def test_events_missing_a_group_by_value_belong_to_no_group(harness_factory: Any
 def test_group_values_compare_case_insensitively(harness_factory: Any) -> None:
     rule = COUNT_5_IN_5M.replace("[source.ip]", "[user.name]")
     h = harness_factory({"c.yml": rule})
-    h.write(*[("fail", i, {"user.name": name}) for i, name in enumerate(["Nguyễn", "NGUYỄN", "nguyễn", "Nguyễn", "nGuyễn"])])
+    h.write(
+        *[
+            ("fail", i, {"user.name": name})
+            for i, name in enumerate(["Nguyễn", "NGUYỄN", "nguyễn", "Nguyễn", "nGuyễn"])
+        ]
+    )
     [draft] = h.evaluate()
     assert draft.alert.group_key == {"user.name": "Nguyễn"} and draft.alert.count == 5
 
@@ -232,7 +263,7 @@ def test_group_values_compare_case_insensitively(harness_factory: Any) -> None:
         ("lte: 3", [1, 2, 3]),
         ("gt: 3", [4, 5]),
         ("gte: 3", [3, 4, 5]),
-        ("gt: 1\n  lte: 3", [2, 3]),  # a range: both bounds hold
+        ("gt: 1\n    lte: 3", [2, 3]),  # a range: both bounds hold
     ],
 )
 def test_conditions_are_decided_per_window_including_ranges(
@@ -247,7 +278,10 @@ def test_conditions_are_decided_per_window_including_ranges(
     counts = sorted(len(d.event_ids) for d in drafts)
     assert sum(1 for d in drafts) >= 1
     assert max(counts) == max(fires_at)
-    assert all(d.alert.last_seen <= to_iso(T0 + timedelta(seconds=10 * (max(fires_at) - 1))) for d in drafts)
+    assert all(
+        d.alert.last_seen <= to_iso(T0 + timedelta(seconds=10 * (max(fires_at) - 1)))
+        for d in drafts
+    )
 
 
 def test_value_count_counts_distinct_values_case_insensitively(harness_factory: Any) -> None:
@@ -263,7 +297,12 @@ def test_value_count_counts_distinct_values_case_insensitively(harness_factory: 
         """
     )
     h = harness_factory({"c.yml": rule})
-    h.write(*[("fail", i, {"source.ip": "198.51.100.7", "user.name": n}) for i, n in enumerate(["admin", "ADMIN", "Admin", "root", "root"])])
+    h.write(
+        *[
+            ("fail", i, {"source.ip": "198.51.100.7", "user.name": n})
+            for i, n in enumerate(["admin", "ADMIN", "Admin", "root", "root"])
+        ]
+    )
     assert h.evaluate() == []  # two distinct users, five attempts
     h.write(("fail", 9, {"source.ip": "198.51.100.7", "user.name": "oracle"}))
     [draft] = h.evaluate()
@@ -271,7 +310,10 @@ def test_value_count_counts_distinct_values_case_insensitively(harness_factory: 
 
 
 def test_value_sum_avg_and_percentile_measure_a_numeric_field(harness_factory: Any) -> None:
-    events = [("fail", i, {"source.ip": "10.0.0.1", "http.response.body.bytes": v}) for i, v in enumerate([100, "300", 200, "n/a", 400])]
+    events = [
+        ("fail", i, {"source.ip": "10.0.0.1", "http.response.body.bytes": v})
+        for i, v in enumerate([100, "300", 200, "n/a", 400])
+    ]
 
     def fires(kind: str, condition: str) -> bool:
         rule = correlation(
@@ -326,7 +368,11 @@ def test_temporal_ordered_does_not_chain_events_of_the_same_instant(harness_fact
 
 def test_temporal_outside_the_timespan_or_across_groups_does_not_fire(harness_factory: Any) -> None:
     h = harness_factory({"c.yml": correlation(TEMPORAL.format(kind="temporal"))})
-    h.write(("fail", 0, {"user.name": "lan"}), ("ok", 601, {"user.name": "lan"}), ("ok", 30, {"user.name": "minh"}))
+    h.write(
+        ("fail", 0, {"user.name": "lan"}),
+        ("ok", 601, {"user.name": "lan"}),
+        ("ok", 30, {"user.name": "minh"}),
+    )
     assert h.evaluate() == []
 
 
@@ -344,7 +390,10 @@ def test_aliases_group_differently_named_fields(harness_factory: Any) -> None:
         """
     )
     h = harness_factory({"c.yml": rule})
-    h.write(("fail", 0, {"source.ip": "10.1.1.1", "destination.ip": "10.9.9.9"}), ("ok", 10, {"source.ip": "10.9.9.9", "destination.ip": "10.2.2.2"}))
+    h.write(
+        ("fail", 0, {"source.ip": "10.1.1.1", "destination.ip": "10.9.9.9"}),
+        ("ok", 10, {"source.ip": "10.9.9.9", "destination.ip": "10.2.2.2"}),
+    )
     assert h.evaluate() == []  # 10.1.1.1 vs 10.2.2.2
     h.write(("ok", 20, {"destination.ip": "10.1.1.1"}))
     [draft] = h.evaluate()
@@ -394,11 +443,17 @@ def test_a_correlation_of_a_correlation(harness_factory: Any) -> None:
     h.write(*[("fail", i, {"user.name": "lan"}) for i in range(2)], ("ok", 5, {"user.name": "lan"}))
     assert h.evaluate(OUTER_ID) == []
     # Three failures, then a success: fires, and the alert holds every event behind it.
-    h.write(*[("fail", 100 + i, {"user.name": "hoa"}) for i in range(3)], ("ok", 200, {"user.name": "hoa"}))
+    h.write(
+        *[("fail", 100 + i, {"user.name": "hoa"}) for i in range(3)],
+        ("ok", 200, {"user.name": "hoa"}),
+    )
     [draft] = h.evaluate(OUTER_ID)
     assert draft.alert.group_key == {"user.name": "hoa"} and draft.alert.count == 4
     # The success must come after the inner correlation qualified.
-    h.write(("ok", 300, {"user.name": "mai"}), *[("fail", 301 + i, {"user.name": "mai"}) for i in range(3)])
+    h.write(
+        ("ok", 300, {"user.name": "mai"}),
+        *[("fail", 301 + i, {"user.name": "mai"}) for i in range(3)],
+    )
     assert [d.alert.group_key["user.name"] for d in h.evaluate(OUTER_ID)] == ["hoa"]
 
 
@@ -421,7 +476,12 @@ def test_generate_false_silences_referenced_rules_and_true_keeps_them(harness_fa
     assert inputs == {FAIL_ID, OK_ID, CORR_ID}
 
     loud = OUTER.replace("timespan: 10m\n", "timespan: 10m\n  generate: true\n")
-    h2 = harness_factory({"inner.yml": INNER.replace("condition:", "generate: true\n  condition:"), "outer.yml": loud})
+    h2 = harness_factory(
+        {
+            "inner.yml": INNER.replace("condition:", "generate: true\n  condition:"),
+            "outer.yml": loud,
+        }
+    )
     assert {r.id for r in h2.compiled.rules} == {FAIL_ID, OK_ID, CORR_ID, OUTER_ID}
     assert h2.compiled.correlation_inputs == []
 
@@ -429,7 +489,9 @@ def test_generate_false_silences_referenced_rules_and_true_keeps_them(harness_fa
 # --- refusals ------------------------------------------------------------------------------
 def _refused(kit: Any, tmp_path: Path, rules: dict[str, str], **config: Any) -> CompiledRuleSet:
     settings = DetectionConfig(
-        rules_dir=str(kit.write_rules({**BASE, **rules}, folder=f"r{len(list(tmp_path.iterdir()))}")),
+        rules_dir=str(
+            kit.write_rules({**BASE, **rules}, folder=f"r{len(list(tmp_path.iterdir()))}")
+        ),
         pipeline=[str(kit.pipeline_path)],
         **config,
     )
@@ -439,41 +501,77 @@ def _refused(kit: Any, tmp_path: Path, rules: dict[str, str], **config: Any) -> 
 @pytest.mark.parametrize(
     ("rules", "line", "message"),
     [
-        ({"c.yml": COUNT_5_IN_5M.replace("[failed_login]", "[nope]")}, 6, "references unknown rule 'nope'"),
         (
-            {"c.yml": correlation("type: temporal\nrules: [failed_login, login_ok]\ngroup-by: [ip]\ntimespan: 5m\naliases:\n  ip:\n    failed_login: source.ip\n")},
+            {"c.yml": COUNT_5_IN_5M.replace("[failed_login]", "[nope]")},
+            7,
+            "references unknown rule 'nope'",
+        ),
+        (
+            {
+                "c.yml": correlation(
+                    "type: temporal\nrules: [failed_login, login_ok]\ngroup-by: [ip]\ntimespan: 5m\naliases:\n  ip:\n    failed_login: source.ip\n"
+                )
+            },
             5,
             "alias 'ip' has no field for rule",
         ),
         (
-            {"inner.yml": INNER, "outer.yml": OUTER.replace("group-by: [user.name]", "group-by: [source.ip]")},
+            {
+                "inner.yml": INNER,
+                "outer.yml": OUTER.replace("group-by: [user.name]", "group-by: [source.ip]"),
+            },
             5,
             "is not in the group-by of referenced correlation",
         ),
         (
-            {"c.yml": correlation("type: temporal\ngroup-by: [user.name]\ntimespan: 5m\ncondition: failed_login and not login_ok\n")},
+            {
+                "c.yml": correlation(
+                    "type: temporal\ngroup-by: [user.name]\ntimespan: 5m\ncondition: failed_login and not login_ok\n"
+                )
+            },
             9,
             "cannot be decided when a sliding window ends",
         ),
-        ({"c.yml": COUNT_5_IN_5M.replace("timespan: 5m", "timespan: 2d")}, 8, "detection.max_lookback is 1 day"),
         (
-            {"c.yml": correlation("type: event_count\nrules: [loop]\ngroup-by: [a]\ntimespan: 5m\ncondition:\n  gte: 1\n", extra="name: loop\n")},
-            5,
-            "cycle",
+            {"c.yml": COUNT_5_IN_5M.replace("timespan: 5m", "timespan: 2d")},
+            9,
+            "detection.max_lookback is 1 day",
         ),
-        ({"c.yml": COUNT_5_IN_5M.replace("gte: 5", "gte: 5\n    between: 7")}, 12, "unknown correlation condition operator"),
+        (
+            {
+                "c.yml": correlation(
+                    "type: event_count\nrules: [loop]\ngroup-by: [a]\ntimespan: 5m\ncondition:\n  gte: 1\n",
+                    extra="name: loop\n",
+                )
+            },
+            8,
+            "a cycle",
+        ),
+        (
+            {"c.yml": COUNT_5_IN_5M.replace("group-by", "groupby")},
+            8,
+            "unknown key 'correlation.groupby'",
+        ),
+        (
+            {"c.yml": COUNT_5_IN_5M.replace("gte: 5", "gte: 5\n    between: 7")},
+            12,
+            "unknown correlation condition operator 'between'",
+        ),
     ],
 )
 def test_a_correlation_that_cannot_be_evaluated_faithfully_is_refused_with_its_line(
     kit: Any, tmp_path: Path, rules: dict[str, str], line: int, message: str
 ) -> None:
     compiled = _refused(kit, tmp_path, rules, max_lookback=timedelta(days=1))
-    assert not any(isinstance(r.query, WindowEvaluator) for r in compiled.rules)
+    [refused] = [e.path for e in compiled.errors]
+    assert not any(str(r.source.path) == refused for r in compiled.rules)
     [error] = [e for e in compiled.errors if message in str(e)]
     assert error.line == line, str(error)
     assert error.path is not None and error.path.endswith(".yml")
 
 
 def test_a_refused_correlation_leaves_its_base_rules_alerting(kit: Any, tmp_path: Path) -> None:
-    compiled = _refused(kit, tmp_path, {"c.yml": COUNT_5_IN_5M.replace("timespan: 5m", "timespan: 2d")})
+    compiled = _refused(
+        kit, tmp_path, {"c.yml": COUNT_5_IN_5M.replace("timespan: 5m", "timespan: 2d")}
+    )
     assert {r.id for r in compiled.rules} == {FAIL_ID, OK_ID}

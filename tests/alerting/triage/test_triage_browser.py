@@ -20,7 +20,7 @@ from canhgac.models import Notification, Severity
 from canhgac.store.triage import CloseReason
 from canhgac.timeutil import to_iso
 
-from .cdp import Chromium
+from .cdp import BrowserError, Chromium
 from .conftest import PASSWORD, TriageEnv, make_alert, make_event
 
 pytestmark = pytest.mark.browser
@@ -280,3 +280,8 @@ def test_an_analysts_day(env: TriageEnv, server: WebServer, browser: Chromium) -
     browser.click("#logout", navigates=True)
     assert browser.evaluate("location.pathname") == "/login"
     assert browser.logged("Content Security Policy") == []
+
+
+def test_a_missing_browser_is_a_failure_not_a_skip(tmp_path: Path) -> None:
+    with pytest.raises(BrowserError, match="apt-get install"):
+        Chromium(tmp_path / "profile", binary=str(tmp_path / "no-chromium-here"))

@@ -39,7 +39,8 @@ def test_dead_letter_round_trip_keeps_raw_bytes() -> None:
 
 
 def test_dead_letter_with_hostile_context_is_still_sendable() -> None:
-    letter = DeadLetter("d", "udp", "bad \udcff", b"x", "2026-11-27T10:00:00Z", {"v": float("nan")})
+    context = {"v": float("nan"), "peer": b"\x00"}
+    letter = DeadLetter("d", "udp", "bad \udcff", b"x", "2026-11-27T10:00:00Z", context)
     back = decode_dead_letter(encode_dead_letter(letter))
     assert back.raw == b"x" and back.id == "d"
     assert "nan" in back.context["repr"]
