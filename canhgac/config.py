@@ -210,6 +210,12 @@ class DetectionConfig(Section):
     )
     page_size: int = 1000
     jitter_seconds: int = 5
+    lease_ttl: Duration = Field(
+        default=timedelta(minutes=10),
+        description="A detector holds a rule's lease this long per run (renewed each window), "
+        "so two detectors never run the same rule at once; longer than any one window's "
+        "search plus the detectors' clock skew.",
+    )
 
 
 # --- alerting -------------------------------------------------------------------------------
@@ -279,9 +285,18 @@ class WebConfig(Section):
     )
     triage_db: str | None = Field(
         default=None,
-        description="SQLite file for users, comments and the audit log; default: the SQLite "
-        "store's file, or <data_dir>/triage.db with Elasticsearch.",
+        description="SQLite file for users, comments and the audit log; default: where the "
+        "store is (the SQLite store's file, or the Elasticsearch cluster, shared by every web "
+        "instance).",
     )
+
+
+class MetricsConfig(Section):
+    enabled: bool = Field(
+        default=False, description="Serve /healthz and Prometheus /metrics for this process."
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=9464, description="0 picks a free port (logged at start).")
 
 
 class DemoConfig(Section):
@@ -320,6 +335,7 @@ class Settings(BaseSettings):
     detection: DetectionConfig = Field(default_factory=DetectionConfig)
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
     web: WebConfig = Field(default_factory=WebConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     demo: DemoConfig = Field(default_factory=DemoConfig)
 
     @classmethod

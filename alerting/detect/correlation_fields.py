@@ -44,22 +44,35 @@ class FieldMapper:
     """Maps Sigma field names to event fields through the pipeline, per log source."""
 
     pipeline: ProcessingPipeline
-    _cache: dict[tuple[str | None, str | None, str | None, str], str] = field(default_factory=dict)
+    _cache: dict[tuple[str | None, str | None, str | None, str], list[str]] = field(
+        default_factory=dict
+    )
 
     def event_field(self, rule: SigmaRule, name: str) -> str:
+        """The one event field ``name`` means for ``rule``'s log source."""
+        names = self.event_fields(rule, name)
+        if len(names) != 1:
+            raise FieldProblem(
+                f"field '{name}' maps to {', '.join(names) or 'no field'} for log source "
+                f"{rule.logsource.to_dict()}; a correlation needs exactly one field"
+            )
+        return names[0]
+
+    def event_fields(self, rule: SigmaRule, name: str) -> list[str]:
+        """Every event field ``name`` is compared as for ``rule``'s log source."""
         source = rule.logsource
         key = (source.category, source.product, source.service, name)
         if key not in self._cache:
             self._cache[key] = self._probe(rule, name)
         return self._cache[key]
 
-    def _probe(self, rule: SigmaRule, name: str) -> str:
+    def _probe(self, rule: SigmaRule, name: str) -> list[str]:
         if "|" in name or not name.strip():
             raise FieldProblem(f"'{name}' is not a field name")
         try:
             probe = SigmaRule.from_dict(
                 {
-                    "title": "correlation field probe",
+                    "title": "field probe",
                     "logsource": rule.logsource.to_dict(),
                     "detection": {PROBE: {name: "x"}, "condition": PROBE},
                 }
@@ -69,20 +82,13 @@ class FieldMapper:
         except SigmaError as exc:
             raise FieldProblem(f"field '{name}' cannot be mapped: {exc}") from None
         assert isinstance(processed, SigmaRule)
-        detection = processed.detection.detections.get(PROBE)
-        names = sorted(set(_fields(detection))) if detection is not None else []
-        if len(names) != 1:
-            raise FieldProblem(
-                f"field '{name}' maps to {', '.join(names) or 'no field'} for log source "
-                f"{rule.logsource.to_dict()}; a correlation needs exactly one field"
-            )
-        return names[0]
+        return sorted(set(fields_of(processed.detection.detections[PROBE])))
 
 
-def _fields(node: SigmaDetection | SigmaDetectionItem) -> Iterator[str]:
+def fields_of(node: SigmaDetection | SigmaDetectionItem) -> Iterator[str]:
     if isinstance(node, SigmaDetectionItem):
         if node.field is not None:
             yield node.field
         return
     for item in node.detection_items:
-        yield from _fields(item)
+        yield from fields_of(item)

@@ -34,7 +34,7 @@ from alerting.detect.correlation_eval import (
 )
 from alerting.detect.correlation_metrics import distinct_value
 from canhgac.models import INGESTED, Alert, AlertFilter, Event
-from canhgac.store.base import Store
+from canhgac.store.base import Store, merge_alert
 from canhgac.text import dumps
 from canhgac.timeutil import from_iso, to_iso
 
@@ -98,15 +98,16 @@ class StoredAlerts:
 
 @dataclass(slots=True)
 class DraftedAlerts:
-    """Alerts drafted but not stored (a backtest): later windows continue them."""
+    """Alerts drafted but not stored (a backtest), merged as the store would merge them;
+    later windows continue them."""
 
     drafts: dict[str, AlertDraft] = field(default_factory=dict)
 
     def since(self, rule_id: str, moment: str) -> list[Alert]:
         return [
-            d.alert
-            for d in self.drafts.values()
-            if d.alert.rule_id == rule_id and d.alert.last_seen >= moment
+            draft.alert
+            for draft in self.drafts.values()
+            if draft.alert.rule_id == rule_id and draft.alert.last_seen >= moment
         ]
 
     def add(self, drafts: Sequence[AlertDraft]) -> None:
@@ -114,12 +115,7 @@ class DraftedAlerts:
             old = self.drafts.get(draft.alert.id)
             if old is not None:
                 ids = list(dict.fromkeys(old.event_ids + draft.event_ids))
-                alert = old.alert.model_copy(
-                    update={
-                        "last_seen": max(old.alert.last_seen, draft.alert.last_seen),
-                        "count": len(ids),
-                    }
-                )
+                alert = merge_alert(old.alert, draft.alert, False, len(ids))
                 draft = AlertDraft(alert, ids)
             self.drafts[draft.alert.id] = draft
 
@@ -236,7 +232,8 @@ def describe(node: CorrelationNode, indent: str = "") -> list[str]:
         fields = ", ".join(spec.slot_fields[slot])
         if isinstance(source, BaseInput):
             lines.append(f"{indent}  [{slot}] rule {source.rule_id} (groups by {fields or '-'}):")
-            lines.append(f"{indent}      {source.query}")
+            query = source.query if isinstance(source.query, str) else dumps(source.query)
+            lines.append(f"{indent}      {query}")
         else:
             lines.append(f"{indent}  [{slot}] correlation {source.spec.rule_id}:")
             lines.extend(describe(source, indent + "      "))

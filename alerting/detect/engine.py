@@ -26,6 +26,7 @@ from typing import Protocol, runtime_checkable
 
 from alerting.alerts.build import AlertDraft, build_alerts
 from alerting.detect.compile import CompiledRule
+from alerting.detect.lease import RuleLeases
 from canhgac.config import DetectionConfig
 from canhgac.models import Alert, Event, RuleRun, RuleState
 from canhgac.store.base import Store
@@ -105,6 +106,8 @@ class RuleRunReport:
     watermark: str | None = None
     skipped: tuple[str, str] | None = None
     error: str | None = None
+    # Another detector held the rule's lease, so this one did not run it.
+    leased_elsewhere: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +131,11 @@ class DetectionEngine:
         route: Router = _no_channels,
         clock: Clock = utcnow,
         record_batch: int = RECORD_BATCH_EVENTS,
+        leases: RuleLeases | None = None,
     ) -> None:
         self.store = store
+        # None: this is the only detector (tests, the embedded mode's single process).
+        self._leases = leases
         self.config = config
         self._record_batch = record_batch
         self._route = route
@@ -148,7 +154,15 @@ class DetectionEngine:
         """Search every due window of ``rule``; raises if a window fails (its watermark is
         then left where it was, so the next run repeats it)."""
         with self._lock(rule.id):
-            return self._run(rule)
+            if self._leases is None:
+                return self._run(rule)
+            if not self._leases.acquire(rule.id):
+                log.debug("rule %s: another detector holds its lease", rule.id)
+                return RuleRunReport(rule.id, to_iso(self._clock()), 0.0, leased_elsewhere=True)
+            try:
+                return self._run(rule)
+            finally:
+                self._leases.release(rule.id)
 
     def _lock(self, rule_id: str) -> threading.Lock:
         with self._locks_guard:
@@ -181,11 +195,15 @@ class DetectionEngine:
             )
         if state is None and plan.windows:
             self._origins.setdefault(rule.id, plan.windows[0].start)
-        matches = created = 0
+        matches = created = done = 0
         watermark = state.watermark if state else None
         try:
-            for window in plan.windows:
+            for number, window in enumerate(plan.windows):
+                if number and self._leases is not None and not self._leases.acquire(rule.id):
+                    log.warning("rule %s: lease lost to another detector mid-backfill", rule.id)
+                    break
                 result = self._run_window(rule, window, now)
+                done = number + 1
                 matches += result.matches
                 created += result.alerts_created
                 watermark = to_iso(window.end)
@@ -206,7 +224,7 @@ class DetectionEngine:
             rule_id=rule.id,
             started_at=to_iso(now),
             duration_s=time.perf_counter() - started,
-            windows=len(plan.windows),
+            windows=done,
             matches=matches,
             alerts_created=created,
             watermark=watermark,

@@ -108,6 +108,13 @@ def _items(ranges: CharSet) -> str:
 def render(ranges: CharSet) -> str | None:
     """The shortest Lucene atom for a set: a literal, ``.``, ``[...]`` or ``[^...]``; None
     when the set is empty (nothing can match)."""
+    # Surrogates (a regex may name them) never occur in stored text and cannot be sent.
+    ranges = tuple(
+        (max(start, low), min(end, high))
+        for start, end in ranges
+        for low, high in _PLANES
+        if start <= high and end >= low
+    )
     if not ranges:
         return None
     if ranges == EVERYTHING:

@@ -46,7 +46,7 @@ _RANGE_OPS = {
     CompareOperators.GTE: "gte",
 }
 # Elasticsearch stores IPv4 addresses as IPv4-mapped IPv6 ones; the SQLite store never counts
-# an IPv4 address as inside an IPv6 network, so such networks exclude this block.
+# an IPv4 address (mapped or not) as inside an IPv6 network, so such networks exclude them.
 _IPV4_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
 
 
@@ -206,9 +206,18 @@ CidrBuilder = Callable[[str, FieldKind, Network, EventMapping], Query]
 
 def _ip_cidr(field: str, kind: FieldKind, network: Network, mapping: EventMapping) -> Query:
     query: Query = {"term": {field: str(network)}}
-    if network.version == 6 and network.overlaps(_IPV4_MAPPED):
-        return {"bool": {"filter": [query], "must_not": [{"term": {field: str(_IPV4_MAPPED)}}]}}
-    return query
+    if network.version == 4 or not network.overlaps(_IPV4_MAPPED):
+        return query
+    if network.subnet_of(_IPV4_MAPPED):  # type: ignore[arg-type]
+        # Only IPv4-mapped addresses, which the SQLite store reads as IPv4: nothing matches
+        # (and Elasticsearch rejects such a CIDR as ambiguous).
+        return MATCH_NONE
+    return {"bool": {"filter": [query], "must_not": [_ipv4_addresses(field)]}}
+
+
+def _ipv4_addresses(field: str) -> Query:
+    # Elasticsearch rejects the CIDR ::ffff:0:0/96 but takes the IPv4 range, stored the same.
+    return {"range": {field: {"gte": "0.0.0.0", "lte": "255.255.255.255"}}}
 
 
 def _keyword_cidr(field: str, kind: FieldKind, network: Network, mapping: EventMapping) -> Query:

@@ -114,17 +114,21 @@ def expiry_warning(loaded: LoadedException) -> str:
     )
 
 
-def exception_files(directory: Path) -> list[Path]:
-    if not directory.is_dir():
+def exception_files(location: Path) -> list[Path]:
+    """``location`` itself if it is a file, else its YAML files."""
+    if location.is_file():
+        return [location]
+    if not location.is_dir():
         return []
-    return sorted(p for p in directory.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
+    return sorted(p for p in location.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
 
 
-def load_exceptions(directory: str | Path) -> ExceptionSet:
-    """Every exception under ``directory`` (none if it does not exist); one error per problem."""
+def load_exceptions(location: str | Path) -> ExceptionSet:
+    """Every exception in a file or under a directory (none if it does not exist); one error
+    per problem."""
     result = ExceptionSet()
     seen: dict[str, LoadedException] = {}
-    for path in exception_files(Path(directory)):
+    for path in exception_files(Path(location)):
         for item in _load_file(path):
             if isinstance(item, RuleError):
                 result.errors.append(item)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from sigma import exceptions as sigma_errors
@@ -27,7 +27,7 @@ from alerting.detect.correlation_model import (
 from alerting.detect.exceptions import EXCEPTIONS_DIR
 from alerting.detect.filters import LoadedFilter
 from alerting.detect.settings import RuleSettings, RuleSettingsError, parse_settings
-from alerting.detect.yaml_lines import YamlLines
+from alerting.detect.yaml_lines import FAST_SAFE_LOADER, YamlLines
 from canhgac.errors import RuleError
 
 RULE_SUFFIXES = (".yml", ".yaml")
@@ -151,7 +151,13 @@ def _add(result: RuleSet, item: LoadedRule | LoadedCorrelation | LoadedFilter) -
         result.filters.append(item)
 
 
-class _RuleLoader(yaml.SafeLoader):
+if TYPE_CHECKING:
+    _SafeLoader = yaml.SafeLoader
+else:  # libyaml's parser when available: YAML parsing is most of loading a rule pack
+    _SafeLoader = FAST_SAFE_LOADER
+
+
+class _RuleLoader(_SafeLoader):
     """Safe YAML with two Sigma-specific rules: duplicate keys are errors (pySigma's own loader
     agrees), and dates stay strings so pySigma reports a bad one as a rule error instead of
     the YAML library raising a bare ValueError."""
@@ -184,6 +190,8 @@ def _load_file(path: Path) -> Iterator[LoadedRule | LoadedCorrelation | LoadedFi
     try:
         documents = list(yaml.load_all(text, Loader=_RuleLoader))
     except yaml.YAMLError as exc:
+        # libyaml's syntax messages are terser than PyYAML's; only a broken file pays for this.
+        exc = _python_yaml_error(text) or exc
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         yield RuleError(
@@ -198,6 +206,15 @@ def _load_file(path: Path) -> Iterator[LoadedRule | LoadedCorrelation | LoadedFi
         yield from _parse_rules(path, documents, lines)
     except Exception as exc:  # noqa: BLE001 - pySigma on malformed input; never stop the load
         yield RuleError(f"cannot parse rule: {type(exc).__name__}: {one_line(str(exc))}", where, 1)
+
+
+def _python_yaml_error(text: str) -> yaml.YAMLError | None:
+    try:
+        for _ in yaml.compose_all(text, Loader=yaml.SafeLoader):
+            pass
+    except yaml.YAMLError as exc:
+        return exc
+    return None
 
 
 def _parse_rules(

@@ -14,6 +14,7 @@ from alerting.detect.correlation_plan import compile_correlations
 from alerting.detect.engine import Clock, DetectionEngine
 from alerting.detect.exceptions import EXCEPTIONS_DIR, load_exceptions, today_in_hanoi
 from alerting.detect.filters import apply_filters
+from alerting.detect.lease import RuleLeases
 from alerting.detect.pipeline import load_pipeline
 from alerting.detect.ruleset import RuleSet, load_rules
 from alerting.detect.scheduler import DetectionScheduler
@@ -80,7 +81,8 @@ def build_scheduler(
     def route(alert: Alert) -> list[str]:
         return channels_for(alert, alerting)
 
-    engine = DetectionEngine(store, detection, route=route, clock=clock)
+    leases = RuleLeases(store, detection.lease_ttl.total_seconds())
+    engine = DetectionEngine(store, detection, route=route, clock=clock, leases=leases)
     runnable = rules.rules if isinstance(rules, CompiledRuleSet) else list(rules)
     return DetectionScheduler(
         engine, runnable, jitter_seconds=detection.jitter_seconds, clock=clock

@@ -7,6 +7,7 @@ change (for MTTA/MTTR), the comment and an audit entry with the fields before an
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from canhgac.timeutil import to_iso, utcnow
 
 MAX_COMMENT_CHARS = 10_000
 MAX_BULK = 500
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class BulkAction(StrEnum):
@@ -63,6 +65,8 @@ def _triage_fields(alert: Alert) -> dict[str, Any]:
 
 
 def clean_comment(text: str) -> str:
+    # A JSON body may carry a lone surrogate ("\\ud800"), which no store can encode as UTF-8.
+    text = _SURROGATE.sub("\ufffd", text)
     text = nfc(text.strip())
     if not 1 <= len(text) <= MAX_COMMENT_CHARS:
         raise InvalidInputError(f"a comment is 1 to {MAX_COMMENT_CHARS} characters")

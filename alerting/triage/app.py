@@ -14,11 +14,13 @@ from fastapi.staticfiles import StaticFiles
 from alerting.triage.actions import TriageActions
 from alerting.triage.api import admin as api_admin
 from alerting.triage.api import alerts as api_alerts
+from alerting.triage.api import exceptions as api_exceptions
 from alerting.triage.auth.accounts import Accounts
 from alerting.triage.auth.passwords import Passwords
 from alerting.triage.auth.sessions import Sessions
 from alerting.triage.auth.tokens import Tokens
 from alerting.triage.context import TriageContext
+from alerting.triage.exception_service import ExceptionService
 from alerting.triage.handlers import install_handlers
 from alerting.triage.headers import SecurityHeadersMiddleware
 from alerting.triage.i18n import LanguageMiddleware
@@ -27,6 +29,7 @@ from alerting.triage.render import Pages
 from alerting.triage.rule_index import RuleIndex
 from alerting.triage.web import admin as web_admin
 from alerting.triage.web import alerts as web_alerts
+from alerting.triage.web import exceptions as web_exceptions
 from alerting.triage.web import login as web_login
 from alerting.triage.web import overview as web_overview
 from canhgac.config import Settings
@@ -38,9 +41,11 @@ STATIC_DIR = Path(__file__).parent / "static"
 ROUTERS = (
     web_login.router,
     web_alerts.router,
+    web_exceptions.router,
     web_overview.router,
     web_admin.router,
     api_alerts.router,
+    api_exceptions.router,
     api_admin.router,
 )
 
@@ -77,6 +82,9 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    actions = TriageActions(
+        store, triage_store, assign_channel=assignment_channel(settings), clock=clock
+    )
     app.state.triage = TriageContext(
         store=store,
         triage=triage_store,
@@ -84,9 +92,8 @@ def create_app(
         accounts=Accounts(triage_store, passwords, clock),
         sessions=Sessions(triage_store, web, clock),
         tokens=Tokens(triage_store, clock),
-        actions=TriageActions(
-            store, triage_store, assign_channel=assignment_channel(settings), clock=clock
-        ),
+        actions=actions,
+        exceptions=ExceptionService(store, triage_store, actions, settings.detection, clock),
         pages=Pages(),
         clock=clock,
         overview=lambda: build_overview(store, triage_store, clock(), rules),
@@ -120,24 +127,15 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
-def triage_db_path(settings: Settings) -> str:
-    """Where the triage tables live: configured, else the SQLite store's own file."""
-    if settings.web.triage_db:
-        return settings.web.triage_db
-    if settings.store.type == "sqlite":
-        return settings.store.path
-    return str(Path(settings.data_dir) / "triage.db")
-
-
 def serve(settings: Settings) -> None:
     """Run the web UI and API until interrupted (``canhgac web``)."""
     import uvicorn
 
+    from alerting.triage.stores import build_triage_store
     from canhgac.store.registry import build_store
-    from canhgac.store.sqlite_triage import SQLiteTriageStore
 
     store = build_store(settings.store)
-    triage_store = SQLiteTriageStore(triage_db_path(settings))
+    triage_store = build_triage_store(settings)
     try:
         app = create_app(store, triage_store, settings)
         uvicorn.run(

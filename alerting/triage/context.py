@@ -13,6 +13,7 @@ from alerting.triage.actions import TriageActions
 from alerting.triage.auth.accounts import Accounts
 from alerting.triage.auth.sessions import Sessions
 from alerting.triage.auth.tokens import Tokens
+from alerting.triage.exception_service import ExceptionService
 from alerting.triage.overview import Overview
 from alerting.triage.render import Pages
 from canhgac.config import WebConfig
@@ -29,6 +30,7 @@ class TriageContext:
     sessions: Sessions
     tokens: Tokens
     actions: TriageActions
+    exceptions: ExceptionService
     pages: Pages
     clock: Callable[[], datetime]
     #: Computes the overview's figures now.

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from alerting.triage.auth.principal import API_PREFIX, SAFE_METHODS
 from alerting.triage.context import triage_context
 from alerting.triage.errors import TriageError, error_body
+from alerting.triage.exception_draft import EXCEPTION_ERROR_CODES
 from alerting.triage.headers import SECURITY_HEADERS
 from canhgac.errors import StoreError
 
@@ -65,7 +66,15 @@ def _answer(request: Request, status: int, code: str, message: str) -> Response:
 
 #: Error codes with their own translated message on the error page.
 _KNOWN_PAGE_CODES = frozenset(
-    {*_HTTP_CODES.values(), "csrf_failed", "not_new", "closed", "not_closed", "unknown_assignee"}
+    {
+        *_HTTP_CODES.values(),
+        "csrf_failed",
+        "not_new",
+        "closed",
+        "not_closed",
+        "unknown_assignee",
+        *EXCEPTION_ERROR_CODES,
+    }
 )
 
 

@@ -162,6 +162,12 @@ def rules_test(
     raise typer.Exit(run_rule_tests(settings_from(config), path, console, store))
 
 
+from canhgac.cli.rules_tools import register as _register_rule_tools  # noqa: E402
+
+# convert, backtest, import and impact.
+_register_rule_tools(rules_app)
+
+
 @alerts_app.command("list")
 def alerts_list(
     config: ConfigOption = None,
@@ -185,11 +191,10 @@ def users_add(
 ) -> None:
     """Add a web account; the password is read from the terminal (or stdin), never argv."""
     from alerting.triage import create_user
-    from alerting.triage.app import triage_db_path
-    from canhgac.store.sqlite_triage import SQLiteTriageStore
+    from alerting.triage.stores import build_triage_store
 
     password = typer.prompt("password", hide_input=True, confirmation_prompt=sys.stdin.isatty())
-    triage = SQLiteTriageStore(triage_db_path(settings_from(config)))
+    triage = build_triage_store(settings_from(config))
     try:
         create_user(triage, username, password, role, display_name=display_name)
     finally:

@@ -21,7 +21,6 @@ from typing import Any
 import yaml
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from alerting.detect.compile import CompiledRule, CompiledRuleSet
 from alerting.detect.service import load_detection
@@ -98,18 +97,10 @@ FIXTURE_LANGUAGES: dict[str, str] = {"sqlite": "sqlite", "elasticsearch": "elast
 
 
 def check_rules(settings: Settings, path: Path | None, console: Console) -> int:
-    compiled = _compile(settings, path, SQLiteStore.query_language)
-    for error in compiled.errors:
-        _line(console, str(error))
-    for warning in compiled.warnings:
-        _line(console, f"warning: {warning}")
-    table = Table(title="rules check")
-    table.add_column("loaded and converted", justify="right")
-    table.add_column("errors", justify="right")
-    table.add_column("warnings", justify="right")
-    table.add_row(str(len(compiled.rules)), str(len(compiled.errors)), str(len(compiled.warnings)))
-    console.print(table)
-    return 1 if compiled.errors else 0
+    # Every store's conversion, the project checks and the summary: canhgac.cli.rules_tools.
+    from canhgac.cli.rules_tools import check_report
+
+    return check_report(settings, path, console)
 
 
 @dataclass
@@ -189,7 +180,8 @@ def run_rule_tests(
     console.print(
         f"{len(run.results) - len(failed)} rules passed, {len(failed)} failed, "
         f"{len(run.untested)} without tests, {len(run.compiled.errors)} refused ({cases} events)"
-        f" on {store_name}"
+        f" on {store_name}",
+        soft_wrap=True,
     )
     return 1 if failed or run.compiled.errors else 0
 

@@ -16,12 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from alerting.detect.lease import default_owner
 from alerting.detect.service import build_scheduler, load_detection
-from alerting.notify.dispatcher import Dispatcher
+from alerting.notify.leased import LeasedDispatcher
 from alerting.notify.registry import build_channels
+from canhgac.cli import telemetry
 from canhgac.config import FileSourceConfig, Settings
 from canhgac.demo import DemoFeeder, targets_from_settings
 from canhgac.errors import ConfigError
+from canhgac.metrics import Metrics, MetricsServer
 from canhgac.store.base import Store
 from canhgac.store.registry import build_store
 from canhgac.store.triage import TriageStore
@@ -51,25 +54,32 @@ class Runtime:
     feeder: DemoFeeder | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
     stopped: threading.Event = field(default_factory=threading.Event)
+    metrics: Metrics = field(default_factory=Metrics)
+    metrics_server: MetricsServer | None = None
 
     def start(self) -> None:
         settings = with_demo_source(self.settings)
         roles: set[str] = set(settings.roles)
         self.store = build_store(settings.store)
+        store = telemetry.instrumented(self.store, self.metrics)
+        telemetry.mark_roles(self.metrics, sorted(roles))
         sender, receiver = _transport(settings, roles)
         try:
             if "index" in roles:
                 assert receiver is not None
-                self._start(Indexer.from_config(receiver, self.store, settings.indexer))
+                indexer = Indexer.from_config(receiver, store, settings.indexer)
+                self._start(indexer)
+                telemetry.watch_indexer(self.metrics, indexer, receiver)
             if "collect" in roles:
                 assert sender is not None
+                sender = telemetry.CountingSender(sender, self.metrics)
                 state_dir = Path(settings.data_dir) / "checkpoints"
                 for source_config in settings.sources:
                     self._start(build_source(source_config, sender, state_dir))
             if "detect" in roles:
-                self._start_detection(settings, self.store)
+                self._start_detection(settings, store)
             if "web" in roles and settings.web.enabled:
-                self._start_web(settings, self.store)
+                self._start_web(settings, store)
             if demo_enabled(self.settings) and "collect" in roles:
                 self.feeder = DemoFeeder(
                     targets_from_settings(settings, file_path=_demo_log(settings)),
@@ -79,6 +89,11 @@ class Runtime:
                 log.info(
                     "demo stream on: city logs with planted attacks, %.0f/s", settings.demo.rate
                 )
+            if settings.metrics.enabled:
+                self.metrics_server = MetricsServer(
+                    self.metrics, settings.metrics.host, settings.metrics.port, roles
+                )
+                self._start(self.metrics_server)
         except BaseException:
             self.stop()
             raise
@@ -99,15 +114,20 @@ class Runtime:
         log.info(
             "detection: %d rules loaded, %d refused", len(compiled.rules), len(compiled.errors)
         )
-        self._start(build_scheduler(compiled, store, settings.detection, settings.alerting))
-        self._start(Dispatcher(store, build_channels(settings.alerting)))
+        scheduler = build_scheduler(compiled, store, settings.detection, settings.alerting)
+        self._start(scheduler)
+        telemetry.watch_scheduler(self.metrics, scheduler)
+        # Every detector process starts one; the lease lets one at a time send.
+        self._start(
+            LeasedDispatcher(store, build_channels(settings.alerting), owner=default_owner())
+        )
 
     def _start_web(self, settings: Settings, store: Store) -> None:
-        from alerting.triage.app import create_app, triage_db_path
+        from alerting.triage.app import create_app
         from alerting.triage.server import WebServer
-        from canhgac.store.sqlite_triage import SQLiteTriageStore
+        from alerting.triage.stores import build_triage_store
 
-        triage = SQLiteTriageStore(triage_db_path(settings))
+        triage = build_triage_store(settings)
         self.closers.append(triage.close)
         ensure_first_admin(triage, Path(settings.data_dir))
         server = WebServer(

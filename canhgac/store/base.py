@@ -175,6 +175,20 @@ class Store(ABC):
     @abstractmethod
     def list_rule_runs(self, rule_id: str | None = None) -> list[RuleRun]: ...
 
+    # --- leases (detectors sharing rules) ------------------------------------------------------
+    @abstractmethod
+    def acquire_lease(self, name: str, owner: str, ttl: float) -> bool:
+        """Take or renew the lease ``name`` for ``ttl`` seconds; True if ``owner`` holds it.
+
+        Granted when nobody holds it, when its holder's lease expired, or when ``owner``
+        already holds it (renewal). The check and the write are one atomic step, so of two
+        owners racing for a free lease exactly one wins.
+        """
+
+    @abstractmethod
+    def release_lease(self, name: str, owner: str) -> None:
+        """Give the lease up if ``owner`` still holds it; otherwise do nothing."""
+
     # --- lifecycle ----------------------------------------------------------------------------
     @abstractmethod
     def close(self) -> None: ...

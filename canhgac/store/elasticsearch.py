@@ -103,6 +103,7 @@ class ElasticsearchStore(Store):
         refresh: Refresh = "true",
         backoff: Backoff = DEFAULT_BACKOFF,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if not _PREFIX.match(config.index_prefix):
             raise ConfigError(
@@ -114,6 +115,7 @@ class ElasticsearchStore(Store):
         self._refresh: Refresh = refresh
         self._backoff = backoff
         self._sleep = sleep
+        self._clock = clock  # lease expiry, in epoch seconds
         self._lock = threading.Lock()
         self._last_ingested = ""
         try:
@@ -406,6 +408,50 @@ class ElasticsearchStore(Store):
             RuleRun.model_validate(hit["_source"])
             for hit in self._scan(self.names.rule_runs, query, sort)
         ]
+
+    # --- leases ----------------------------------------------------------------------------------
+    def acquire_lease(self, name: str, owner: str, ttl: float) -> bool:
+        """One document per lease: created with ``op_type=create`` when absent, else taken
+        over or renewed only if unchanged since read (``if_seq_no``/``if_primary_term``),
+        so of two racing detectors exactly one gets a 2xx and the other a 409. No refresh:
+        a get by id is real-time, and nothing searches leases."""
+        key = doc_id(name)
+        current = self._get(self.names.leases, key)
+        now = self._clock()
+        if current is not None:
+            held = current["_source"]
+            if held.get("owner") != owner and float(held.get("expires_at", 0)) > now:
+                return False
+            version: dict[str, Any] = {
+                "if_seq_no": current["_seq_no"],
+                "if_primary_term": current["_primary_term"],
+            }
+        else:
+            version = {"op_type": "create"}
+        response = self._call(
+            f"taking lease {name}",
+            lambda: self._client.options(ignore_status=409).index(
+                index=self.names.leases,
+                id=key,
+                document={"owner": owner, "expires_at": now + ttl},
+                **version,
+            ),
+        )
+        return bool(response.meta.status != 409)
+
+    def release_lease(self, name: str, owner: str) -> None:
+        current = self._get(self.names.leases, doc_id(name))
+        if current is None or current["_source"].get("owner") != owner:
+            return
+        self._call(
+            f"releasing lease {name}",
+            lambda: self._client.options(ignore_status=(404, 409)).delete(
+                index=self.names.leases,
+                id=doc_id(name),
+                if_seq_no=current["_seq_no"],
+                if_primary_term=current["_primary_term"],
+            ),
+        )
 
     # --- client helpers ------------------------------------------------------------------------
     def _call(self, action: str, call: Callable[[], Any], *, all_shards: bool = False) -> Any:

@@ -136,6 +136,10 @@ class IndexNames:
     def rule_runs(self) -> str:
         return f"{self.prefix}-rule-runs"
 
+    @property
+    def leases(self) -> str:
+        return f"{self.prefix}-leases"
+
     def templates(self) -> list[str]:
         """Every index template the store puts (for an operator's or a test's cleanup)."""
         return [self.events_template, *self.fixed()]
@@ -151,6 +155,7 @@ class IndexNames:
             self.notifications: NOTIFICATION_MAPPING,
             self.rule_state: RULE_STATE_MAPPING,
             self.rule_runs: RULE_RUN_MAPPING,
+            self.leases: LEASE_MAPPING,
         }
 
 
@@ -159,7 +164,9 @@ def events_component(*, total_fields_limit: int = 5000) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "@timestamp": {"type": "date"},
         "event.ingested": {"type": "date_nanos"},
-        "event.original": {"type": "text"},
+        # text for full-text search; the keyword subfield answers Sigma keyword rules
+        # (case-insensitive substring), which a text field cannot.
+        "event.original": {"type": "text", "fields": {"keyword": _KEYWORD}},
         "message": {**_KEYWORD, "fields": {"text": {"type": "text"}}},
         EVENT_ID_FIELD: {"type": "keyword"},
         "tags": _KEYWORD,
@@ -281,3 +288,4 @@ RULE_RUN_MAPPING = _fixed(
         "finished_at": _TIME_KEYWORD,
     }
 )
+LEASE_MAPPING = _fixed({"owner": {"type": "keyword"}, "expires_at": {"type": "double"}})

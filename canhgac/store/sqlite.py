@@ -34,6 +34,7 @@ from canhgac.models import (
     RuleRun,
     RuleState,
 )
+from canhgac.store import sqlite_leases
 from canhgac.store.base import AlertWrite, EventPage, Store, merge_alert
 from canhgac.text import dumps, fold
 from canhgac.timeutil import now_iso
@@ -292,6 +293,15 @@ class SQLiteStore(Store):
             return self._conn().execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             raise StoreError(f"SQLite query failed: {exc}") from exc
+
+    # --- leases (canhgac.store.sqlite_leases) -------------------------------------------------
+    def acquire_lease(self, name: str, owner: str, ttl: float) -> bool:
+        with self._write() as conn:
+            return sqlite_leases.acquire(conn, name, owner, ttl)
+
+    def release_lease(self, name: str, owner: str) -> None:
+        with self._write() as conn:
+            sqlite_leases.release(conn, name, owner)
 
     def close(self) -> None:
         with self._write_lock:

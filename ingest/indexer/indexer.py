@@ -171,6 +171,11 @@ class Indexer:
         self._thread = threading.Thread(target=self._run, name="indexer", daemon=False)
         self._thread.start()
 
+    @property
+    def running(self) -> bool:
+        """Whether the indexing thread is alive (for health checks)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self) -> None:
         """Stop after storing what is already in the transport (up to ``drain_timeout``);
         stop the sources first, so nothing new arrives meanwhile."""

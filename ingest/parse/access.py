@@ -15,6 +15,7 @@ from functools import lru_cache
 from urllib.parse import unquote, unquote_plus, urlsplit
 
 from canhgac.errors import ParseError
+from canhgac.text import nfc
 from ingest.parse.base import Fields, Origin
 from ingest.parse.ecs import integer, put_address, put_text
 from ingest.parse.timestamps import clf
@@ -63,7 +64,8 @@ def decode_url_part(text: str, plus_is_space: bool) -> str:
         if decoded == value:
             break
         value = decoded
-    return value
+    # Decoding can yield decomposed diacritics (qua%CC%89n): store NFC like all text.
+    return nfc(value)
 
 
 def _url(fields: Fields, target: str) -> None:

@@ -14,7 +14,7 @@ import re
 
 from canhgac.errors import ParseError
 from ingest.parse.base import Fields, Origin
-from ingest.parse.ecs import put_address, put_int, put_text
+from ingest.parse.ecs import PLACEHOLDERS, integer, put_address, put_int, put_text
 from ingest.parse.syslog import match_syslog
 from ingest.parse.timestamps import from_micros
 
@@ -55,13 +55,12 @@ _CATEGORIES = {
     "SYSCALL": "process",
     "EXECVE": "process",
 }
-_UNSET = frozenset(("4294967295", "unset"))
+# auditd's "no such id", and the placeholders every parser skips (see ecs.put_text).
+_SKIPPED = frozenset(("4294967295", "unset")) | PLACEHOLDERS
 
 
-def _decode(key: str, value: str, record_type: str) -> str:
+def _decode(key: str, value: str) -> str:
     """Decode an unquoted hex value of a text-carrying field."""
-    if not (key in _ENCODED or (record_type == "EXECVE" and key[:1] == "a")):
-        return value
     if not _HEX.fullmatch(value):
         return value
     text = bytes.fromhex(value).decode("utf-8", "replace")
@@ -73,18 +72,23 @@ def _decode(key: str, value: str, record_type: str) -> str:
 
 
 def _pairs(text: str, record_type: str, out: dict[str, str]) -> None:
+    execve = record_type == "EXECVE"
     for key, double, single, bare in PAIR.findall(text):
         if single and key == "msg":
             _pairs(single, record_type, out)  # USER_* records: the nested list
-            continue
-        out[key] = double or single or _decode(key, bare, record_type)
+        elif double or single:
+            out[key] = double or single
+        elif bare and (key in _ENCODED or (execve and key[0] == "a")):
+            out[key] = _decode(key, bare)
+        else:
+            out[key] = bare
 
 
 def _command_line(values: dict[str, str]) -> str | None:
     """EXECVE arguments in order; long ones arrive in chunks ``a1[0]``, ``a1[1]``..."""
     arguments: dict[int, list[str]] = {}
     for key, value in values.items():
-        if match := _ARG.fullmatch(key):
+        if key[0] == "a" and (match := _ARG.fullmatch(key)):
             arguments.setdefault(int(match.group(1)), []).append(value)
     if not arguments:
         return None
@@ -93,11 +97,13 @@ def _command_line(values: dict[str, str]) -> str | None:
 
 def _ecs(fields: Fields, values: dict[str, str], record_type: str) -> None:
     for key, target in _ECS_INT.items():
-        put_int(fields, target, values.get(key))
+        value = values.get(key)
+        if value is not None and (number := integer(value)) is not None:
+            fields[target] = number
     for key, target in _ECS_TEXT.items():
         value = values.get(key)
-        if value is not None and value not in _UNSET:
-            put_text(fields, target, value)
+        if value is not None and value not in _SKIPPED:
+            fields[target] = value
     outcome = _OUTCOMES.get(values.get("success") or values.get("res") or "")
     if outcome:
         fields["event.outcome"] = outcome

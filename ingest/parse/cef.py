@@ -111,7 +111,8 @@ def enrich_cef(fields: Fields, message: str, origin: Origin) -> Fields | None:
     fields["cef.name"] = fields["message"] = _unescape_header(name)
     _severity(fields, _unescape_header(severity))
     values = extensions(rest)
-    fields.update(zip(map(_PREFIX.__add__, values), values.values(), strict=True))
+    for key, value in values.items():  # a loop: faster than update(zip(map(...)))
+        fields[_PREFIX + key] = value
     apply_mapping(fields, values, _MAPPING)
     if proto := values.get("proto"):
         fields["network.transport"] = transport(proto)

@@ -13,7 +13,8 @@ from functools import lru_cache
 from ingest.parse.base import Fields
 
 _IPV4 = re.compile(r"(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}")
-_NONE = frozenset(("", "-", "?", "(null)", "none", "None", "N/A"))
+# What logs write for "no value"; such values are left out.
+PLACEHOLDERS = frozenset(("", "-", "?", "(null)", "none", "None", "N/A"))
 # ECS "long" is a signed 64-bit integer; bigger numbers stay text so no store rejects them.
 _LONG_DIGITS = 18
 
@@ -46,7 +47,7 @@ def is_ip(text: str) -> bool:
 
 def put_address(fields: Fields, prefix: str, value: str | None) -> None:
     """``<prefix>.ip`` for an address, ``<prefix>.domain`` for a name, nothing for a blank."""
-    if value is None or value in _NONE:
+    if value is None or value in PLACEHOLDERS:
         return
     if value[:1] == "[" and value[-1:] == "]":
         value = value[1:-1]
@@ -71,7 +72,7 @@ def put_int(fields: Fields, key: str, text: str | None) -> None:
 
 def put_text(fields: Fields, key: str, text: str | None) -> None:
     """Set a keyword field unless the log wrote a placeholder for "nothing"."""
-    if text is not None and text not in _NONE:
+    if text is not None and text not in PLACEHOLDERS:
         fields[key] = text
 
 
@@ -98,7 +99,7 @@ def apply_mapping(fields: Fields, values: dict[str, str], mapping: Mapping) -> N
     """
     for key, (target, kind) in mapping.items():
         value = values.get(key)
-        if not value or value in _NONE:
+        if not value or value in PLACEHOLDERS:
             continue
         if kind is TEXT:
             fields[target] = value

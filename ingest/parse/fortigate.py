@@ -92,7 +92,8 @@ def enrich_fortigate(fields: Fields, message: str, origin: Origin) -> Fields | N
     fields["observer.product"] = "FortiGate"
     fields["observer.type"] = "firewall"
     _timestamp(fields, values, origin)
-    fields.update(zip(map(_PREFIX.__add__, values), values.values(), strict=True))
+    for key, value in values.items():  # a loop: faster than update(zip(map(...)))
+        fields[_PREFIX + key] = value
     apply_mapping(fields, values, _MAPPING)
     if proto := values.get("proto"):
         fields["network.transport"] = transport(proto)

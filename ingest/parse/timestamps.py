@@ -8,6 +8,7 @@ their exact text: on the hot path a timestamp usually costs one dictionary look-
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -64,11 +65,28 @@ def local(moment: datetime, zone: str) -> str | None:
         return None
 
 
-@lru_cache(maxsize=8192)
+# A time to the second with a fraction (the RFC 3339 shape of RFC 5424 and most JSON logs):
+# lines repeat the second but rarely the fraction, so the second is converted once (cached)
+# and the fraction appended. Zone offsets are whole minutes, so they never move the fraction.
+_FRACTION = re.compile(r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d)[.,](\d{1,6})(Z|[+-]\d\d:?\d\d)?")
+
+
 def iso8601(text: str, zone: str) -> str | None:
     """ISO 8601 / RFC 3339 (``Z``, ``+07:00``, ``+0700``, space or ``T``); no offset = ``zone``."""
     if len(text) > 64:
         return None
+    parts = _FRACTION.fullmatch(text)
+    if parts is None:
+        return _iso8601(text, zone)
+    second, fraction, offset = parts.groups()
+    whole = _iso8601(second + offset if offset else second, zone)
+    if whole is None:
+        return None
+    return whole[:-7] + (fraction + "00000")[:6] + "Z"
+
+
+@lru_cache(maxsize=8192)
+def _iso8601(text: str, zone: str) -> str | None:
     try:
         return local(datetime.fromisoformat(text), zone)
     except ValueError:
@@ -77,8 +95,15 @@ def iso8601(text: str, zone: str) -> str | None:
 
 def from_micros(micros: int) -> str | None:
     """Microseconds since 1970 as canonical UTC."""
+    seconds, fraction = divmod(micros, 1_000_000)
+    whole = _from_seconds(seconds)
+    return None if whole is None else f"{whole[:-7]}{fraction:06d}Z"
+
+
+@lru_cache(maxsize=4096)  # many records share a second: convert it once
+def _from_seconds(seconds: int) -> str | None:
     try:
-        return canonical(_EPOCH + timedelta(microseconds=micros))
+        return canonical(_EPOCH + timedelta(seconds=seconds))
     except (OverflowError, ValueError):
         return None
 

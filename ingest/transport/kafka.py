@@ -421,6 +421,22 @@ class KafkaReceiver(Receiver):
                 raise _translate("committing offsets", exc) from exc
             self._committed.update(due)
 
+    def lag(self) -> int | None:
+        """Messages of this member's partitions not yet stored and committed: the broker's
+        high watermark (as of the last fetch) minus the offset this member committed. None
+        until this member has both for at least one partition (for metrics).
+
+        Reads without the consumer lock on purpose: the indexer thread polls in a tight loop
+        and would starve a scrape waiting for it; these are plain reads of the consumer's
+        bookkeeping, at worst one poll stale."""
+        committed = dict(self._committed)
+        known = [
+            (end, committed[tp])
+            for tp in self._consumer.assignment()
+            if tp in committed and (end := self._consumer.highwater(tp)) is not None
+        ]
+        return sum(max(end - done, 0) for end, done in known) if known else None
+
     def close(self) -> None:
         """Leave the group without committing anything not acknowledged."""
         with self._lock, _kafka_errors("closing the consumer"):

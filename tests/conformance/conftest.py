@@ -112,6 +112,11 @@ def load_corpus() -> list[Case]:
 CASES = load_corpus()
 
 
+@pytest.fixture
+def corpus_cases() -> list[Case]:
+    return CASES
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "case" in metafunc.fixturenames:
         metafunc.parametrize("case", CASES, ids=[case.key for case in CASES])

@@ -148,6 +148,6 @@ def app_endpoints(app: FastAPI) -> Iterator[Endpoint]:
 EVERYONE = RoleRequirement(*Role)
 READERS = RoleRequirement(Role.analyst, Role.rule_author)
 TRIAGERS = RoleRequirement(Role.analyst)
-EXCEPTION_AUTHORS = RoleRequirement(Role.analyst, Role.rule_author)
+EXCEPTION_AUTHORS = RoleRequirement(Role.rule_author)
 OPERATORS = RoleRequirement(Role.ops)
 ADMINS = RoleRequirement(Role.admin)

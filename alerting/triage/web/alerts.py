@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from alerting.triage.actions import BulkAction
 from alerting.triage.alert_view import alert_detail
-from alerting.triage.auth.principal import READERS, TRIAGERS, Principal
+from alerting.triage.auth.principal import EXCEPTION_AUTHORS, READERS, TRIAGERS, Principal
 from alerting.triage.context import TriageContext, triage_context
 from alerting.triage.errors import NotFoundError, TriageError
 from alerting.triage.queue import PAGE_SIZES, QueueQuery, local_input_value
@@ -98,6 +98,7 @@ def alert_page(
         "assignees": [u for u in ctx.triage.list_users() if not u.disabled],
         "notice": _notice(request),
         "can_triage": principal.role in TRIAGERS.roles,
+        "can_write_exceptions": principal.role in EXCEPTION_AUTHORS.roles,
     } | _form_choices()
     return ctx.pages.render(request, "alert.html", context)
 

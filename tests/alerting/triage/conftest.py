@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from alerting.triage.app import create_app
 from alerting.triage.auth.accounts import Accounts
 from alerting.triage.auth.passwords import Passwords
-from canhgac.config import Settings, WebConfig
+from canhgac.config import DetectionConfig, Settings, WebConfig
 from canhgac.models import Alert, Event, Severity
 from canhgac.store.sqlite import SQLiteStore
 from canhgac.store.sqlite_triage import SQLiteTriageStore
@@ -185,3 +185,58 @@ def client_for(env: TriageEnv) -> Iterator[Callable[[str | None], tuple[TestClie
     yield make
     for client in clients:
         client.__exit__(None, None, None)
+
+
+# --- a rule and its alerts, for exceptions -----------------------------------------------------
+REPO = Path(__file__).resolve().parents[3]
+RULE = "7f0c1a52-3b8e-4d6a-9a55-0a1b2c3d4e5f"
+RULE_TEXT = f"""\
+title: SSH password failed
+id: {RULE}
+status: test
+level: low
+logsource:
+  product: linux
+  service: auth
+detection:
+  selection:
+    event.action: ssh_login
+    event.outcome: failure
+  condition: selection
+"""
+SCANNER = "10.20.99.5"
+
+
+@pytest.fixture
+def seeded(env: TriageEnv) -> TriageEnv:
+    """Three alerts from the SOC's scanner, one from elsewhere, one whose host is ``*``."""
+    rules = env.tmp_path / "rules"
+    rules.mkdir()
+    (rules / "ssh_failed.yml").write_text(RULE_TEXT, encoding="utf-8")
+    detection = DetectionConfig(
+        rules_dir=str(rules), pipeline=[str(REPO / "rules" / "pipelines" / "ecs.yml")]
+    )
+    env.settings = env.settings.model_copy(update={"detection": detection})
+    seen = env.clock.now - timedelta(hours=1)
+    sources = [
+        ("scan1", "web-01", "svc_scan", SCANNER),
+        ("scan2", "web-02", "svc_scan", SCANNER),
+        ("scan3", "web-01", "svc_scan", SCANNER),
+        ("other", "web-01", "root", "203.0.113.9"),
+        ("star", "*", "root", "203.0.113.9"),
+    ]
+    for name, host, user, ip in sources:
+        fields = {
+            "host.name": host,
+            "user.name": user,
+            "source.ip": ip,
+            "event.action": "ssh_login",
+            "event.outcome": "failure",
+        }
+        event = make_event(f"e-{name}", seen, **fields)
+        snapshot = {k: v for k, v in fields.items() if not k.startswith("event.")}
+        env.add_alert(
+            make_alert(name, seen, rule_id=RULE, event_ids=[event.id], snapshot=snapshot),
+            [event],
+        )
+    return env

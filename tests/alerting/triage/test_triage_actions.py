@@ -106,10 +106,12 @@ def test_close_and_reopen(env: TriageEnv, actions: TriageActions) -> None:
 def test_comments_are_bounded_and_normalized(env: TriageEnv, actions: TriageActions) -> None:
     note = actions.comment("analyst", "a1", "Nguye\u0302\u0303n  ")
     assert note.text == "Nguyễn"
+    # A lone surrogate (a JSON "\ud800" escape) cannot be stored as UTF-8: replaced, kept.
+    assert actions.comment("analyst", "a1", "a\ud800b").text == "a\ufffdb"
     for bad in ("", "   ", "x" * 10_001):
         with pytest.raises(InvalidInputError):
             actions.comment("analyst", "a1", bad)
-    assert len(env.triage.list_comments("a1")) == 1
+    assert len(env.triage.list_comments("a1")) == 2
 
 
 def test_bulk_applies_where_it_fits_and_reports_the_rest(

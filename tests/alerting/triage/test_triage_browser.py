@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from alerting.detect.exceptions import load_exceptions
 from alerting.triage.actions import TriageActions
 from alerting.triage.server import WebServer
 from canhgac.models import Notification, Severity
@@ -21,7 +22,7 @@ from canhgac.store.triage import CloseReason
 from canhgac.timeutil import to_iso
 
 from .cdp import BrowserError, Chromium
-from .conftest import PASSWORD, TriageEnv, make_alert, make_event
+from .conftest import PASSWORD, RULE, SCANNER, TriageEnv, make_alert, make_event
 
 pytestmark = pytest.mark.browser
 
@@ -156,9 +157,22 @@ def test_hostile_content_is_shown_literally_and_never_runs(
     assert_inert(browser, must_show="Tên đăng nhập hoặc mật khẩu không đúng.")
 
     log_in(browser, server, "admin")
-    for path in ("/alerts", "/alerts/xss", "/overview", "/alerts?notice=x%3Cb%3E"):
+    paths = (
+        "/alerts",
+        "/alerts/xss",
+        "/alerts/xss/exception",
+        "/overview",
+        "/alerts?notice=x%3Cb%3E",
+    )
+    for path in paths:
         browser.navigate(server.url + path)
         assert_inert(browser, must_show=SHOWN)
+    # The exception form carries hostile field names and values in attributes; previewing
+    # it echoes them back (the hostile rule id is unknown to the rules: an error, shown inert).
+    browser.navigate(f"{server.url}/alerts/xss/exception")
+    browser.type("#ex-reason", HOSTILE[:500])
+    browser.click("#ex-preview", navigates=True)
+    assert_inert(browser, must_show=SHOWN)
     browser.navigate(f"{server.url}/audit")  # the login form took the first 200 characters
     assert_inert(browser, must_show=SHOWN[:200])
 
@@ -279,6 +293,49 @@ def test_an_analysts_day(env: TriageEnv, server: WebServer, browser: Chromium) -
     )
     browser.click("#logout", navigates=True)
     assert browser.evaluate("location.pathname") == "/login"
+    assert browser.logged("Content Security Policy") == []
+
+
+def test_closing_as_false_positive_with_an_exception(
+    seeded: TriageEnv, server: WebServer, browser: Chromium
+) -> None:
+    """The scanner's alerts are false positives: an admin (author and analyst) excepts the
+    scanner after seeing the impact, and closes the alert in the same step."""
+    log_in(browser, server, "admin")
+    browser.navigate(f"{server.url}/alerts/scan1")
+    browser.click("#create-exception", navigates=True)
+    assert browser.evaluate("location.pathname") == "/alerts/scan1/exception"
+    prefilled = browser.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('[data-value-of]')]"
+        ".map(e => [e.dataset.valueOf, e.value]))"
+    )
+    assert prefilled == {"host.name": "web-01", "user.name": "svc_scan", "source.ip": SCANNER}
+    assert browser.evaluate("document.querySelector('#ex-rules').value") == RULE
+    assert browser.evaluate("document.querySelector('#ex-save')") is None  # preview first
+    for name in ("host.name", "user.name"):  # the scanner is the address, whatever it scans
+        browser.click(f"input[data-field='{name}']")
+    browser.type("#ex-id", "soc-scanner")
+    browser.type("#ex-reason", "Máy quét lỗ hổng được phép của SOC, quét hằng tuần.")
+    browser.click("#ex-preview", navigates=True)
+    impact = browser.evaluate("document.querySelector('#ex-impact').dataset.suppressed")
+    assert impact == "3"
+    assert "3" in browser.evaluate("document.querySelector('#ex-impact-total').innerText")
+    browser.screenshot(ARTIFACTS / "triage-exception.png")
+    browser.click("#ex-close")
+    browser.click("#ex-save", navigates=True)
+
+    assert browser.evaluate("location.pathname") == "/alerts/scan1"
+    notice = browser.evaluate("document.querySelector('#notice').innerText")
+    assert notice == "Đã lưu ngoại lệ và đóng cảnh báo là báo động nhầm."
+    assert browser.evaluate("document.querySelector('#alert-status').dataset.status") == "closed"
+    assert browser.evaluate("document.querySelector('#alert-close-reason').innerText") == (
+        "Báo động nhầm"
+    )
+    assert "Exception soc-scanner" in browser.evaluate(
+        "document.querySelector('#comments').innerText"
+    )
+    [saved] = load_exceptions(seeded.tmp_path / "rules" / "exceptions").exceptions
+    assert saved.exception.match == {"source.ip": SCANNER}
     assert browser.logged("Content Security Policy") == []
 
 

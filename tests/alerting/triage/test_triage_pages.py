@@ -127,6 +127,7 @@ def _used_keys() -> set[str]:
         "notice": [
             "done_acknowledge", "done_assign", "done_comment", "done_close", "done_reopen",
             "done_bulk", "not_new", "closed", "not_closed", "unknown_assignee", "invalid_input",
+            "done_exception", "done_exception_closed",
         ],
         "login": ["invalid", "locked"],
     }  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 
 import pytest
@@ -176,3 +177,10 @@ def test_not_an_access_line(line: str, make_origin: OriginFactory) -> None:
 )
 def test_split_request(request_line: str, expected: tuple[str, str, str | None] | None) -> None:
     assert split_request(request_line) == expected
+
+
+def test_decoded_url_parts_are_nfc() -> None:
+    # "quản-trị" percent-encoded in decomposed form (NFD): stored text must still be NFC.
+    decoded = decode_url_part("/qua%CC%89n-tri%CC%A3/", False)
+    assert decoded == "/quản-trị/"
+    assert unicodedata.is_normalized("NFC", decoded)

@@ -1,13 +1,24 @@
-"""The SQLite triage store: accounts, sessions, tokens, history, comments and audit."""
+"""Every triage store (accounts, sessions, tokens, history, comments, audit), one set of tests.
+
+``sqlite`` runs on a temporary file; ``elasticsearch`` runs against the node of
+``deploy/services/up`` (``CANHGAC_TEST_ES_URL``), is marked ``integration`` and FAILS when the
+variable is missing. Each Elasticsearch test gets its own index prefix and deletes its indices
+and templates afterwards.
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from canhgac.config import ElasticsearchStoreConfig
 from canhgac.errors import StoreError
 from canhgac.models import AlertStatus, Severity
+from canhgac.store.es_triage import ElasticsearchTriageStore
 from canhgac.store.sqlite import SQLiteStore
 from canhgac.store.sqlite_triage import SQLiteTriageStore
 from canhgac.store.triage import (
@@ -19,19 +30,58 @@ from canhgac.store.triage import (
     Session,
     StatusChange,
     TriageRecord,
+    TriageStore,
     User,
 )
 
 T0 = "2026-11-27T10:00:00.000000Z"
 T1 = "2026-11-27T11:00:00.000000Z"
 T2 = "2026-11-28T10:00:00.000000Z"
+ES_HINT = "start the services with deploy/services/up and `source var/services/services.env`"
 
 
-@pytest.fixture
-def triage(tmp_path: Path) -> SQLiteTriageStore:
+def es_config() -> ElasticsearchStoreConfig:
+    """A fresh index prefix on the test node; fails the test when there is no node."""
+    url = os.environ.get("CANHGAC_TEST_ES_URL", "").strip()
+    if not url:
+        pytest.fail(f"CANHGAC_TEST_ES_URL is not set: {ES_HINT}", pytrace=False)
+    return ElasticsearchStoreConfig(hosts=[url], index_prefix=f"cgt-{uuid.uuid4().hex[:10]}")
+
+
+def _sqlite(tmp_path: Path) -> Iterator[TriageStore]:
     store = SQLiteTriageStore(tmp_path / "t.db")
-    yield store  # type: ignore[misc]
+    yield store
     store.close()
+
+
+def _elasticsearch(tmp_path: Path) -> Iterator[TriageStore]:
+    store = ElasticsearchTriageStore(es_config())
+    try:
+        yield store
+    finally:
+        store.delete_indices()
+        store.close()
+
+
+TRIAGE_STORES: dict[type[TriageStore], Callable[[Path], Iterator[TriageStore]]] = {
+    SQLiteTriageStore: _sqlite,
+    ElasticsearchTriageStore: _elasticsearch,
+}
+
+
+@pytest.fixture(
+    params=[
+        SQLiteTriageStore,
+        pytest.param(ElasticsearchTriageStore, marks=pytest.mark.integration),
+    ],
+    ids=["sqlite", "elasticsearch"],
+)
+def triage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TriageStore]:
+    yield from TRIAGE_STORES[request.param](tmp_path)
+
+
+def test_every_triage_store_is_tested() -> None:
+    assert set(TriageStore.__subclasses__()) == set(TRIAGE_STORES)
 
 
 def _user(name: str = "lan", role: Role = Role.analyst) -> User:
@@ -51,7 +101,7 @@ def _change(alert_id: str, at: str, created: str, to: AlertStatus) -> StatusChan
     )
 
 
-def test_users_are_added_once_and_saved(triage: SQLiteTriageStore) -> None:
+def test_users_are_added_once_and_saved(triage: TriageStore) -> None:
     assert triage.add_user(_user("lan"))
     assert not triage.add_user(_user("lan", Role.admin))
     assert triage.get_user("lan") == _user("lan")
@@ -64,7 +114,7 @@ def test_users_are_added_once_and_saved(triage: SQLiteTriageStore) -> None:
 
 
 def test_sessions_are_found_by_hash_and_deleted_by_user_or_expiry(
-    triage: SQLiteTriageStore,
+    triage: TriageStore,
 ) -> None:
     def session(key: str, user: str, expires: str) -> Session:
         return Session(
@@ -84,7 +134,7 @@ def test_sessions_are_found_by_hash_and_deleted_by_user_or_expiry(
     assert triage.get_session("s3") is None
 
 
-def test_tokens_round_trip_newest_first(triage: SQLiteTriageStore) -> None:
+def test_tokens_round_trip_newest_first(triage: TriageStore) -> None:
     old = ApiToken(
         id="a", name="siem", role=Role.analyst, token_hash="h1", created_by="x", created_at=T0
     )
@@ -97,7 +147,7 @@ def test_tokens_round_trip_newest_first(triage: SQLiteTriageStore) -> None:
     assert triage.get_token("nope") is None
 
 
-def test_record_is_atomic(triage: SQLiteTriageStore) -> None:
+def test_record_is_atomic(triage: TriageStore) -> None:
     comment = Comment(id="c1", alert_id="a1", author="lan", text="xem lại", created_at=T0)
     triage.record(TriageRecord(comments=[comment]))
     duplicate = TriageRecord(
@@ -112,7 +162,7 @@ def test_record_is_atomic(triage: SQLiteTriageStore) -> None:
     assert triage.list_comments("a1") == [comment]
 
 
-def test_history_and_audit_order(triage: SQLiteTriageStore) -> None:
+def test_history_and_audit_order(triage: TriageStore) -> None:
     triage.record(
         TriageRecord(
             status_changes=[
@@ -136,7 +186,7 @@ def test_history_and_audit_order(triage: SQLiteTriageStore) -> None:
     assert two.seq is not None
 
 
-def test_shares_the_event_store_file_without_touching_its_tables(tmp_path: Path) -> None:
+def test_sqlite_shares_the_event_store_file_without_touching_its_tables(tmp_path: Path) -> None:
     path = tmp_path / "canhgac.db"
     store = SQLiteStore(path)
     triage = SQLiteTriageStore(path)
@@ -147,3 +197,39 @@ def test_shares_the_event_store_file_without_touching_its_tables(tmp_path: Path)
     finally:
         triage.close()
         store.close()
+
+
+def test_comment_ids_repeated_within_a_record_are_refused(triage: TriageStore) -> None:
+    comment = Comment(id="c1", alert_id="a1", author="lan", text="một", created_at=T0)
+    with pytest.raises(StoreError):
+        triage.record(TriageRecord(comments=[comment, comment]))
+    assert triage.list_comments("a1") == []
+
+
+def test_hostile_text_round_trips(triage: TriageStore) -> None:
+    text = "<script>alert(1)</script> \u202e gnp.exe \x00 Tiếng Việt"
+    comment = Comment(id="c9", alert_id="a<1>", author="lan", text=text, created_at=T0)
+    triage.record(TriageRecord(comments=[comment]))
+    assert triage.list_comments("a<1>") == [comment]
+
+
+@pytest.mark.integration
+def test_elasticsearch_instances_share_everything(tmp_path: Path) -> None:
+    """Two web instances (two stores on one prefix) see each other's writes at once."""
+    config = es_config()
+    first, second = ElasticsearchTriageStore(config), ElasticsearchTriageStore(config)
+    try:
+        assert first.add_user(_user("lan"))
+        assert not second.add_user(_user("lan", Role.admin))
+        session = Session(id_hash="s", username="lan", csrf_token="c", created_at=T0, expires_at=T2)
+        first.add_session(session)
+        assert second.get_session("s") == session
+        for store, action in ((first, "one"), (second, "two"), (first, "three")):
+            store.record(TriageRecord(audit=[AuditEntry(at=T0, actor="lan", action=action)]))
+        assert [e.action for e in second.list_audit()] == ["three", "two", "one"]
+        assert second.delete_sessions(username="lan") == 1
+        assert first.get_session("s") is None
+    finally:
+        first.delete_indices()
+        first.close()
+        second.close()

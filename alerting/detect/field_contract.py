@@ -1,0 +1,137 @@
+"""The ECS fields our parsers produce, per dataset: what a rule may compare and find.
+
+``canhgac rules check`` warns about a rule field (after the pipeline's mapping) that no dataset
+of the rule carries: such a condition can never be true (or, negated, is always true), which
+is almost always a typo or a field from someone else's log format. Datasets whose parser keeps
+every key of the source (auditd, FortiGate, CEF, Windows event data, JSON application logs)
+accept any field under their prefix. A test checks the parsers against this contract.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Every event has these (the kernel's contract).
+COMMON = frozenset(
+    {"@timestamp", "event.original", "event.dataset", "event.module", "event.kind",
+     "event.ingested", "message", "tags", "event.timestamp_fallback", "log.encoding_errors"}
+)  # fmt: skip
+
+SYSLOG = frozenset(
+    {"host.name", "process.name", "process.pid", "log.syslog.facility.code",
+     "log.syslog.severity.code", "log.syslog.priority", "log.syslog.appname",
+     "log.syslog.msgid", "log.syslog.procid", "log.syslog.version"}
+)  # fmt: skip
+
+AUTH = SYSLOG | frozenset(
+    {"event.category", "event.action", "event.outcome", "user.name", "user.id",
+     "user.effective.name", "user.effective.id", "user.target.name", "user.target.id",
+     "group.name", "group.id", "source.ip", "source.port", "process.command_line",
+     "process.working_directory", "source.domain", "system.auth.ssh.method",
+     "system.auth.ssh.event",
+     "system.auth.ssh.invalid_user", "system.auth.ssh.signature", "system.auth.ssh.user_state",
+     "system.auth.sudo.tty", "system.auth.sudo.error", "system.auth.su.tty",
+     "system.auth.session.id", "system.auth.login.tty", "system.auth.login.reason",
+     "system.auth.pam.type", "system.auth.pam.service", "system.auth.pam.ruser",
+     "system.auth.pam.module", "system.auth.pam.logname", "system.auth.useradd.shell",
+     "system.auth.useradd.home", "system.auth.usermod.change"}
+)  # fmt: skip
+
+WEB = frozenset(
+    {"event.category", "event.outcome", "source.ip", "user.name", "http.request.method",
+     "url.original", "url.path", "url.query", "url.domain", "http.version",
+     "http.response.status_code", "http.response.body.bytes", "http.request.referrer",
+     "user_agent.original", "host.name"}
+)  # fmt: skip
+
+AUDITD = frozenset(
+    {"process.executable", "process.name", "process.pid", "process.ppid", "process.args_count",
+     "process.command_line", "process.parent.executable", "user.id", "user.name",
+     "user.audit.id", "user.audit.name", "user.effective.id", "group.id", "event.outcome",
+     "event.action",
+     "event.category", "file.path", "file.name", "host.name"}
+)  # fmt: skip
+
+NETWORK = frozenset(
+    {"event.category", "event.action", "event.outcome", "event.code", "event.severity",
+     "source.ip", "source.port", "destination.ip", "destination.port", "network.transport",
+     "network.protocol", "source.nat.ip", "source.nat.port", "source.bytes", "destination.bytes",
+     "source.domain", "destination.domain", "source.user.name", "destination.user.name",
+     "source.geo.country_name", "destination.geo.country_name", "url.original",
+     "http.request.method", "rule.id", "observer.name", "observer.serial_number",
+     "observer.vendor", "observer.product", "observer.version", "observer.type",
+     "observer.ingress.interface.name", "observer.egress.interface.name", "host.name"}
+) | SYSLOG  # FortiGate and CEF arrive over syslog  # fmt: skip
+
+WINDOWS = frozenset(
+    {"event.code", "event.action", "event.outcome", "event.category", "host.name", "user.name",
+     "user.domain", "winlog.channel", "winlog.computer_name", "winlog.provider_name",
+     "winlog.provider_guid", "winlog.record_id", "winlog.event_id", "winlog.keywords",
+     "winlog.task", "winlog.opcode", "winlog.version", "winlog.event_type",
+     "winlog.activity_id", "winlog.related_activity_id", "winlog.process.pid",
+     "winlog.process.thread.id", "winlog.user.name", "winlog.user.domain",
+     "winlog.user.identifier", "winlog.user.type", "agent.type", "agent.version",
+     "event.provider", "log.level", "process.command_line", "process.executable",
+     "process.parent.executable", "source.ip"}
+)  # fmt: skip
+
+KNOWN_FIELDS: dict[str, frozenset[str]] = {
+    "syslog": SYSLOG,
+    "system.auth": AUTH,
+    "nginx.access": WEB,
+    "apache.access": WEB,
+    "auditd.log": AUDITD,
+    "fortinet.firewall": NETWORK,
+    "cef": NETWORK | frozenset({"cef.version", "cef.severity", "cef.name", "cef.category"}),
+    "windows": WINDOWS,
+}
+
+# Datasets whose parser keeps every key of the source under a prefix.
+OPEN_PREFIXES: dict[str, tuple[str, ...]] = {
+    "syslog": ("log.syslog.structured_data.",),
+    "system.auth": ("log.syslog.structured_data.", "system.auth.pam.", "system.auth.sudo."),
+    "auditd.log": ("auditd.log.",),
+    "fortinet.firewall": ("fortinet.firewall.",),
+    "cef": ("cef.extensions.",),
+    # winlogbeat and nxlog records keep their own keys (winlog.user_data.*, nxlog.*).
+    "windows": ("winlog.", "nxlog."),
+}
+
+# Windows channels (what the pipeline restricts Windows rules by) -> dataset.
+WINDOWS_CHANNELS = {
+    "security": "windows.security",
+    "system": "windows.system",
+    "microsoft-windows-sysmon/operational": "windows.sysmon",
+    "microsoft-windows-powershell/operational": "windows.powershell",
+    "windows powershell": "windows.powershell",
+}
+
+
+def dataset_of_channel(channel: str) -> str:
+    lowered = channel.lower()
+    return WINDOWS_CHANNELS.get(lowered, "windows." + re.sub(r"[^a-z0-9]+", "_", lowered))
+
+
+def contract_of(dataset: str) -> str | None:
+    """The contract entry for a dataset; None when its fields are the source's own (JSON
+    application logs): any field may be there."""
+    if dataset in KNOWN_FIELDS:
+        return dataset
+    if dataset.startswith("windows."):
+        return "windows"
+    return None
+
+
+def is_known(field: str, datasets: set[str]) -> bool:
+    """Whether any of ``datasets`` can carry ``field``."""
+    if field in COMMON:
+        return True
+    for dataset in datasets:
+        contract = contract_of(dataset)
+        if contract is None:
+            return True
+        if field in KNOWN_FIELDS[contract]:
+            return True
+        if field.startswith(OPEN_PREFIXES.get(contract, ())):
+            return True
+    return False

@@ -1,0 +1,57 @@
+"""Per-rule leases, so detectors sharing a rule set never run the same rule at once.
+
+Alerts are already safe without them: alert ids are deterministic, alert documents are
+created once and merged by id, notifications are created once per (alert, channel). The lease
+saves the duplicate work (two detectors searching the same window) and keeps rule run
+history single-writer. A detector takes a rule's lease before a run, renews it before each
+further window of a backfill, and releases it after. A detector that dies holding it blocks
+the rule for at most ``ttl``; a run longer than ``ttl`` between renewals could overlap another
+detector's, which is still correct (see above), only wasteful.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+
+from canhgac.store.base import Store
+
+log = logging.getLogger(__name__)
+
+
+def default_owner() -> str:
+    """Unique per process, readable in the lease documents: ``host:pid:random``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class RuleLeases:
+    """Takes, renews and releases rule leases in a store on behalf of one detector."""
+
+    def __init__(self, store: Store, ttl: float, owner: str | None = None) -> None:
+        if ttl <= 0:
+            raise ValueError("a lease needs a positive ttl")
+        self.store = store
+        self.ttl = ttl
+        self.owner = owner or default_owner()
+
+    @staticmethod
+    def name(rule_id: str) -> str:
+        return f"rule:{rule_id}"
+
+    def acquire(self, rule_id: str) -> bool:
+        """Take the rule's lease, or renew it if this detector holds it already."""
+        return self.store.acquire_lease(self.name(rule_id), self.owner, self.ttl)
+
+    def release(self, rule_id: str) -> None:
+        """Give the lease up; a failure only logs (the lease then expires by itself)."""
+        try:
+            self.store.release_lease(self.name(rule_id), self.owner)
+        except Exception:  # noqa: BLE001 - the run is done either way
+            log.warning(
+                "could not release the lease of rule %s; it expires in %.0fs",
+                rule_id,
+                self.ttl,
+                exc_info=True,
+            )

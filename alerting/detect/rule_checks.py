@@ -1,0 +1,158 @@
+"""The project's own rule checks, beyond loading and converting (``canhgac rules check``).
+
+* a rule without a ``<name>.tests.yml`` fixture next to it;
+* a field that, after the pipeline's mapping, no dataset of the rule carries
+  (:mod:`alerting.detect.field_contract`); for a correlation, its group-by and measured fields
+  against each base rule's datasets.
+
+Duplicate ids and correlations whose look-back exceeds ``detection.max_lookback`` are already
+errors of loading and compiling. Every finding is ``path:line: message``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sigma.exceptions import SigmaError
+from sigma.processing.pipeline import ProcessingPipeline
+from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
+from sigma.types import SigmaString
+
+from alerting.detect.compile import CompiledRule
+from alerting.detect.correlation_fields import FieldMapper, FieldProblem
+from alerting.detect.correlation_run import BaseInput, CorrelationNode, CorrelationQuery
+from alerting.detect.field_contract import dataset_of_channel, is_known
+from alerting.detect.ruleset import LoadedRule
+
+FIXTURE_SUFFIX = ".tests.yml"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    kind: str  # "no tests" | "unknown field"
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+def fixture_path(rule: CompiledRule) -> Path:
+    path = Path(rule.source.path)
+    return path.with_name(path.name.rsplit(".", 1)[0] + FIXTURE_SUFFIX)
+
+
+def check_rules(rules: Sequence[CompiledRule], pipeline: ProcessingPipeline) -> list[Finding]:
+    """Findings for ``rules`` (scheduled ones and correlation inputs)."""
+    mapper = FieldMapper(pipeline)
+    datasets: dict[str, set[str]] = {}
+    findings: list[Finding] = []
+    by_id = {rule.id: rule for rule in rules}
+    for rule in rules:
+        if not fixture_path(rule).exists():
+            findings.append(
+                Finding(
+                    "no tests", str(rule.source.path), 1, f"no fixture {fixture_path(rule).name}"
+                )
+            )
+        source = rule.source
+        if isinstance(source, LoadedRule):
+            datasets[rule.id] = rule_datasets(source.rule, pipeline)
+            findings.extend(_unknown_fields(source, mapper, datasets[rule.id]))
+    for rule in rules:
+        if isinstance(rule.query, CorrelationQuery):
+            findings.extend(_correlation_fields(rule, rule.query.root, by_id, datasets, pipeline))
+    return findings
+
+
+def rule_datasets(rule: SigmaRule, pipeline: ProcessingPipeline) -> set[str]:
+    """The datasets the pipeline restricts ``rule`` to (empty: unknown, not checked)."""
+    try:
+        processed = (pipeline + ProcessingPipeline()).apply(copy.deepcopy(rule))
+    except SigmaError:
+        return set()
+    assert isinstance(processed, SigmaRule)
+    found: set[str] = set()
+    for detection in processed.detection.detections.values():
+        for item in _items(detection):
+            for value in item.value:
+                if not isinstance(value, SigmaString) or value.contains_special():
+                    continue
+                if item.field == "event.dataset":
+                    found.add(str(value))
+                elif item.field == "winlog.channel":
+                    found.add(dataset_of_channel(str(value)))
+    return {name for name in found if not name.startswith("unmapped:")}
+
+
+def _unknown_fields(
+    loaded: LoadedRule, mapper: FieldMapper, datasets: set[str]
+) -> Iterator[Finding]:
+    if not datasets:
+        return
+    detection_line = loaded.line_of("detection")
+    written = sorted(
+        {
+            item.field
+            for d in loaded.rule.detection.detections.values()
+            for item in _items(d)
+            if item.field
+        }
+    )
+    for name in written:
+        try:
+            mapped = mapper.event_fields(loaded.rule, name)
+        except FieldProblem:
+            continue
+        unknown = [field for field in mapped if not is_known(field, datasets)]
+        if unknown:
+            line = loaded.lines.containing(name, start=detection_line) or detection_line
+            shown = name if unknown == [name] else f"{name} (as {', '.join(unknown)})"
+            yield Finding(
+                "unknown field",
+                str(loaded.path),
+                line,
+                f"field {shown} is not produced for {', '.join(sorted(datasets))}: "
+                "conditions on it never match",
+            )
+
+
+def _correlation_fields(
+    rule: CompiledRule,
+    node: CorrelationNode,
+    by_id: dict[str, CompiledRule],
+    datasets: dict[str, set[str]],
+    pipeline: ProcessingPipeline,
+) -> Iterator[Finding]:
+    for slot, source in enumerate(node.inputs):
+        if isinstance(source, CorrelationNode):
+            yield from _correlation_fields(rule, source, by_id, datasets, pipeline)
+            continue
+        scope = datasets.get(source.rule_id, set())
+        wanted = [*node.spec.slot_fields[slot], node.spec.slot_value_fields[slot]]
+        for field in wanted:
+            if field and scope and not is_known(field, scope):
+                yield Finding(
+                    "unknown field",
+                    str(rule.source.path),
+                    rule.source.line_of("correlation"),
+                    f"correlation field {field} is not produced for rule {_title(source, by_id)} "
+                    f"({', '.join(sorted(scope))}): it belongs to no group",
+                )
+
+
+def _title(source: BaseInput, by_id: dict[str, CompiledRule]) -> str:
+    rule = by_id.get(source.rule_id)
+    return f"'{rule.title}'" if rule else source.rule_id
+
+
+def _items(node: SigmaDetection | SigmaDetectionItem) -> Iterator[SigmaDetectionItem]:
+    if isinstance(node, SigmaDetectionItem):
+        yield node
+        return
+    for item in node.detection_items:
+        yield from _items(item)

@@ -1,0 +1,302 @@
+"""The rule author's tools: `canhgac rules convert|backtest|import|impact`, and the project
+checks and summary of `canhgac rules check`.
+
+Every command compiles rules through :func:`alerting.detect.service.load_detection`, the path
+production takes (filters, exceptions, correlations, the configured pipeline), so what a tool
+prints is what the scheduler runs. Heavy imports stay inside the commands.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from alerting.detect.compile import CompiledRule, CompiledRuleSet
+    from canhgac.config import DetectionConfig, Settings
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="YAML config file (default: ./canhgac.yaml if present)."),
+]
+
+
+def register(rules_app: typer.Typer) -> None:
+    rules_app.command("convert")(convert)
+    rules_app.command("backtest")(backtest)
+    rules_app.command("import")(import_pack)
+    rules_app.command("impact")(impact)
+
+
+def _settings(config: Path | None) -> Settings:
+    from canhgac.cli import settings_from
+
+    return settings_from(config)
+
+
+def _console() -> Console:
+    from canhgac.cli import console
+
+    return console
+
+
+def line(console: Console, text: str) -> None:
+    # One problem, one line: never wrapped, never read as markup (rules quote log content).
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def detection_for(settings: Settings, rules_dir: Path | None) -> DetectionConfig:
+    if rules_dir is None:
+        return settings.detection
+    return settings.detection.model_copy(update={"rules_dir": str(rules_dir)})
+
+
+def compile_for_every_store(detection: DetectionConfig) -> dict[str, CompiledRuleSet]:
+    """The rules compiled for each store's query language (loaded and mapped once)."""
+    from alerting.detect.compile import QUERY_COMPILERS
+    from alerting.detect.pipeline import load_pipeline
+    from alerting.detect.ruleset import load_rules
+    from alerting.detect.service import compile_detection
+
+    ruleset = load_rules(detection.rules_dir)
+    pipeline = load_pipeline(detection.pipeline)
+    return {
+        language: compile_detection(ruleset, pipeline, language, detection)
+        for language in QUERY_COMPILERS
+    }
+
+
+def select_rules(compiled: CompiledRuleSet, reference: str) -> list[CompiledRule]:
+    """The compiled rules a RULE argument names: a rule file, or a rule id or name."""
+    everything = [*compiled.rules, *compiled.correlation_inputs]
+    path = Path(reference)
+    if path.is_file():
+        return [r for r in everything if Path(r.source.path).resolve() == path.resolve()]
+    return [r for r in everything if reference in (r.id, r.source.rule.name)]
+
+
+def _rules_dir_for(reference: str, settings: Settings) -> Path | None:
+    """A rule file outside the configured rules folder is converted among its neighbours."""
+    path = Path(reference)
+    configured = Path(settings.detection.rules_dir).resolve()
+    if path.is_file() and configured not in path.resolve().parents:
+        return path.resolve().parent
+    return None
+
+
+def errors_of(compiled: CompiledRuleSet, reference: str) -> list[str]:
+    """The errors of the rule file ``reference`` (why it is not runnable)."""
+    path = Path(reference)
+    if not path.is_file():
+        return []
+    return [str(e) for e in compiled.errors if e.path and Path(e.path).resolve() == path.resolve()]
+
+
+def _fail_unknown(console: Console, compiled: CompiledRuleSet, reference: str) -> None:
+    for error in errors_of(compiled, reference):
+        line(console, error)
+    line(console, f"no runnable rule matches {reference!r}")
+    raise typer.Exit(1)
+
+
+# --- convert ------------------------------------------------------------------------------------
+def convert(
+    rule: Annotated[str, typer.Argument(help="A rule file, or a rule id or name.")],
+    config: ConfigOption = None,
+) -> None:
+    """Print the query each store runs for RULE (filters and exceptions included)."""
+    from alerting.detect.correlation_run import CorrelationQuery
+    from canhgac.text import dumps
+
+    settings, console = _settings(config), _console()
+    detection = detection_for(settings, _rules_dir_for(rule, settings))
+    found = False
+    for language, compiled in compile_for_every_store(detection).items():
+        selected = select_rules(compiled, rule)
+        for error in [] if selected else errors_of(compiled, rule):
+            line(console, f"{language}: {error}")
+        found = found or bool(selected)
+        for item in selected:
+            line(console, f"{language} — {item.title} ({item.id})")
+            query = item.query
+            text = str(query) if isinstance(query, str | CorrelationQuery) else dumps(query)
+            line(console, text)
+    if not found:
+        line(console, f"no runnable rule matches {rule!r}")
+        raise typer.Exit(1)
+
+
+# --- backtest -----------------------------------------------------------------------------------
+def parse_moment(text: str) -> datetime:
+    """A date (midnight in Hanoi) or an ISO 8601 time (Hanoi time unless it has a zone)."""
+    from canhgac.timeutil import DISPLAY_ZONE
+
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(f"{text!r}: expected a date (2026-11-20) or an ISO time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=DISPLAY_ZONE)
+
+
+def backtest(
+    rule: Annotated[str, typer.Argument(help="A rule file, or a rule id or name.")],
+    start: Annotated[str, typer.Option("--from", help="Start (date or ISO time, Hanoi).")],
+    end: Annotated[str | None, typer.Option("--to", help="End (default: now).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Run RULE over the stored events ingested between --from and --to: the alerts it would
+    have raised, per day. Nothing is stored or notified."""
+    from alerting.detect.backtest import backtest as run_backtest
+    from alerting.detect.service import load_detection
+    from canhgac.store.registry import build_store
+    from canhgac.timeutil import DISPLAY_ZONE, from_iso, utcnow
+
+    settings, console = _settings(config), _console()
+    since, until = parse_moment(start), parse_moment(end) if end else utcnow()
+    store = build_store(settings.store)
+    try:
+        compiled = load_detection(settings.detection, store.query_language)
+        selected = select_rules(compiled, rule)
+        if not selected:
+            _fail_unknown(console, compiled, rule)
+        for item in selected:
+            result = run_backtest(
+                item,
+                store,
+                since,
+                until,
+                window=settings.detection.max_window,
+                page_size=settings.detection.page_size,
+                now=utcnow(),
+            )
+            line(
+                console,
+                f"{item.title}: {len(result.drafts)} alerts from {result.matches} matched events "
+                f"({result.windows} windows of event.ingested)",
+            )
+            table = Table()
+            for column in ("day (Hanoi)", "alerts", "events", "already in the queue"):
+                table.add_column(column, justify="right")
+            days: dict[str, list[int]] = {}
+            for draft in result.drafts:
+                day = from_iso(draft.alert.first_seen).astimezone(DISPLAY_ZONE).date().isoformat()
+                row = days.setdefault(day, [0, 0, 0])
+                row[0] += 1
+                row[1] += len(draft.event_ids)
+                row[2] += store.get_alert(draft.alert.id) is not None
+            for day, (alerts, events, known) in sorted(days.items()):
+                table.add_row(day, str(alerts), str(events), str(known))
+            console.print(table)
+    finally:
+        store.close()
+
+
+# --- impact -----------------------------------------------------------------------------------
+def impact(
+    exceptions: Annotated[Path, typer.Argument(help="An exception file (or folder) to preview.")],
+    days: Annotated[int, typer.Option(help="How many days of alerts to replay.")] = 7,
+    config: ConfigOption = None,
+) -> None:
+    """How many alerts of the last DAYS days each exception would have suppressed."""
+    from alerting.detect.exceptions import load_exceptions, today_in_hanoi
+    from alerting.detect.exceptions_impact import preview_impact
+    from alerting.detect.pipeline import load_pipeline
+    from alerting.detect.service import load_detection
+    from canhgac.store.registry import build_store
+    from canhgac.timeutil import utcnow
+
+    settings, console = _settings(config), _console()
+    loaded = load_exceptions(exceptions)
+    for error in loaded.errors:
+        line(console, str(error))
+    if loaded.errors:
+        raise typer.Exit(1)
+    store = build_store(settings.store)
+    try:
+        compiled = load_detection(settings.detection, store.query_language)
+        pipeline = load_pipeline(settings.detection.pipeline)
+        rules = [*compiled.rules, *compiled.correlation_inputs]
+        for item in loaded.exceptions:
+            report = preview_impact(item, rules, pipeline, store, days=days, now=utcnow())
+            expired = " (expired)" if item.exception.expired(today_in_hanoi()) else ""
+            table = Table(
+                title=f"exception '{item.exception.id}'{expired}: alerts since {report.since}"
+            )
+            for column in ("rule", "alerts", "would be suppressed", "reduced", "events excluded"):
+                table.add_column(column, justify="right" if column != "rule" else "left")
+            for rule in report.rules:
+                table.add_row(
+                    rule.title,
+                    *map(str, (rule.alerts, rule.suppressed, rule.reduced, rule.events_excluded)),
+                )
+            console.print(table)
+    finally:
+        store.close()
+
+
+# --- import ---------------------------------------------------------------------------------------
+def import_pack(
+    source: Annotated[Path, typer.Argument(help="A SigmaHQ-style rule folder or .zip.")],
+    into: Annotated[
+        Path | None, typer.Option(help="Target folder (default: <rules_dir>/imported).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only; copy nothing.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Import the rules of SOURCE that we can run (log source collected, converts on every
+    store); report every other rule with the reason."""
+    from canhgac.cli.rules_import import run_import
+
+    settings, console = _settings(config), _console()
+    raise typer.Exit(run_import(settings, source, into, dry_run, console))
+
+
+# --- check --------------------------------------------------------------------------------------
+def check_report(settings: Settings, path: Path | None, console: Console) -> int:
+    """Load and convert for every store, run the project checks, print one line per problem
+    and a summary table; non-zero when any rule has an error."""
+    from alerting.detect.correlation_run import CorrelationQuery
+    from alerting.detect.pipeline import load_pipeline
+    from alerting.detect.rule_checks import check_rules
+
+    detection = detection_for(settings, path)
+    results = compile_for_every_store(detection)
+    shown: set[str] = set()
+    for language, compiled in results.items():
+        for error in compiled.errors:
+            if str(error) not in shown:
+                shown.add(str(error))
+                line(console, str(error) if language == "sqlite" else f"{error} (on {language})")
+    main = results["sqlite"]
+    for warning in main.warnings:
+        line(console, f"warning: {warning}")
+    findings = check_rules(
+        [*main.rules, *main.correlation_inputs], load_pipeline(detection.pipeline)
+    )
+    for finding in findings:
+        line(console, f"warning: {finding}")
+    table = Table(title="rules check")
+    for column in ("loaded and converted", "errors", "warnings", "store"):
+        table.add_column(column, justify="right")
+    for language, compiled in results.items():
+        converted = len(compiled.rules) + len(compiled.correlation_inputs)
+        warned = len(compiled.warnings) + len(findings)
+        table.add_row(str(converted), str(len(compiled.errors)), str(warned), language)
+    console.print(table)
+    checks = Table(title="project checks")
+    for column in ("correlations", "without tests", "unknown fields", "expired exceptions"):
+        checks.add_column(column, justify="right")
+    everything = [*main.rules, *main.correlation_inputs]
+    checks.add_row(
+        str(sum(1 for r in everything if isinstance(r.query, CorrelationQuery))),
+        str(sum(1 for f in findings if f.kind == "no tests")),
+        str(sum(1 for f in findings if f.kind == "unknown field")),
+        str(sum(1 for w in main.warnings if "expired on" in w)),
+    )
+    console.print(checks)
+    return 1 if any(compiled.errors for compiled in results.values()) else 0

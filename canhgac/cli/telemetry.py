@@ -1,0 +1,165 @@
+"""Wires the running roles into :mod:`canhgac.metrics`: what each role counts and checks.
+
+The components keep no metrics code: the collector's sender and the store are wrapped here
+(counting and timing the calls that pass through), the indexer's and the scheduler's own
+stats are copied at scrape time, and each role adds a health check.
+
+- collect: ``canhgac_collector_events_sent_total``, ``..._dead_letters_sent_total``,
+  ``..._events_acked_total``;
+- index: ``canhgac_indexer_events_received_total``, ``..._events_written_total``,
+  ``..._duplicates_total``, ``..._dead_letters_total``, ``..._retries_total``,
+  ``..._lag_messages`` and ``canhgac_store_bulk_seconds`` (histogram of event writes);
+- detect: per rule ``canhgac_rule_runs_total``, ``..._failures_total``,
+  ``..._duration_seconds``, ``..._delay_seconds``; ``canhgac_alerts_raised_total`` per rule
+  and severity;
+- every role: ``canhgac_role`` (1 per role run here).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, cast, runtime_checkable
+
+from alerting.detect.scheduler import DetectionScheduler
+from canhgac.metrics import Metrics
+from canhgac.models import Alert, Event
+from canhgac.store.base import AlertWrite, Store
+from ingest.indexer.indexer import Indexer
+from ingest.transport.base import Batch, Receiver, Sender
+
+
+@runtime_checkable
+class _Lagging(Protocol):
+    def lag(self) -> int | None: ...
+
+
+class CountingSender(Sender):
+    """A sender that counts what the collector hands over and what the transport acked."""
+
+    def __init__(self, inner: Sender, metrics: Metrics) -> None:
+        self.inner = inner
+        self._sent = metrics.counter(
+            "canhgac_collector_events_sent_total", "Events handed to the transport."
+        )
+        self._letters = metrics.counter(
+            "canhgac_collector_dead_letters_sent_total",
+            "Dead letters (unparsable input) handed to the transport.",
+        )
+        self._acked = metrics.counter(
+            "canhgac_collector_events_acked_total",
+            "Events and dead letters the transport acknowledged (checkpoints advanced).",
+        )
+
+    def send(self, batch: Batch) -> None:
+        size, ack = len(batch), batch.ack
+
+        def counted_ack() -> None:
+            ack()
+            self._acked.inc(size)
+
+        self._sent.inc(len(batch.events))
+        self._letters.inc(len(batch.dead_letters))
+        self.inner.send(Batch(batch.events, batch.dead_letters, counted_ack))
+
+    def flush(self, timeout: float | None = None) -> None:
+        self.inner.flush(timeout)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _InstrumentedStore:
+    """Forwards everything to the store; times event writes and counts new alerts."""
+
+    def __init__(self, inner: Store, metrics: Metrics) -> None:
+        self._inner = inner
+        self._bulk = metrics.histogram(
+            "canhgac_store_bulk_seconds", "Time to store one batch of events (bulk write)."
+        )
+        self._alerts = metrics.counter(
+            "canhgac_alerts_raised_total", "New alerts stored by this process's detection."
+        )
+
+    def write_events(self, events: Sequence[Event]) -> int:
+        started = time.perf_counter()
+        try:
+            return self._inner.write_events(events)
+        finally:
+            self._bulk.observe(time.perf_counter() - started)
+
+    def record_alert(self, alert: Alert, event_ids: Sequence[str]) -> AlertWrite:
+        write = self._inner.record_alert(alert, event_ids)
+        if write.created:
+            self._alerts.inc(rule=alert.rule_id, severity=str(alert.severity))
+        return write
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def instrumented(store: Store, metrics: Metrics) -> Store:
+    """``store`` with event writes timed and new alerts counted (a transparent proxy)."""
+    return cast(Store, _InstrumentedStore(store, metrics))
+
+
+def watch_indexer(metrics: Metrics, indexer: Indexer, receiver: Receiver) -> None:
+    counters = {
+        "events_received": ("events_in", "Events received from the transport."),
+        "events_written": ("events_written", "Events newly stored."),
+        "duplicates": ("duplicates", "Events already stored (re-deliveries)."),
+        "dead_letters": ("dead_letters", "Dead letters stored, with their reasons."),
+        "retries": ("retries", "Store writes retried after a failure."),
+    }
+    families = {
+        stat: metrics.counter(f"canhgac_indexer_{name}_total", help)
+        for name, (stat, help) in counters.items()
+    }
+    lag = metrics.gauge(
+        "canhgac_indexer_lag_messages",
+        "Messages in this indexer's partitions not yet stored and committed.",
+    )
+
+    def scrape() -> None:
+        stats = indexer.stats()
+        for stat, family in families.items():
+            family.set(getattr(stats, stat))
+        if isinstance(receiver, _Lagging) and (behind := receiver.lag()) is not None:
+            lag.set(behind)
+
+    metrics.on_scrape(scrape)
+    metrics.check("indexer", lambda: None if indexer.running else "indexer thread not running")
+
+
+def watch_scheduler(metrics: Metrics, scheduler: DetectionScheduler) -> None:
+    runs = metrics.counter("canhgac_rule_runs_total", "Scheduled runs per rule.")
+    failures = metrics.counter("canhgac_rule_failures_total", "Failed runs per rule.")
+    duration = metrics.gauge(
+        "canhgac_rule_duration_seconds", "How long the last run of each rule took."
+    )
+    delay = metrics.gauge(
+        "canhgac_rule_delay_seconds",
+        "How far each rule's coverage (its watermark) trailed the clock after its last run.",
+    )
+
+    def scrape() -> None:
+        for status in scheduler.status():
+            runs.set(status.runs, rule=status.rule_id)
+            failures.set(status.failures, rule=status.rule_id)
+            if status.last_duration_s is not None:
+                duration.set(status.last_duration_s, rule=status.rule_id)
+            if status.delay_s is not None:
+                delay.set(status.delay_s, rule=status.rule_id)
+
+    metrics.on_scrape(scrape)
+    metrics.check("detection", lambda: None if scheduler.running else "scheduler not running")
+
+
+def watch_component(metrics: Metrics, name: str, alive: Callable[[], bool]) -> None:
+    metrics.check(name, lambda: None if alive() else f"{name} stopped")
+
+
+def mark_roles(metrics: Metrics, roles: Sequence[str]) -> None:
+    gauge = metrics.gauge("canhgac_role", "1 for each role this process runs.")
+    for role in roles:
+        gauge.set(1, role=role)

@@ -1,0 +1,98 @@
+"""The /healthz and /metrics server and the text format it renders."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from canhgac.metrics import Metrics, MetricsServer
+
+
+def _get(url: str) -> tuple[int, str, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.headers["Content-Type"], response.read().decode()
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, exc.headers["Content-Type"], exc.read().decode()
+
+
+def test_counters_gauges_and_histograms_render_in_the_prometheus_text_format() -> None:
+    metrics = Metrics()
+    metrics.counter("cg_events_total", "Events.").inc(3, role="index")
+    metrics.counter("cg_events_total", "Events.").inc(2, role="index")
+    metrics.gauge("cg_lag", "Lag.").set(7)
+    hist = metrics.histogram("cg_bulk_seconds", "Bulk.", buckets=(0.1, 1.0))
+    hist.observe(0.05)
+    hist.observe(0.5)
+    hist.observe(5)
+    text = metrics.render()
+    assert "# TYPE cg_events_total counter" in text
+    assert 'cg_events_total{role="index"} 5' in text
+    assert "cg_lag 7" in text
+    assert 'cg_bulk_seconds_bucket{le="0.1"} 1' in text
+    assert 'cg_bulk_seconds_bucket{le="1"} 2' in text
+    assert 'cg_bulk_seconds_bucket{le="+Inf"} 3' in text
+    assert "cg_bulk_seconds_count 3" in text
+    assert "cg_bulk_seconds_sum 5.55" in text
+
+
+def test_hostile_label_values_are_escaped() -> None:
+    metrics = Metrics()
+    metrics.gauge("cg_rule_delay_seconds", "Delay.").set(1, rule='a"b\\c\nd quy tắc')
+    line = [x for x in metrics.render().splitlines() if x.startswith("cg_rule_delay")][0]
+    assert line == 'cg_rule_delay_seconds{rule="a\\"b\\\\c\\nd quy tắc"} 1'
+
+
+def test_counters_refuse_to_go_down_and_kinds_cannot_change() -> None:
+    metrics = Metrics()
+    counter = metrics.counter("cg_x_total", "X.")
+    with pytest.raises(ValueError):
+        counter.inc(-1)
+    with pytest.raises(ValueError):
+        metrics.gauge("cg_x_total", "X.")
+
+
+def test_scrape_hooks_run_before_rendering_and_a_failing_hook_hides_nothing() -> None:
+    metrics = Metrics()
+    seen = metrics.gauge("cg_seen", "Seen.")
+    calls: list[int] = []
+
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    metrics.on_scrape(broken)
+    metrics.on_scrape(lambda: seen.set(len(calls.append(1) or calls)))
+    assert "cg_seen 1" in metrics.render()
+    assert "cg_seen 2" in metrics.render()
+
+
+def test_server_answers_healthz_and_metrics_and_503_when_a_check_fails() -> None:
+    metrics = Metrics()
+    metrics.counter("cg_alerts_raised_total", "Alerts.").inc(rule="r1", severity="high")
+    problem: list[str] = []
+    metrics.check("indexer", lambda: problem[0] if problem else None)
+    server = MetricsServer(metrics, "127.0.0.1", 0, roles=["index", "detect"])
+    server.start()
+    try:
+        base = f"http://127.0.0.1:{server.port}"
+        status, kind, body = _get(base + "/healthz")
+        assert status == 200 and kind == "application/json"
+        assert json.loads(body) == {
+            "status": "ok",
+            "roles": ["detect", "index"],
+            "checks": {"indexer": "ok"},
+        }
+        status, kind, body = _get(base + "/metrics")
+        assert status == 200 and kind.startswith("text/plain; version=0.0.4")
+        assert 'cg_alerts_raised_total{rule="r1",severity="high"} 1' in body
+        problem.append("indexer thread not running")
+        status, _, body = _get(base + "/healthz")
+        assert status == 503
+        assert json.loads(body)["checks"] == {"indexer": "indexer thread not running"}
+        assert _get(base + "/nope")[0] == 404
+    finally:
+        server.stop()
