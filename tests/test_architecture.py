@@ -14,7 +14,11 @@ PACKAGES = ("canhgac", "ingest", "alerting")
 # never loads them.
 HEAVY_IMPORTS = {
     "kafka": {"ingest/transport/kafka.py"},
-    "elasticsearch": {"canhgac/store/elasticsearch.py", "canhgac/store/es_errors.py"},
+    "elasticsearch": {
+        "canhgac/store/elasticsearch.py",
+        "canhgac/store/es_errors.py",
+        "canhgac/store/es_triage.py",
+    },
 }
 
 

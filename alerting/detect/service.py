@@ -16,6 +16,7 @@ from alerting.detect.exceptions import EXCEPTIONS_DIR, load_exceptions, today_in
 from alerting.detect.filters import apply_filters
 from alerting.detect.lease import RuleLeases
 from alerting.detect.pipeline import load_pipeline
+from alerting.detect.reload import RELOAD_EVERY_S, RuleReloader, watched_files
 from alerting.detect.ruleset import RuleSet, load_rules
 from alerting.detect.scheduler import DetectionScheduler
 from alerting.notify.routing import channels_for
@@ -74,9 +75,12 @@ def build_scheduler(
     alerting: AlertingConfig,
     *,
     clock: Clock = utcnow,
+    reload_every: float | None = RELOAD_EVERY_S,
 ) -> DetectionScheduler:
     """A scheduler running ``rules`` against ``store``; new alerts are enqueued for the
-    channels :func:`alerting.notify.routing.channels_for` picks."""
+    channels :func:`alerting.notify.routing.channels_for` picks. When ``rules`` is the
+    configured rule set (a :class:`CompiledRuleSet`), the rule files are hot-reloaded every
+    ``reload_every`` seconds while the scheduler runs (None: never)."""
 
     def route(alert: Alert) -> list[str]:
         return channels_for(alert, alerting)
@@ -84,6 +88,16 @@ def build_scheduler(
     leases = RuleLeases(store, detection.lease_ttl.total_seconds())
     engine = DetectionEngine(store, detection, route=route, clock=clock, leases=leases)
     runnable = rules.rules if isinstance(rules, CompiledRuleSet) else list(rules)
-    return DetectionScheduler(
+    scheduler = DetectionScheduler(
         engine, runnable, jitter_seconds=detection.jitter_seconds, clock=clock
     )
+    if isinstance(rules, CompiledRuleSet) and reload_every is not None:
+        reloader = RuleReloader(
+            lambda: load_detection(detection, store.query_language),
+            lambda: watched_files(Path(detection.rules_dir), detection.pipeline),
+            scheduler.replace_rules,
+            rules,
+            every=reload_every,
+        )
+        scheduler.attach(reloader)
+    return scheduler

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from alerting.detect.exceptions import (
     EXCEPTIONS_DIR,
@@ -150,14 +150,17 @@ def rule_exception(draft: ExceptionDraft, today: date) -> RuleException:
             "an exception lasts at most a year; renew it when it expires", code="exception_expiry"
         )
     match = {name: sigma_literal(value) for name, value in draft.match.items()}
-    return RuleException(
-        id=draft.id,
-        rules=draft.rules,
-        owner=draft.owner,
-        reason=draft.reason,
-        expires=draft.expires,
-        match=match,
-    )
+    try:
+        return RuleException(
+            id=draft.id,
+            rules=draft.rules,
+            owner=draft.owner,
+            reason=draft.reason,
+            expires=draft.expires,
+            match=match,
+        )
+    except ValidationError as exc:  # a draft built without validation (the pre-filled one)
+        raise InvalidInputError(f"the exception is incomplete: {exc.errors()[0]['msg']}") from None
 
 
 def loaded(exception: RuleException, path: Path) -> LoadedException:

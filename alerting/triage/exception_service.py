@@ -21,6 +21,7 @@ from pathlib import Path
 from sigma.processing.pipeline import ProcessingPipeline
 
 from alerting.detect.compile import CompiledRule
+from alerting.detect.exceptions import today_in_hanoi
 from alerting.detect.exceptions_impact import ImpactReport, preview_impact
 from alerting.detect.pipeline import load_pipeline
 from alerting.detect.service import load_detection
@@ -38,7 +39,7 @@ from canhgac.config import DetectionConfig
 from canhgac.models import Alert, AlertStatus
 from canhgac.store.base import Store
 from canhgac.store.triage import AuditEntry, CloseReason, TriageRecord, TriageStore
-from canhgac.timeutil import DISPLAY_ZONE, to_iso
+from canhgac.timeutil import to_iso
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +102,7 @@ class ExceptionService:
         self._clock = clock
 
     def _today(self) -> date:
-        return self._clock().astimezone(DISPLAY_ZONE).date()
+        return today_in_hanoi(self._clock())
 
     def alert(self, alert_id: str) -> Alert:
         alert = self._store.get_alert(alert_id)

@@ -60,13 +60,14 @@ class Runtime:
     def start(self) -> None:
         settings = with_demo_source(self.settings)
         roles: set[str] = set(settings.roles)
-        self.store = build_store(settings.store)
-        store = telemetry.instrumented(self.store, self.metrics)
+        # A collector alone never touches the store: city hosts get no store credentials.
+        self.store = build_store(settings.store) if roles - {"collect"} else None
+        store = telemetry.instrumented(self.store, self.metrics) if self.store else None
         telemetry.mark_roles(self.metrics, sorted(roles))
         sender, receiver = _transport(settings, roles)
         try:
             if "index" in roles:
-                assert receiver is not None
+                assert receiver is not None and store is not None
                 indexer = Indexer.from_config(receiver, store, settings.indexer)
                 self._start(indexer)
                 telemetry.watch_indexer(self.metrics, indexer, receiver)
@@ -77,8 +78,10 @@ class Runtime:
                 for source_config in settings.sources:
                     self._start(build_source(source_config, sender, state_dir))
             if "detect" in roles:
+                assert store is not None
                 self._start_detection(settings, store)
             if "web" in roles and settings.web.enabled:
+                assert store is not None
                 self._start_web(settings, store)
             if demo_enabled(self.settings) and "collect" in roles:
                 self.feeder = DemoFeeder(

@@ -30,6 +30,7 @@ Production notes (retention, shards, security) are in ``deploy/elasticsearch.md`
 
 from __future__ import annotations
 
+import base64
 import re
 import threading
 import time
@@ -566,7 +567,10 @@ def _client(config: ElasticsearchStoreConfig) -> Elasticsearch:
         raise ConfigError("store.password: required with store.username")
     basic_auth = None
     if config.username is not None and config.password is not None:
-        basic_auth = (config.username, config.password.get_secret_value())
+        # Encoded here as UTF-8 (what Elasticsearch decodes): the client would encode the
+        # (user, password) pair as ASCII and crash on a Vietnamese password.
+        pair = f"{config.username}:{config.password.get_secret_value()}"
+        basic_auth = base64.b64encode(pair.encode("utf-8")).decode("ascii")
     tls: dict[str, Any] = {"ca_certs": config.ca_file} if config.ca_file else {}
     return Elasticsearch(
         list(config.hosts),

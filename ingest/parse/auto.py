@@ -16,7 +16,7 @@ from ingest.parse.auth import enrich_auth, is_auth
 from ingest.parse.base import Fields, Origin
 from ingest.parse.cef import enrich_cef
 from ingest.parse.fortigate import enrich_fortigate, looks_like_fortigate
-from ingest.parse.jsonlog import fields_from_object, try_load_object
+from ingest.parse.jsonlog import exactly, fields_from_object, try_load_object
 from ingest.parse.raw import parse_raw
 from ingest.parse.syslog import match_syslog
 from ingest.parse.windows import fields_from_record, is_windows
@@ -28,13 +28,7 @@ def _bare(text: str, origin: Origin) -> Fields | None:
     """Formats recognised from their first characters, without a syslog header."""
     first = text[:1]
     if first == "{":
-        record = try_load_object(text)
-        if record is not None:
-            escaped = "\\u" in text
-            if is_windows(record):
-                return fields_from_record(record, origin, escaped)
-            return fields_from_object(record, origin, escaped)
-        return None
+        return exactly(lambda exact: _json(text, origin, exact))
     if text.startswith("CEF:"):
         return enrich_cef({}, text, origin)
     if text.startswith(_AUDIT_STARTS):
@@ -42,6 +36,16 @@ def _bare(text: str, origin: Origin) -> Fields | None:
     if first != "<" and looks_like_fortigate(text):
         return enrich_fortigate({}, text, origin)
     return None
+
+
+def _json(text: str, origin: Origin, exact: bool) -> Fields | None:
+    record = try_load_object(text, exact)
+    if record is None:
+        return None
+    escaped = "\\u" in text
+    if is_windows(record):
+        return fields_from_record(record, origin, escaped, exact)
+    return fields_from_object(record, origin, escaped, exact)
 
 
 def _inside_syslog(fields: Fields, origin: Origin) -> Fields:

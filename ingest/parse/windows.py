@@ -14,7 +14,7 @@ from typing import Any
 from canhgac.errors import ParseError
 from ingest.parse.base import Fields, Origin
 from ingest.parse.ecs import put_address, put_int, put_text
-from ingest.parse.jsonlog import apply_timestamp, flatten, load_object
+from ingest.parse.jsonlog import apply_timestamp, exactly, flatten, load_object
 from ingest.parse.timestamps import any_time, zone_of
 
 _CHANNEL_DATASETS = {
@@ -84,7 +84,7 @@ def is_windows(record: dict[str, Any]) -> bool:
 
 
 def _winlogbeat(
-    record: dict[str, Any], winlog: dict[str, Any], escaped: bool
+    record: dict[str, Any], winlog: dict[str, Any], escaped: bool, exact: bool
 ) -> tuple[Fields, Any]:
     event = record.get("event")
     event_id = winlog.get("event_id")
@@ -92,14 +92,16 @@ def _winlogbeat(
         event_id = event.get("code")
     if event_id is None:
         raise ParseError("winlogbeat record without winlog.event_id")
-    fields = flatten(record, escaped=escaped)
+    fields = flatten(record, escaped=escaped, exact=exact)
     user_data = winlog.get("user_data")
     if isinstance(user_data, dict):
-        flatten(user_data, _EVENT_DATA, escaped, into=fields)
+        flatten(user_data, _EVENT_DATA, escaped, into=fields, exact=exact)
     return fields, event_id
 
 
-def _nxlog(record: dict[str, Any], origin: Origin, escaped: bool) -> tuple[Fields, Any]:
+def _nxlog(
+    record: dict[str, Any], origin: Origin, escaped: bool, exact: bool
+) -> tuple[Fields, Any]:
     system: dict[str, Any] = {}
     event_data: dict[str, Any] = {}
     for key, value in record.items():
@@ -108,8 +110,8 @@ def _nxlog(record: dict[str, Any], origin: Origin, escaped: bool) -> tuple[Field
             event_data[key] = value
         else:
             system[target] = value
-    fields = flatten(system, escaped=escaped)
-    flatten(event_data, _EVENT_DATA, escaped, into=fields)
+    fields = flatten(system, escaped=escaped, exact=exact)
+    flatten(event_data, _EVENT_DATA, escaped, into=fields, exact=exact)
     when = any_time(record.get("EventTime"), zone_of(origin))
     if when is not None:
         fields["@timestamp"] = when
@@ -126,14 +128,17 @@ def _user(fields: Fields) -> None:
             return
 
 
-def fields_from_record(record: dict[str, Any], origin: Origin, escaped: bool = True) -> Fields:
-    """``escaped``: whether the JSON text had ``\\u`` escapes (see :func:`flatten`)."""
+def fields_from_record(
+    record: dict[str, Any], origin: Origin, escaped: bool = True, exact: bool = True
+) -> Fields:
+    """``escaped``: whether the JSON text had ``\\u`` escapes; ``exact``: whether ``json``
+    decoded it (see :func:`~ingest.parse.jsonlog.flatten`)."""
     winlog = record.get("winlog")
     if isinstance(winlog, dict):
-        fields, event_id = _winlogbeat(record, winlog, escaped)
+        fields, event_id = _winlogbeat(record, winlog, escaped, exact)
         apply_timestamp(fields, record, origin)
     elif "EventID" in record:
-        fields, event_id = _nxlog(record, origin, escaped)
+        fields, event_id = _nxlog(record, origin, escaped, exact)
     else:
         raise ParseError("Windows event JSON without EventID (neither winlogbeat nor nxlog)")
     channel = fields.get("winlog.channel")
@@ -165,4 +170,7 @@ def fields_from_record(record: dict[str, Any], origin: Origin, escaped: bool = T
 
 
 def parse_windows(text: str, origin: Origin) -> Fields:
-    return fields_from_record(load_object(text), origin, escaped="\\u" in text)
+    escaped = "\\u" in text
+    return exactly(
+        lambda exact: fields_from_record(load_object(text, exact), origin, escaped, exact)
+    )

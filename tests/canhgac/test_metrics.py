@@ -65,7 +65,12 @@ def test_scrape_hooks_run_before_rendering_and_a_failing_hook_hides_nothing() ->
         raise RuntimeError("boom")
 
     metrics.on_scrape(broken)
-    metrics.on_scrape(lambda: seen.set(len(calls.append(1) or calls)))
+
+    def count() -> None:
+        calls.append(1)
+        seen.set(len(calls))
+
+    metrics.on_scrape(count)
     assert "cg_seen 1" in metrics.render()
     assert "cg_seen 2" in metrics.render()
 

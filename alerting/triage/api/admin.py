@@ -7,7 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from alerting.triage.api.schemas import Me, TokenCreated, TokenIn, TokenOut, UserIn, UserOut
+from alerting.triage.api.schemas import (
+    Me,
+    TokenCreated,
+    TokenIn,
+    TokenOut,
+    UserIn,
+    UserOut,
+    UserPatch,
+)
 from alerting.triage.auth.principal import ADMINS, EVERYONE, Principal
 from alerting.triage.context import TriageContext, triage_context
 from alerting.triage.errors import API_ERROR_RESPONSES
@@ -47,6 +55,25 @@ def list_users(ctx: Context, _: Admin) -> list[UserOut]:
 def create_user(ctx: Context, who: Admin, body: UserIn) -> UserOut:
     user = ctx.accounts.create_user(
         body.username, body.password, body.role, display_name=body.display_name, actor=who.username
+    )
+    return UserOut.of(user)
+
+
+@router.patch("/users/{username}", tags=["admin"], summary="Change, disable or unlock an account")
+def update_user(
+    ctx: Context,
+    who: Admin,
+    username: Annotated[str, Path(min_length=1, max_length=64)],
+    body: UserPatch,
+) -> UserOut:
+    user = ctx.accounts.update_user(
+        who.username,
+        username,
+        role=body.role,
+        display_name=body.display_name,
+        disabled=body.disabled,
+        password=body.password,
+        unlock=body.unlock,
     )
     return UserOut.of(user)
 

@@ -93,6 +93,16 @@ class UserIn(Body):
     display_name: str = Field(default="", max_length=200)
 
 
+class UserPatch(Body):
+    """Only the fields given change."""
+
+    role: Role | None = None
+    display_name: str | None = Field(default=None, max_length=200)
+    disabled: bool | None = None
+    password: str | None = Field(default=None, min_length=1, max_length=1024)
+    unlock: bool = Field(default=False, description="Clear a lock-out after failed logins")
+
+
 class UserOut(BaseModel):
     username: str
     display_name: str

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from alerting.triage.auth.passwords import Passwords
-from alerting.triage.errors import InvalidInputError
+from alerting.triage.errors import ConflictError, InvalidInputError, NotFoundError
 from canhgac.store.triage import AuditEntry, Role, TriageRecord, TriageStore, User
 from canhgac.text import nfc
 from canhgac.timeutil import from_iso, to_iso, utcnow
@@ -61,10 +61,7 @@ class Accounts:
             raise InvalidInputError(
                 f"username {username!r} must be 1-64 of a-z 0-9 . _ - (starting alphanumeric)"
             )
-        if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
-            raise InvalidInputError(
-                f"the password must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"
-            )
+        self._check_password(password)
         try:
             role = Role(role)
         except ValueError:
@@ -85,6 +82,57 @@ class Accounts:
         after: dict[str, object] = {"role": user.role.value, "display_name": user.display_name}
         self._audit(actor, "user.create", self._clock(), None, after, target=username)
         return user
+
+    def update_user(
+        self,
+        actor: str,
+        username: str,
+        *,
+        role: Role | None = None,
+        display_name: str | None = None,
+        disabled: bool | None = None,
+        password: str | None = None,
+        unlock: bool = False,
+    ) -> User:
+        """Change an account (admins); audited with the fields before and after. Disabling
+        it or setting its password ends its sessions. The last active admin stays one."""
+        user = self._triage.get_user(username)
+        if user is None:
+            raise NotFoundError(f"no user {username!r}")
+        update: dict[str, object] = {}
+        if role is not None:
+            update["role"] = role
+        if display_name is not None:
+            update["display_name"] = nfc(display_name.strip()) or username
+        if disabled is not None:
+            update["disabled"] = disabled
+        if unlock:
+            update |= {"failed_logins": 0, "locked_until": None}
+        if password is not None:
+            self._check_password(password)
+            update["password_hash"] = self._passwords.hash(password)
+        changed = user.model_copy(update={**update, "updated_at": to_iso(self._clock())})
+        if _active_admin(user) and not _active_admin(changed) and self._admins() <= 1:
+            raise ConflictError("keep at least one active admin", code="last_admin")
+        self._triage.save_user(changed)
+        if changed.disabled or password is not None:
+            self._triage.delete_sessions(username=username)
+        before, after = _account_fields(user), _account_fields(changed)
+        if password is not None:
+            after["password"] = "changed"
+        self._audit(
+            actor, "user.update", self._clock(), None, after, target=username, before=before
+        )
+        return changed
+
+    def _admins(self) -> int:
+        return sum(1 for u in self._triage.list_users() if _active_admin(u))
+
+    def _check_password(self, password: str) -> None:
+        if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+            raise InvalidInputError(
+                f"the password must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"
+            )
 
     def login(self, username: str, password: str, *, source_ip: str | None = None) -> LoginOutcome:
         """Check a login; every attempt is audited and failures count toward a lock-out."""
@@ -141,6 +189,7 @@ class Accounts:
         after: dict[str, object] | None,
         *,
         target: str | None = None,
+        before: dict[str, object] | None = None,
     ) -> None:
         # A failed login's username is whatever was typed: bounded, and shown escaped.
         entry = AuditEntry(
@@ -148,10 +197,20 @@ class Accounts:
             actor=username[:200],
             action=action,
             target=f"user:{(target or username)[:200]}",
+            before=before,
             after=after,
             source_ip=source_ip,
         )
         self._triage.record(TriageRecord(audit=[entry]))
+
+
+def _active_admin(user: User) -> bool:
+    return user.role is Role.admin and not user.disabled
+
+
+def _account_fields(user: User) -> dict[str, object]:
+    """What the audit log keeps of an account: never the password hash."""
+    return user.model_dump(mode="json", exclude={"password_hash", "created_at", "updated_at"})
 
 
 def create_user(

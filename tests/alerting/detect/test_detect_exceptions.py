@@ -53,7 +53,7 @@ def rules(kit: Any, **files: str) -> Path:
         ),
         "b.yml": kit.rule_text("sel:\n  event.action: deny\ncondition: sel", rule_id=RULE_B),
     }
-    folder = kit.write_rules(base, folder=f"rules{len(list(kit.tmp_path.glob('rules*')))}")
+    folder: Path = kit.write_rules(base, folder=f"rules{len(list(kit.tmp_path.glob('rules*')))}")
     for name, text in files.items():
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -68,7 +68,7 @@ def compiled(kit: Any, folder: Path, today: date = TODAY) -> Any:
 
 def matched(kit: Any, store: SQLiteStore, result: Any, rule_id: str) -> set[str]:
     [rule] = [r for r in result.rules if r.id == rule_id]
-    return kit.matching_ids(store, rule.query)
+    return set(kit.matching_ids(store, rule.query))
 
 
 @pytest.fixture

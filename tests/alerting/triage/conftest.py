@@ -19,6 +19,7 @@ from alerting.triage.auth.accounts import Accounts
 from alerting.triage.auth.passwords import Passwords
 from canhgac.config import DetectionConfig, Settings, WebConfig
 from canhgac.models import Alert, Event, Severity
+from canhgac.store.base import Store
 from canhgac.store.sqlite import SQLiteStore
 from canhgac.store.sqlite_triage import SQLiteTriageStore
 from canhgac.store.triage import Role
@@ -207,17 +208,18 @@ detection:
 SCANNER = "10.20.99.5"
 
 
-@pytest.fixture
-def seeded(env: TriageEnv) -> TriageEnv:
-    """Three alerts from the SOC's scanner, one from elsewhere, one whose host is ``*``."""
-    rules = env.tmp_path / "rules"
-    rules.mkdir()
-    (rules / "ssh_failed.yml").write_text(RULE_TEXT, encoding="utf-8")
-    detection = DetectionConfig(
-        rules_dir=str(rules), pipeline=[str(REPO / "rules" / "pipelines" / "ecs.yml")]
+def scanner_rules(folder: Path) -> DetectionConfig:
+    """A rules folder holding :data:`RULE`, with the project's ECS pipeline."""
+    folder.mkdir()
+    (folder / "ssh_failed.yml").write_text(RULE_TEXT, encoding="utf-8")
+    return DetectionConfig(
+        rules_dir=str(folder), pipeline=[str(REPO / "rules" / "pipelines" / "ecs.yml")]
     )
-    env.settings = env.settings.model_copy(update={"detection": detection})
-    seen = env.clock.now - timedelta(hours=1)
+
+
+def seed_scanner_alerts(store: Store, now: datetime) -> None:
+    """Three alerts from the SOC's scanner, one from elsewhere, one whose host is ``*``."""
+    seen = now - timedelta(hours=1)
     sources = [
         ("scan1", "web-01", "svc_scan", SCANNER),
         ("scan2", "web-02", "svc_scan", SCANNER),
@@ -235,8 +237,15 @@ def seeded(env: TriageEnv) -> TriageEnv:
         }
         event = make_event(f"e-{name}", seen, **fields)
         snapshot = {k: v for k, v in fields.items() if not k.startswith("event.")}
-        env.add_alert(
-            make_alert(name, seen, rule_id=RULE, event_ids=[event.id], snapshot=snapshot),
-            [event],
-        )
+        store.write_events([event])
+        alert = make_alert(name, seen, rule_id=RULE, event_ids=[event.id], snapshot=snapshot)
+        store.record_alert(alert, alert.event_ids)
+
+
+@pytest.fixture
+def seeded(env: TriageEnv) -> TriageEnv:
+    """The env with :func:`scanner_rules` as its detection rules and the scanner's alerts."""
+    detection = scanner_rules(env.tmp_path / "rules")
+    env.settings = env.settings.model_copy(update={"detection": detection})
+    seed_scanner_alerts(env.store, env.clock.now)
     return env

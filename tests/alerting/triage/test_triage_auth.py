@@ -295,3 +295,41 @@ def test_the_decoy_check_costs_a_real_verification(env: TriageEnv) -> None:
     accounts = Accounts(env.triage, Counting(env.passwords._hasher), env.clock)
     assert accounts.login("nobody", "whatever").result is LoginResult.invalid
     assert len(calls) == 1 and calls[0].startswith("$argon2id$")
+
+
+def test_admins_change_disable_and_unlock_accounts_through_the_api(env: TriageEnv) -> None:
+    accounts = Accounts(env.triage, env.passwords, env.clock)
+    for _ in range(MAX_FAILURES):
+        accounts.login("analyst", "wrong password!")
+    with (
+        TestClient(env.app(), follow_redirects=False) as admin,
+        TestClient(env.app(), follow_redirects=False) as analyst2,
+    ):
+        csrf = login(admin, "admin")
+        login(analyst2, "analyst2")
+        headers = {"X-CSRF-Token": csrf}
+        unlocked = admin.patch("/api/v1/users/analyst", json={"unlock": True}, headers=headers)
+        assert unlocked.status_code == 200 and unlocked.json()["locked_until"] is None
+        assert accounts.login("analyst", PASSWORD).result is LoginResult.ok
+
+        promoted = admin.patch(
+            "/api/v1/users/analyst2",
+            json={"role": "rule_author", "display_name": "Trần Thị B"},
+            headers=headers,
+        )
+        assert promoted.json()["role"] == "rule_author"
+        assert analyst2.get("/alerts/a/exception").status_code == 404  # now an author
+        disabled = admin.patch("/api/v1/users/analyst2", json={"disabled": True}, headers=headers)
+        assert disabled.json()["disabled"] is True
+        assert analyst2.get("/alerts").status_code == 303  # its session ended
+        assert env.triage.delete_sessions(username="analyst2") == 0
+
+        # The only admin cannot demote or disable itself; unknown users are 404.
+        last = admin.patch("/api/v1/users/admin", json={"role": "analyst"}, headers=headers)
+        assert last.status_code == 409 and last.json()["error"]["code"] == "last_admin"
+        unknown = admin.patch("/api/v1/users/nobody", json={"unlock": True}, headers=headers)
+        assert unknown.status_code == 404
+    [entry, *_] = env.triage.list_audit(actor="admin")
+    assert entry.action == "user.update" and entry.before is not None and entry.after is not None
+    assert (entry.before["disabled"], entry.after["disabled"]) == (False, True)
+    assert "password_hash" not in entry.before

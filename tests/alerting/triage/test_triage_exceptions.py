@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from alerting.detect.exceptions import load_exceptions
+from alerting.triage.actions import TriageActions
 from alerting.triage.errors import InvalidInputError
 from alerting.triage.exception_draft import (
     ExceptionDraft,
@@ -17,8 +18,9 @@ from alerting.triage.exception_draft import (
     rule_exception,
     sigma_literal,
 )
+from alerting.triage.exception_service import ExceptionService
 
-from .conftest import RULE, SCANNER, TriageEnv, make_alert
+from .conftest import RULE, SCANNER, TriageEnv, make_alert, scanner_rules, seed_scanner_alerts
 
 ClientFor = Callable[[str | None], tuple[TestClient, str]]
 
@@ -179,3 +181,25 @@ def test_the_api_drafts_previews_and_creates(seeded: TriageEnv, client_for: Clie
     assert created.status_code == 201
     assert created.json()["file"] == "api-scanner.yml"
     assert created.json()["impact"]["suppressed"] == 3
+
+
+@pytest.mark.integration
+def test_the_preview_counts_the_same_on_elasticsearch(env: TriageEnv) -> None:
+    from canhgac.store.elasticsearch import ElasticsearchStore
+
+    from .test_triage_store_contract import es_config
+
+    store = ElasticsearchStore(es_config())
+    try:
+        seed_scanner_alerts(store, env.clock.now)
+        detection = scanner_rules(env.tmp_path / "rules")
+        actions = TriageActions(store, env.triage, assign_channel=None, clock=env.clock)
+        service = ExceptionService(store, env.triage, actions, detection, env.clock)
+        draft = service.draft(service.alert("scan1"), "soc").model_copy(update={"reason": "x"})
+        only_scanner = draft.model_copy(update={"match": {"source.ip": SCANNER}, "days": 7})
+        assert service.preview(only_scanner).suppressed == 3
+        star = draft.model_copy(update={"match": {"host.name": "*"}, "days": 7})
+        assert service.preview(star).suppressed == 1
+    finally:
+        store.delete_indices()
+        store.close()
