@@ -17,6 +17,7 @@ Each command runs ``--repeat`` times; the median is shown with its ratio to sigm
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import subprocess
 import sys
@@ -72,7 +73,7 @@ def in_process(rules: Path, repeat: int) -> dict[str, tuple[float, str]]:
     compiled: dict[str, Any] = {}
     for language in QUERY_COMPILERS:
         seconds, compiled[language] = median_seconds(
-            lambda language=language: compile_detection(ruleset, pipeline, language, config), repeat
+            functools.partial(compile_detection, ruleset, pipeline, language, config), repeat
         )
         converted = len(compiled[language].rules) + len(compiled[language].correlation_inputs)
         phases[f"convert ({language})"] = (seconds, f"{converted} converted")

@@ -60,3 +60,12 @@ def dumps(value: Any) -> str:
         return orjson.dumps(value, default=_refuse, option=_OPTIONS).decode()
     except orjson.JSONEncodeError:
         return _ENCODER.encode(value)
+
+
+def dumps_utf8(value: Any) -> bytes:
+    """``dumps(value).encode()`` without the round trip through ``str``, for writers that
+    take bytes (a store binding a document). Raises UnicodeEncodeError where that would."""
+    try:
+        return orjson.dumps(value, default=_refuse, option=_OPTIONS)
+    except orjson.JSONEncodeError:
+        return _ENCODER.encode(value).encode()

@@ -23,9 +23,11 @@ import copy
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sigma.correlations import SigmaExtendedCorrelationCondition
-from sigma.exceptions import SigmaError
+from sigma.collection import SigmaCollection
+from sigma.correlations import SigmaCorrelationRule, SigmaExtendedCorrelationCondition
+from sigma.exceptions import SigmaError, SigmaRuleNotFoundError
 from sigma.processing.pipeline import ProcessingPipeline
+from sigma.rule import SigmaRule
 
 from alerting.detect.compile import (
     QUERY_COMPILERS,
@@ -61,7 +63,7 @@ class _Planner:
     mapper: FieldMapper
     detections: dict[str, LoadedRule] = field(default_factory=dict)
     correlations: dict[str, LoadedCorrelation] = field(default_factory=dict)
-    names: dict[str, str] = field(default_factory=dict)
+    collection: SigmaCollection = field(default_factory=lambda: SigmaCollection([]))
     queries: dict[str, CompiledRule] = field(default_factory=dict)
     nodes: dict[str, CorrelationNode] = field(default_factory=dict)
 
@@ -69,12 +71,22 @@ class _Planner:
         ruleset = self.filtered.ruleset
         self.detections = {rule.id: rule for rule in ruleset.rules}
         self.correlations = {c.id: c for c in ruleset.correlations}
-        items: list[LoadedRule | LoadedCorrelation] = [*ruleset.rules, *ruleset.correlations]
-        for item in items:
-            self.names[item.id] = item.id
-            if item.rule.name:
-                self.names.setdefault(str(item.rule.name), item.id)
+        # References (a rule id or name) are looked up in a pySigma collection, as its own
+        # backends do; not *resolved* in pySigma's sense, which would also disable the
+        # output of referenced rules (their queries would compile to nothing): generate is
+        # applied by compile_correlations instead.
+        rules: list[SigmaRule | SigmaCorrelationRule] = [r.rule for r in ruleset.rules]
+        self.collection = SigmaCollection(
+            [*rules, *(c.rule for c in ruleset.correlations)], resolve_references=False
+        )
         self.queries = {r.id: r for r in [*self.compiled.rules, *self.compiled.correlation_inputs]}
+
+    def resolve(self, reference: str) -> str | None:
+        """The id of the rule ``reference`` names, None if there is none."""
+        try:
+            return str(self.collection[reference].id)
+        except SigmaRuleNotFoundError:
+            return None
 
     def node(self, correlation: LoadedCorrelation, stack: tuple[str, ...] = ()) -> CorrelationNode:
         if correlation.id in self.nodes:
@@ -97,7 +109,7 @@ class _Planner:
         references = _references(correlation)
         for index, reference in enumerate(references):
             where = ("correlation", "rules", index)
-            target_id = self.names.get(reference)
+            target_id = self.resolve(reference)
             if target_id is None:
                 raise _Refused(correlation.error(f"references unknown rule '{reference}'", *where))
             source = self._input(correlation, target_id, reference, where, (*stack, correlation.id))
@@ -241,7 +253,7 @@ def compile_correlations(
         interval = correlation.settings.interval or default_interval
         result.rules.append(CompiledRule(correlation, query, interval, alert_rule))
         if not correlation.rule.generate:
-            silenced.update(planner.names[r] for r in _references(correlation))
+            silenced.update(str(planner.resolve(r)) for r in _references(correlation))
     result.correlation_inputs.extend(rule for rule in result.rules if rule.id in silenced)
     result.rules = [rule for rule in result.rules if rule.id not in silenced]
     return result

@@ -15,12 +15,12 @@ window, or overlapping look-backs, therefore never duplicates an alert.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from alerting.alerts.build import AlertDraft, AlertRule, alert_id, snapshot
+from alerting.alerts.build import SNAPSHOT_TEXT_LIMIT, AlertDraft, AlertRule, alert_id, snapshot
 from alerting.detect.correlation_eval import (
     Burst,
     CorrelationSpec,
@@ -186,7 +186,8 @@ class CorrelationQuery:
         members = burst.members()
         events = list({e.id: e for item in members for e in events_of(item.origin)}.values())
         rule = self.alert_rule
-        group = burst.first.group
+        shown = {name: _bounded(value) for name, value in burst.first.values.items()}
+        group = _stored_key(shown, self.root.spec.group_by)
         continued = [
             alert
             for alert in previous.get(group, [])
@@ -206,7 +207,7 @@ class CorrelationQuery:
             tags=list(rule.tags),
             references=list(rule.references),
             author=rule.author,
-            group_key=dict(burst.first.values),
+            group_key=shown,
             first_seen=to_iso(members[0].at),
             last_seen=to_iso(burst.last.end),
             count=len(events),
@@ -280,9 +281,20 @@ def _evaluate(
     return evaluate(node.spec, inputs, only_new=only_new)
 
 
+def _bounded(value: Any) -> Any:
+    """Group values are attacker-controlled: an alert keeps them bounded, like build.py."""
+    if isinstance(value, str) and len(value) > SNAPSHOT_TEXT_LIMIT:
+        return value[:SNAPSHOT_TEXT_LIMIT] + "…"
+    return value
+
+
+def _stored_key(values: Mapping[str, Any], group_by: Sequence[str]) -> GroupKey:
+    """The group of a stored (bounded) group key, compared as the evaluation compares."""
+    return tuple(distinct_value(values.get(name)) for name in group_by)
+
+
 def _by_group(alerts: Sequence[Alert], group_by: Sequence[str]) -> dict[GroupKey, list[Alert]]:
     grouped: dict[GroupKey, list[Alert]] = {}
     for alert in alerts:
-        key = tuple(distinct_value(alert.group_key.get(name)) for name in group_by)
-        grouped.setdefault(key, []).append(alert)
+        grouped.setdefault(_stored_key(alert.group_key, group_by), []).append(alert)
     return grouped

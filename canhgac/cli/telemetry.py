@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol, cast, runtime_checkable
 
 from alerting.detect.scheduler import DetectionScheduler
+from canhgac.errors import TransportError
 from canhgac.metrics import Metrics
 from canhgac.models import Alert, Event
 from canhgac.store.base import AlertWrite, Store
@@ -39,6 +40,8 @@ class CountingSender(Sender):
 
     def __init__(self, inner: Sender, metrics: Metrics) -> None:
         self.inner = inner
+        self.failure: str | None = None
+        metrics.check("transport", self.problem)
         self._sent = metrics.counter(
             "canhgac_collector_events_sent_total", "Events handed to the transport."
         )
@@ -60,7 +63,17 @@ class CountingSender(Sender):
 
         self._sent.inc(len(batch.events))
         self._letters.inc(len(batch.dead_letters))
-        self.inner.send(Batch(batch.events, batch.dead_letters, counted_ack))
+        try:
+            self.inner.send(Batch(batch.events, batch.dead_letters, counted_ack))
+        except TransportError as exc:
+            # A Kafka sender that failed for good stays failed until the process restarts
+            # (see ingest.transport.kafka): health must say so, or nobody restarts it.
+            self.failure = str(exc)
+            raise
+
+    def problem(self) -> str | None:
+        """For the health check: why the transport stopped accepting batches, if it did."""
+        return self.failure
 
     def flush(self, timeout: float | None = None) -> None:
         self.inner.flush(timeout)

@@ -71,17 +71,21 @@ def _decode(key: str, value: str) -> str:
     return text.rstrip("\x00")
 
 
-def _pairs(text: str, record_type: str, out: dict[str, str]) -> None:
+def _pairs(text: str, record_type: str, values: dict[str, str], fields: Fields) -> None:
+    """Each pair into ``values`` (by its key, for :func:`_ecs`) and into ``fields`` (as
+    ``auditd.log.<key>``) in one pass."""
     execve = record_type == "EXECVE"
     for key, double, single, bare in PAIR.findall(text):
         if single and key == "msg":
-            _pairs(single, record_type, out)  # USER_* records: the nested list
-        elif double or single:
-            out[key] = double or single
+            _pairs(single, record_type, values, fields)  # USER_* records: the nested list
+            continue
+        if double or single:
+            value = double or single
         elif bare and (key in _ENCODED or (execve and key[0] == "a")):
-            out[key] = _decode(key, bare)
+            value = _decode(key, bare)
         else:
-            out[key] = bare
+            value = bare
+        values[key] = fields["auditd.log." + key] = value
 
 
 def _command_line(values: dict[str, str]) -> str | None:
@@ -143,11 +147,9 @@ def enrich_auditd(fields: Fields, record: str, origin: Origin) -> Fields | None:
         fields["auditd.log.node"] = node
     plain, _, enriched = body.partition("\x1d")
     values: dict[str, str] = {}
-    _pairs(plain, record_type, values)
+    _pairs(plain, record_type, values, fields)
     if enriched:
-        _pairs(enriched, record_type, values)
-    for key, value in values.items():
-        fields["auditd.log." + key] = value
+        _pairs(enriched, record_type, values, fields)
     _ecs(fields, values, record_type)
     return fields
 

@@ -148,10 +148,9 @@ def _flatten(
     if len(out) + len(record) > MAX_KEYS:
         raise ParseError(f"JSON record has more than {MAX_KEYS} keys")
     for key, value in record.items():
-        if not key or key[0] == "." or key[-1] == ".":
-            key = key.strip(".")
-            if not key:
-                continue  # an empty field name makes stores reject the whole document
+        key = key.strip(".")  # the same object when there is nothing to strip
+        if not key:
+            continue  # an empty field name makes stores reject the whole document
         name = prefix + nfc(key) if escaped else prefix + key
         kind = type(value)
         if kind is str:

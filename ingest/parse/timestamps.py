@@ -137,16 +137,22 @@ def epoch_text(text: str) -> str | None:
 
 def any_time(value: object, zone: str) -> str | None:
     """A JSON value that holds a time: ISO 8601 text, or epoch as a number or digits."""
+    if type(value) is str:  # the usual case first; the same path as any other str below
+        return _text_time(value, zone)
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
         return epoch(value)
     if isinstance(value, str):
-        stripped = value.strip()
-        if stripped[:1].isdigit() and stripped.replace(".", "", 1).isdigit():
-            return epoch_text(stripped)
-        return iso8601(stripped, zone)
+        return _text_time(value, zone)
     return None
+
+
+def _text_time(value: str, zone: str) -> str | None:
+    stripped = value.strip()
+    if stripped[:1].isdigit() and stripped.replace(".", "", 1).isdigit():
+        return epoch_text(stripped)
+    return iso8601(stripped, zone)
 
 
 @lru_cache(maxsize=64)

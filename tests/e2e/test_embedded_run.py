@@ -108,7 +108,7 @@ def test_logs_in_through_every_source_raise_exactly_the_expected_alerts(
     instance.start()
     _send_all(instance)
     wait_for(lambda: _stored(instance.db_path) >= SENT, 30, "every record to be stored")
-    wait_for(lambda: _alerts_by_rule(instance.db_path) == EXPECTED, 30, f"alerts {EXPECTED}")
+    wait_for(lambda: _alerts_by_rule(instance.db_path) == EXPECTED, 90, f"alerts {EXPECTED}")
     assert _stored(instance.db_path) == SENT
     # The console channel reports each alert once, from the notification outbox.
     wait_for(lambda: instance.output().count("[Canh Gác]") >= len(EXPECTED), 15, "notifications")

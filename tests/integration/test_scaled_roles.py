@@ -1,262 +1,40 @@
 """The scaled mode as ops run it: `canhgac collect|index|detect` as separate processes on a
 real Kafka broker and a real Elasticsearch node (deploy/services/up; see conftest.py).
 
-Every process serves /healthz and /metrics (the test reads both). Each test has its own
+Every process serves /healthz and /metrics (the tests read both). Each test has its own
 topics, consumer group and index prefix (the conftest fixtures) and stops its processes.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from canhgac.config import KafkaTransportConfig
-from canhgac.models import AlertFilter, Event
+from canhgac.models import AlertFilter
 from canhgac.store.elasticsearch import ElasticsearchStore
-from ingest.transport.base import Batch
-from ingest.transport.kafka import KafkaSender, client_options
+from ingest.transport.kafka import client_options
+
+from .scaled_site import (
+    EXPECTED,
+    NOTIFIED,
+    SENT,
+    Site,
+    alerts_by_rule,
+    produce,
+    send_city_logs,
+    wait_for,
+)
 
 from kafka import KafkaAdminClient, KafkaProducer  # isort: skip  (after ingest.transport.kafka)
 
 pytestmark = pytest.mark.integration
-
-ROOT = Path(__file__).resolve().parents[2]
-
-# The same city traffic as tests/e2e/test_embedded_run.py: attacks and benign lines through
-# syslog UDP and TCP, HTTP (Windows event JSON) and a tailed nginx access log.
-SSH_INVALID = (
-    "<38>Nov 27 10:00:01 congdan-web01 sshd[2231]: Invalid user admin from 203.0.113.5 port 4242"
-)
-SSH_INVALID_AGAIN = "<38>Nov 27 10:00:03 congdan-web01 sshd[2231]: Failed password for invalid user oracle from 203.0.113.5 port 4244 ssh2"
-SSH_BENIGN = "<38>Nov 27 10:01:05 congdan-web01 sshd[2302]: Accepted publickey for nguyenvana from 10.20.1.15 port 50023 ssh2: ED25519 SHA256:Jq3h8W1xT0cGm4t5ZbB1m8cQeFh0uQyYk2nA9vR3sLk"
-SUDO_SHELL = "<86>Nov 27 10:05:00 ecab-db01 sudo:  nguyenvana : TTY=pts/0 ; PWD=/home/nguyenvana ; USER=root ; COMMAND=/bin/bash"
-SUDO_BENIGN = "<86>Nov 27 10:06:00 ecab-db01 sudo:  nguyenvana : TTY=pts/0 ; PWD=/home/nguyenvana ; USER=root ; COMMAND=/usr/bin/systemctl restart nginx"
-LOG_CLEARED = {
-    "EventTime": "2026-11-27 11:50:05",
-    "Hostname": "ECAB-WS-022.ubnd.hanoi.gov.vn",
-    "EventID": 1102,
-    "SourceName": "Microsoft-Windows-Eventlog",
-    "Channel": "Security",
-    "Message": "The audit log was cleared.",
-    "SubjectUserName": "tranthib",
-    "SubjectDomainName": "UBND",
-}
-LOGON_BENIGN = {
-    "EventTime": "2026-11-27 11:51:00",
-    "Hostname": "ECAB-WS-022.ubnd.hanoi.gov.vn",
-    "EventID": 4624,
-    "Channel": "Security",
-    "SourceName": "Microsoft-Windows-Security-Auditing",
-    "TargetUserName": "nguyễn.văn.an",
-    "LogonType": 2,
-}
-SQLI = [
-    '203.0.113.9 - - [27/Nov/2026:10:15:32 +0700] "GET /tra-cuu/ho-so?ma=1%27%20UNION%20SELECT%20username,password%20FROM%20nguoi_dung-- HTTP/1.1" 200 512 "-" "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"',
-    '203.0.113.9 - - [27/Nov/2026:10:15:33 +0700] "GET /tra-cuu/ho-so?ma=1%2527%2520or%25201%253D1-- HTTP/1.1" 200 498 "-" "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"',
-]
-PORTAL_BENIGN = '10.20.3.7 - - [27/Nov/2026:10:16:00 +0700] "GET /dich-vu-cong/nop-ho-so?ten=Nguy%E1%BB%85n%20V%C4%83n%20An HTTP/1.1" 200 5120 "-" "Mozilla/5.0 (X11; Linux x86_64)"'
-EXPECTED = {  # rule file stem -> matched events on its one alert
-    "lnx_sshd_invalid_user": 2,
-    "lnx_sshd_failed_password": 1,
-    "lnx_sudo_root_shell": 1,
-    "win_security_log_cleared": 1,
-    "web_sql_injection": 2,
-}
-SENT = 10  # records sent by _send_city_logs
-# Just the rules this traffic concerns: the others would only load the (shared, small) test
-# node with empty searches; the embedded e2e test checks none of them fires on it.
-RULE_FILES = sorted(p for stem in EXPECTED for p in (ROOT / "rules").rglob(f"{stem}.yml"))
-NOTIFIED = "[Canh Gác]"  # the console channel's line per alert
-
-
-# --- processes -------------------------------------------------------------------------------
-def free_port() -> int:
-    # Syslog listens on the same number over UDP and TCP, so the port must be free for both.
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-            tcp.bind(("127.0.0.1", 0))
-            port = int(tcp.getsockname()[1])
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-                udp.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return port
-
-
-def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code, exc.read().decode()
-
-
-@dataclass
-class Role:
-    """One `canhgac <command>` process with its metrics port and output file."""
-
-    command: str
-    config: Path
-    metrics_port: int
-    output_path: Path
-    process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Role:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CANHGAC_")}
-        with self.output_path.open("ab") as sink:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "canhgac", self.command, "--config", str(self.config)],
-                cwd=self.config.parent,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                env=env,
-            )
-        wait_for(self.healthy, 60, f"canhgac {self.command} to report healthy")
-        return self
-
-    def healthy(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise AssertionError(f"canhgac {self.command} exited early:\n{self.output()}")
-        try:
-            status, _ = _get(f"http://127.0.0.1:{self.metrics_port}/healthz")
-        except OSError:
-            return False
-        return status == 200
-
-    def metric(self, name: str) -> float:
-        """The sum of every sample of ``name`` on the process's /metrics page."""
-        _, text = _get(f"http://127.0.0.1:{self.metrics_port}/metrics")
-        values = [
-            float(line.rsplit(" ", 1)[1])
-            for line in text.splitlines()
-            if line.startswith((name + " ", name + "{"))
-        ]
-        return sum(values)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> int:
-        assert self.process is not None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
-
-    def output(self) -> str:
-        return self.output_path.read_text(errors="replace") if self.output_path.exists() else ""
-
-
-@dataclass
-class Site:
-    """A scaled deployment in a temporary directory: one config file per process."""
-
-    root: Path
-    kafka: KafkaTransportConfig
-    store: ElasticsearchStore
-    syslog_port: int = field(default_factory=free_port)
-    http_port: int = field(default_factory=free_port)
-    roles: list[Role] = field(default_factory=list)
-
-    @property
-    def rules_dir(self) -> Path:
-        folder = self.root / "rules"
-        if not folder.exists():
-            folder.mkdir()
-            for rule in RULE_FILES:
-                (folder / rule.name).write_bytes(rule.read_bytes())
-        return folder
-
-    @property
-    def access_log(self) -> Path:
-        return self.root / "portal-access.log"
-
-    def role(self, command: str, name: str, *, extra: str = "") -> Role:
-        port = free_port()
-        data_dir = self.root / name
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self.access_log.touch()
-        config = data_dir / "canhgac.yaml"
-        config.write_text(
-            f"""
-data_dir: {data_dir}
-sources:
-  - {{type: syslog_udp, name: syslog-udp, port: {self.syslog_port}}}
-  - {{type: syslog_tcp, name: syslog-tcp, port: {self.syslog_port}, max_message_bytes: 4096}}
-  - {{type: http, name: http-json, port: {self.http_port}, parser: windows}}
-  - {{type: file, name: portal, path: {self.access_log}, parser: nginx, poll_interval: 100ms}}
-transport:
-  type: kafka
-  bootstrap_servers: {json.dumps(self.kafka.bootstrap_servers)}
-  topic: {self.kafka.topic}
-  dead_letter_topic: {self.kafka.dead_letter_topic}
-  group_id: {self.kafka.group_id}
-  partitions: {self.kafka.partitions}
-store:
-  type: elasticsearch
-  hosts: {json.dumps(list(_es_hosts()))}
-  index_prefix: {self.store.names.prefix}
-detection:
-  rules_dir: {self.rules_dir}
-  pipeline: [{ROOT / "rules" / "pipelines" / "ecs.yml"}]
-  default_interval: 2s
-  # The default. Events are stamped when their bulk starts; a bulk slower than this (the
-  # first write of a day creates its index, the shared test node is busy) would otherwise
-  # land behind a window already searched.
-  ingest_delay: 5s
-  jitter_seconds: 0
-indexer: {{batch_wait: 50ms}}
-alerting:
-  channels: [{{type: console}}]
-demo: {{mode: "off"}}
-web: {{enabled: false}}
-metrics: {{enabled: true, port: {port}}}
-{extra}""",
-            encoding="utf-8",
-        )
-        role = Role(command, config, port, data_dir / f"{command}.out")
-        self.roles.append(role)
-        return role
-
-    def stop_all(self) -> None:
-        for role in reversed(self.roles):
-            if role.process is not None:
-                role.stop()
-
-
-def _es_hosts() -> list[str]:
-    return [os.environ["CANHGAC_TEST_ES_URL"]]
 
 
 @pytest.fixture
@@ -270,77 +48,20 @@ def site(
         deployment.stop_all()
 
 
-# --- helpers ---------------------------------------------------------------------------------
-def _send_city_logs(site: Site) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-        for line in (SSH_INVALID, SSH_INVALID_AGAIN, SSH_BENIGN):
-            udp.sendto(line.encode(), ("127.0.0.1", site.syslog_port))
-    with socket.create_connection(("127.0.0.1", site.syslog_port)) as tcp:
-        for line in (SUDO_SHELL, SUDO_BENIGN):
-            frame = line.encode()
-            tcp.sendall(f"{len(frame)} ".encode() + frame)
-    body = "\n".join(json.dumps(r, ensure_ascii=False) for r in (LOG_CLEARED, LOGON_BENIGN))
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{site.http_port}/ingest",
-        data=body.encode(),
-        headers={"Content-Type": "application/x-ndjson"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        assert response.status == 200
-    with site.access_log.open("a", encoding="utf-8") as log:
-        log.write("\n".join([*SQLI, PORTAL_BENIGN]) + "\n")
-
-
-def _alerts_by_rule(store: ElasticsearchStore) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for alert in store.list_alerts(AlertFilter(limit=1000)):
-        stem = Path(alert.rule_path).stem
-        assert stem not in counts, f"two alerts for {stem}"
-        counts[stem] = alert.count
-    return counts
-
-
-def _events(prefix: str, start: int, count: int) -> list[Event]:
-    return [
-        Event(
-            f"{prefix}-{i:06d}",
-            {
-                "@timestamp": f"2026-11-27T10:{i // 60 % 60:02d}:{i % 60:02d}.000000Z",
-                "event.original": f"<13>Nov 27 10:00:00 host-{i % 7} app: sự kiện {i}",
-                "event.dataset": "syslog",
-                "event.kind": "event",
-                "host.name": f"host-{i % 7}",
-                "message": f"sự kiện {i}",
-            },
-        )
-        for i in range(start, start + count)
-    ]
-
-
-def _produce(config: KafkaTransportConfig, prefix: str, total: int, batch: int = 1000) -> None:
-    sender = KafkaSender(config)
-    try:
-        for start in range(0, total, batch):
-            sender.send(Batch(_events(prefix, start, min(batch, total - start))))
-        sender.flush(timeout=60)
-    finally:
-        sender.close()
-
-
 # --- tests -----------------------------------------------------------------------------------
 def test_syslog_http_and_file_logs_become_alerts_stored_and_notified_once(site: Site) -> None:
     detect = site.role("detect", "detector").start()
     index = site.role("index", "indexer").start()
     collect = site.role("collect", "collector").start()
 
-    _send_city_logs(site)
+    send_city_logs(site)
     wait_for(lambda: site.store.count_events() >= SENT, 60, "every record indexed")
-    wait_for(lambda: _alerts_by_rule(site.store) == EXPECTED, 60, f"alerts {EXPECTED}")
+    wait_for(lambda: alerts_by_rule(site.store) == EXPECTED, 60, f"alerts {EXPECTED}")
     wait_for(lambda: detect.output().count(NOTIFIED) >= len(EXPECTED), 30, "notifications")
     time.sleep(3)  # more rule runs: nothing may double
 
     assert site.store.count_events() == SENT and site.store.count_dead_letters() == 0
-    assert _alerts_by_rule(site.store) == EXPECTED
+    assert alerts_by_rule(site.store) == EXPECTED
     assert collect.metric("canhgac_collector_events_sent_total") == SENT
     assert collect.metric("canhgac_collector_events_acked_total") == SENT
     assert index.metric("canhgac_indexer_events_written_total") == SENT
@@ -357,7 +78,7 @@ def test_an_indexer_killed_mid_stream_and_restarted_stores_exactly_every_event(
     site: Site,
 ) -> None:
     total = 100_000
-    producer = threading.Thread(target=_produce, args=(site.kafka, "kill", total))
+    producer = threading.Thread(target=produce, args=(site.kafka, "kill", total))
     producer.start()
     indexer = site.role("index", "indexer").start()
     try:
@@ -397,7 +118,7 @@ def test_two_indexers_in_one_group_share_the_partitions(site: Site) -> None:
         wait_for(both_assigned, 60, "both indexers in the consumer group")
     finally:
         admin.close()
-    _produce(site.kafka, "share", 12_000, batch=200)
+    produce(site.kafka, "share", 12_000, batch=200)
     wait_for(lambda: site.store.count_events() >= 12_000, 120, "every event indexed")
 
     written = [r.metric("canhgac_indexer_events_written_total") for r in (first, second)]
@@ -409,8 +130,8 @@ def test_two_detectors_raise_each_alert_once_and_notify_once(site: Site) -> None
     detectors = [site.role("detect", f"detector-{n}").start() for n in (1, 2)]
     site.role("run", "pipeline", extra="roles: [collect, index]\n").start()
 
-    _send_city_logs(site)
-    wait_for(lambda: _alerts_by_rule(site.store) == EXPECTED, 60, f"alerts {EXPECTED}")
+    send_city_logs(site)
+    wait_for(lambda: alerts_by_rule(site.store) == EXPECTED, 60, f"alerts {EXPECTED}")
 
     def outputs() -> str:
         return "".join(d.output() for d in detectors)
@@ -418,7 +139,7 @@ def test_two_detectors_raise_each_alert_once_and_notify_once(site: Site) -> None
     wait_for(lambda: outputs().count(NOTIFIED) >= len(EXPECTED), 30, "notifications")
     time.sleep(5)  # both keep running rules: several windows each
 
-    assert _alerts_by_rule(site.store) == EXPECTED
+    assert alerts_by_rule(site.store) == EXPECTED
     raised = [d.metric("canhgac_alerts_raised_total") for d in detectors]
     assert sum(raised) == len(EXPECTED), raised
     for rule_id in {a.rule_id for a in site.store.list_alerts(AlertFilter(limit=100))}:

@@ -575,3 +575,17 @@ def test_a_refused_correlation_leaves_its_base_rules_alerting(kit: Any, tmp_path
         kit, tmp_path, {"c.yml": COUNT_5_IN_5M.replace("timespan: 5m", "timespan: 2d")}
     )
     assert {r.id for r in compiled.rules} == {FAIL_ID, OK_ID}
+
+
+def test_a_hostile_group_value_is_bounded_and_still_continues_its_alert(
+    harness_factory: Any,
+) -> None:
+    h = harness_factory({"c.yml": COUNT_5_IN_5M.replace("[source.ip]", "[user.name]")})
+    name = "Ă" * 5000
+    h.tick(0)
+    h.write(*[("fail", 10 + i, {"user.name": name}) for i in range(5)])
+    assert h.tick() == 1
+    h.write(*[("fail", 70 + i, {"user.name": name}) for i in range(2)])
+    assert h.tick() == 0
+    [alert] = h.alerts()
+    assert len(alert.group_key["user.name"]) == 1025 and alert.count == 7
