@@ -44,7 +44,8 @@ def event_id(source_identity: str, position: str | int) -> str:
     in stream order and never collide with each other.
     """
     if type(position) is int and 0 <= position < _POSITIONS:
-        return _stream_key(source_identity) + "%016x" % position
+        # %-formatting: half the cost of format() or an f-string, once per event.
+        return _stream_key(source_identity) + "%016x" % position  # noqa: UP031
     digest = hashlib.blake2b(str(position).encode(), digest_size=8)
     return _stream_key(source_identity) + digest.hexdigest()
 

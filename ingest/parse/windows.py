@@ -57,14 +57,21 @@ _NXLOG_SYSTEM = {
     "ExecutionProcessID": "nxlog.ExecutionProcessID",
 }
 _EVENT_DATA = "winlog.event_data."
-# A few EventData names every Windows rule set looks for, also given their ECS names.
+# A few EventData names every Windows rule set looks for, also given their ECS names. The
+# field names are spelled out once here, not joined for every record.
 _ECS_FROM_EVENT_DATA = {
-    "CommandLine": "process.command_line",
-    "Image": "process.executable",
-    "NewProcessName": "process.executable",
-    "ParentImage": "process.parent.executable",
-    "TargetDomainName": "user.domain",
+    _EVENT_DATA + name: target
+    for name, target in {
+        "CommandLine": "process.command_line",
+        "Image": "process.executable",
+        "NewProcessName": "process.executable",
+        "ParentImage": "process.parent.executable",
+        "TargetDomainName": "user.domain",
+    }.items()
 }
+_USER_FIELDS = (_EVENT_DATA + "TargetUserName", _EVENT_DATA + "SubjectUserName")
+_IP_ADDRESS = _EVENT_DATA + "IpAddress"
+_IP_PORT = _EVENT_DATA + "IpPort"
 
 
 def dataset_for(channel: str) -> str:
@@ -121,8 +128,8 @@ def _nxlog(
 
 
 def _user(fields: Fields) -> None:
-    for name in ("TargetUserName", "SubjectUserName"):
-        value = fields.get(_EVENT_DATA + name)
+    for name in _USER_FIELDS:
+        value = fields.get(name)
         if isinstance(value, str) and value not in ("", "-"):
             fields["user.name"] = value
             return
@@ -157,13 +164,13 @@ def fields_from_record(
         fields["host.name"] = computer
     _user(fields)
     for name, target in _ECS_FROM_EVENT_DATA.items():
-        value = fields.get(_EVENT_DATA + name)
+        value = fields.get(name)
         if isinstance(value, str):
             put_text(fields, target, value)
-    address = fields.get(_EVENT_DATA + "IpAddress")
+    address = fields.get(_IP_ADDRESS)
     if isinstance(address, str):
         put_address(fields, "source", address)
-    port = fields.get(_EVENT_DATA + "IpPort")
+    port = fields.get(_IP_PORT)
     if isinstance(port, str) and port != "0":
         put_int(fields, "source.port", port)
     return fields

@@ -128,3 +128,43 @@ def test_limits_at_the_edge(make_origin: OriginFactory) -> None:
     assert parse_json(deepest, make_origin())["a." * 31 + "a"] == 1
     widest = json.dumps({f"k{index}": index for index in range(1998)})
     assert len(parse_json(widest, make_origin())) == 2000  # plus dataset and module
+
+
+@pytest.mark.parametrize("parser", ["json", "auto"])
+def test_integers_beyond_64_bits_stay_exact(event_fields: EventFields, parser: str) -> None:
+    # orjson, which decodes records, turns these into floats; the record is then decoded again
+    # with json, so they keep every digit (as text: no store takes them as numbers).
+    line = (
+        '{"message": "x", "big": 123456789012345678901234567890, "low": -9223372036854775809,'
+        ' "max": 18446744073709551615, "ok": 9223372036854775807, "real": 1e19,'
+        ' "list": [1, [{"n": 18446744073709551616}]], "ratio": 0.25}'
+    )
+    fields = event_fields(line, parser)
+    assert fields["big"] == "123456789012345678901234567890"
+    assert fields["low"] == "-9223372036854775809"
+    assert fields["max"] == "18446744073709551615"
+    assert fields["ok"] == 9223372036854775807
+    assert fields["real"] == 1e19
+    assert fields["list"] == '[1,[{"n":18446744073709551616}]]'
+    assert fields["ratio"] == 0.25
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('{"n": NaN, "m": -Infinity}', {"n": "nan", "m": "-inf"}),
+        ('{"s": "\\ud800 lone"}', {"s": "\ud800 lone"}),
+        ('{"a": 1, "a": {"b": 2}}', {"a.b": 2}),
+    ],
+)
+def test_records_orjson_rejects_parse_as_json_would(
+    make_origin: OriginFactory, line: str, expected: dict[str, Any]
+) -> None:
+    fields = parse_json(line, make_origin("json"))
+    assert {key: fields[key] for key in expected} == expected
+    assert "a" not in fields
+
+
+def test_nesting_orjson_rejects_is_still_too_deep(make_origin: OriginFactory) -> None:
+    with pytest.raises(ParseError, match="nesting"):
+        parse_json('{"deep": ' + "[" * 2000 + "]" * 2000 + "}", make_origin("json"))

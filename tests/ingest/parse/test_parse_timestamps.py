@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from canhgac.timeutil import to_iso
 from ingest.parse.ecs import is_ip, put_address, transport
-from ingest.parse.timestamps import any_time, canonical, clf, epoch, epoch_text, iso8601
+from ingest.parse.timestamps import (
+    any_time,
+    canonical,
+    clf,
+    epoch,
+    epoch_text,
+    from_micros,
+    iso8601,
+    local,
+)
 
 HANOI = "Asia/Ho_Chi_Minh"
 
@@ -127,3 +137,52 @@ def test_put_address() -> None:
 )
 def test_transport(proto: str, expected: str) -> None:
     assert transport(proto) == expected
+
+
+def _iso8601_reference(text: str, zone: str) -> str | None:
+    """The conversion iso8601 caches per second: fromisoformat of the whole text."""
+    if len(text) > 64:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return local(moment, zone)
+
+
+def _iso_cases() -> list[tuple[str, str]]:
+    rng = random.Random(20240305)
+    zones = [HANOI, "Europe/Berlin", "America/New_York", "UTC"]
+    offsets = ["", "Z", "+07:00", "-05:30", "+0700", "+07", "+14:59", "+24:00", "+07:00:30"]
+    cases = [
+        ("2024-03-31T02:30:00.5", "Europe/Berlin"),  # a wall time DST skips
+        ("2024-10-27T02:30:00.25", "Europe/Berlin"),  # one it repeats
+        ("0001-01-01T00:00:00.5+01:00", HANOI),  # before year 1 in UTC
+        ("9999-12-31T23:59:59.999999-01:00", HANOI),  # after 9999 in UTC
+    ]
+    for _ in range(3000):
+        fraction = "".join(rng.choice("0123456789") for _ in range(rng.randint(0, 8)))
+        text = (
+            f"{rng.choice([1, 2024, 9999]):04d}-{rng.randint(0, 13):02d}-{rng.randint(0, 32):02d}"
+            f"{rng.choice('TT ,')}{rng.randint(0, 25):02d}:{rng.randint(0, 61):02d}:"
+            f"{rng.randint(0, 61):02d}{rng.choice('.,')}{fraction}{rng.choice(offsets)}"
+        )
+        cases.append((text, rng.choice(zones)))
+    return cases
+
+
+def test_iso8601_with_a_fraction_equals_converting_the_whole_text() -> None:
+    for text, zone in _iso_cases():
+        assert iso8601(text, zone) == _iso8601_reference(text, zone), (text, zone)
+
+
+def test_from_micros_equals_converting_the_whole_value() -> None:
+    rng = random.Random(7)
+    values = [rng.randint(-(10**17), 10**17) for _ in range(2000)]
+    values += [253402300799999999, 253402300800000000, -62135596800000000, -62135596800000001]
+    for micros in values:
+        try:
+            expected: str | None = canonical(datetime(1970, 1, 1) + timedelta(microseconds=micros))
+        except OverflowError:
+            expected = None
+        assert from_micros(micros) == expected, micros

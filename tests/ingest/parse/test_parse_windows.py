@@ -206,3 +206,17 @@ def test_configured_dataset_wins(make_origin: OriginFactory) -> None:
 def test_structural_errors(line: str, reason: str, make_origin: OriginFactory) -> None:
     with pytest.raises(ParseError, match=reason):
         parse_windows(line, make_origin())
+
+
+@pytest.mark.parametrize("parser", ["windows", "auto"])
+def test_nxlog_integer_beyond_64_bits_stays_exact(
+    event_fields: Callable[..., dict[str, Any]], parser: str
+) -> None:
+    line = (
+        '{"EventID": 4625, "Channel": "Security", "Keywords": -92188684372274053120,'
+        ' "TargetUserName": "tranthib", "Counter": 123456789012345678901234567890}'
+    )
+    fields = event_fields(line, parser)
+    assert fields["winlog.keywords"] == "-92188684372274053120"
+    assert fields["winlog.event_data.Counter"] == "123456789012345678901234567890"
+    assert fields["user.name"] == "tranthib"
