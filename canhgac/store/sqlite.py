@@ -7,15 +7,11 @@ that queries and the UI filter on. Detection queries reference fields through
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,6 +32,8 @@ from canhgac.models import (
 )
 from canhgac.store import sqlite_leases
 from canhgac.store.base import AlertWrite, EventPage, Store, merge_alert
+from canhgac.store.sqlite_db import SQLiteDatabase
+from canhgac.store.sqlite_functions import register_functions
 from canhgac.text import dumps, dumps_utf8, fold
 from canhgac.timeutil import now_iso
 
@@ -162,55 +160,18 @@ def sql_field_container(name: str) -> str | None:
     return None if name in COLUMNS else "doc"
 
 
-@lru_cache(maxsize=1024)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
-def _regexp(pattern: str | None, value: Any) -> bool:
-    # SQLite calls regexp(pattern, value) for "value REGEXP pattern"; Sigma regexes are
-    # unanchored searches.
-    if pattern is None or value is None:
-        return False
-    return _compiled(pattern).search(str(value)) is not None
-
-
-def _fold(value: Any) -> Any:
-    return fold(value) if isinstance(value, str) else value
-
-
-@lru_cache(maxsize=256)
-def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
-    return ipaddress.ip_network(text, strict=False)
-
-
-def _cidr(value: Any, network: str | None) -> bool:
-    # cg_cidr(value, network): Sigma |cidr. Exact for IPv4 and IPv6 whatever the textual
-    # form; an IPv4-mapped IPv6 address (::ffff:10.0.0.1) counts as its IPv4 address.
-    if not isinstance(value, str) or network is None:
-        return False
-    try:
-        address = ipaddress.ip_address(value.strip())
-        net = _network(network)
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.version == net.version and address in net
-
-
-def _number(value: Any) -> int | float | None:
-    # cg_number(value): a stored value as a number, or NULL. Windows event data and many
-    # JSON logs carry numbers as strings, and SQLite orders every text above every number.
-    if isinstance(value, int | float):
-        return value
-    if isinstance(value, str):
-        for convert in (int, float):
-            try:
-                return convert(value)
-            except ValueError:
-                continue
-    return None
+def _setup_connection(conn: sqlite3.Connection) -> None:
+    # Only takes effect on a new, empty database (before WAL and the first table).
+    # Events are ~1 KB rows appended in batches: 16 KiB pages split and rebalance
+    # a quarter as often as 4 KiB ones (bench/bench_sqlite_ingest.py: ~1.15x).
+    conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
+    # A bigger page cache and fewer, larger checkpoints (a WAL of up to ~80 MB) write
+    # each hot index page to the database file less often.
+    conn.execute("PRAGMA cache_size=-16384")
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_BYTES // page_size}")
+    conn.execute("PRAGMA foreign_keys=ON")
+    register_functions(conn)
 
 
 def _row_event(event_id: str, ingested: str, doc: str, original: str | None) -> Event:
@@ -228,80 +189,21 @@ class SQLiteStore(Store):
     query_language: ClassVar[str] = "sqlite"
 
     def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
-        # A file, never ":memory:": every thread opens its own connection to the same file.
-        self.path = str(path)
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._synchronous = synchronous
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._write_lock = threading.RLock()
+        self._db = SQLiteDatabase(path, synchronous=synchronous, setup=_setup_connection)
+        self.path = self._db.path
+        self._write = self._db.write
+        self._read = self._db.read
         self._last_ingested = ""
-        with self._write_lock:
-            self._conn().executescript(SCHEMA)
+        with self._db.write_lock:
+            self._db.executescript(SCHEMA)
             self._add_alert_search_column()
 
     def _add_alert_search_column(self) -> None:
         # Databases made before the queue's free-text search lack the column; their alerts
         # keep a NULL there, which _ALERT_TEXT answers by folding the document on the fly.
-        columns = {row[1] for row in self._conn().execute("PRAGMA table_info(alerts)")}
+        columns = {row[1] for row in self._read("PRAGMA table_info(alerts)")}
         if "search" not in columns:
-            self._conn().execute("ALTER TABLE alerts ADD COLUMN search TEXT")
-
-    # --- connections -------------------------------------------------------------------------
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            self._local.conn = conn
-            with self._write_lock:
-                self._connections.append(conn)
-        return conn
-
-    def _connect(self) -> sqlite3.Connection:
-        try:
-            conn = sqlite3.connect(
-                self.path, timeout=30, isolation_level=None, check_same_thread=False
-            )
-            # Only takes effect on a new, empty database (before WAL and the first table).
-            # Events are ~1 KB rows appended in batches: 16 KiB pages split and rebalance
-            # a quarter as often as 4 KiB ones (bench/bench_sqlite_ingest.py: ~1.15x).
-            conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(f"PRAGMA synchronous={self._synchronous}")
-            # A bigger page cache and fewer, larger checkpoints (a WAL of up to ~80 MB) write
-            # each hot index page to the database file less often.
-            conn.execute("PRAGMA cache_size=-16384")
-            page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-            conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_BYTES // page_size}")
-            conn.execute("PRAGMA foreign_keys=ON")
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open SQLite database {self.path}: {exc}") from exc
-        conn.create_function("regexp", 2, _regexp, deterministic=True)
-        conn.create_function("cg_fold", 1, _fold, deterministic=True)
-        conn.create_function("cg_cidr", 2, _cidr, deterministic=True)
-        conn.create_function("cg_number", 1, _number, deterministic=True)
-        return conn
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
-        with self._write_lock:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise StoreError(f"SQLite write failed: {exc}") from exc
-                raise
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        try:
-            return self._conn().execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
-            raise StoreError(f"SQLite query failed: {exc}") from exc
+            self._db.executescript("ALTER TABLE alerts ADD COLUMN search TEXT")
 
     # --- leases (canhgac.store.sqlite_leases) -------------------------------------------------
     def acquire_lease(self, name: str, owner: str, ttl: float) -> bool:
@@ -313,11 +215,7 @@ class SQLiteStore(Store):
             sqlite_leases.release(conn, name, owner)
 
     def close(self) -> None:
-        with self._write_lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
-        self._local = threading.local()
+        self._db.close()
 
     # --- events ------------------------------------------------------------------------------
     def _ingested_now(self) -> str:

@@ -7,16 +7,13 @@ writes serialized by a lock and wrapped in ``BEGIN IMMEDIATE`` transactions.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from canhgac.errors import StoreError
+from canhgac.store.sqlite_db import SQLiteDatabase
 from canhgac.store.triage import (
     ApiToken,
     AuditEntry,
@@ -83,58 +80,14 @@ class SQLiteTriageStore(TriageStore):
     """Safe to share between threads, like :class:`~canhgac.store.sqlite.SQLiteStore`."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._write_lock = threading.RLock()
-        with self._write_lock:
-            self._conn().executescript(SCHEMA)
-
-    # --- connections ---------------------------------------------------------------------------
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            try:
-                conn = sqlite3.connect(
-                    self.path, timeout=30, isolation_level=None, check_same_thread=False
-                )
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=FULL")
-            except sqlite3.Error as exc:
-                raise StoreError(f"cannot open SQLite database {self.path}: {exc}") from exc
-            self._local.conn = conn
-            with self._write_lock:
-                self._connections.append(conn)
-        return conn
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
-        with self._write_lock:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise StoreError(f"SQLite write failed: {exc}") from exc
-                raise
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        try:
-            return self._conn().execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
-            raise StoreError(f"SQLite query failed: {exc}") from exc
+        self._db = SQLiteDatabase(path)
+        self.path = self._db.path
+        self._db.executescript(SCHEMA)
+        self._write = self._db.write
+        self._read = self._db.read
 
     def close(self) -> None:
-        with self._write_lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
-        self._local = threading.local()
+        self._db.close()
 
     # --- users ---------------------------------------------------------------------------------
     def add_user(self, user: User) -> bool:

@@ -1,0 +1,75 @@
+"""SQL functions the SQLite store registers for detection queries.
+
+Python's sqlite3 has no ``REGEXP`` until one is registered (pySigma's SQLite backend emits it
+for ``|re``), and SQLite folds ASCII case only, so Sigma's case-insensitive matching of every
+letter needs ``cg_fold``. ``cg_cidr`` and ``cg_number`` give ``|cidr`` and numeric comparisons
+their Sigma meaning over values stored as text.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import sqlite3
+from functools import lru_cache
+from typing import Any
+
+from canhgac.text import fold
+
+
+@lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _regexp(pattern: str | None, value: Any) -> bool:
+    # SQLite calls regexp(pattern, value) for "value REGEXP pattern"; Sigma regexes are
+    # unanchored searches.
+    if pattern is None or value is None:
+        return False
+    return _compiled(pattern).search(str(value)) is not None
+
+
+def _fold(value: Any) -> Any:
+    return fold(value) if isinstance(value, str) else value
+
+
+@lru_cache(maxsize=256)
+def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    return ipaddress.ip_network(text, strict=False)
+
+
+def _cidr(value: Any, network: str | None) -> bool:
+    # cg_cidr(value, network): Sigma |cidr. Exact for IPv4 and IPv6 whatever the textual
+    # form; an IPv4-mapped IPv6 address (::ffff:10.0.0.1) counts as its IPv4 address.
+    if not isinstance(value, str) or network is None:
+        return False
+    try:
+        address = ipaddress.ip_address(value.strip())
+        net = _network(network)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.version == net.version and address in net
+
+
+def _number(value: Any) -> int | float | None:
+    # cg_number(value): a stored value as a number, or NULL. Windows event data and many
+    # JSON logs carry numbers as strings, and SQLite orders every text above every number.
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        for convert in (int, float):
+            try:
+                return convert(value)
+            except ValueError:
+                continue
+    return None
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    conn.create_function("regexp", 2, _regexp, deterministic=True)
+    conn.create_function("cg_fold", 1, _fold, deterministic=True)
+    conn.create_function("cg_cidr", 2, _cidr, deterministic=True)
+    conn.create_function("cg_number", 1, _number, deterministic=True)
