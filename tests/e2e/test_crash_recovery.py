@@ -14,8 +14,9 @@ import pytest
 
 from canhgac.models import AlertFilter
 from canhgac.store.sqlite import SQLiteStore
+from tests.support.city_traffic import wait_for
 
-from .conftest import Instance, wait_for
+from .conftest import Instance
 
 pytestmark = pytest.mark.e2e
 
