@@ -19,17 +19,13 @@ import pytest
 
 from canhgac.config import KafkaTransportConfig
 from canhgac.store.elasticsearch import ElasticsearchStore
+from tests.support.city_traffic import EXPECTED, NOTIFIED, SENT, free_port, wait_for
 
 from .scaled_site import (
-    EXPECTED,
-    NOTIFIED,
-    SENT,
     Site,
     alerts_by_rule,
-    free_port,
     produce,
     send_city_logs,
-    wait_for,
 )
 
 pytestmark = pytest.mark.integration

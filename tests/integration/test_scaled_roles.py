@@ -20,16 +20,13 @@ from canhgac.config import KafkaTransportConfig
 from canhgac.models import AlertFilter
 from canhgac.store.elasticsearch import ElasticsearchStore
 from ingest.transport.kafka import client_options
+from tests.support.city_traffic import EXPECTED, NOTIFIED, SENT, wait_for
 
 from .scaled_site import (
-    EXPECTED,
-    NOTIFIED,
-    SENT,
     Site,
     alerts_by_rule,
     produce,
     send_city_logs,
-    wait_for,
 )
 
 from kafka import KafkaAdminClient, KafkaProducer  # isort: skip  (after ingest.transport.kafka)
