@@ -68,6 +68,19 @@ class AlertRule:
     # None: one alert per event. Set: matches of a group within a bucket share one alert.
     suppress: timedelta | None = None
 
+    def alert_fields(self) -> dict[str, Any]:
+        """The fields every alert of this rule carries about the rule itself."""
+        return {
+            "rule_id": self.id,
+            "rule_title": self.title,
+            "rule_description": self.description,
+            "rule_path": self.path,
+            "severity": self.severity,
+            "tags": list(self.tags),
+            "references": list(self.references),
+            "author": self.author,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class AlertDraft:
@@ -147,14 +160,7 @@ def _draft(
     moments = [moment for _, moment in members]
     alert = Alert(
         id=identity,
-        rule_id=rule.id,
-        rule_title=rule.title,
-        rule_description=rule.description,
-        rule_path=rule.path,
-        severity=rule.severity,
-        tags=list(rule.tags),
-        references=list(rule.references),
-        author=rule.author,
+        **rule.alert_fields(),
         group_key={name: _bounded(value) for name, value in key.items()},
         first_seen=to_iso(min(moments)),
         last_seen=to_iso(max(moments)),

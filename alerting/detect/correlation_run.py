@@ -199,14 +199,7 @@ class CorrelationQuery:
             identity = alert_id(rule.id, dumps(list(group)), members[0].key)
         alert = Alert(
             id=identity,
-            rule_id=rule.id,
-            rule_title=rule.title,
-            rule_description=rule.description,
-            rule_path=rule.path,
-            severity=rule.severity,
-            tags=list(rule.tags),
-            references=list(rule.references),
-            author=rule.author,
+            **rule.alert_fields(),
             group_key=shown,
             first_seen=to_iso(members[0].at),
             last_seen=to_iso(burst.last.end),
