@@ -19,9 +19,14 @@ Guarantees, matching :class:`~canhgac.store.base.Store`:
   missing, NaN, broken Unicode) become dead letters with the reason; the rest are stored.
 - searches and counts that not every shard answered fail with
   :class:`StoreUnavailableError` instead of returning partial results.
-- ``complete_window`` writes the run history first, then the watermark: Elasticsearch has no
-  multi-document transaction, and in this order a crash in between only re-runs the window,
-  which overwrites the same run document and records the same alerts idempotently.
+- ``complete_window`` writes the run record and the watermark in one bulk request without a
+  refresh (both are read by id, which is real-time; ``list_rule_runs`` refreshes first). It is
+  called only after the window's alerts are stored, and returns only when both documents
+  are; Elasticsearch has no multi-document transaction, so a crash mid-request may leave the
+  watermark stored without its run record (a gap in the history, never a missed window) or
+  the reverse, which re-runs the window: the same run document, the same alerts, idempotently.
+- leases remember the version this store last wrote, so acquiring (create) and releasing
+  (conditional delete) take one request each when nobody else touched the lease.
 - concurrent ``record_alert``/``update_alert`` calls use optimistic concurrency
   (``if_seq_no``/``if_primary_term``) and retry on conflict, so no merge is lost.
 
@@ -85,7 +90,7 @@ from canhgac.store.es_queries import (
 )
 from canhgac.timeutil import now_iso
 
-Refresh = Literal["wait_for", "true"]
+Refresh = Literal["wait_for", "true", "false"]
 
 _PREFIX = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,100}$")
 _CONFLICT_RETRIES = 20
@@ -119,6 +124,8 @@ class ElasticsearchStore(Store):
         self._clock = clock  # lease expiry, in epoch seconds
         self._lock = threading.Lock()
         self._last_ingested = ""
+        # (lease, owner) -> (seq_no, primary_term) of the lease document this store last wrote.
+        self._lease_versions: dict[tuple[str, str], tuple[int, int]] = {}
         try:
             self._setup()
         except BaseException:
@@ -274,9 +281,14 @@ class ElasticsearchStore(Store):
             (doc_id(alert.id, e), {"alert_id": alert.id, "event_id": e})
             for e in dict.fromkeys(event_ids)
         ]
-        self._create_docs(self.names.alert_events, links, "true")
+        new_links = self._create_docs(self.names.alert_events, links, "true")
+        # Every matched event new to this alert: most likely the alert is new too, so try
+        # creating it without reading it first (a 409 falls back to read and merge). Exactly
+        # what a read finding nothing would do, with the absence checked at the write.
+        guess_new = new_links == len(links)
         for _ in range(_CONFLICT_RETRIES):
-            current = self._get(self.names.alerts, doc_id(alert.id))
+            current = None if guess_new else self._get(self.names.alerts, doc_id(alert.id))
+            guess_new = False
             # Counted after reading the alert: a concurrent writer that stored a newer alert
             # refreshed its links first, so this count is never older than what it replaces.
             count = self._count(self.names.alert_events, {"term": {"alert_id": alert.id}})
@@ -383,26 +395,29 @@ class ElasticsearchStore(Store):
         return RuleState.model_validate(found["_source"]) if found else None
 
     def complete_window(self, state: RuleState, run: RuleRun) -> None:
-        self._call(
-            "recording a detection window",
-            lambda: self._client.index(
-                index=self.names.rule_runs,
-                id=doc_id(run.rule_id, run.window_start),
-                document=run.model_dump(mode="json"),
-                refresh="true",
-            ),
-        )
-        self._call(
-            "recording a rule watermark",
-            lambda: self._client.index(
-                index=self.names.rule_state,
-                id=doc_id(state.rule_id),
-                document=state.model_dump(mode="json"),
-                refresh="true",
-            ),
+        # One bulk request, not refreshed: the state is only ever read by id (real-time) and
+        # list_rule_runs refreshes the run index itself. A failing item is retried alone and
+        # a rejected one fails the call, so on return both documents are stored.
+        self._index_docs(
+            [
+                (
+                    self.names.rule_runs,
+                    doc_id(run.rule_id, run.window_start),
+                    run.model_dump(mode="json"),
+                ),
+                (self.names.rule_state, doc_id(state.rule_id), state.model_dump(mode="json")),
+            ]
         )
 
     def list_rule_runs(self, rule_id: str | None = None) -> list[RuleRun]:
+        # Runs are written without a refresh (complete_window), so make them searchable here,
+        # where (rarely) they are listed, instead of once per detection window.
+        self._call(
+            f"refreshing {self.names.rule_runs}",
+            lambda: self._client.indices.refresh(
+                index=self.names.rule_runs, ignore_unavailable=True, allow_no_indices=True
+            ),
+        )
         query = {"term": {"rule_id": rule_id}} if rule_id is not None else {"match_all": {}}
         sort = [{"rule_id": "asc"}, {"window_start": "asc"}]
         return [
@@ -415,8 +430,21 @@ class ElasticsearchStore(Store):
         """One document per lease: created with ``op_type=create`` when absent, else taken
         over or renewed only if unchanged since read (``if_seq_no``/``if_primary_term``),
         so of two racing detectors exactly one gets a 2xx and the other a 409. No refresh:
-        a get by id is real-time, and nothing searches leases."""
+        a get by id is real-time, and nothing searches leases.
+
+        The first attempt skips the read: a renewal writes conditionally on the version this
+        store last wrote, an acquisition creates the document. Only when that conflicts (the
+        lease changed hands, or someone holds it) is the document read and judged as above."""
         key = doc_id(name)
+        known = self._lease_version(name, owner)
+        now = self._clock()
+        first: dict[str, Any] = (
+            {"if_seq_no": known[0], "if_primary_term": known[1]}
+            if known is not None
+            else {"op_type": "create"}
+        )
+        if self._write_lease(name, owner, now + ttl, first):
+            return True
         current = self._get(self.names.leases, key)
         now = self._clock()
         if current is not None:
@@ -429,30 +457,60 @@ class ElasticsearchStore(Store):
             }
         else:
             version = {"op_type": "create"}
+        return self._write_lease(name, owner, now + ttl, version)
+
+    def release_lease(self, name: str, owner: str) -> None:
+        known = self._lease_version(name, owner, forget=True)
+        if known is not None and self._delete_lease(name, known) != 409:
+            return  # deleted, or already gone
+        # Unknown here, or changed since this store wrote it: read it to see whose it is.
+        current = self._get(self.names.leases, doc_id(name))
+        if current is None or current["_source"].get("owner") != owner:
+            return
+        self._delete_lease(name, (current["_seq_no"], current["_primary_term"]))
+
+    def _lease_version(
+        self, name: str, owner: str, *, forget: bool = False
+    ) -> tuple[int, int] | None:
+        with self._lock:
+            if forget:
+                return self._lease_versions.pop((name, owner), None)
+            return self._lease_versions.get((name, owner))
+
+    def _write_lease(
+        self, name: str, owner: str, expires_at: float, version: dict[str, Any]
+    ) -> bool:
         response = self._call(
             f"taking lease {name}",
             lambda: self._client.options(ignore_status=409).index(
                 index=self.names.leases,
-                id=key,
-                document={"owner": owner, "expires_at": now + ttl},
+                id=doc_id(name),
+                document={"owner": owner, "expires_at": expires_at},
                 **version,
             ),
         )
-        return bool(response.meta.status != 409)
+        if response.meta.status == 409:
+            with self._lock:
+                self._lease_versions.pop((name, owner), None)
+            return False
+        with self._lock:
+            self._lease_versions[(name, owner)] = (
+                int(response.body["_seq_no"]),
+                int(response.body["_primary_term"]),
+            )
+        return True
 
-    def release_lease(self, name: str, owner: str) -> None:
-        current = self._get(self.names.leases, doc_id(name))
-        if current is None or current["_source"].get("owner") != owner:
-            return
-        self._call(
+    def _delete_lease(self, name: str, version: tuple[int, int]) -> int:
+        response = self._call(
             f"releasing lease {name}",
             lambda: self._client.options(ignore_status=(404, 409)).delete(
                 index=self.names.leases,
                 id=doc_id(name),
-                if_seq_no=current["_seq_no"],
-                if_primary_term=current["_primary_term"],
+                if_seq_no=version[0],
+                if_primary_term=version[1],
             ),
         )
+        return int(response.meta.status)
 
     # --- client helpers ------------------------------------------------------------------------
     def _call(self, action: str, call: Callable[[], Any], *, all_shards: bool = False) -> Any:
@@ -558,6 +616,21 @@ class ElasticsearchStore(Store):
             reason = next(iter(result.rejected.values()))
             raise StoreError(f"{index}: {len(result.rejected)} documents rejected: {reason}")
         return len(result.created)
+
+    def _index_docs(self, docs: Sequence[tuple[str, str, Mapping[str, Any]]]) -> None:
+        """Write (index, id, document) triples, overwriting, in one bulk request without a
+        refresh; like :meth:`_create_docs`, a rejected document is a bug and fails the write."""
+
+        def render(key: int) -> tuple[str, str]:
+            index, ident, doc = docs[key]
+            return loose_json({"index": {"_index": index, "_id": ident}}), clean(loose_json(doc))
+
+        result = self._bulk_create(
+            range(len(docs)), render, lambda lines: self._bulk(lines, "false")
+        )
+        if result.rejected or result.existing:
+            reason = next(iter(result.rejected.values()), "version conflict")
+            raise StoreError(f"bulk index: {len(docs) - len(result.created)} not written: {reason}")
 
 
 def _client(config: ElasticsearchStoreConfig) -> Elasticsearch:

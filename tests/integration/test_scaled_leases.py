@@ -47,6 +47,33 @@ def test_one_holder_renewal_release_and_expiry(es_store: ElasticsearchStore) -> 
         store.close()
 
 
+def test_a_remembered_version_never_outlives_a_change_elsewhere(
+    es_store: ElasticsearchStore,
+) -> None:
+    # Each store remembers the lease version it wrote, to skip reads; another detector's
+    # store changing the lease must make that memory useless, not dangerous.
+    clock = FakeTime()
+    config = ElasticsearchStoreConfig(
+        hosts=[os.environ["CANHGAC_TEST_ES_URL"]], index_prefix=es_store.names.prefix
+    )
+    first, second = ElasticsearchStore(config, clock=clock), ElasticsearchStore(config, clock=clock)
+    try:
+        assert first.acquire_lease("rule:v", "det-1", 60)
+        clock.now += 61  # expired: taken over from the other store
+        assert second.acquire_lease("rule:v", "det-2", 60)
+        assert not first.acquire_lease("rule:v", "det-1", 60)  # no renewal of a lost lease
+        first.release_lease("rule:v", "det-1")  # not the holder: nothing happens
+        assert not first.acquire_lease("rule:v", "det-3", 60)
+        # The same owner renewing through another store: the release still finds it.
+        assert second.acquire_lease("rule:w", "det-2", 60)
+        assert first.acquire_lease("rule:w", "det-2", 60)
+        second.release_lease("rule:w", "det-2")
+        assert first.acquire_lease("rule:w", "det-4", 60)
+    finally:
+        first.close()
+        second.close()
+
+
 def test_racing_detectors_get_exactly_one_winner(es_store: ElasticsearchStore) -> None:
     for round_ in range(5):
         name = f"rule:race-{round_}"

@@ -265,7 +265,14 @@ def test_record_alert_counts_distinct_events_and_merges(store: Store) -> None:
         _alert("a1", "2026-11-27T10:00:00.000000Z", event_ids=["e2", "e3"]), ["e2", "e3"]
     )
     assert not replay.created and replay.alert.count == 3
-    assert store.get_alert("a1") == replay.alert
+    # Only new events, for an alert that exists: still a merge, not a second creation.
+    later = store.record_alert(
+        _alert("a1", "2026-11-27T10:09:00.000000Z", event_ids=["e4"]), ["e4"]
+    )
+    assert not later.created and later.alert.count == 4
+    assert later.alert.event_ids == ["e1", "e2", "e3", "e4"]
+    assert later.alert.last_seen == "2026-11-27T10:09:00.000000Z"
+    assert store.get_alert("a1") == later.alert
     assert store.get_alert("missing") is None
 
 
