@@ -22,12 +22,12 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import TracebackType
 
 from alerting.notify.channel import Channel, PermanentNotificationError
 from alerting.notify.render import shorten, strip_controls
 from canhgac.errors import NotificationError
 from canhgac.models import Notification
+from canhgac.service import Service
 from canhgac.store.base import Store
 from canhgac.timeutil import from_iso, to_iso, utcnow
 
@@ -47,7 +47,7 @@ class DispatchReport:
     waiting: int = 0  # pending rows whose backoff has not elapsed yet
 
 
-class Dispatcher:
+class Dispatcher(Service):
     def __init__(
         self,
         store: Store,
@@ -188,18 +188,6 @@ class Dispatcher:
             except Exception:  # the store may be briefly unavailable; try again next poll
                 log.exception("notification dispatch pass failed")
             self._stopping.wait(self._poll_interval)
-
-    def __enter__(self) -> Dispatcher:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def _one_line(error: str) -> str:

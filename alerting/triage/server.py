@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import threading
 import time
-from types import TracebackType
 
 import uvicorn
 from fastapi import FastAPI
 
+from canhgac.service import Service
 
-class WebServer:
+
+class WebServer(Service):
     def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> None:
         """``port`` 0 picks a free port; :attr:`port` tells which once started."""
         config = uvicorn.Config(
@@ -49,15 +50,3 @@ class WebServer:
     def stop(self, timeout: float = 10.0) -> None:
         self._server.should_exit = True
         self._thread.join(timeout)
-
-    def __enter__(self) -> WebServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

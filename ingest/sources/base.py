@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from types import TracebackType
+from abc import abstractmethod
+
+from canhgac.service import Service
 
 
-class Source(ABC):
+class Source(Service):
     """A running input. ``start`` returns at once (the work happens in non-daemon threads);
     ``stop`` closes sockets and files, joins the threads and sends what is still batched."""
 
@@ -17,15 +18,3 @@ class Source(ABC):
 
     @abstractmethod
     def stop(self) -> None: ...
-
-    def __enter__(self) -> Source:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
