@@ -265,7 +265,9 @@ def write_rule_sets(
 
 
 # --- the two runs ---------------------------------------------------------------------------
-def run_ours(rules_dir: Path, proxy: CountingProxy, t0: datetime, t1: datetime) -> dict[str, Any]:
+def run_ours(
+    rules_dir: Path, proxy: CountingProxy, t0: datetime, t1: datetime, prefix: str
+) -> dict[str, Any]:
     span = t1 - t0
     detection = DetectionConfig(
         rules_dir=str(rules_dir),
@@ -276,7 +278,7 @@ def run_ours(rules_dir: Path, proxy: CountingProxy, t0: datetime, t1: datetime) 
         jitter_seconds=0,
     )
     compiled = load_detection(detection, "elasticsearch")
-    store = ElasticsearchStore(ElasticsearchStoreConfig(hosts=[proxy.url], index_prefix=PREFIX))
+    store = ElasticsearchStore(ElasticsearchStoreConfig(hosts=[proxy.url], index_prefix=prefix))
     try:
         scheduler = build_scheduler(
             compiled, store, detection, AlertingConfig(), clock=lambda: t1, reload_every=None
@@ -396,13 +398,13 @@ def _iso(moment: datetime) -> str:
 
 
 # --- main -----------------------------------------------------------------------------------
-def load_events(url: str, count: int) -> tuple[datetime, datetime]:
-    store = ElasticsearchStore(ElasticsearchStoreConfig(hosts=[url], index_prefix=PREFIX))
+def load_events(url: str, count: int, prefix: str = PREFIX) -> tuple[datetime, datetime]:
+    store = ElasticsearchStore(ElasticsearchStoreConfig(hosts=[url], index_prefix=prefix))
     try:
         store.delete_indices()
     finally:
         store.close()
-    store = ElasticsearchStore(ElasticsearchStoreConfig(hosts=[url], index_prefix=PREFIX))
+    store = ElasticsearchStore(ElasticsearchStoreConfig(hosts=[url], index_prefix=prefix))
     t0 = datetime.now(UTC) - timedelta(seconds=1)
     try:
         for batch in make_events(count):
@@ -424,13 +426,14 @@ def main() -> None:
         help="ElastAlert thread pools to try (10 is its max_threads default)",
     )
     parser.add_argument("--url", default=os.environ.get("CANHGAC_TEST_ES_URL"))
+    parser.add_argument("--prefix", default=PREFIX, help="index prefix of the loaded events")
     args = parser.parse_args()
     if not args.url:
         parser.error("set CANHGAC_TEST_ES_URL (source var/services/services.env) or --url")
     pairs = convertible_rules()
     print(f"{len(pairs)} SigmaHQ rules convert for both (ours and Lucene)")
     started = time.perf_counter()
-    t0, t1 = load_events(args.url, args.events)
+    t0, t1 = load_events(args.url, args.events, args.prefix)
     print(
         f"loaded {args.events} events in {time.perf_counter() - started:.1f} s;"
         f" window {_iso(t0)} .. {_iso(t1)}"
@@ -441,8 +444,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-ea-") as tmp:
             work = Path(tmp)
             for n in args.rules:
-                ours_dir, ea_dir = write_rule_sets(pairs, n, work, f"{PREFIX}-events-*")
-                ours = run_ours(ours_dir, proxy, t0, t1)
+                ours_dir, ea_dir = write_rule_sets(pairs, n, work, f"{args.prefix}-events-*")
+                ours = run_ours(ours_dir, proxy, t0, t1, args.prefix)
                 print(f"ours N={n}: {ours}; top: {proxy.top_endpoints(ours['phase'])}")
                 theirs = []
                 for threads in args.ea_threads:

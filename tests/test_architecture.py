@@ -17,6 +17,7 @@ HEAVY_IMPORTS = {
     "elasticsearch": {
         "canhgac/store/elasticsearch.py",
         "canhgac/store/es_errors.py",
+        "canhgac/store/es_leases.py",
         "canhgac/store/es_triage.py",
     },
 }

@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Sequence
 
 from canhgac.store.base import Store
 
@@ -43,6 +44,25 @@ class RuleLeases:
     def acquire(self, rule_id: str) -> bool:
         """Take the rule's lease, or renew it if this detector holds it already."""
         return self.store.acquire_lease(self.name(rule_id), self.owner, self.ttl)
+
+    def acquire_many(self, rule_ids: Sequence[str]) -> set[str]:
+        """:meth:`acquire` for a tick's rules at once; the rule ids this detector now holds."""
+        held = self.store.acquire_leases([self.name(r) for r in rule_ids], self.owner, self.ttl)
+        return {rule_id for rule_id in rule_ids if self.name(rule_id) in held}
+
+    def release_many(self, rule_ids: Sequence[str]) -> None:
+        """:meth:`release` for a tick's rules at once; a failure only logs."""
+        if not rule_ids:
+            return
+        try:
+            self.store.release_leases([self.name(r) for r in rule_ids], self.owner)
+        except Exception:  # noqa: BLE001 - the run is done either way
+            log.warning(
+                "could not release the leases of %d rules; they expire in %.0fs",
+                len(rule_ids),
+                self.ttl,
+                exc_info=True,
+            )
 
     def release(self, rule_id: str) -> None:
         """Give the lease up; a failure only logs (the lease then expires by itself)."""

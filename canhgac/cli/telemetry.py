@@ -102,10 +102,14 @@ class _InstrumentedStore:
             self._bulk.observe(time.perf_counter() - started)
 
     def record_alert(self, alert: Alert, event_ids: Sequence[str]) -> AlertWrite:
-        write = self._inner.record_alert(alert, event_ids)
-        if write.created:
-            self._alerts.inc(rule=alert.rule_id, severity=str(alert.severity))
-        return write
+        return self.record_alerts([(alert, event_ids)])[0]
+
+    def record_alerts(self, alerts: Sequence[tuple[Alert, Sequence[str]]]) -> list[AlertWrite]:
+        writes = self._inner.record_alerts(alerts)
+        for write in writes:
+            if write.created:
+                self._alerts.inc(rule=write.alert.rule_id, severity=str(write.alert.severity))
+        return writes
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)

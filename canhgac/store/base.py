@@ -3,6 +3,11 @@
 The SQLite store (embedded) and the Elasticsearch store (scaled) implement it. Detection hands
 the store a query already compiled for that store's :attr:`Store.query_language`, so the store
 stays ignorant of Sigma and the detection code stays ignorant of storage layout.
+
+Detection runs the rules due at one scheduling tick together, so the store also takes the
+tick's work in batches (``*_batch`` and plural methods). Their defaults here do one item after
+another, which is all a local database needs; a networked store overrides them to answer a
+batch in one round trip (the Elasticsearch store: ``_msearch``, ``_mget``, ``_bulk``).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from canhgac.errors import StoreError, StoreUnavailableError
 from canhgac.models import (
     Alert,
     AlertFilter,
@@ -30,6 +36,17 @@ class EventPage:
 
     events: list[Event]
     after: tuple[str, str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventSearch:
+    """The arguments of one :meth:`Store.search_events` call, for a batch of them."""
+
+    query: Any
+    start: str
+    end: str
+    after: tuple[str, str] | None = None
+    limit: int = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +112,28 @@ class Store(ABC):
         so paging with ``after`` never skips or repeats an event.
         """
 
+    def search_events_batch(self, searches: Sequence[EventSearch]) -> list[EventPage | StoreError]:
+        """One page per search, in order. A search that fails on its own (a query the store
+        rejects) is answered with its error and the others still run; a failure of the
+        store as a whole raises."""
+        pages: list[EventPage | StoreError] = []
+        for search in searches:
+            try:
+                pages.append(
+                    self.search_events(
+                        search.query,
+                        search.start,
+                        search.end,
+                        after=search.after,
+                        limit=search.limit,
+                    )
+                )
+            except StoreUnavailableError:
+                raise
+            except StoreError as exc:
+                pages.append(exc)
+        return pages
+
     @abstractmethod
     def get_events(self, ids: Sequence[str]) -> list[Event]:
         """Events by id, in the order given; unknown ids are left out."""
@@ -122,6 +161,10 @@ class Store(ABC):
         twice (a re-run after a crash) changes nothing. A new alert also gets a pending
         notification row per channel via :meth:`enqueue_notifications`.
         """
+
+    def record_alerts(self, alerts: Sequence[tuple[Alert, Sequence[str]]]) -> list[AlertWrite]:
+        """:meth:`record_alert` for each (alert, matched event ids), in order."""
+        return [self.record_alert(alert, event_ids) for alert, event_ids in alerts]
 
     @abstractmethod
     def get_alert(self, alert_id: str) -> Alert | None: ...
@@ -154,6 +197,11 @@ class Store(ABC):
     @abstractmethod
     def enqueue_notifications(self, alert_id: str, channels: Sequence[str]) -> None: ...
 
+    def enqueue_notifications_batch(self, items: Sequence[tuple[str, Sequence[str]]]) -> None:
+        """:meth:`enqueue_notifications` for each (alert id, channels)."""
+        for alert_id, channels in items:
+            self.enqueue_notifications(alert_id, channels)
+
     @abstractmethod
     def pending_notifications(self, limit: int = 100) -> list[Notification]: ...
 
@@ -168,9 +216,19 @@ class Store(ABC):
     @abstractmethod
     def get_rule_state(self, rule_id: str) -> RuleState | None: ...
 
+    def get_rule_states(self, rule_ids: Sequence[str]) -> dict[str, RuleState]:
+        """The stored state of each rule that has one."""
+        found = {rule_id: self.get_rule_state(rule_id) for rule_id in rule_ids}
+        return {rule_id: state for rule_id, state in found.items() if state is not None}
+
     @abstractmethod
     def complete_window(self, state: RuleState, run: RuleRun) -> None:
         """Persist the new watermark and the window history together, atomically."""
+
+    def complete_windows(self, windows: Sequence[tuple[RuleState, RuleRun]]) -> None:
+        """:meth:`complete_window` for each (state, run); on return all are stored."""
+        for state, run in windows:
+            self.complete_window(state, run)
 
     @abstractmethod
     def list_rule_runs(self, rule_id: str | None = None) -> list[RuleRun]: ...
@@ -188,6 +246,15 @@ class Store(ABC):
     @abstractmethod
     def release_lease(self, name: str, owner: str) -> None:
         """Give the lease up if ``owner`` still holds it; otherwise do nothing."""
+
+    def acquire_leases(self, names: Sequence[str], owner: str, ttl: float) -> set[str]:
+        """:meth:`acquire_lease` for each name; the names ``owner`` now holds."""
+        return {name for name in names if self.acquire_lease(name, owner, ttl)}
+
+    def release_leases(self, names: Sequence[str], owner: str) -> None:
+        """:meth:`release_lease` for each name."""
+        for name in names:
+            self.release_lease(name, owner)
 
     # --- lifecycle ----------------------------------------------------------------------------
     @abstractmethod

@@ -25,8 +25,12 @@ Guarantees, matching :class:`~canhgac.store.base.Store`:
   are; Elasticsearch has no multi-document transaction, so a crash mid-request may leave the
   watermark stored without its run record (a gap in the history, never a missed window) or
   the reverse, which re-runs the window: the same run document, the same alerts, idempotently.
-- leases remember the version this store last wrote, so acquiring (create) and releasing
-  (conditional delete) take one request each when nobody else touched the lease.
+- leases (:mod:`canhgac.store.es_leases`) remember the version this store last wrote, so a
+  tick's leases are taken (create or conditional renewal) and released (conditional delete)
+  in one bulk request each when nobody else touched them.
+- a detection tick is answered in batches: its searches in ``_msearch`` requests (which the
+  node runs concurrently), rule states in one ``_mget``, alerts with their links, notifications
+  and watermarks in a few ``_bulk`` requests (see :meth:`ElasticsearchStore.record_alerts`).
 - concurrent ``record_alert``/``update_alert`` calls use optimistic concurrency
   (``if_seq_no``/``if_primary_term``) and retry on conflict, so no merge is lost.
 
@@ -39,6 +43,7 @@ import base64
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal, cast
 
@@ -57,8 +62,8 @@ from canhgac.models import (
     RuleRun,
     RuleState,
 )
-from canhgac.store.base import AlertWrite, EventPage, Store, merge_alert
-from canhgac.store.es_bulk import DEFAULT_BACKOFF, Backoff, BulkResult, bulk_create
+from canhgac.store.base import AlertWrite, EventPage, EventSearch, Store, merge_alert
+from canhgac.store.es_bulk import DEFAULT_BACKOFF, Backoff, BulkResult, bulk_create, describe
 from canhgac.store.es_documents import (
     PreparedEvent,
     alert_doc,
@@ -72,7 +77,8 @@ from canhgac.store.es_documents import (
     loose_json,
     prepare_event,
 )
-from canhgac.store.es_errors import translated
+from canhgac.store.es_errors import is_retryable, translated
+from canhgac.store.es_leases import ElasticsearchLeases
 from canhgac.store.es_mappings import (
     EVENT_ID_FIELD,
     IndexNames,
@@ -94,6 +100,8 @@ Refresh = Literal["wait_for", "true", "false"]
 
 _PREFIX = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,100}$")
 _CONFLICT_RETRIES = 20
+# Searches per _msearch request: one tick's rules usually fit in one.
+MSEARCH_MAX = 200
 
 
 class ElasticsearchStore(Store):
@@ -121,11 +129,11 @@ class ElasticsearchStore(Store):
         self._refresh: Refresh = refresh
         self._backoff = backoff
         self._sleep = sleep
-        self._clock = clock  # lease expiry, in epoch seconds
         self._lock = threading.Lock()
         self._last_ingested = ""
-        # (lease, owner) -> (seq_no, primary_term) of the lease document this store last wrote.
-        self._lease_versions: dict[tuple[str, str], tuple[int, int]] = {}
+        self._leases = ElasticsearchLeases(
+            self._client, self.names.leases, lambda what, call: self._call(what, call), clock
+        )
         try:
             self._setup()
         except BaseException:
@@ -227,22 +235,64 @@ class ElasticsearchStore(Store):
         after: tuple[str, str] | None = None,
         limit: int = 1000,
     ) -> EventPage:
-        clauses: list[dict[str, Any]] = [{"range": {INGESTED: ingested_range(start, end)}}]
-        compiled = user_query(query)
-        size = min(limit, MAX_WINDOW)
-        extra: dict[str, Any] = {}
-        if after is not None:
-            extra["search_after"] = [ingested_nanos(after[0]), after[1]]
-        hits = self._search(
-            self.names.events_pattern,
-            query={"bool": {"filter": clauses, "must": [compiled] if compiled else []}},
-            sort=[{INGESTED: "asc"}, {EVENT_ID_FIELD: "asc"}],
-            size=size,
-            **extra,
+        search = EventSearch(query, start, end, after, limit)
+        body = _event_search(search)
+        return _event_page(self._search(self.names.events_pattern, **body), body["size"])
+
+    def search_events_batch(self, searches: Sequence[EventSearch]) -> list[EventPage | StoreError]:
+        """``_msearch`` requests of at most :data:`MSEARCH_MAX` searches, which the node runs
+        concurrently. A search failing for a transient reason (busy node, a shard not
+        answering) is sent again with backoff; one the node rejects is answered with its
+        error; an unreachable node raises."""
+        pages: dict[int, EventPage | StoreError] = {}
+        pending = list(range(len(searches)))
+        delays = self._backoff.delays()
+        while pending:
+            retry: list[int] = []
+            for start in range(0, len(pending), MSEARCH_MAX):
+                chunk = pending[start : start + MSEARCH_MAX]
+                try:
+                    answers = self._msearch([searches[k] for k in chunk])
+                except StoreUnavailableError:
+                    raise
+                except StoreError:
+                    # A query the node cannot even parse fails the whole request: search one
+                    # by one, so that query alone gets the error.
+                    answers = super().search_events_batch([searches[k] for k in chunk])
+                for key, outcome in zip(chunk, answers, strict=True):
+                    pages[key] = outcome
+                    if isinstance(outcome, StoreUnavailableError):
+                        retry.append(key)
+            pending = retry
+            if pending:
+                delay = next(delays, None)
+                if delay is None:
+                    break  # the last transient errors stay as those searches' answers
+                self._sleep(delay)
+        return [pages[k] for k in range(len(searches))]
+
+    def _msearch(self, searches: Sequence[EventSearch]) -> list[EventPage | StoreError]:
+        header = {
+            "index": self.names.events_pattern,
+            "ignore_unavailable": True,
+            "allow_no_indices": True,
+            "allow_partial_search_results": False,
+        }
+        bodies = [_event_search(search) for search in searches]
+        lines: list[Mapping[str, Any]] = []
+        for body in bodies:
+            lines += [header, {**body, "track_total_hits": False}]
+        response = self._call(
+            f"search in {self.names.events_pattern}",
+            lambda: self._client.msearch(searches=lines),
         )
-        events = [hit_event(hit) for hit in hits]
-        last = (events[-1].fields[INGESTED], events[-1].id) if len(events) == size else None
-        return EventPage(events, last)
+        answers: list[Mapping[str, Any]] = response.body["responses"]
+        if len(answers) != len(bodies):
+            raise StoreError(f"_msearch answered {len(answers)} of {len(bodies)} searches")
+        return [
+            _msearch_page(answer, body["size"])
+            for answer, body in zip(answers, bodies, strict=True)
+        ]
 
     def get_events(self, ids: Sequence[str]) -> list[Event]:
         found: dict[str, Event] = {}
@@ -277,18 +327,44 @@ class ElasticsearchStore(Store):
 
     # --- alerts --------------------------------------------------------------------------------
     def record_alert(self, alert: Alert, event_ids: Sequence[str]) -> AlertWrite:
-        links = [
-            (doc_id(alert.id, e), {"alert_id": alert.id, "event_id": e})
-            for e in dict.fromkeys(event_ids)
-        ]
-        new_links = self._create_docs(self.names.alert_events, links, "true")
-        # Every matched event new to this alert: most likely the alert is new too, so try
-        # creating it without reading it first (a 409 falls back to read and merge). Exactly
-        # what a read finding nothing would do, with the absence checked at the write.
-        guess_new = new_links == len(links)
+        return self.record_alerts([(alert, event_ids)])[0]
+
+    def record_alerts(self, alerts: Sequence[tuple[Alert, Sequence[str]]]) -> list[AlertWrite]:
+        """Links of every alert in one bulk request; then every alert all of whose links were
+        new -- most likely new itself -- created in a second one, with its links as its count,
+        without reading it first (what a read finding nothing would do, with the absence
+        checked at the write); the rest (already stored, or the guess met a 409) read, merged
+        and written back one by one under optimistic concurrency."""
+        if not alerts:
+            return []
+        links: list[tuple[str, Mapping[str, Any]]] = []
+        owners: list[int] = []
+        sizes: list[int] = []
+        for position, (alert, event_ids) in enumerate(alerts):
+            unique = list(dict.fromkeys(event_ids))
+            sizes.append(len(unique))
+            owners += [position] * len(unique)
+            links += [(doc_id(alert.id, e), {"alert_id": alert.id, "event_id": e}) for e in unique]
+        created_links = Counter(
+            owners[k] for k in self._create_docs_result(self.names.alert_events, links, "true")
+        )
+        guessed = [p for p in range(len(alerts)) if created_links[p] == sizes[p]]
+        merged = {p: merge_alert(alerts[p][0], alerts[p][0], True, sizes[p]) for p in guessed}
+        new = self._create_docs_result(
+            self.names.alerts,
+            [(doc_id(merged[p].id), alert_doc(merged[p])) for p in guessed],
+            "true",
+        )
+        writes = {guessed[k]: AlertWrite(merged[guessed[k]], True) for k in new}
+        for position, (alert, _) in enumerate(alerts):
+            if position not in writes:
+                writes[position] = self._merge_alert(alert)
+        return [writes[p] for p in range(len(alerts))]
+
+    def _merge_alert(self, alert: Alert) -> AlertWrite:
+        """Merge ``alert`` into the stored one (or create it), its links already stored."""
         for _ in range(_CONFLICT_RETRIES):
-            current = None if guess_new else self._get(self.names.alerts, doc_id(alert.id))
-            guess_new = False
+            current = self._get(self.names.alerts, doc_id(alert.id))
             # Counted after reading the alert: a concurrent writer that stored a newer alert
             # refreshed its links first, so this count is never older than what it replaces.
             count = self._count(self.names.alert_events, {"term": {"alert_id": alert.id}})
@@ -351,6 +427,9 @@ class ElasticsearchStore(Store):
 
     # --- notifications -----------------------------------------------------------------------
     def enqueue_notifications(self, alert_id: str, channels: Sequence[str]) -> None:
+        self.enqueue_notifications_batch([(alert_id, channels)])
+
+    def enqueue_notifications_batch(self, items: Sequence[tuple[str, Sequence[str]]]) -> None:
         now = now_iso()
         docs = [
             (
@@ -359,6 +438,7 @@ class ElasticsearchStore(Store):
                     mode="json"
                 ),
             )
+            for alert_id, channels in items
             for channel in dict.fromkeys(channels)
         ]
         self._create_docs(self.names.notifications, docs, "true")
@@ -391,23 +471,38 @@ class ElasticsearchStore(Store):
 
     # --- rule run-state ------------------------------------------------------------------------
     def get_rule_state(self, rule_id: str) -> RuleState | None:
-        found = self._get(self.names.rule_state, doc_id(rule_id))
-        return RuleState.model_validate(found["_source"]) if found else None
+        return self.get_rule_states([rule_id]).get(rule_id)
+
+    def get_rule_states(self, rule_ids: Sequence[str]) -> dict[str, RuleState]:
+        if not rule_ids:
+            return {}
+        index = self.names.rule_state
+        response = self._call(
+            f"get from {index}",
+            lambda: self._client.mget(index=index, ids=[doc_id(r) for r in rule_ids]),
+        )
+        states = [
+            RuleState.model_validate(doc["_source"])
+            for doc in response.body["docs"]
+            if doc.get("found")
+        ]
+        return {state.rule_id: state for state in states}
 
     def complete_window(self, state: RuleState, run: RuleRun) -> None:
+        self.complete_windows([(state, run)])
+
+    def complete_windows(self, windows: Sequence[tuple[RuleState, RuleRun]]) -> None:
         # One bulk request, not refreshed: the state is only ever read by id (real-time) and
         # list_rule_runs refreshes the run index itself. A failing item is retried alone and
-        # a rejected one fails the call, so on return both documents are stored.
-        self._index_docs(
-            [
-                (
-                    self.names.rule_runs,
-                    doc_id(run.rule_id, run.window_start),
-                    run.model_dump(mode="json"),
-                ),
-                (self.names.rule_state, doc_id(state.rule_id), state.model_dump(mode="json")),
-            ]
-        )
+        # a rejected one fails the call, so on return every document is stored.
+        docs: list[tuple[str, str, Mapping[str, Any]]] = []
+        for state, run in windows:
+            key = doc_id(run.rule_id, run.window_start)
+            docs.append((self.names.rule_runs, key, run.model_dump(mode="json")))
+            docs.append(
+                (self.names.rule_state, doc_id(state.rule_id), state.model_dump(mode="json"))
+            )
+        self._index_docs(docs)
 
     def list_rule_runs(self, rule_id: str | None = None) -> list[RuleRun]:
         # Runs are written without a refresh (complete_window), so make them searchable here,
@@ -425,92 +520,18 @@ class ElasticsearchStore(Store):
             for hit in self._scan(self.names.rule_runs, query, sort)
         ]
 
-    # --- leases ----------------------------------------------------------------------------------
+    # --- leases (see canhgac.store.es_leases) ---------------------------------------------------
     def acquire_lease(self, name: str, owner: str, ttl: float) -> bool:
-        """One document per lease: created with ``op_type=create`` when absent, else taken
-        over or renewed only if unchanged since read (``if_seq_no``/``if_primary_term``),
-        so of two racing detectors exactly one gets a 2xx and the other a 409. No refresh:
-        a get by id is real-time, and nothing searches leases.
-
-        The first attempt skips the read: a renewal writes conditionally on the version this
-        store last wrote, an acquisition creates the document. Only when that conflicts (the
-        lease changed hands, or someone holds it) is the document read and judged as above."""
-        key = doc_id(name)
-        known = self._lease_version(name, owner)
-        now = self._clock()
-        first: dict[str, Any] = (
-            {"if_seq_no": known[0], "if_primary_term": known[1]}
-            if known is not None
-            else {"op_type": "create"}
-        )
-        if self._write_lease(name, owner, now + ttl, first):
-            return True
-        current = self._get(self.names.leases, key)
-        now = self._clock()
-        if current is not None:
-            held = current["_source"]
-            if held.get("owner") != owner and float(held.get("expires_at", 0)) > now:
-                return False
-            version: dict[str, Any] = {
-                "if_seq_no": current["_seq_no"],
-                "if_primary_term": current["_primary_term"],
-            }
-        else:
-            version = {"op_type": "create"}
-        return self._write_lease(name, owner, now + ttl, version)
+        return name in self._leases.acquire([name], owner, ttl)
 
     def release_lease(self, name: str, owner: str) -> None:
-        known = self._lease_version(name, owner, forget=True)
-        if known is not None and self._delete_lease(name, known) != 409:
-            return  # deleted, or already gone
-        # Unknown here, or changed since this store wrote it: read it to see whose it is.
-        current = self._get(self.names.leases, doc_id(name))
-        if current is None or current["_source"].get("owner") != owner:
-            return
-        self._delete_lease(name, (current["_seq_no"], current["_primary_term"]))
+        self._leases.release([name], owner)
 
-    def _lease_version(
-        self, name: str, owner: str, *, forget: bool = False
-    ) -> tuple[int, int] | None:
-        with self._lock:
-            if forget:
-                return self._lease_versions.pop((name, owner), None)
-            return self._lease_versions.get((name, owner))
+    def acquire_leases(self, names: Sequence[str], owner: str, ttl: float) -> set[str]:
+        return self._leases.acquire(names, owner, ttl)
 
-    def _write_lease(
-        self, name: str, owner: str, expires_at: float, version: dict[str, Any]
-    ) -> bool:
-        response = self._call(
-            f"taking lease {name}",
-            lambda: self._client.options(ignore_status=409).index(
-                index=self.names.leases,
-                id=doc_id(name),
-                document={"owner": owner, "expires_at": expires_at},
-                **version,
-            ),
-        )
-        if response.meta.status == 409:
-            with self._lock:
-                self._lease_versions.pop((name, owner), None)
-            return False
-        with self._lock:
-            self._lease_versions[(name, owner)] = (
-                int(response.body["_seq_no"]),
-                int(response.body["_primary_term"]),
-            )
-        return True
-
-    def _delete_lease(self, name: str, version: tuple[int, int]) -> int:
-        response = self._call(
-            f"releasing lease {name}",
-            lambda: self._client.options(ignore_status=(404, 409)).delete(
-                index=self.names.leases,
-                id=doc_id(name),
-                if_seq_no=version[0],
-                if_primary_term=version[1],
-            ),
-        )
-        return int(response.meta.status)
+    def release_leases(self, names: Sequence[str], owner: str) -> None:
+        self._leases.release(names, owner)
 
     # --- client helpers ------------------------------------------------------------------------
     def _call(self, action: str, call: Callable[[], Any], *, all_shards: bool = False) -> Any:
@@ -600,10 +621,16 @@ class ElasticsearchStore(Store):
     def _create_docs(
         self, index: str, docs: Sequence[tuple[str, Mapping[str, Any]]], refresh: Refresh
     ) -> int:
-        """Create documents idempotently; returns how many were new. Nothing here comes from
-        the logs unescaped, so a rejected document is a bug and fails the write."""
+        """Create documents idempotently; returns how many were new."""
+        return len(self._create_docs_result(index, docs, refresh))
+
+    def _create_docs_result(
+        self, index: str, docs: Sequence[tuple[str, Mapping[str, Any]]], refresh: Refresh
+    ) -> list[int]:
+        """Create documents idempotently; the positions of those that were new. Nothing here
+        comes from the logs unescaped, so a rejected document is a bug and fails the write."""
         if not docs:
-            return 0
+            return []
 
         def render(key: int) -> tuple[str, str]:
             ident, doc = docs[key]
@@ -615,7 +642,7 @@ class ElasticsearchStore(Store):
         if result.rejected:
             reason = next(iter(result.rejected.values()))
             raise StoreError(f"{index}: {len(result.rejected)} documents rejected: {reason}")
-        return len(result.created)
+        return result.created
 
     def _index_docs(self, docs: Sequence[tuple[str, str, Mapping[str, Any]]]) -> None:
         """Write (index, id, document) triples, overwriting, in one bulk request without a
@@ -631,6 +658,42 @@ class ElasticsearchStore(Store):
         if result.rejected or result.existing:
             reason = next(iter(result.rejected.values()), "version conflict")
             raise StoreError(f"bulk index: {len(docs) - len(result.created)} not written: {reason}")
+
+
+def _event_search(search: EventSearch) -> dict[str, Any]:
+    """The search body of one page of a rule's window, oldest first."""
+    clauses: list[dict[str, Any]] = [
+        {"range": {INGESTED: ingested_range(search.start, search.end)}}
+    ]
+    compiled = user_query(search.query)
+    body: dict[str, Any] = {
+        "query": {"bool": {"filter": clauses, "must": [compiled] if compiled else []}},
+        "sort": [{INGESTED: "asc"}, {EVENT_ID_FIELD: "asc"}],
+        "size": min(search.limit, MAX_WINDOW),
+    }
+    if search.after is not None:
+        body["search_after"] = [ingested_nanos(search.after[0]), search.after[1]]
+    return body
+
+
+def _event_page(hits: Sequence[Mapping[str, Any]], size: int) -> EventPage:
+    events = [hit_event(hit) for hit in hits]
+    last = (events[-1].fields[INGESTED], events[-1].id) if len(events) == size else None
+    return EventPage(events, last)
+
+
+def _msearch_page(answer: Mapping[str, Any], size: int) -> EventPage | StoreError:
+    """One ``_msearch`` answer as a page, or as the error the search alone met."""
+    status = int(answer.get("status", 200))
+    if "error" in answer:
+        reason = f"Elasticsearch search failed ({status}): {describe(answer['error'])}"
+        if is_retryable(status):
+            return StoreUnavailableError(reason)
+        return StoreError(reason)
+    shards = answer.get("_shards", {})
+    if shards.get("failed") or shards.get("successful", 0) < shards.get("total", 0):
+        return StoreUnavailableError(f"Elasticsearch search: not all shards answered: {shards}")
+    return _event_page(answer["hits"]["hits"], size)
 
 
 def _client(config: ElasticsearchStoreConfig) -> Elasticsearch:

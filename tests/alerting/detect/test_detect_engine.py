@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,7 @@ from alerting.detect.engine import DetectionEngine, Window, plan_windows
 from canhgac.config import DetectionConfig
 from canhgac.errors import StoreError
 from canhgac.models import Alert, AlertFilter, RuleRun, RuleState
-from canhgac.store.base import AlertWrite
+from canhgac.store.base import AlertWrite, EventPage, EventSearch
 from canhgac.store.sqlite import SQLiteStore
 from canhgac.timeutil import to_iso
 
@@ -329,3 +330,93 @@ def test_grouping_counts_repeats_across_pages_in_one_alert(
     assert report.alerts_created == 3
     # Each alert was enqueued once, when it was created.
     assert all(len(store.list_notifications(a.id)) == len(CHANNELS) for a in alerts)
+
+
+# --- one tick of many rules ------------------------------------------------------------------
+class CountingStore(SQLiteStore):
+    """The real store, counting the batched calls a tick makes."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.calls: dict[str, int] = {}
+
+    def _count(self, name: str) -> None:
+        self.calls[name] = self.calls.get(name, 0) + 1
+
+    def get_rule_states(self, rule_ids: Sequence[str]) -> dict[str, RuleState]:
+        self._count("get_rule_states")
+        return super().get_rule_states(rule_ids)
+
+    def search_events_batch(self, searches: Sequence[EventSearch]) -> list[EventPage | StoreError]:
+        self._count("search_events_batch")
+        return super().search_events_batch(searches)
+
+    def record_alerts(self, alerts: Sequence[tuple[Alert, Sequence[str]]]) -> list[AlertWrite]:
+        self._count("record_alerts")
+        return super().record_alerts(alerts)
+
+    def enqueue_notifications_batch(self, items: Sequence[tuple[str, Sequence[str]]]) -> None:
+        self._count("enqueue_notifications_batch")
+        super().enqueue_notifications_batch(items)
+
+    def complete_windows(self, windows: Sequence[tuple[RuleState, RuleRun]]) -> None:
+        self._count("complete_windows")
+        super().complete_windows(windows)
+
+
+def _user_rule(kit: Any, user: str, number: int) -> Any:
+    detection = f"sel:\n  user.name: {user}\ncondition: sel"
+    rule_id = f"5b3f1b0e-0000-4000-8000-{number:012d}"
+    return kit.compile_text(kit.rule_text(detection, rule_id=rule_id), f"r{number}.yml")
+
+
+def test_a_tick_batches_the_store_calls_of_all_its_rules(
+    tmp_path: Path, kit: Any, clock: Any
+) -> None:
+    store = CountingStore(tmp_path / "count.db")
+    try:
+        users = ["bob", "eve", "mallory", "trent"]
+        rules = [_user_rule(kit, user, n) for n, user in enumerate(users)]
+        store.write_events(
+            [kit.event(f"{u}{i}", user__name=u) for u in users for i in range(users.index(u) + 1)]
+        )
+        clock.advance(timedelta(seconds=10))
+        engine = DetectionEngine(store, _config(page_size=2), route=_route, clock=clock)
+
+        reports = engine.run_rules(rules)
+
+        assert [(r.rule_id, r.matches, r.alerts_created) for r in reports] == [
+            (rule.id, n + 1, n + 1) for n, rule in enumerate(rules)
+        ]
+        # Pages of 2: trent's 4 matches take 3 page rounds (the last one empty), and every
+        # round searches all rules still paging together.
+        assert store.calls == {
+            "get_rule_states": 1,
+            "search_events_batch": 3,
+            "record_alerts": 1,
+            "enqueue_notifications_batch": 1,
+            "complete_windows": 1,
+        }
+        assert len(_all_alerts(store)) == 10
+        assert all(store.get_rule_state(rule.id) is not None for rule in rules)
+    finally:
+        store.close()
+
+
+def test_a_failing_rule_is_reported_alone_and_the_others_of_its_tick_complete(
+    store: SQLiteStore, kit: Any, clock: Any
+) -> None:
+    good = _user_rule(kit, "bob", 1)
+    bad = _user_rule(kit, "eve", 2)
+    bad = dataclasses.replace(bad, query="no_such_function(user_name)")
+    store.write_events(_bobs(kit, 2))
+    clock.advance(timedelta(seconds=10))
+    engine = DetectionEngine(store, _config(), clock=clock)
+
+    ok, failed = engine.run_rules([good, bad])
+
+    assert (ok.error, ok.alerts_created, ok.windows) == (None, 2, 1)
+    assert failed.error is not None and "no_such_function" in failed.error
+    assert failed.windows == 0 and store.get_rule_state(bad.id) is None
+    with pytest.raises(StoreError, match="no_such_function"):
+        engine.run_rule(bad)

@@ -81,6 +81,10 @@ def setup(kit: Any, store: SQLiteStore) -> Setup:
     return Setup(kit, store, {"a.yml": rule(kit, A, "login"), "b.yml": rule(kit, B, "deny")})
 
 
+def _runs(setup: Setup, rule_id: str) -> int:
+    return next(s.runs for s in setup.scheduler.status() if s.rule_id == rule_id)
+
+
 def test_nothing_changed_means_no_reload(setup: Setup) -> None:
     assert setup.reloader.check() is None
 
@@ -102,8 +106,13 @@ def test_added_and_deleted_files_add_and_remove_jobs(setup: Setup) -> None:
         assert outcome is not None
         assert (outcome.added, outcome.removed) == ([CORR], [B])
         jobs = {job.id for job in setup.scheduler._scheduler.get_jobs()}  # type: ignore[union-attr]
-        assert jobs == {A, CORR}
+        assert {job for job in jobs if job.startswith("tick:")} == {"tick:60s"}
         assert {status.rule_id for status in setup.scheduler.status()} == {A, CORR}
+        # The added rule runs right away, not a whole interval later.
+        deadline = time.monotonic() + 10
+        while not _runs(setup, CORR) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _runs(setup, CORR) == 1
     finally:
         setup.scheduler.stop()
 
@@ -113,8 +122,10 @@ def test_a_changed_interval_reschedules_the_job(setup: Setup) -> None:
     try:
         setup.write("a.yml", rule(setup.kit, A, "login", interval="7m"))
         setup.reloader.check()
-        job = setup.scheduler._scheduler.get_job(A)  # type: ignore[union-attr]
+        job = setup.scheduler._scheduler.get_job("tick:420s")  # type: ignore[union-attr]
         assert job.trigger.interval == timedelta(minutes=7)
+        assert [r.rule_id for r in setup.scheduler.run_interval(420)] == [A]
+        assert [r.rule_id for r in setup.scheduler.run_interval(60)] == [B]
     finally:
         setup.scheduler.stop()
 

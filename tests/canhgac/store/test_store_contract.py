@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from canhgac.config import ElasticsearchStoreConfig
+from canhgac.errors import StoreError
 from canhgac.models import (
     Alert,
     AlertFilter,
@@ -32,7 +33,7 @@ from canhgac.models import (
     RuleRun,
     RuleState,
 )
-from canhgac.store.base import Store
+from canhgac.store.base import EventSearch, Store
 from canhgac.store.sqlite import SQLiteStore, sql_field
 from canhgac.timeutil import now_iso
 
@@ -427,3 +428,110 @@ def test_complete_window_keeps_watermark_and_history(store: Store) -> None:
     store.complete_window(_state(rerun), rerun)
     assert store.list_rule_runs("r1") == [runs[2], rerun]
     assert store.get_rule_state("r1") == _state(rerun)
+
+
+# --- batches (one detection tick) ---------------------------------------------------------------
+def test_a_batch_of_searches_pages_like_single_searches_and_isolates_a_bad_query(
+    store: Store,
+) -> None:
+    equals = QUERIES[store.query_language]
+    store.write_events([_event(i, **{"user.name": "bob" if i % 2 else "eve"}) for i in range(7)])
+    # Rejected when the query runs, or (Elasticsearch) already when the request is parsed.
+    broken: list[Any] = (
+        ["no_such_function(1)", "user.name = "]
+        if store.query_language == "sqlite"
+        else [{"query_string": {"query": "a AND (("}}, {"nope": {}}]
+    )
+    searches = [
+        EventSearch(equals("user.name", "bob"), EARLY, LATE, limit=2),
+        *(EventSearch(query, EARLY, LATE) for query in broken),
+        EventSearch(equals("user.name", "eve"), EARLY, LATE, limit=10),
+    ]
+    first, *failed, eve = store.search_events_batch(searches)
+    assert all(isinstance(error, StoreError) for error in failed)
+    assert not isinstance(first, StoreError) and not isinstance(eve, StoreError)
+    assert [e.id for e in eve.events] == ["id-0000", "id-0002", "id-0004", "id-0006"]
+    assert eve.after is None
+    bobs = [e.id for e in first.events]
+    after = first.after
+    while after is not None:
+        [page] = store.search_events_batch(
+            [EventSearch(equals("user.name", "bob"), EARLY, LATE, after=after, limit=2)]
+        )
+        assert not isinstance(page, StoreError)
+        bobs += [e.id for e in page.events]
+        after = page.after
+    assert bobs == ["id-0001", "id-0003", "id-0005"] == _all_ids(store, equals("user.name", "bob"))
+
+
+def test_a_batch_of_alerts_creates_merges_and_counts_each_alert_once(store: Store) -> None:
+    seen = "2026-11-27T10:00:00.000000Z"
+    later = "2026-11-27T11:00:00.000000Z"
+    old = _alert("a-old", seen, event_ids=["e1"])
+    store.record_alert(old, ["e1"])
+    writes = store.record_alerts(
+        [
+            (_alert("a-new", seen, event_ids=["e2", "e3"]), ["e2", "e3"]),
+            (_alert("a-old", later, event_ids=["e1", "e4"]), ["e1", "e4"]),
+            (_alert("a-twice", seen, event_ids=["e5"]), ["e5"]),
+            (_alert("a-twice", later, event_ids=["e5", "e6"]), ["e5", "e6"]),
+        ]
+    )
+    assert [(w.alert.id, w.created) for w in writes] == [
+        ("a-new", True),
+        ("a-old", False),
+        ("a-twice", True),
+        ("a-twice", False),
+    ]
+    stored = {a: store.get_alert(a) for a in ("a-new", "a-old", "a-twice")}
+    assert {a: (s.count, s.last_seen) for a, s in stored.items() if s} == {
+        "a-new": (2, seen),
+        "a-old": (2, later),
+        "a-twice": (2, later),
+    }
+    # The same batch again (a repeated window) changes nothing.
+    again = store.record_alerts([(_alert("a-new", seen, event_ids=["e2", "e3"]), ["e2", "e3"])])
+    assert [(w.created, w.alert.count) for w in again] == [(False, 2)]
+
+
+def test_batches_of_notifications_and_rule_states_round_trip(store: Store) -> None:
+    seen = "2026-11-27T10:00:00.000000Z"
+    for alert_id in ("a1", "a2"):
+        store.record_alert(_alert(alert_id, seen), ["e1"])
+    store.enqueue_notifications_batch([("a1", ["console", "email"]), ("a2", ["console"])])
+    store.enqueue_notifications_batch([("a1", ["console"])])  # already queued: ignored
+    assert [n.channel for n in store.list_notifications("a1")] == ["console", "email"]
+    assert [n.channel for n in store.list_notifications("a2")] == ["console"]
+
+    assert store.get_rule_states(["r1", "r2"]) == {}
+    windows = [
+        (
+            RuleState(rule_id=rule, watermark=f"2026-11-27T10:0{i}:00.000000Z"),
+            RuleRun(
+                rule_id=rule,
+                window_start="2026-11-27T09:00:00.000000Z",
+                window_end=f"2026-11-27T10:0{i}:00.000000Z",
+                matches=i,
+                finished_at=now_iso(),
+            ),
+        )
+        for i, rule in enumerate(["r1", "r2"])
+    ]
+    store.complete_windows(windows)
+    states = store.get_rule_states(["r1", "r2", "r3"])
+    assert {r: s.watermark for r, s in states.items()} == {
+        "r1": "2026-11-27T10:00:00.000000Z",
+        "r2": "2026-11-27T10:01:00.000000Z",
+    }
+    assert [run.matches for run in store.list_rule_runs()] == [0, 1]
+
+
+def test_leases_taken_in_batches_never_overlap_between_owners(store: Store) -> None:
+    first = store.acquire_leases(["l1", "l2"], "det-1", 60)
+    second = store.acquire_leases(["l2", "l3"], "det-2", 60)
+    assert (first, second) == ({"l1", "l2"}, {"l3"})
+    assert store.acquire_leases(["l1", "l2", "l3"], "det-1", 60) == {"l1", "l2"}  # renewal
+    store.release_leases(["l1", "l2", "l3"], "det-1")  # l3 is not det-1's: left alone
+    assert store.acquire_leases(["l1", "l2", "l3"], "det-2", 60) == {"l1", "l2", "l3"}
+    store.release_leases(["l1", "l2", "l3"], "det-2")
+    assert store.acquire_leases(["l1"], "det-1", 60) == {"l1"}
