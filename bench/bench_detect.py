@@ -225,17 +225,17 @@ class TimedStore(SQLiteStore):
 
     write_s = 0.0
 
-    def record_alert(self, alert: Alert, event_ids: Sequence[str]) -> AlertWrite:
+    def record_alerts(self, alerts: Sequence[tuple[Alert, Sequence[str]]]) -> list[AlertWrite]:
         started = time.perf_counter()
         try:
-            return super().record_alert(alert, event_ids)
+            return super().record_alerts(alerts)
         finally:
             self.write_s += time.perf_counter() - started
 
-    def complete_window(self, state: RuleState, run: RuleRun) -> None:
+    def complete_windows(self, windows: Sequence[tuple[RuleState, RuleRun]]) -> None:
         started = time.perf_counter()
         try:
-            super().complete_window(state, run)
+            super().complete_windows(windows)
         finally:
             self.write_s += time.perf_counter() - started
 

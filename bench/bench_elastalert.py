@@ -4,7 +4,7 @@ Loads synthetic events (the generator of bench/bench_detect.py) into one index p
 Elasticsearch node, takes the SigmaHQ rules that our pipeline (rules/pipelines/ecs.yml) compiles,
 and runs one cycle over the window ``[t0, t1]`` of ``event.ingested`` that holds every event:
 
-* ours: ``load_detection`` + ``build_scheduler(...).run_all_once()`` (rules one after another);
+* ours: ``load_detection`` + ``build_scheduler(...).run_all_once()`` (the rules as one tick);
 * ElastAlert 2 (2.19.x, in its own venv, never a project dependency): the same rules as
   ``type: any`` rules whose filter is ``query_string`` with pySigma's ``LuceneBackend`` output
   for the same rule and pipeline, ``timestamp_field: event.ingested``, ``alert: debug``. A small
@@ -12,10 +12,13 @@ and runs one cycle over the window ``[t0, t1]`` of ``event.ingested`` that holds
   ``handle_rule_execution`` once per rule, on a thread pool of ElastAlert's ``max_threads``
   (what its scheduler does) or sequentially (``--ea-threads 1``).
 
-Both talk to Elasticsearch through a counting HTTP proxy on loopback (one request = one HTTP
-request, whatever it is); setup (index templates, ``elastalert-create-index``, rule loading) is
-outside the counted and timed phase. For N larger than the convertible rules, rules are repeated
-with new ids and titles. Goal: ours ≤ 1/3 of ElastAlert's wall time and ≤ 1/5 of its requests.
+Before the timed cycles of each N, one untimed cycle of each tool (with other rule ids) warms
+the node, so neither timed run pays for a cold page cache or JIT that the other then finds warm
+(``--no-warmup`` times the cold cycles instead). Both talk to Elasticsearch through a
+counting HTTP proxy on loopback (one request = one HTTP request, whatever it is); setup (index
+templates, ``elastalert-create-index``, rule loading) is outside the counted and timed phase.
+For N larger than the convertible rules, rules are repeated with new ids and titles.
+Goal: ours ≤ 1/3 of ElastAlert's wall time and ≤ 1/5 of its requests.
 
     python3.11 -m venv var/elastalert-venv
     var/elastalert-venv/bin/pip install 'elastalert2>=2.19,<2.20' pytz  # 2.19.0 omits pytz
@@ -239,17 +242,18 @@ def convertible_rules() -> list[tuple[LoadedRule, str]]:
 
 
 def write_rule_sets(
-    pairs: list[tuple[LoadedRule, str]], n: int, work: Path, index: str
+    pairs: list[tuple[LoadedRule, str]], n: int, work: Path, index: str, tag: str = ""
 ) -> tuple[Path, Path]:
-    """N rules for both tools: ours (Sigma YAML with fresh ids) and ElastAlert's (``any``)."""
-    ours, theirs = work / f"ours-{n}", work / f"ea-{n}"
+    """N rules for both tools: ours (Sigma YAML with fresh ids) and ElastAlert's (``any``);
+    ``tag`` makes another set with other ids (the warm-up's, which leaves no watermark)."""
+    ours, theirs = work / f"ours-{n}{tag}", work / f"ea-{n}{tag}"
     ours.mkdir()
     theirs.mkdir()
     for i in range(n):
         source, query = pairs[i % len(pairs)]
         lap = i // len(pairs)
         doc = yaml.safe_load(Path(source.path).read_text(encoding="utf-8"))
-        doc["id"] = str(uuid.uuid5(CLONE_NS, f"{n}/{i}/{source.id}"))
+        doc["id"] = str(uuid.uuid5(CLONE_NS, f"{tag}{n}/{i}/{source.id}"))
         doc["title"] = f"{doc['title']} (copy {lap})" if lap else doc["title"]
         (ours / f"r{i:04d}.yml").write_text(yaml.safe_dump(doc, allow_unicode=True), "utf-8")
         ea_rule = {
@@ -266,7 +270,12 @@ def write_rule_sets(
 
 # --- the two runs ---------------------------------------------------------------------------
 def run_ours(
-    rules_dir: Path, proxy: CountingProxy, t0: datetime, t1: datetime, prefix: str
+    rules_dir: Path,
+    proxy: CountingProxy,
+    t0: datetime,
+    t1: datetime,
+    prefix: str,
+    phase: str | None = None,
 ) -> dict[str, Any]:
     span = t1 - t0
     detection = DetectionConfig(
@@ -283,7 +292,7 @@ def run_ours(
         scheduler = build_scheduler(
             compiled, store, detection, AlertingConfig(), clock=lambda: t1, reload_every=None
         )
-        phase = f"ours-{len(compiled.rules)}"
+        phase = phase or f"ours-{len(compiled.rules)}"
         proxy.set_phase(phase)
         started = time.perf_counter()
         reports = scheduler.run_all_once()
@@ -323,7 +332,13 @@ print(json.dumps({"rules": len(ea.rules), "wall_s": wall}))
 
 
 def run_elastalert(
-    rules_dir: Path, proxy: CountingProxy, t0: datetime, t1: datetime, threads: int, work: Path
+    rules_dir: Path,
+    proxy: CountingProxy,
+    t0: datetime,
+    t1: datetime,
+    threads: int,
+    work: Path,
+    phase: str | None = None,
 ) -> dict[str, Any]:
     n = len(list(rules_dir.glob("*.yaml")))
     writeback = f"bench_ea_{n}_{threads}"
@@ -368,7 +383,7 @@ def run_elastalert(
     )
     driver = work / "ea_driver.py"
     driver.write_text(EA_DRIVER, "utf-8")
-    phase = f"ea-{n}-t{threads}"
+    phase = phase or f"ea-{n}-t{threads}"
     done = subprocess.run(
         [
             str(bin_dir / "python"),
@@ -427,6 +442,9 @@ def main() -> None:
     )
     parser.add_argument("--url", default=os.environ.get("CANHGAC_TEST_ES_URL"))
     parser.add_argument("--prefix", default=PREFIX, help="index prefix of the loaded events")
+    parser.add_argument(
+        "--no-warmup", dest="warmup", action="store_false", help="time the first (cold) cycles"
+    )
     args = parser.parse_args()
     if not args.url:
         parser.error("set CANHGAC_TEST_ES_URL (source var/services/services.env) or --url")
@@ -444,6 +462,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-ea-") as tmp:
             work = Path(tmp)
             for n in args.rules:
+                if args.warmup:
+                    _warm_up(pairs, n, work, proxy, t0, t1, args)
                 ours_dir, ea_dir = write_rule_sets(pairs, n, work, f"{args.prefix}-events-*")
                 ours = run_ours(ours_dir, proxy, t0, t1, args.prefix)
                 print(f"ours N={n}: {ours}; top: {proxy.top_endpoints(ours['phase'])}")
@@ -459,6 +479,25 @@ def main() -> None:
             _table(rows)
     finally:
         proxy.close()
+
+
+def _warm_up(
+    pairs: list[tuple[LoadedRule, str]],
+    n: int,
+    work: Path,
+    proxy: CountingProxy,
+    t0: datetime,
+    t1: datetime,
+    args: argparse.Namespace,
+) -> None:
+    """One untimed cycle of each tool (other rule ids), so neither timed run pays for a cold
+    node (page cache, JIT, term dictionaries) that the other then finds warm."""
+    ours_dir, ea_dir = write_rule_sets(pairs, n, work, f"{args.prefix}-events-*", tag="warm")
+    ours = run_ours(ours_dir, proxy, t0, t1, args.prefix, phase=f"warm-ours-{n}")
+    ea = run_elastalert(ea_dir, proxy, t0, t1, max(args.ea_threads), work, phase=f"warm-ea-{n}")
+    print(
+        f"warm-up N={n} (cold node, untimed): ours {ours['wall_s']:.2f} s, EA {ea['wall_s']:.2f} s"
+    )
 
 
 def _table(rows: list[tuple[int, dict[str, Any], list[dict[str, Any]]]]) -> None:

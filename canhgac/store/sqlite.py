@@ -305,24 +305,12 @@ class SQLiteStore(Store):
 
     # --- alerts --------------------------------------------------------------------------------
     def record_alert(self, alert: Alert, event_ids: Sequence[str]) -> AlertWrite:
+        return self.record_alerts([(alert, event_ids)])[0]
+
+    def record_alerts(self, alerts: Sequence[tuple[Alert, Sequence[str]]]) -> list[AlertWrite]:
+        # One transaction for the whole batch: one commit (one fsync) per detection tick.
         with self._write() as conn:
-            row = conn.execute("SELECT doc FROM alerts WHERE id = ?", (alert.id,)).fetchone()
-            created = row is None
-            stored = alert if created else Alert.model_validate_json(row[0])
-            conn.executemany(
-                "INSERT OR IGNORE INTO alert_events (alert_id, event_id) VALUES (?, ?)",
-                [(alert.id, event_id) for event_id in event_ids],
-            )
-            count = conn.execute(
-                "SELECT count(*) FROM alert_events WHERE alert_id = ?", (alert.id,)
-            ).fetchone()[0]
-            merged = merge_alert(stored, alert, created, int(count))
-            conn.execute(
-                "INSERT OR REPLACE INTO alerts (id, rule_id, severity, status, first_seen,"
-                " last_seen, doc, search) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                _alert_row(merged),
-            )
-        return AlertWrite(merged, created)
+            return [_record_alert(conn, alert, event_ids) for alert, event_ids in alerts]
 
     def get_alert(self, alert_id: str) -> Alert | None:
         rows = self._read("SELECT doc FROM alerts WHERE id = ?", (alert_id,))
@@ -380,12 +368,15 @@ class SQLiteStore(Store):
 
     # --- notifications -----------------------------------------------------------------------
     def enqueue_notifications(self, alert_id: str, channels: Sequence[str]) -> None:
+        self.enqueue_notifications_batch([(alert_id, channels)])
+
+    def enqueue_notifications_batch(self, items: Sequence[tuple[str, Sequence[str]]]) -> None:
         now = now_iso()
         with self._write() as conn:
             conn.executemany(
                 "INSERT OR IGNORE INTO notifications (alert_id, channel, status, attempts,"
                 " last_error, updated_at) VALUES (?, ?, 'pending', 0, NULL, ?)",
-                [(alert_id, channel, now) for channel in channels],
+                [(alert_id, channel, now) for alert_id, channels in items for channel in channels],
             )
 
     def pending_notifications(self, limit: int = 100) -> list[Notification]:
@@ -445,15 +436,21 @@ class SQLiteStore(Store):
         return RuleState.model_validate_json(rows[0][0]) if rows else None
 
     def complete_window(self, state: RuleState, run: RuleRun) -> None:
+        self.complete_windows([(state, run)])
+
+    def complete_windows(self, windows: Sequence[tuple[RuleState, RuleRun]]) -> None:
         with self._write() as conn:
-            conn.execute(
+            conn.executemany(
                 "INSERT OR REPLACE INTO rule_state (rule_id, doc) VALUES (?, ?)",
-                (state.rule_id, state.model_dump_json()),
+                [(state.rule_id, state.model_dump_json()) for state, _ in windows],
             )
-            conn.execute(
+            conn.executemany(
                 "INSERT OR REPLACE INTO rule_runs (rule_id, window_start, window_end, matches,"
                 " finished_at) VALUES (?, ?, ?, ?, ?)",
-                (run.rule_id, run.window_start, run.window_end, run.matches, run.finished_at),
+                [
+                    (run.rule_id, run.window_start, run.window_end, run.matches, run.finished_at)
+                    for _, run in windows
+                ],
             )
 
     def list_rule_runs(self, rule_id: str | None = None) -> list[RuleRun]:
@@ -573,3 +570,24 @@ def _alert_where(query: AlertFilter, *, with_status: bool) -> tuple[str, list[An
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
     for index in range(0, len(items), size):
         yield items[index : index + size]
+
+
+def _record_alert(conn: sqlite3.Connection, alert: Alert, event_ids: Sequence[str]) -> AlertWrite:
+    """Create or merge one alert inside the caller's transaction."""
+    row = conn.execute("SELECT doc FROM alerts WHERE id = ?", (alert.id,)).fetchone()
+    created = row is None
+    stored = alert if created else Alert.model_validate_json(row[0])
+    conn.executemany(
+        "INSERT OR IGNORE INTO alert_events (alert_id, event_id) VALUES (?, ?)",
+        [(alert.id, event_id) for event_id in event_ids],
+    )
+    count = conn.execute(
+        "SELECT count(*) FROM alert_events WHERE alert_id = ?", (alert.id,)
+    ).fetchone()[0]
+    merged = merge_alert(stored, alert, created, int(count))
+    conn.execute(
+        "INSERT OR REPLACE INTO alerts (id, rule_id, severity, status, first_seen,"
+        " last_seen, doc, search) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        _alert_row(merged),
+    )
+    return AlertWrite(merged, created)

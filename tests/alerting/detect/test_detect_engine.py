@@ -56,17 +56,24 @@ class FlakyStore(SQLiteStore):
         if self.fail_on.get(name) == self.calls[name]:
             raise StoreError(f"injected failure in {name}")
 
-    def record_alert(self, alert: Alert, event_ids: Sequence[str]) -> AlertWrite:
-        self._maybe_fail("record_alert")
-        return super().record_alert(alert, event_ids)
+    # Batches are written item by item here, so a failure leaves the items before it
+    # stored: the worst case of a store without multi-item transactions.
+    def record_alerts(self, alerts: Sequence[tuple[Alert, Sequence[str]]]) -> list[AlertWrite]:
+        writes = []
+        for item in alerts:
+            self._maybe_fail("record_alert")
+            writes += super().record_alerts([item])
+        return writes
 
-    def enqueue_notifications(self, alert_id: str, channels: Sequence[str]) -> None:
-        self._maybe_fail("enqueue_notifications")
-        super().enqueue_notifications(alert_id, channels)
+    def enqueue_notifications_batch(self, items: Sequence[tuple[str, Sequence[str]]]) -> None:
+        for item in items:
+            self._maybe_fail("enqueue_notifications")
+            super().enqueue_notifications_batch([item])
 
-    def complete_window(self, state: RuleState, run: RuleRun) -> None:
-        self._maybe_fail("complete_window")
-        super().complete_window(state, run)
+    def complete_windows(self, windows: Sequence[tuple[RuleState, RuleRun]]) -> None:
+        for item in windows:
+            self._maybe_fail("complete_window")
+            super().complete_windows([item])
 
 
 def _all_alerts(store: SQLiteStore) -> list[Alert]:
