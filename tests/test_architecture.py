@@ -18,6 +18,7 @@ HEAVY_IMPORTS = {
         "canhgac/store/elasticsearch.py",
         "canhgac/store/es_errors.py",
         "canhgac/store/es_leases.py",
+        "canhgac/store/es_client.py",
         "canhgac/store/es_triage.py",
     },
 }

@@ -3,7 +3,9 @@
 Layout and mappings are in :mod:`canhgac.store.es_mappings`, document shapes in
 :mod:`canhgac.store.es_documents`, queries in :mod:`canhgac.store.es_queries`, the bulk
 retry/dead-letter policy in :mod:`canhgac.store.es_bulk`, exception translation in
-:mod:`canhgac.store.es_errors`.
+:mod:`canhgac.store.es_errors`, the client calls with their retries in
+:mod:`canhgac.store.es_client`; alerts (:mod:`canhgac.store.es_alerts`) and leases
+(:mod:`canhgac.store.es_leases`) are parts this module delegates to.
 
 Guarantees, matching :class:`~canhgac.store.base.Store`:
 
@@ -39,13 +41,11 @@ Production notes (retention, shards, security) are in ``deploy/elasticsearch.md`
 
 from __future__ import annotations
 
-import base64
 import re
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Literal, cast
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
 
 from elasticsearch import Elasticsearch
 
@@ -62,19 +62,17 @@ from canhgac.models import (
     RuleRun,
     RuleState,
 )
-from canhgac.store.base import AlertWrite, EventPage, EventSearch, Store, merge_alert
-from canhgac.store.es_bulk import DEFAULT_BACKOFF, Backoff, BulkResult, bulk_create, describe
+from canhgac.store.base import AlertWrite, EventPage, EventSearch, Store
+from canhgac.store.es_alerts import ElasticsearchAlerts
+from canhgac.store.es_bulk import DEFAULT_BACKOFF, Backoff, describe
+from canhgac.store.es_client import ElasticsearchCalls, Refresh, client_from_config
 from canhgac.store.es_documents import (
     PreparedEvent,
-    alert_doc,
-    alert_from_doc,
-    clean,
     dead_letter_doc,
     dead_letter_from_doc,
     doc_id,
     event_dead_letter,
     hit_event,
-    loose_json,
     prepare_event,
 )
 from canhgac.store.es_errors import is_retryable, translated
@@ -87,16 +85,12 @@ from canhgac.store.es_mappings import (
     fixed_template,
 )
 from canhgac.store.es_queries import (
-    ALERT_SORTS,
     MAX_WINDOW,
-    alert_query,
     ingested_nanos,
     ingested_range,
     user_query,
 )
 from canhgac.timeutil import now_iso
-
-Refresh = Literal["wait_for", "true", "false"]
 
 _PREFIX = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,100}$")
 _CONFLICT_RETRIES = 20
@@ -125,15 +119,15 @@ class ElasticsearchStore(Store):
                 " '-', '_' or '.', starting with a letter or digit"
             )
         self.names = IndexNames(config.index_prefix)
-        self._client = client or _client(config)
+        self._client = client or client_from_config(config)
+        self._es = ElasticsearchCalls(self._client, backoff=backoff, sleep=sleep)
         self._refresh: Refresh = refresh
         self._backoff = backoff
         self._sleep = sleep
         self._lock = threading.Lock()
         self._last_ingested = ""
-        self._leases = ElasticsearchLeases(
-            self._client, self.names.leases, lambda what, call: self._call(what, call), clock
-        )
+        self._alerts = ElasticsearchAlerts(self._es, self.names)
+        self._leases = ElasticsearchLeases(self._es, self.names.leases, clock)
         try:
             self._setup()
         except BaseException:
@@ -199,32 +193,13 @@ class ElasticsearchStore(Store):
         def send(lines: list[str]) -> Mapping[str, Any]:
             # Each attempt stamps the time it actually stores the events at (see module doc).
             stamp["at"] = self._ingested_now()
-            return self._bulk(lines, self._refresh)
+            return self._es.bulk(lines, self._refresh)
 
-        result = self._bulk_create(range(len(prepared)), render, send)
+        result = self._es.bulk_create(range(len(prepared)), render, send)
         rejected += [(prepared[k].event, prepared[k].index, r) for k, r in result.rejected.items()]
         if rejected:
             self.write_dead_letters([event_dead_letter(e, i, r) for e, i, r in rejected])
         return len(result.created)
-
-    def _bulk_create(
-        self,
-        keys: Sequence[int],
-        render: Callable[[int], tuple[str, str]],
-        send: Callable[[list[str]], Mapping[str, Any]],
-    ) -> BulkResult:
-        return bulk_create(keys, render, send, backoff=self._backoff, sleep=self._sleep)
-
-    def _bulk(self, lines: list[str], refresh: Refresh) -> Mapping[str, Any]:
-        # The lines are pre-serialized NDJSON strings, which the client sends as they are
-        # (its stubs only know dicts); the response keeps just what classify() reads.
-        operations = cast(Sequence[Mapping[str, Any]], lines)
-        with translated("bulk write"):
-            response = self._client.bulk(
-                operations=operations, refresh=refresh, filter_path="items.*.status,items.*.error"
-            )
-        body: Mapping[str, Any] = response.body
-        return body
 
     def search_events(
         self,
@@ -237,7 +212,7 @@ class ElasticsearchStore(Store):
     ) -> EventPage:
         search = EventSearch(query, start, end, after, limit)
         body = _event_search(search)
-        return _event_page(self._search(self.names.events_pattern, **body), body["size"])
+        return _event_page(self._es.search(self.names.events_pattern, **body), body["size"])
 
     def search_events_batch(self, searches: Sequence[EventSearch]) -> list[EventPage | StoreError]:
         """``_msearch`` requests of at most :data:`MSEARCH_MAX` searches, which the node runs
@@ -282,7 +257,7 @@ class ElasticsearchStore(Store):
         lines: list[Mapping[str, Any]] = []
         for body in bodies:
             lines += [header, {**body, "track_total_hits": False}]
-        response = self._call(
+        response = self._es.call(
             f"search in {self.names.events_pattern}",
             lambda: self._client.msearch(searches=lines),
         )
@@ -299,23 +274,23 @@ class ElasticsearchStore(Store):
         wanted = list(dict.fromkeys(ids))
         for start in range(0, len(wanted), 1000):
             chunk = [doc_id(i) for i in wanted[start : start + 1000]]
-            hits = self._search(
+            hits = self._es.search(
                 self.names.events_pattern, query={"ids": {"values": chunk}}, size=len(chunk)
             )
             found.update((event.id, event) for event in map(hit_event, hits))
         return [found[i] for i in ids if i in found]
 
     def count_events(self) -> int:
-        return self._count(self.names.events_pattern)
+        return self._es.count(self.names.events_pattern)
 
     # --- dead letters --------------------------------------------------------------------------
     def write_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
         index = self.names.dead_letters
         docs = [(doc_id(d.id), dead_letter_doc(d)) for d in letters]
-        return self._create_docs(index, docs, self._refresh)
+        return self._es.create_docs(index, docs, self._refresh)
 
     def list_dead_letters(self, limit: int = 100) -> list[DeadLetter]:
-        hits = self._search(
+        hits = self._es.search(
             self.names.dead_letters,
             sort=[{"received_at": "desc"}, {"id": "asc"}],
             size=min(limit, MAX_WINDOW),
@@ -323,107 +298,26 @@ class ElasticsearchStore(Store):
         return [dead_letter_from_doc(hit["_source"]) for hit in hits]
 
     def count_dead_letters(self) -> int:
-        return self._count(self.names.dead_letters)
+        return self._es.count(self.names.dead_letters)
 
-    # --- alerts --------------------------------------------------------------------------------
+    # --- alerts (see canhgac.store.es_alerts) ---------------------------------------------------
     def record_alert(self, alert: Alert, event_ids: Sequence[str]) -> AlertWrite:
-        return self.record_alerts([(alert, event_ids)])[0]
+        return self._alerts.record([(alert, event_ids)])[0]
 
     def record_alerts(self, alerts: Sequence[tuple[Alert, Sequence[str]]]) -> list[AlertWrite]:
-        """Links of every alert in one bulk request; then every alert all of whose links were
-        new -- most likely new itself -- created in a second one, with its links as its count,
-        without reading it first (what a read finding nothing would do, with the absence
-        checked at the write); the rest (already stored, or the guess met a 409) read, merged
-        and written back one by one under optimistic concurrency."""
-        if not alerts:
-            return []
-        links: list[tuple[str, Mapping[str, Any]]] = []
-        owners: list[int] = []
-        sizes: list[int] = []
-        for position, (alert, event_ids) in enumerate(alerts):
-            unique = list(dict.fromkeys(event_ids))
-            sizes.append(len(unique))
-            owners += [position] * len(unique)
-            links += [(doc_id(alert.id, e), {"alert_id": alert.id, "event_id": e}) for e in unique]
-        created_links = Counter(
-            owners[k] for k in self._create_docs_result(self.names.alert_events, links, "true")
-        )
-        guessed = [p for p in range(len(alerts)) if created_links[p] == sizes[p]]
-        merged = {p: merge_alert(alerts[p][0], alerts[p][0], True, sizes[p]) for p in guessed}
-        new = self._create_docs_result(
-            self.names.alerts,
-            [(doc_id(merged[p].id), alert_doc(merged[p])) for p in guessed],
-            "true",
-        )
-        writes = {guessed[k]: AlertWrite(merged[guessed[k]], True) for k in new}
-        for position, (alert, _) in enumerate(alerts):
-            if position not in writes:
-                writes[position] = self._merge_alert(alert)
-        return [writes[p] for p in range(len(alerts))]
-
-    def _merge_alert(self, alert: Alert) -> AlertWrite:
-        """Merge ``alert`` into the stored one (or create it), its links already stored."""
-        for _ in range(_CONFLICT_RETRIES):
-            current = self._get(self.names.alerts, doc_id(alert.id))
-            # Counted after reading the alert: a concurrent writer that stored a newer alert
-            # refreshed its links first, so this count is never older than what it replaces.
-            count = self._count(self.names.alert_events, {"term": {"alert_id": alert.id}})
-            stored = alert_from_doc(current["_source"]) if current else alert
-            merged = merge_alert(stored, alert, current is None, count)
-            if self._put_versioned(self.names.alerts, doc_id(alert.id), merged, current):
-                return AlertWrite(merged, current is None)
-        raise _busy(alert.id)
+        return self._alerts.record(alerts)
 
     def get_alert(self, alert_id: str) -> Alert | None:
-        found = self._get(self.names.alerts, doc_id(alert_id))
-        return alert_from_doc(found["_source"]) if found else None
+        return self._alerts.get(alert_id)
 
     def list_alerts(self, query: AlertFilter) -> list[Alert]:
-        if query.offset + query.limit > MAX_WINDOW:
-            raise StoreError(f"alert listing goes at most {MAX_WINDOW} alerts deep")
-        hits = self._search(
-            self.names.alerts,
-            query=alert_query(query, with_status=True),
-            sort=ALERT_SORTS[query.sort],
-            from_=query.offset,
-            size=query.limit,
-        )
-        return [alert_from_doc(hit["_source"]) for hit in hits]
+        return self._alerts.search(query)
 
     def count_alerts(self, query: AlertFilter) -> dict[AlertStatus, int]:
-        response = self._call(
-            f"count in {self.names.alerts}",
-            lambda: self._client.search(
-                index=self.names.alerts,
-                query=alert_query(query, with_status=False),
-                size=0,
-                aggs={"status": {"terms": {"field": "status", "size": len(AlertStatus)}}},
-                ignore_unavailable=True,
-                allow_partial_search_results=False,
-            ),
-            all_shards=True,
-        )
-        counts = dict.fromkeys(AlertStatus, 0)
-        for bucket in response.body.get("aggregations", {}).get("status", {}).get("buckets", []):
-            counts[AlertStatus(bucket["key"])] = int(bucket["doc_count"])
-        return counts
+        return self._alerts.count(query)
 
     def update_alert(self, alert: Alert) -> None:
-        # Only the triage fields: a concurrent record_alert may have merged new matches.
-        triage = {
-            "status": alert.status,
-            "assignee": alert.assignee,
-            "close_reason": alert.close_reason,
-            "updated_at": alert.updated_at,
-        }
-        for _ in range(_CONFLICT_RETRIES):
-            current = self._get(self.names.alerts, doc_id(alert.id))
-            if current is None:
-                return
-            stored = alert_from_doc(current["_source"]).model_copy(update=triage)
-            if self._put_versioned(self.names.alerts, doc_id(alert.id), stored, current):
-                return
-        raise _busy(alert.id)
+        self._alerts.update(alert)
 
     # --- notifications -----------------------------------------------------------------------
     def enqueue_notifications(self, alert_id: str, channels: Sequence[str]) -> None:
@@ -441,13 +335,13 @@ class ElasticsearchStore(Store):
             for alert_id, channels in items
             for channel in dict.fromkeys(channels)
         ]
-        self._create_docs(self.names.notifications, docs, "true")
+        self._es.create_docs(self.names.notifications, docs, "true")
 
     def pending_notifications(self, limit: int = 100) -> list[Notification]:
         return self._notifications({"term": {"status": "pending"}}, "updated_at", limit)
 
     def mark_notification(self, note: Notification) -> None:
-        self._call(
+        self._es.call(
             "updating a notification",
             lambda: self._client.options(ignore_status=404).update(
                 index=self.names.notifications,
@@ -461,7 +355,7 @@ class ElasticsearchStore(Store):
         return self._notifications({"term": {"alert_id": alert_id}}, "channel", MAX_WINDOW)
 
     def _notifications(self, query: dict[str, Any], order: str, limit: int) -> list[Notification]:
-        hits = self._search(
+        hits = self._es.search(
             self.names.notifications,
             query=query,
             sort=[{order: "asc"}, {"alert_id": "asc"}, {"channel": "asc"}],
@@ -477,7 +371,7 @@ class ElasticsearchStore(Store):
         if not rule_ids:
             return {}
         index = self.names.rule_state
-        response = self._call(
+        response = self._es.call(
             f"get from {index}",
             lambda: self._client.mget(index=index, ids=[doc_id(r) for r in rule_ids]),
         )
@@ -502,12 +396,12 @@ class ElasticsearchStore(Store):
             docs.append(
                 (self.names.rule_state, doc_id(state.rule_id), state.model_dump(mode="json"))
             )
-        self._index_docs(docs)
+        self._es.index_docs(docs)
 
     def list_rule_runs(self, rule_id: str | None = None) -> list[RuleRun]:
         # Runs are written without a refresh (complete_window), so make them searchable here,
         # where (rarely) they are listed, instead of once per detection window.
-        self._call(
+        self._es.call(
             f"refreshing {self.names.rule_runs}",
             lambda: self._client.indices.refresh(
                 index=self.names.rule_runs, ignore_unavailable=True, allow_no_indices=True
@@ -517,7 +411,7 @@ class ElasticsearchStore(Store):
         sort = [{"rule_id": "asc"}, {"window_start": "asc"}]
         return [
             RuleRun.model_validate(hit["_source"])
-            for hit in self._scan(self.names.rule_runs, query, sort)
+            for hit in self._es.scan(self.names.rule_runs, query, sort)
         ]
 
     # --- leases (see canhgac.store.es_leases) ---------------------------------------------------
@@ -532,132 +426,6 @@ class ElasticsearchStore(Store):
 
     def release_leases(self, names: Sequence[str], owner: str) -> None:
         self._leases.release(names, owner)
-
-    # --- client helpers ------------------------------------------------------------------------
-    def _call(self, action: str, call: Callable[[], Any], *, all_shards: bool = False) -> Any:
-        """One client call. A transient failure (unreachable, 429/5xx, a shard not answering,
-        as for an index another writer created a moment ago) is retried with backoff, which
-        is safe because every call made through here is idempotent or conditional."""
-        delays = self._backoff.delays()
-        while True:
-            try:
-                with translated(action):
-                    response = call()
-                if all_shards:
-                    _require_all_shards(action, response.body)
-                return response
-            except StoreUnavailableError:
-                delay = next(delays, None)
-                if delay is None:
-                    raise
-                self._sleep(delay)
-
-    def _search(self, index: str, **body: Any) -> list[dict[str, Any]]:
-        response = self._call(
-            f"search in {index}",
-            lambda: self._client.search(
-                index=index,
-                ignore_unavailable=True,
-                allow_no_indices=True,
-                track_total_hits=False,
-                allow_partial_search_results=False,
-                **body,
-            ),
-            all_shards=True,
-        )
-        hits: list[dict[str, Any]] = response["hits"]["hits"]
-        return hits
-
-    def _scan(
-        self, index: str, query: dict[str, Any], sort: list[dict[str, str]]
-    ) -> Iterator[dict[str, Any]]:
-        """Every hit, in ``sort`` order (which must be unique), page by page."""
-        after: list[Any] | None = None
-        while True:
-            extra = {"search_after": after} if after is not None else {}
-            hits = self._search(index, query=query, sort=sort, size=MAX_WINDOW, **extra)
-            yield from hits
-            if len(hits) < MAX_WINDOW:
-                return
-            after = hits[-1]["sort"]
-
-    def _count(self, index: str, query: dict[str, Any] | None = None) -> int:
-        response = self._call(
-            f"count in {index}",
-            lambda: self._client.count(
-                index=index, query=query, ignore_unavailable=True, allow_no_indices=True
-            ),
-            all_shards=True,
-        )
-        return int(response["count"])
-
-    def _get(self, index: str, key: str) -> dict[str, Any] | None:
-        response = self._call(
-            f"get from {index}",
-            lambda: self._client.options(ignore_status=404).get(index=index, id=key),
-        )
-        return dict(response.body) if response.body.get("found") else None
-
-    def _put_versioned(
-        self, index: str, key: str, value: Alert, current: Mapping[str, Any] | None
-    ) -> bool:
-        """Write ``value`` if the document is still ``current`` (absent: create it); False
-        on a concurrent change, so the caller re-reads and merges again."""
-        if current is None:
-            version: dict[str, Any] = {"op_type": "create"}
-        else:
-            version = {
-                "if_seq_no": current["_seq_no"],
-                "if_primary_term": current["_primary_term"],
-            }
-        response = self._call(
-            f"write to {index}",
-            lambda: self._client.options(ignore_status=409).index(
-                index=index, id=key, document=alert_doc(value), refresh="true", **version
-            ),
-        )
-        return bool(response.meta.status != 409)
-
-    def _create_docs(
-        self, index: str, docs: Sequence[tuple[str, Mapping[str, Any]]], refresh: Refresh
-    ) -> int:
-        """Create documents idempotently; returns how many were new."""
-        return len(self._create_docs_result(index, docs, refresh))
-
-    def _create_docs_result(
-        self, index: str, docs: Sequence[tuple[str, Mapping[str, Any]]], refresh: Refresh
-    ) -> list[int]:
-        """Create documents idempotently; the positions of those that were new. Nothing here
-        comes from the logs unescaped, so a rejected document is a bug and fails the write."""
-        if not docs:
-            return []
-
-        def render(key: int) -> tuple[str, str]:
-            ident, doc = docs[key]
-            return loose_json({"create": {"_index": index, "_id": ident}}), clean(loose_json(doc))
-
-        result = self._bulk_create(
-            range(len(docs)), render, lambda lines: self._bulk(lines, refresh)
-        )
-        if result.rejected:
-            reason = next(iter(result.rejected.values()))
-            raise StoreError(f"{index}: {len(result.rejected)} documents rejected: {reason}")
-        return result.created
-
-    def _index_docs(self, docs: Sequence[tuple[str, str, Mapping[str, Any]]]) -> None:
-        """Write (index, id, document) triples, overwriting, in one bulk request without a
-        refresh; like :meth:`_create_docs`, a rejected document is a bug and fails the write."""
-
-        def render(key: int) -> tuple[str, str]:
-            index, ident, doc = docs[key]
-            return loose_json({"index": {"_index": index, "_id": ident}}), clean(loose_json(doc))
-
-        result = self._bulk_create(
-            range(len(docs)), render, lambda lines: self._bulk(lines, "false")
-        )
-        if result.rejected or result.existing:
-            reason = next(iter(result.rejected.values()), "version conflict")
-            raise StoreError(f"bulk index: {len(docs) - len(result.created)} not written: {reason}")
 
 
 def _event_search(search: EventSearch) -> dict[str, Any]:
@@ -694,40 +462,3 @@ def _msearch_page(answer: Mapping[str, Any], size: int) -> EventPage | StoreErro
     if shards.get("failed") or shards.get("successful", 0) < shards.get("total", 0):
         return StoreUnavailableError(f"Elasticsearch search: not all shards answered: {shards}")
     return _event_page(answer["hits"]["hits"], size)
-
-
-def _client(config: ElasticsearchStoreConfig) -> Elasticsearch:
-    if config.api_key is not None and config.username is not None:
-        raise ConfigError("store: set either api_key or username/password, not both")
-    if config.username is not None and config.password is None:
-        raise ConfigError("store.password: required with store.username")
-    basic_auth = None
-    if config.username is not None and config.password is not None:
-        # Encoded here as UTF-8 (what Elasticsearch decodes): the client would encode the
-        # (user, password) pair as ASCII and crash on a Vietnamese password.
-        pair = f"{config.username}:{config.password.get_secret_value()}"
-        basic_auth = base64.b64encode(pair.encode("utf-8")).decode("ascii")
-    tls: dict[str, Any] = {"ca_certs": config.ca_file} if config.ca_file else {}
-    return Elasticsearch(
-        list(config.hosts),
-        api_key=config.api_key.get_secret_value() if config.api_key else None,
-        basic_auth=basic_auth,
-        verify_certs=config.verify_certs,
-        **tls,
-        request_timeout=60,
-        max_retries=3,
-        retry_on_timeout=True,
-    )
-
-
-def _require_all_shards(action: str, response: Mapping[str, Any]) -> None:
-    # A shard that is still starting (an index created a moment ago) or relocating makes
-    # Elasticsearch answer 200 with partial results; a count or page missing documents
-    # would silently break alert counts and detection windows.
-    shards = response.get("_shards", {})
-    if shards.get("failed") or shards.get("successful", 0) < shards.get("total", 0):
-        raise StoreUnavailableError(f"Elasticsearch {action}: not all shards answered: {shards}")
-
-
-def _busy(alert_id: str) -> StoreUnavailableError:
-    return StoreUnavailableError(f"alert {alert_id!r} kept changing under concurrent writers")

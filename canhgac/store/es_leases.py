@@ -19,28 +19,23 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from elasticsearch import Elasticsearch
-
 from canhgac.store.es_bulk import describe
+from canhgac.store.es_client import ElasticsearchCalls
 from canhgac.store.es_documents import doc_id, loose_json
 
 log = logging.getLogger(__name__)
 
 # (seq_no, primary_term) of a lease document.
 Version = tuple[int, int]
-# The store's retrying call: (what it does, the call) -> the client's response.
-Call = Callable[[str, Callable[[], Any]], Any]
 
 
 class ElasticsearchLeases:
     """Takes, renews and releases leases in one index on behalf of the processes' owners."""
 
-    def __init__(
-        self, client: Elasticsearch, index: str, call: Call, clock: Callable[[], float]
-    ) -> None:
-        self._client = client
+    def __init__(self, calls: ElasticsearchCalls, index: str, clock: Callable[[], float]) -> None:
+        self._client = calls.client
         self._index = index
-        self._call = call
+        self._call = calls.call
         self._clock = clock
         self._lock = threading.Lock()
         # (lease, owner) -> the version of the lease document this process last wrote.

@@ -35,7 +35,7 @@ from pydantic import BaseModel
 
 from canhgac.config import ElasticsearchStoreConfig
 from canhgac.errors import StoreError
-from canhgac.store.elasticsearch import _client as store_client
+from canhgac.store.es_client import client_from_config as store_client
 from canhgac.store.es_documents import clean, doc_id, loose_json
 from canhgac.store.es_errors import translated
 from canhgac.store.es_mappings import fixed_template
