@@ -291,6 +291,7 @@ class DetectionEngine:
                 for item, _ in due:
                     item.error = exc
             round_ += 1
+        self._save_errors([item for item in progress if item.error is not None], now)
         for item in progress:
             if item.error is not None:
                 self._settled.discard(item.rule.id)
@@ -311,6 +312,32 @@ class DetectionEngine:
                     item.done,
                     item.matches,
                 )
+
+    def _save_errors(self, failed: Sequence[_Progress], now: datetime) -> None:
+        """Keep each failed rule's error in its state, next to the watermark it could not
+        move (for a rule that never completed a window: where it will start), so ops sees it
+        from any process."""
+        states = []
+        for item in failed:
+            watermark = item.watermark
+            if watermark is None and item.plan.windows:
+                watermark = to_iso(item.plan.windows[0].start)
+            if watermark is not None:
+                error = f"{type(item.error).__name__}: {item.error}"
+                states.append(
+                    RuleState(
+                        rule_id=item.rule.id,
+                        watermark=watermark,
+                        last_run_at=to_iso(now),
+                        last_error=error[:2000],
+                    )
+                )
+        if not states:
+            return
+        try:
+            self.store.save_rule_states(states)
+        except Exception:  # noqa: BLE001 - the store is failing: the log has the errors
+            log.warning("could not store the errors of %d failed rules", len(states))
 
     def _renew(self, due: list[tuple[_Progress, Window]]) -> list[tuple[_Progress, Window]]:
         assert self._leases is not None

@@ -231,6 +231,11 @@ class Store(ABC):
             self.complete_window(state, run)
 
     @abstractmethod
+    def save_rule_states(self, states: Sequence[RuleState]) -> None:
+        """Store rule states as they are, with no run record: a failed run's error, shown to
+        ops, next to the watermark it could not move."""
+
+    @abstractmethod
     def list_rule_runs(self, rule_id: str | None = None) -> list[RuleRun]: ...
 
     # --- leases (detectors sharing rules) ------------------------------------------------------

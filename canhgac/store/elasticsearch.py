@@ -398,6 +398,10 @@ class ElasticsearchStore(Store):
             )
         self._es.index_docs(docs)
 
+    def save_rule_states(self, states: Sequence[RuleState]) -> None:
+        index = self.names.rule_state
+        self._es.index_docs([(index, doc_id(s.rule_id), s.model_dump(mode="json")) for s in states])
+
     def list_rule_runs(self, rule_id: str | None = None) -> list[RuleRun]:
         # Runs are written without a refresh (complete_window), so make them searchable here,
         # where (rarely) they are listed, instead of once per detection window.

@@ -453,6 +453,13 @@ class SQLiteStore(Store):
                 ],
             )
 
+    def save_rule_states(self, states: Sequence[RuleState]) -> None:
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO rule_state (rule_id, doc) VALUES (?, ?)",
+                [(state.rule_id, state.model_dump_json()) for state in states],
+            )
+
     def list_rule_runs(self, rule_id: str | None = None) -> list[RuleRun]:
         sql = "SELECT rule_id, window_start, window_end, matches, finished_at FROM rule_runs"
         params: tuple[Any, ...] = ()

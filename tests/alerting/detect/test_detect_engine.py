@@ -76,6 +76,15 @@ class FlakyStore(SQLiteStore):
             super().complete_windows([item])
 
 
+def _failed_state(store: SQLiteStore, rule_id: str, error: str) -> RuleState:
+    """The state a failed run leaves: its error, and a watermark it did not move (where the
+    rule starts when it never completed a window)."""
+    state = store.get_rule_state(rule_id)
+    assert state is not None and state.last_error is not None and error in state.last_error
+    assert state.last_matches == 0
+    return state
+
+
 def _all_alerts(store: SQLiteStore) -> list[Alert]:
     return store.list_alerts(AlertFilter(limit=10_000))
 
@@ -155,7 +164,7 @@ def test_the_watermark_moves_only_after_the_windows_alerts_are_stored(
 
         with pytest.raises(StoreError, match="injected failure in record_alert"):
             engine.run_rule(rule)
-        assert store.get_rule_state(rule.id) is None
+        failed = _failed_state(store, rule.id, "injected failure in record_alert")
         assert store.list_rule_runs(rule.id) == []
         assert len(_all_alerts(store)) == 1
 
@@ -166,6 +175,8 @@ def test_the_watermark_moves_only_after_the_windows_alerts_are_stored(
         # The retry searched from where the failed attempt started, not one interval back
         # from the later clock: nothing in between is skipped.
         assert runs[0].window_start == to_iso(clock.now - timedelta(seconds=30 + 5 + 60))
+        assert runs[0].window_start == failed.watermark  # where the failed run had to start
+        assert store.get_rule_state(rule.id).last_error is None  # type: ignore[union-attr]
         assert sum(run.matches for run in runs) == 3
         _assert_contiguous(runs)
         assert report.alerts_created == 2
@@ -190,7 +201,7 @@ def test_a_crash_before_the_watermark_repeats_the_window_without_doubling(
         # complete_window fails: every alert is stored, the watermark is not.
         with pytest.raises(StoreError, match="complete_window"):
             engine.run_rule(rule)
-        assert store.get_rule_state(rule.id) is None
+        _failed_state(store, rule.id, "complete_window")
         report = engine.run_rule(rule)
 
         alerts = _all_alerts(store)
@@ -424,6 +435,9 @@ def test_a_failing_rule_is_reported_alone_and_the_others_of_its_tick_complete(
 
     assert (ok.error, ok.alerts_created, ok.windows) == (None, 2, 1)
     assert failed.error is not None and "no_such_function" in failed.error
-    assert failed.windows == 0 and store.get_rule_state(bad.id) is None
+    assert failed.windows == 0
+    [good_run] = store.list_rule_runs(good.id)
+    assert _failed_state(store, bad.id, "no_such_function").watermark == good_run.window_start
+    assert store.list_rule_runs(bad.id) == []
     with pytest.raises(StoreError, match="no_such_function"):
         engine.run_rule(bad)

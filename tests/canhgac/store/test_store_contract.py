@@ -524,6 +524,11 @@ def test_batches_of_notifications_and_rule_states_round_trip(store: Store) -> No
         "r2": "2026-11-27T10:01:00.000000Z",
     }
     assert [run.matches for run in store.list_rule_runs()] == [0, 1]
+    # A failed run keeps its watermark and records the error, without a run record.
+    failed = states["r2"].model_copy(update={"last_error": "StoreError: query rejected"})
+    store.save_rule_states([failed])
+    assert store.get_rule_states(["r2"]) == {"r2": failed}
+    assert len(store.list_rule_runs("r2")) == 1
 
 
 def test_leases_taken_in_batches_never_overlap_between_owners(store: Store) -> None:
