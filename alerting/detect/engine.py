@@ -244,9 +244,10 @@ class DetectionEngine:
         try:
             states = self.store.get_rule_states([rule.id for rule in rules])
         except Exception as exc:  # noqa: BLE001 - reported for every rule of the tick
-            progress = [self._progress(rule, None, now) for rule in rules]
-            for item in progress:
-                item.error = exc
+            # Nothing is planned (nor saved) without the watermarks: the next tick retries.
+            log.error("could not read the state of %d rules: %s", len(rules), exc)
+            nothing = WindowPlan([])
+            progress = [_Progress(rule, nothing, None, True, error=exc) for rule in rules]
         else:
             progress = [self._progress(rule, states.get(rule.id), now) for rule in rules]
             self._run_rounds(progress, now)

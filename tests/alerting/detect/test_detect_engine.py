@@ -441,3 +441,33 @@ def test_a_failing_rule_is_reported_alone_and_the_others_of_its_tick_complete(
     assert store.list_rule_runs(bad.id) == []
     with pytest.raises(StoreError, match="no_such_function"):
         engine.run_rule(bad)
+
+
+class _StatelessStore(SQLiteStore):
+    """Cannot read rule states (the store failing at the start of a tick)."""
+
+    def get_rule_states(self, rule_ids: Sequence[str]) -> dict[str, RuleState]:
+        raise StoreError("state index unavailable")
+
+
+def test_a_tick_that_cannot_read_the_watermarks_fails_without_touching_them(
+    tmp_path: Path, kit: Any, clock: Any
+) -> None:
+    rule = _user_rule(kit, "bob", 1)
+    store = SQLiteStore(tmp_path / "cg.db")
+    try:
+        store.write_events(_bobs(kit, 2))
+        clock.advance(timedelta(seconds=10))
+        DetectionEngine(store, _config(), clock=clock).run_rule(rule)
+        before = store.get_rule_state(rule.id)
+    finally:
+        store.close()
+    failing = _StatelessStore(tmp_path / "cg.db")
+    try:
+        clock.advance(timedelta(hours=2))
+        [report] = DetectionEngine(failing, _config(), clock=clock).run_rules([rule])
+        assert report.error is not None and "state index unavailable" in report.error
+        assert report.windows == 0
+        assert failing.get_rule_state(rule.id) == before  # no error state over the watermark
+    finally:
+        failing.close()
