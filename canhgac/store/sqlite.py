@@ -8,9 +8,12 @@ that queries and the UI filter on. Detection queries reference fields through
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -31,7 +34,7 @@ from canhgac.models import (
     RuleState,
 )
 from canhgac.store import sqlite_leases
-from canhgac.store.base import AlertWrite, EventPage, Store, merge_alert
+from canhgac.store.base import AlertWrite, EventPage, EventSearch, Store, merge_alert
 from canhgac.store.sqlite_db import SQLiteDatabase
 from canhgac.store.sqlite_functions import register_functions
 from canhgac.text import dumps, dumps_utf8, fold
@@ -188,12 +191,19 @@ class SQLiteStore(Store):
 
     query_language: ClassVar[str] = "sqlite"
 
-    def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
+    def __init__(
+        self, path: str | Path, *, synchronous: str = "FULL", search_threads: int | None = None
+    ) -> None:
         self._db = SQLiteDatabase(path, synchronous=synchronous, setup=_setup_connection)
         self.path = self._db.path
         self._write = self._db.write
         self._read = self._db.read
         self._last_ingested = ""
+        # A tick's searches run on this many threads, each with its own connection: SQLite
+        # reads run in parallel under WAL, and sqlite3 releases the GIL while a query steps.
+        self._search_threads = search_threads or min(4, os.cpu_count() or 1)
+        self._search_pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
         with self._db.write_lock:
             self._db.executescript(SCHEMA)
             self._add_alert_search_column()
@@ -215,6 +225,10 @@ class SQLiteStore(Store):
             sqlite_leases.release(conn, name, owner)
 
     def close(self) -> None:
+        with self._pool_lock:
+            pool, self._search_pool = self._search_pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
         self._db.close()
 
     # --- events ------------------------------------------------------------------------------
@@ -262,6 +276,19 @@ class SQLiteStore(Store):
         events = [_row_event(*row) for row in rows]
         last = (rows[-1][1], rows[-1][0]) if len(rows) == limit else None
         return EventPage(events, last)
+
+    def search_events_batch(self, searches: Sequence[EventSearch]) -> list[EventPage | StoreError]:
+        if len(searches) < 2 or self._search_threads < 2:
+            return super().search_events_batch(searches)
+        with self._pool_lock:
+            if self._search_pool is None:
+                self._search_pool = ThreadPoolExecutor(
+                    self._search_threads, thread_name_prefix="sqlite-search"
+                )
+            pool = self._search_pool
+        one_by_one = super().search_events_batch  # (super() does not work in a comprehension)
+        futures = [pool.submit(one_by_one, [search]) for search in searches]
+        return [page for future in futures for page in future.result()]
 
     def get_events(self, ids: Sequence[str]) -> list[Event]:
         found: dict[str, Event] = {}

@@ -112,7 +112,7 @@ def test_added_and_deleted_files_add_and_remove_jobs(setup: Setup) -> None:
         deadline = time.monotonic() + 10
         while not _runs(setup, CORR) and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert _runs(setup, CORR) == 1
+        assert _runs(setup, CORR) >= 1  # (the first tick may have picked it up as well)
     finally:
         setup.scheduler.stop()
 

@@ -6,10 +6,12 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from canhgac.models import Alert, AlertFilter, AlertStatus, DeadLetter, Event, RuleRun, RuleState
+from canhgac.store.base import EventSearch
 from canhgac.store.sqlite import SQLiteStore, sql_field
 
 
@@ -168,3 +170,44 @@ def test_concurrent_writers_lose_nothing(store: SQLiteStore) -> None:
     for t in threads:
         t.join()
     assert store.count_events() == 200
+
+
+def test_a_batch_of_searches_runs_on_several_connections_and_keeps_its_order(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteStore(tmp_path / "cg.db", search_threads=3)
+    try:
+        store.write_events(
+            [
+                Event(f"e{i:03d}", {"@timestamp": "2026-11-27T10:00:00.000000Z", "n": i % 5})
+                for i in range(50)
+            ]
+        )
+        threads: set[str] = set()
+        store._db.conn = _meeting(store._db.conn, threads)  # type: ignore[method-assign]
+        early, late = "2000-01-01T00:00:00.000000Z", "2100-01-01T00:00:00.000000Z"
+        searches = [EventSearch(f"{sql_field('n')} = {n % 5}", early, late) for n in range(20)]
+        pages = store.search_events_batch(searches)
+        for n, page in enumerate(pages):
+            assert not isinstance(page, Exception)
+            assert [e.id for e in page.events] == [f"e{i:03d}" for i in range(n % 5, 50, 5)]
+        assert len(threads) >= 2
+    finally:
+        store.close()
+
+
+def _meeting(conn: Any, threads: set[str]) -> Any:
+    """``conn`` whose first two threads must meet there: one thread alone breaks the barrier."""
+    barrier = threading.Barrier(2, timeout=10)
+    lock = threading.Lock()
+
+    def wrapped() -> Any:
+        name = threading.current_thread().name
+        with lock:
+            meet = name not in threads and len(threads) < 2
+            threads.add(name)
+        if meet:
+            barrier.wait()
+        return conn()
+
+    return wrapped
