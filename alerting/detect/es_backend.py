@@ -42,6 +42,7 @@ from sigma.types import (
 )
 
 from alerting.detect.es_fields import EventMapping, FieldKind, store_event_mapping
+from alerting.detect.es_grams import within_gram_budget
 from alerting.detect.es_leaves import (
     BOOL_QUERIES,
     CIDR_QUERIES,
@@ -186,7 +187,7 @@ class ElasticsearchQueryBackend(Backend):
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Query:
         field, kind = self.target(cond.field)
-        return NUMBER_QUERIES[kind](field, kind, _value(cond, SigmaNumber).number)
+        return NUMBER_QUERIES[kind](field, kind, _value(cond, SigmaNumber).number, self.mapping)
 
     def convert_condition_field_eq_val_bool(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
@@ -315,4 +316,5 @@ def compile_elasticsearch(rule: SigmaRule, pipeline: ProcessingPipeline) -> Comp
     queries = [query for query in backend.convert_rule(rule) if query is not None]
     if not queries:
         raise SigmaValueError("the rule's condition produced no query")
-    return CompiledQuery(_any_of(queries), logsource_mapped(backend.last_processing_pipeline, rule))
+    query = within_gram_budget(_any_of(queries))
+    return CompiledQuery(query, logsource_mapped(backend.last_processing_pipeline, rule))

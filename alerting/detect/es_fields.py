@@ -9,7 +9,11 @@ there is followed here without a second list to keep in sync:
 * explicitly mapped fields have their declared kind; a ``text`` field is searched through its
   ``keyword`` sub-field when it has one (Sigma matches whole values and substrings, which the
   analysed tokens of a ``text`` field cannot answer);
-* every other field is dynamic, and the store maps dynamic strings as ``keyword``.
+* every other field is dynamic, and the store maps dynamic strings as ``keyword``;
+* a keyword mapped ``"index": false`` is answered from doc values, where Elasticsearch folds
+  more than ASCII for a case-insensitive ``term`` or ``prefix`` (see
+  :mod:`alerting.detect.es_strings`); one whose ``meta`` names a ``grams`` field has its
+  values' trigrams there (:mod:`canhgac.store.es_grams`).
 """
 
 from __future__ import annotations
@@ -70,6 +74,10 @@ class EventMapping:
     # A text field -> the name of its keyword sub-field.
     keyword_subfields: Mapping[str, str] = field(default_factory=dict)
     max_regex_length: int = DEFAULT_MAX_REGEX_LENGTH
+    # Keyword fields (sub-fields by their full name) searchable through doc values only.
+    doc_values_only: frozenset[str] = frozenset()
+    # A keyword field -> the field holding its values' trigrams.
+    gram_fields: Mapping[str, str] = field(default_factory=dict)
 
     def kind(self, name: str) -> FieldKind:
         # Dynamic strings are keywords (see the store's dynamic templates).
@@ -78,6 +86,9 @@ class EventMapping:
     def keyword_subfield(self, name: str) -> str | None:
         return self.keyword_subfields.get(name)
 
+    def grams_of(self, name: str) -> str | None:
+        return self.gram_fields.get(name)
+
 
 def mapping_from_template(component: Mapping[str, Any]) -> EventMapping:
     """The :class:`EventMapping` a component template body describes."""
@@ -85,17 +96,31 @@ def mapping_from_template(component: Mapping[str, Any]) -> EventMapping:
     properties: Mapping[str, Any] = template.get("mappings", {}).get("properties", {})
     kinds: dict[str, FieldKind] = {}
     subfields: dict[str, str] = {}
+    keywords: dict[str, Mapping[str, Any]] = {}
     for name, spec in properties.items():
         kind = _KINDS.get(str(spec.get("type", "object")))
         if kind is None:
             continue
         kinds[name] = kind
+        if kind is FieldKind.KEYWORD:
+            keywords[name] = spec
         for sub, sub_spec in (spec.get("fields") or {}).items():
             if _KINDS.get(str(sub_spec.get("type"))) is FieldKind.KEYWORD:
                 subfields.setdefault(name, f"{name}.{sub}")
+                keywords[f"{name}.{sub}"] = sub_spec
     index = template.get("settings", {}).get("index", {})
     limit = index.get("max_regex_length", DEFAULT_MAX_REGEX_LENGTH)
-    return EventMapping(kinds, subfields, int(limit))
+    return EventMapping(
+        kinds,
+        subfields,
+        int(limit),
+        doc_values_only=frozenset(n for n, spec in keywords.items() if spec.get("index") is False),
+        gram_fields={
+            n: str(spec["meta"]["grams"])
+            for n, spec in keywords.items()
+            if "grams" in (spec.get("meta") or {})
+        },
+    )
 
 
 @lru_cache(maxsize=1)

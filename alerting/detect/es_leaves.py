@@ -25,11 +25,13 @@ from sigma.types import CompareOperators
 
 from alerting.detect.es_charsets import python_charset, render
 from alerting.detect.es_fields import EventMapping, FieldKind
+from alerting.detect.es_grams import gram_guarded
 from alerting.detect.es_regex import lucene_regex
 from alerting.detect.es_strings import (
     NotSupportedOnElasticsearch,
     Query,
     check_regex_length,
+    compared_segments,
     exact_string,
     folded_string,
     joined_text,
@@ -71,9 +73,12 @@ StringBuilder = Callable[[str, FieldKind, Sequence[StringPart], bool, EventMappi
 def _keyword_string(
     field: str, kind: FieldKind, parts: Sequence[StringPart], cased: bool, mapping: EventMapping
 ) -> Query:
+    doc_values_only = field in mapping.doc_values_only
     if cased:
-        return exact_string(field, parts)
-    return folded_string(field, parts, mapping.max_regex_length)
+        query = exact_string(field, parts, doc_values_only)
+    else:
+        query = folded_string(field, parts, mapping.max_regex_length, doc_values_only)
+    return gram_guarded(query, field, mapping, compared_segments(parts, cased))
 
 
 def _number_string(
@@ -118,13 +123,21 @@ STRING_QUERIES: dict[FieldKind, StringBuilder] = {
 
 
 # --- numbers and booleans ---------------------------------------------------------------------
-NumberBuilder = Callable[[str, FieldKind, int | float], Query]
+NumberBuilder = Callable[[str, FieldKind, int | float, EventMapping], Query]
+
+
+def _keyword_number(
+    field: str, kind: FieldKind, number: int | float, mapping: EventMapping
+) -> Query:
+    # The SQLite store matches the number or its text; a keyword holds both as text.
+    text = str(number)
+    return gram_guarded({"term": {field: text}}, field, mapping, [text])
+
 
 NUMBER_QUERIES: dict[FieldKind, NumberBuilder] = {
-    # The SQLite store matches the number or its text; a keyword holds both as text.
-    FieldKind.KEYWORD: lambda field, kind, number: {"term": {field: str(number)}},
-    FieldKind.NUMBER: lambda field, kind, number: {"term": {field: number}},
-    FieldKind.IP: lambda field, kind, number: MATCH_NONE,
+    FieldKind.KEYWORD: _keyword_number,
+    FieldKind.NUMBER: lambda field, kind, number, mapping: {"term": {field: number}},
+    FieldKind.IP: lambda field, kind, number, mapping: MATCH_NONE,
     FieldKind.DATE: _refuser("a number match"),
     FieldKind.BOOLEAN: _refuser("a number match"),
     FieldKind.TEXT: _refuser("a number match"),

@@ -12,6 +12,18 @@ The SQLite store compares a Sigma string in one of two ways, and so does this mo
   ``[ễỄ]``, ``s`` -> ``[sSſ]``, ``ss`` -> ``(ss|ß|ẞ)`` ...). A value none of whose
   characters has another case (``–`` in a windash variant) stays a plain query.
 
+On a keyword kept in doc values only (the store's gram fields; checked on the test node):
+
+* a case-insensitive ``term`` or ``prefix`` folds more than ASCII (Java's per-character case
+  mapping: ``k`` finds the Kelvin sign, ``i`` finds ``İ`` and ``ı``), a ``wildcard`` ASCII
+  only, so every case-insensitive match there is a ``wildcard``;
+* a case-insensitive wildcard is checked event by event (cheap behind the trigram filter of
+  :mod:`alerting.detect.es_grams`), a case-sensitive one, like a ``regexp``, walks every
+  distinct stored value first. A wildcard value without ASCII letters is the same either
+  way, so it is sent case-insensitive. Case-sensitive (``|cased``) wildcards with letters,
+  non-ASCII values (regexes) and ``|re`` still walk the values, at about the cost of walking
+  an indexed keyword's terms.
+
 Values are NFC-normalized like stored text. Known difference, for characters whose fold is
 several characters (``ß``, ``ﬁ``; none occur in Vietnamese): SQLite compares folded text, so
 a ``?`` wildcard or a match edge can fall *inside* such a character there, never here.
@@ -72,14 +84,24 @@ def _case(fold_ascii: bool, parts: Sequence[str | SpecialChars]) -> dict[str, bo
     return {"case_insensitive": True} if fold_ascii and letters else {}
 
 
-def _plain(field: str, parts: Sequence[str | SpecialChars], fold_ascii: bool) -> Query:
+def _ascii_letters(parts: Sequence[str | SpecialChars]) -> bool:
+    return any(isinstance(p, str) and any(c.isascii() and c.isalpha() for c in p) for p in parts)
+
+
+def _plain(
+    field: str, parts: Sequence[str | SpecialChars], fold_ascii: bool, doc_values_only: bool
+) -> Query:
     """term, prefix or wildcard; ``fold_ascii`` folds ASCII letters only (as SQLite's LIKE)."""
     case = _case(fold_ascii, parts)
-    texts = [part for part in parts if isinstance(part, str)]
-    if all(isinstance(part, str) for part in parts):
-        value = "".join(texts)
+    exact = all(isinstance(part, str) for part in parts)
+    if doc_values_only and (case or not (exact or _ascii_letters(parts))):
+        # Only a case-insensitive wildcard is both ASCII-folding and checked event by event
+        # there; without an ASCII letter, folding changes nothing (see module doc).
+        case = {"case_insensitive": True}
+    elif exact:
+        value = "".join(part for part in parts if isinstance(part, str))
         return {"term": {field: {"value": value, **case}}} if case else {"term": {field: value}}
-    if len(parts) == 2 and isinstance(parts[0], str) and parts[1] is SpecialChars.WILDCARD_MULTI:
+    elif len(parts) == 2 and isinstance(parts[0], str) and parts[1] is SpecialChars.WILDCARD_MULTI:
         return {"prefix": {field: {"value": parts[0], **case}}}
     pattern = "".join(
         part.translate(_WILDCARD_SPECIAL)
@@ -95,10 +117,12 @@ def regexp(field: str, regex: str) -> Query:
     return {"regexp": {field: {"value": regex, "flags": "NONE"}}}
 
 
-def folded_string(field: str, parts: Sequence[StringPart], max_regex_length: int) -> Query:
+def folded_string(
+    field: str, parts: Sequence[StringPart], max_regex_length: int, doc_values_only: bool = False
+) -> Query:
     """Case-insensitive match as the SQLite store does it (see module doc)."""
     if is_ascii(parts):
-        return _plain(field, _merged(parts, str), fold_ascii=True)
+        return _plain(field, _merged(parts, str), True, doc_values_only)
     merged = _merged(parts, fold)
     table = fold_table()
     pieces = []
@@ -112,15 +136,22 @@ def folded_string(field: str, parts: Sequence[StringPart], max_regex_length: int
     literal_only = all(table.is_literal(part) for part in merged if isinstance(part, str))
     if literal_only:
         # No character of the value has another case: a plain query is the same and cheaper.
-        return _plain(field, merged, fold_ascii=False)
+        return _plain(field, merged, False, doc_values_only)
     regex = "".join(pieces)
     check_regex_length(regex, max_regex_length, "the case-insensitive non-ASCII value")
     return regexp(field, regex)
 
 
-def exact_string(field: str, parts: Sequence[StringPart]) -> Query:
+def exact_string(field: str, parts: Sequence[StringPart], doc_values_only: bool = False) -> Query:
     """Case-sensitive match (``|cased``), as SQLite's GLOB."""
-    return _plain(field, _merged(parts, nfc), fold_ascii=False)
+    return _plain(field, _merged(parts, nfc), False, doc_values_only)
+
+
+def compared_segments(parts: Sequence[StringPart], cased: bool) -> list[str]:
+    """The value's literal text between wildcards as :func:`folded_string` (or, ``cased``,
+    :func:`exact_string`) compares it: as written if ASCII, else folded; NFC if cased."""
+    normalize = nfc if cased else (str if is_ascii(parts) else fold)
+    return [part for part in _merged(parts, normalize) if isinstance(part, str)]
 
 
 def joined_text(parts: Sequence[StringPart]) -> tuple[str, bool]:

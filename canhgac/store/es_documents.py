@@ -1,7 +1,10 @@
 """How the store's records look as Elasticsearch documents, and back (no client here).
 
 - events: the flat ECS fields plus ``canhgac.event_id`` (sortable id) and ``event.ingested``
-  spliced in per write attempt; ``_id`` is the event id.
+  spliced in per write attempt; ``_id`` is the event id. Also ``canhgac.grams``, the trigrams
+  of the gram fields' values, and ``canhgac.grammed: true`` (see
+  :mod:`canhgac.store.es_grams`); the mapping keeps both out of ``_source``, and an event's
+  own fields of those names are dropped like its ``canhgac.event_id``.
 - dead letters: ``raw`` as base64 (byte for byte), ``context`` as a JSON string that is
   stored, never indexed, so its shape can never clash with a mapping.
 - alerts: the Alert model as is, plus a ``canhgac`` object of derived, indexed values the
@@ -29,13 +32,21 @@ from canhgac.models import (
     Event,
     Severity,
 )
-from canhgac.store.es_mappings import EVENT_ID_FIELD, IndexNames
-from canhgac.text import fold
+from canhgac.store.es_grams import document_grams, indexed_strings
+from canhgac.store.es_mappings import (
+    EVENT_ID_FIELD,
+    GRAM_SOURCES,
+    GRAMS_FIELD,
+    GRAMS_MARKER,
+    KEYWORD_MAX_CHARS,
+    IndexNames,
+)
+from canhgac.text import dumps, fold
 from canhgac.timeutil import now_iso
 
 _MAX_ID_BYTES = 512  # Elasticsearch's limit for _id
 _DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})T")
-_EVENT_SKIPPED = frozenset({INGESTED, EVENT_ID_FIELD})
+_EVENT_SKIPPED = frozenset({INGESTED, EVENT_ID_FIELD, GRAMS_FIELD, GRAMS_MARKER})
 # Strict JSON (no NaN, which Elasticsearch refuses), raw UTF-8; one encoder, made once.
 _STRICT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 # Same ranks as the SQLite store's ORDER BY: informational 0 ... critical 4.
@@ -96,13 +107,30 @@ def prepare_event(event: Event, names: IndexNames) -> PreparedEvent | str:
         action.encode("utf-8")
     except (TypeError, ValueError) as exc:
         return f"the event cannot be represented as JSON for Elasticsearch: {exc}"
+    grams = dumps(list(event_grams(event.fields)))
+    derived = f'"{EVENT_ID_FIELD}":{event_id},"{GRAMS_FIELD}":{grams},"{GRAMS_MARKER}":true'
     # body is never "{}": it holds @timestamp at least.
-    return PreparedEvent(event, index, action, f'"{EVENT_ID_FIELD}":{event_id},{body[1:]}')
+    return PreparedEvent(event, index, action, f"{derived},{body[1:]}")
+
+
+def event_grams(fields: Mapping[str, Any]) -> set[str]:
+    """The grams of the event's gram-field values Elasticsearch keeps in doc values (a
+    string longer than the keyword limit is not kept, so it can match nothing)."""
+    return document_grams(
+        text
+        for name in GRAM_SOURCES
+        if name in fields
+        for text in indexed_strings(fields[name])
+        if len(text) <= KEYWORD_MAX_CHARS
+    )
 
 
 def hit_event(hit: Mapping[str, Any]) -> Event:
     fields: dict[str, Any] = dict(hit["_source"])
     event_id = fields.pop(EVENT_ID_FIELD, hit["_id"])
+    # Only in indices created before the mapping left them out of _source.
+    fields.pop(GRAMS_FIELD, None)
+    fields.pop(GRAMS_MARKER, None)
     return Event(str(event_id), fields)
 
 

@@ -18,9 +18,18 @@ from canhgac.store.es_documents import (
     dead_letter_from_doc,
     doc_id,
     event_dead_letter,
+    hit_event,
     prepare_event,
 )
-from canhgac.store.es_mappings import IndexNames
+from canhgac.store.es_grams import document_grams
+from canhgac.store.es_mappings import (
+    GRAM_SOURCES,
+    GRAMS_FIELD,
+    GRAMS_MARKER,
+    KEYWORD_MAX_CHARS,
+    IndexNames,
+    events_component,
+)
 from canhgac.store.es_queries import alert_query, ingested_nanos, ingested_range, user_query
 
 NAMES = IndexNames("cg")
@@ -38,6 +47,57 @@ def test_an_event_goes_to_the_index_of_its_own_utc_day() -> None:
     source = json.loads(prepared.source("2026-11-28T00:00:00.000001Z"))
     assert source["event.ingested"] == "2026-11-28T00:00:00.000001Z"  # the store's, not the log's
     assert source["canhgac.event_id"] == "e1" and source["message"] == "xin chào"
+
+
+def _source(event: Event) -> dict[str, Any]:
+    prepared = prepare_event(event, NAMES)
+    assert not isinstance(prepared, str)
+    source: dict[str, Any] = json.loads(prepared.source("2026-11-28T00:00:00.000001Z"))
+    return source
+
+
+def test_an_event_carries_the_grams_of_its_gram_fields_and_the_marker() -> None:
+    source = _source(
+        _event(
+            **{
+                "event.original": "sshd: Failed password for AN",
+                "message": "Failed password for AN",  # not a gram field
+                "url.original": "/Ễ?q=x",
+                "process.command_line": ["wget x", 42],
+                "user.name": "not grammed",
+            }
+        )
+    )
+    expected = document_grams(["sshd: Failed password for AN", "/Ễ?q=x", "wget x", "42"])
+    assert set(source[GRAMS_FIELD]) == expected and len(source[GRAMS_FIELD]) == len(expected)
+    assert "fai" in expected and "?q=" in expected and "not" not in expected
+    assert source[GRAMS_MARKER] is True
+
+
+def test_values_elasticsearch_does_not_keep_give_no_grams() -> None:
+    too_long = "x" * (KEYWORD_MAX_CHARS + 1)
+    assert _source(_event(**{"event.original": too_long}))[GRAMS_FIELD] == []
+    # An event's own fields of the derived names are dropped, like its canhgac.event_id.
+    source = _source(_event(**{GRAMS_FIELD: ["evil"], GRAMS_MARKER: False}))
+    assert source[GRAMS_FIELD] == [] and source[GRAMS_MARKER] is True
+
+
+def test_hits_never_show_the_derived_fields() -> None:
+    hit = {"_id": "e1", "_source": {"a": 1, GRAMS_FIELD: ["abc"], GRAMS_MARKER: True}}
+    assert hit_event(hit) == Event("e1", {"a": 1})
+
+
+def test_gram_fields_are_doc_values_only_and_the_grams_stay_out_of_source() -> None:
+    mappings = events_component()["template"]["mappings"]
+    properties = mappings["properties"]
+    assert mappings["_source"] == {"excludes": [GRAMS_FIELD, GRAMS_MARKER]}
+    for name in GRAM_SOURCES:
+        spec = (
+            properties[name]["fields"]["keyword"] if name == "event.original" else properties[name]
+        )
+        assert spec["index"] is False and spec["meta"] == {"grams": GRAMS_FIELD}
+        assert spec["ignore_above"] == KEYWORD_MAX_CHARS
+    assert properties[GRAMS_FIELD] == {"type": "keyword", "doc_values": False}
 
 
 @pytest.mark.parametrize(
