@@ -1,17 +1,9 @@
-"""Run a rule over the events ingested since its watermark, window by window.
+"""Run rules over the events ingested since their watermarks, window by window.
 
-Coverage is tracked on ``event.ingested`` (when the store wrote the event), not on the event's
-own ``@timestamp``, so late or clock-skewed sources are still searched exactly once:
-
-* a rule's watermark is the end of the last window whose alerts are stored; without one the
-  rule starts one interval back (never the whole history);
-* a window ends ``ingest_delay`` before now, so batches still being committed are not missed;
-* the range since the watermark is cut into windows of at most ``max_window`` and searched
-  oldest first (backfill after downtime), but never further back than ``max_lookback`` -- the
-  part skipped is logged as a warning with the exact range;
-* each window is read page by page until exhausted; alerts are recorded (idempotently, ids are
-  deterministic) and notifications enqueued, and only *then* is the watermark advanced. A crash
-  mid-window repeats that window after a restart, and nothing doubles.
+Which windows a run searches is :mod:`alerting.detect.windows`. Each window is read page by
+page until exhausted; alerts are recorded (idempotently, ids are deterministic) and
+notifications enqueued, and only *then* is the watermark advanced. A crash mid-window repeats
+that window after a restart, and nothing doubles.
 
 The rules due at one scheduling tick run together (:meth:`DetectionEngine.run_rules`), so the
 store sees a handful of batched requests per tick instead of a handful per rule: leases taken
@@ -31,12 +23,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from alerting.alerts.build import AlertDraft, build_alerts
 from alerting.detect.compile import CompiledRule
 from alerting.detect.lease import RuleLeases
+from alerting.detect.windows import Window, WindowPlan, plan_windows
 from canhgac.config import DetectionConfig
 from canhgac.models import Alert, Event, RuleRun, RuleState
 from canhgac.store.base import EventSearch, Store
@@ -61,46 +54,6 @@ class WindowEvaluator(Protocol):
         self, store: Store, start: str, end: str, *, page_size: int, now: str
     ) -> tuple[int, list[AlertDraft]]:
         """(matched events, alert drafts) for ``[start, end)`` of ``event.ingested``."""
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """A half-open range ``[start, end)`` of ``event.ingested``."""
-
-    start: datetime
-    end: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class WindowPlan:
-    windows: list[Window]
-    # The part of [watermark, now - max_lookback) that will not be searched, if any.
-    skipped: Window | None = None
-
-
-def plan_windows(
-    watermark: datetime | None,
-    now: datetime,
-    *,
-    interval: timedelta,
-    ingest_delay: timedelta,
-    max_window: timedelta,
-    max_lookback: timedelta,
-) -> WindowPlan:
-    """The windows a run at ``now`` must search, oldest first."""
-    end = now - ingest_delay
-    start = watermark if watermark is not None else end - interval
-    skipped = None
-    oldest = now - max_lookback
-    if start < oldest:
-        skipped = Window(start, min(oldest, end))
-        start = oldest
-    windows = []
-    while start < end:
-        stop = min(start + max_window, end)
-        windows.append(Window(start, stop))
-        start = stop
-    return WindowPlan(windows, skipped)
 
 
 @dataclass(frozen=True, slots=True)

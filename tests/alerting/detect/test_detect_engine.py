@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from alerting.detect.engine import DetectionEngine, Window, plan_windows
+from alerting.detect.engine import DetectionEngine
+from alerting.detect.windows import Window, plan_windows
 from canhgac.config import DetectionConfig
 from canhgac.errors import StoreError
 from canhgac.models import Alert, AlertFilter, RuleRun, RuleState

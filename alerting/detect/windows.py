@@ -1,0 +1,57 @@
+"""Which windows of ``event.ingested`` a rule run searches.
+
+Coverage is tracked on ``event.ingested`` (when the store wrote the event), not on the event's
+own ``@timestamp``, so late or clock-skewed sources are still searched exactly once:
+
+* a rule's watermark is the end of the last window whose alerts are stored; without one the
+  rule starts one interval back (never the whole history);
+* a window ends ``ingest_delay`` before now, so batches still being committed are not missed;
+* the range since the watermark is cut into windows of at most ``max_window`` and searched
+  oldest first (backfill after downtime), but never further back than ``max_lookback``; the
+  part skipped is returned so the caller can log the exact range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A half-open range ``[start, end)`` of ``event.ingested``."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WindowPlan:
+    windows: list[Window]
+    # The part of [watermark, now - max_lookback) that will not be searched, if any.
+    skipped: Window | None = None
+
+
+def plan_windows(
+    watermark: datetime | None,
+    now: datetime,
+    *,
+    interval: timedelta,
+    ingest_delay: timedelta,
+    max_window: timedelta,
+    max_lookback: timedelta,
+) -> WindowPlan:
+    """The windows a run at ``now`` must search, oldest first."""
+    end = now - ingest_delay
+    start = watermark if watermark is not None else end - interval
+    skipped = None
+    oldest = now - max_lookback
+    if start < oldest:
+        skipped = Window(start, min(oldest, end))
+        start = oldest
+    windows = []
+    while start < end:
+        stop = min(start + max_window, end)
+        windows.append(Window(start, stop))
+        start = stop
+    return WindowPlan(windows, skipped)
