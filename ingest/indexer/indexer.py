@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from canhgac.config import IndexerConfig
@@ -103,8 +104,12 @@ class Indexer:
     def _handle(self, merged: _Merged) -> int:
         self._merged = merged
         if not self._write(merged):
-            return 0
+            return 0  # kept for the next call
         self._merged = None
+        return self._ack(merged)
+
+    def _ack(self, merged: _Merged) -> int:
+        """Acknowledge a stored batch (its sources' checkpoints or offsets advance)."""
         for batch in merged.batches:
             try:
                 batch.ack()
@@ -185,13 +190,38 @@ class Indexer:
             self._thread = None
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # noqa: BLE001 - a receiver failure; keep the thread alive
-                log.exception("indexer round failed")
-                self._stop.wait(self._backoff_initial)
+        """Receive the next batch while the last one is being written: writing is mostly
+        waiting for the store, receiving mostly decoding, so the two overlap. Batches are
+        still acknowledged one at a time, in order, each after it is stored, and the
+        receiver is only ever used from this thread (a Kafka consumer is not thread-safe)."""
+        with ThreadPoolExecutor(1, thread_name_prefix="indexer-store") as store_thread:
+            writing: tuple[_Merged, Future[bool]] | None = None
+            while not self._stop.is_set():
+                merged = self._receive_safely()
+                if writing is not None and (merged is not None or writing[1].done()):
+                    previous, stored = writing[0], writing[1].result()
+                    writing = None
+                    if not stored:  # given up at stop: kept; what came after is not acked
+                        break
+                    if merged is not None:  # the next write starts before this ack's commit
+                        writing = (merged, store_thread.submit(self._write, merged))
+                    self._merged = writing[0] if writing else None
+                    self._ack(previous)
+                elif merged is not None:
+                    self._merged = merged
+                    writing = (merged, store_thread.submit(self._write, merged))
+            if writing is not None and writing[1].result():
+                self._merged = None
+                self._ack(writing[0])
         self._drain()
+
+    def _receive_safely(self) -> _Merged | None:
+        try:
+            return self._receive(self._receive_timeout)
+        except Exception:  # noqa: BLE001 - a receiver failure; keep the thread alive
+            log.exception("receiving a batch failed")
+            self._stop.wait(self._backoff_initial)
+            return None
 
     def _drain(self) -> None:
         """Store what is still queued; gives up at the deadline or when the store fails."""

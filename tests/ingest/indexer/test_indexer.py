@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -157,3 +158,62 @@ def test_stop_drains_what_is_queued(tmp_path: Path, transport: MemoryTransport) 
     indexer.stop()
     assert store.count_events() == 40 and transport.pending() == 0
     store.close()
+
+
+class _CountingReceiver:
+    """The transport, noting each batch handed out."""
+
+    def __init__(self, transport: MemoryTransport) -> None:
+        self.transport = transport
+        self.second_received = threading.Event()
+        self.received = 0
+
+    def receive(self, timeout: float) -> Batch | None:
+        batch = self.transport.receive(timeout)
+        if batch is not None:
+            self.received += 1
+            if self.received == 2:
+                self.second_received.set()
+        return batch
+
+
+class _WaitingStore(FlakyStore):
+    """The first event write waits until the indexer has received the next batch."""
+
+    def __init__(self, path: Path, receiver: _CountingReceiver) -> None:
+        super().__init__(path)
+        self.receiver = receiver
+        self.overlapped: bool | None = None
+
+    def write_events(self, events: Sequence[Event]) -> int:
+        if self.overlapped is None:
+            self.overlapped = self.receiver.second_received.wait(timeout=10)
+        return super().write_events(events)
+
+
+def test_the_indexer_thread_receives_the_next_batch_while_writing_and_acks_in_order(
+    tmp_path: Path, transport: MemoryTransport
+) -> None:
+    receiver = _CountingReceiver(transport)
+    store = _WaitingStore(tmp_path / "canhgac.db", receiver)
+    acked: list[tuple[str, int]] = []
+    done = threading.Event()
+    for name in "abc":
+
+        def ack(name: str = name) -> None:
+            acked.append((name, store.count_events()))
+            if name == "c":
+                done.set()
+
+        transport.send(Batch(_events(name, 10), ack=ack))
+    indexer = Indexer(receiver, store, batch_size=10, batch_wait=0)
+    indexer.start()
+    try:
+        assert done.wait(timeout=10)
+    finally:
+        indexer.stop()
+        store.close()
+    assert store.overlapped is True  # batch b was received while batch a was being written
+    # In order, each after its own write (the next write may already have started).
+    assert [name for name, _ in acked] == ["a", "b", "c"]
+    assert [stored >= 10 * (n + 1) for n, (_, stored) in enumerate(acked)] == [True] * 3
