@@ -35,6 +35,7 @@ from pydantic import BaseModel
 
 from canhgac.config import ElasticsearchStoreConfig
 from canhgac.errors import StoreError
+from canhgac.store.es_client import ElasticsearchCalls
 from canhgac.store.es_client import client_from_config as store_client
 from canhgac.store.es_documents import clean, doc_id, loose_json
 from canhgac.store.es_errors import translated
@@ -93,6 +94,8 @@ class ElasticsearchTriageStore(TriageStore):
         self.prefix = config.index_prefix
         self._own_client = client is None
         self._client = client or store_client(config)
+        # Searches retry transient failures and refuse partial results, as the store's do.
+        self._calls = ElasticsearchCalls(self._client)
         self._lock = threading.Lock()
         self._last_seq = 0
         try:
@@ -172,21 +175,14 @@ class ElasticsearchTriageStore(TriageStore):
         after: list[Any] | None = None,
     ) -> list[dict[str, Any]]:
         extra: dict[str, Any] = {"search_after": after} if after is not None else {}
-        with translated(f"search in {self._index(kind)}"):
-            answer = self._client.search(
-                index=self._index(kind),
-                query=dict(query) if query else {"match_all": {}},
-                sort=sort,
-                size=size,
-                from_=offset,
-                ignore_unavailable=True,
-                allow_no_indices=True,
-                track_total_hits=False,
-                allow_partial_search_results=False,
-                **extra,
-            )
-        hits: list[dict[str, Any]] = answer.body["hits"]["hits"]
-        return hits
+        return self._calls.search(
+            self._index(kind),
+            query=dict(query) if query else {"match_all": {}},
+            sort=sort,
+            size=size,
+            from_=offset,
+            **extra,
+        )
 
     def _scan(
         self, kind: str, query: Mapping[str, Any] | None, sort: list[dict[str, str]]

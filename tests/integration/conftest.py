@@ -32,6 +32,11 @@ def required_env(name: str) -> str:
 
 
 @pytest.fixture
+def es_url() -> str:
+    return required_env("CANHGAC_TEST_ES_URL")
+
+
+@pytest.fixture
 def kafka_config() -> Iterator[KafkaTransportConfig]:
     unique = uuid.uuid4().hex[:10]
     config = KafkaTransportConfig(

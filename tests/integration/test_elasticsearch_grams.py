@@ -8,7 +8,6 @@ the needle's trigrams.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -36,14 +35,6 @@ LEGACY_MAPPING = {
         "canhgac.event_id": {"type": "keyword"},
     },
 }
-
-
-@pytest.fixture
-def es_url() -> str:
-    url = os.environ.get("CANHGAC_TEST_ES_URL", "").strip()
-    if not url:
-        pytest.fail("CANHGAC_TEST_ES_URL is not set: run deploy/services/up", pytrace=False)
-    return url
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,14 +30,6 @@ ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"
 PIPELINE = RULES / "pipelines" / "ecs.yml"
 SIGMAHQ = ROOT.parent / "shared" / "sigmahq"
-
-
-@pytest.fixture
-def es_url() -> str:
-    url = os.environ.get("CANHGAC_TEST_ES_URL", "").strip()
-    if not url:
-        pytest.fail("CANHGAC_TEST_ES_URL is not set: run deploy/services/up", pytrace=False)
-    return url
 
 
 def _settings(store: ElasticsearchStoreConfig | None = None) -> Settings:
