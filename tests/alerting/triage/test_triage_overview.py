@@ -92,6 +92,15 @@ def test_the_overview_page_and_api(env: TriageEnv, client_for: ClientFor) -> Non
     assert page.status_code == 200
     assert 'data-severity="medium"><a href="/alerts?severity=medium">1</a>' in page.text
     assert "rule-never-run" in page.text and "Chưa chạy" in page.text
+    # A failed run's error, stored by the detector's process, is shown here (escaped).
+    failed = RuleState(
+        rule_id="rule-ssh-brute",
+        watermark=to_iso(env.clock.now),
+        last_error="StoreError: query <rejected> & retried",
+    )
+    env.store.save_rule_states([failed])
+    page = client.get("/overview")
+    assert "StoreError: query &lt;rejected&gt; &amp; retried" in page.text
     api = client.get("/api/v1/overview").json()
     assert api["open_by_severity"]["medium"] == 1
     assert len(api["response_times"]) == 10
