@@ -200,7 +200,8 @@ class DetectionConfig(Section):
     ingest_delay: Duration = Field(
         default=timedelta(seconds=5),
         description="A window ends this long before now, so batches still being written "
-        "are not missed.",
+        "are not missed; used when the store knows no writer marks (SQLite, or Elasticsearch "
+        "with no indexer running).",
     )
     max_lookback: Duration = Field(
         default=timedelta(hours=24), description="How far back a restart backfills."

@@ -196,18 +196,30 @@ class DetectionEngine:
             return {}
         try:
             states = self.store.get_rule_states([rule.id for rule in rules])
+            settled = self.store.settled_before()
         except Exception as exc:  # noqa: BLE001 - reported for every rule of the tick
             # Nothing is planned (nor saved) without the watermarks: the next tick retries.
-            log.error("could not read the state of %d rules: %s", len(rules), exc)
+            log.error(
+                "could not read the rule states or writer marks of %d rules: %s", len(rules), exc
+            )
             nothing = WindowPlan([])
             progress = [_Progress(rule, nothing, None, True, error=exc) for rule in rules]
         else:
-            progress = [self._progress(rule, states.get(rule.id), now) for rule in rules]
+            settled_at = from_iso(settled) if settled is not None else None
+            progress = [
+                self._progress(rule, states.get(rule.id), now, settled_at) for rule in rules
+            ]
             self._run_rounds(progress, now)
         duration = time.perf_counter() - started
         return {item.rule.id: (self._report(item, now, duration), item.error) for item in progress}
 
-    def _progress(self, rule: CompiledRule, state: RuleState | None, now: datetime) -> _Progress:
+    def _progress(
+        self,
+        rule: CompiledRule,
+        state: RuleState | None,
+        now: datetime,
+        settled: datetime | None = None,
+    ) -> _Progress:
         plan = plan_windows(
             from_iso(state.watermark) if state else self._origins.get(rule.id),
             now,
@@ -215,6 +227,7 @@ class DetectionEngine:
             ingest_delay=self.config.ingest_delay,
             max_window=self.config.max_window,
             max_lookback=self.config.max_lookback,
+            settled=settled,
         )
         if plan.skipped is not None:
             log.warning(

@@ -5,7 +5,10 @@ own ``@timestamp``, so late or clock-skewed sources are still searched exactly o
 
 * a rule's watermark is the end of the last window whose alerts are stored; without one the
   rule starts one interval back (never the whole history);
-* a window ends ``ingest_delay`` before now, so batches still being committed are not missed;
+* a window ends where the store's writers report every earlier event searchable (their
+  marks, :meth:`canhgac.store.base.Store.settled_before`), never after now; when the store
+  knows no such time, ``ingest_delay`` before now, so batches still being written are not
+  missed;
 * the range since the watermark is cut into windows of at most ``max_window`` and searched
   oldest first (backfill after downtime), but never further back than ``max_lookback``; the
   part skipped is returned so the caller can log the exact range.
@@ -40,9 +43,11 @@ def plan_windows(
     ingest_delay: timedelta,
     max_window: timedelta,
     max_lookback: timedelta,
+    settled: datetime | None = None,
 ) -> WindowPlan:
-    """The windows a run at ``now`` must search, oldest first."""
-    end = now - ingest_delay
+    """The windows a run at ``now`` must search, oldest first; ``settled``: the time before
+    which every event is searchable, if the store knows it."""
+    end = now - ingest_delay if settled is None else min(settled, now)
     start = watermark if watermark is not None else end - interval
     skipped = None
     oldest = now - max_lookback

@@ -134,6 +134,13 @@ class Store(ABC):
                 pages.append(exc)
         return pages
 
+    def settled_before(self) -> str | None:
+        """A time before which every event's ``event.ingested`` that will ever be stored is
+        already searchable, as the store's writers report it (see
+        :mod:`canhgac.store.es_writer_marks`); None when unknown, and detection then ends
+        its windows ``detection.ingest_delay`` before now."""
+        return None
+
     @abstractmethod
     def get_events(self, ids: Sequence[str]) -> list[Event]:
         """Events by id, in the order given; unknown ids are left out."""

@@ -90,6 +90,7 @@ from canhgac.store.es_queries import (
     ingested_range,
     user_query,
 )
+from canhgac.store.es_writer_marks import WriterMarks
 from canhgac.timeutil import now_iso
 
 _PREFIX = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,100}$")
@@ -127,6 +128,7 @@ class ElasticsearchStore(Store):
         self._lock = threading.Lock()
         self._last_ingested = ""
         self._alerts = ElasticsearchAlerts(self._es, self.names)
+        self._marks = WriterMarks(self._es, self.names.writer_marks, self._ingested_now)
         self._leases = ElasticsearchLeases(self._es, self.names.leases, clock)
         try:
             self._setup()
@@ -147,7 +149,10 @@ class ElasticsearchStore(Store):
                 self._client.indices.put_index_template(name=index, **fixed_template(index, body))
 
     def close(self) -> None:
-        self._client.close()
+        try:
+            self._marks.close()
+        finally:
+            self._client.close()
 
     def delete_indices(self) -> None:
         """Delete every index and template of this prefix: for tests and demo resets.
@@ -191,9 +196,13 @@ class ElasticsearchStore(Store):
             return prepared[key].action, prepared[key].source(stamp["at"])
 
         def send(lines: list[str]) -> Mapping[str, Any]:
-            # Each attempt stamps the time it actually stores the events at (see module doc).
+            # Each attempt stamps the time it actually stores the events at (see module doc),
+            # and holds this writer's mark there until the events are searchable.
             stamp["at"] = self._ingested_now()
-            return self._es.bulk(lines, self._refresh)
+            if self._refresh == "false":  # not searchable on return: no mark to vouch for
+                return self._es.bulk(lines, self._refresh)
+            with self._marks.attempt(stamp["at"]):
+                return self._es.bulk(lines, self._refresh)
 
         result = self._es.bulk_create(range(len(prepared)), render, send)
         rejected += [(prepared[k].event, prepared[k].index, r) for k, r in result.rejected.items()]
@@ -268,6 +277,9 @@ class ElasticsearchStore(Store):
             _msearch_page(answer, body["size"])
             for answer, body in zip(answers, bodies, strict=True)
         ]
+
+    def settled_before(self) -> str | None:
+        return self._marks.settled_before()
 
     def get_events(self, ids: Sequence[str]) -> list[Event]:
         found: dict[str, Event] = {}

@@ -175,6 +175,10 @@ class IndexNames:
     def leases(self) -> str:
         return f"{self.prefix}-leases"
 
+    @property
+    def writer_marks(self) -> str:
+        return f"{self.prefix}-writer-marks"
+
     def templates(self) -> list[str]:
         """Every index template the store puts (for an operator's or a test's cleanup)."""
         return [self.events_template, *self.fixed()]
@@ -191,6 +195,7 @@ class IndexNames:
             self.rule_state: RULE_STATE_MAPPING,
             self.rule_runs: RULE_RUN_MAPPING,
             self.leases: LEASE_MAPPING,
+            self.writer_marks: WRITER_MARK_MAPPING,
         }
 
 
@@ -335,3 +340,5 @@ RULE_RUN_MAPPING = _fixed(
     }
 )
 LEASE_MAPPING = _fixed({"owner": {"type": "keyword"}, "expires_at": {"type": "double"}})
+# One document per process writing events (canhgac.store.es_writer_marks).
+WRITER_MARK_MAPPING = _fixed({"mark": _TIME_KEYWORD})

@@ -472,3 +472,43 @@ def test_a_tick_that_cannot_read_the_watermarks_fails_without_touching_them(
         assert failing.get_rule_state(rule.id) == before  # no error state over the watermark
     finally:
         failing.close()
+
+
+def test_windows_end_where_the_writers_report_every_event_searchable() -> None:
+    settled = T - timedelta(seconds=1)
+    assert plan_windows(T - timedelta(minutes=1), T, **PLAN, settled=settled).windows[-1].end == (
+        settled  # not ingest_delay (5 s) before now
+    )
+    # A writer clock ahead of ours never takes a window past now.
+    ahead = plan_windows(T - timedelta(minutes=1), T, **PLAN, settled=T + timedelta(minutes=3))
+    assert ahead.windows[-1].end == T
+    assert plan_windows(T - timedelta(minutes=1), T, **PLAN).windows[-1].end == T - timedelta(
+        seconds=5
+    )
+
+
+class _MarkedStore(SQLiteStore):
+    """A store whose writers report events searchable up to ``settled``."""
+
+    settled: str | None = None
+
+    def settled_before(self) -> str | None:
+        return self.settled
+
+
+def test_a_run_searches_up_to_the_writers_marks_and_no_further(
+    tmp_path: Path, kit: Any, clock: Any
+) -> None:
+    store = _MarkedStore(tmp_path / "cg.db")
+    try:
+        rule = kit.compile_text(kit.rule_text(BOB_RULE))
+        store.write_events(_bobs(kit, 2))
+        clock.advance(timedelta(seconds=10))
+        store.settled = to_iso(clock.now - timedelta(milliseconds=300))
+        report = DetectionEngine(store, _config(), clock=clock).run_rule(rule)
+        assert report.watermark == store.settled and report.matches == 2
+        clock.advance(timedelta(seconds=30))  # the writers' marks did not move: nor do we
+        again = DetectionEngine(store, _config(), clock=clock).run_rule(rule)
+        assert again.windows == 0 and store.get_rule_state(rule.id).watermark == store.settled  # type: ignore[union-attr]
+    finally:
+        store.close()

@@ -1,0 +1,174 @@
+"""Writer marks: how far detection may search without missing an event still being written.
+
+An event's ``event.ingested`` is stamped when the write attempt that stores it starts (see
+:meth:`canhgac.store.elasticsearch.ElasticsearchStore.write_events`), and the event becomes
+searchable when that attempt returns. A detection window ending at ``T`` is complete only when
+every attempt stamped before ``T`` has returned -- which a fixed ``ingest_delay`` only guesses.
+
+So every process writing events publishes, about every second, its *mark*: the stamp of its
+oldest attempt still in flight or, when none is, the time of publishing (its stamps never go
+backwards, so later attempts are stamped after it). Every event stamped before the lowest
+mark of all writers is searchable, and detection ends its windows there:
+
+* clock skew between machines does not matter: a writer's stamps and its mark come from the
+  same clock, and freshness is judged by the detector's own clock (how long a mark has not
+  changed since this process first saw it), never by comparing two machines' clocks;
+* a live writer republishes every second, also while one of its attempts is stuck (its
+  mark then stays where that attempt was stamped, holding windows there for as long as it
+  takes); every publication is a new version of its mark document, the heartbeat;
+* a writer that stops cleanly deletes its mark; one that dies stops beating, and its mark is
+  ignored once no new version has appeared for ``stale_after`` (until then it holds
+  windows back: later alerts, never missed ones, as what it had not stored is delivered
+  again by Kafka and stamped anew);
+* with no fresh mark (no writer running, or one that never wrote) detection falls back on
+  ``detection.ingest_delay``.
+
+Not covered: a writer process frozen as a whole (publisher thread included) for longer than
+``stale_after`` in the middle of an attempt that then completes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from canhgac.errors import StoreError
+from canhgac.store.es_client import ElasticsearchCalls
+from canhgac.store.es_documents import doc_id
+
+log = logging.getLogger(__name__)
+
+PUBLISH_EVERY_S = 1.0
+STALE_AFTER_S = 10.0
+
+
+class WriterMarks:
+    """This process's mark (as a writer) and the lowest fresh mark (as a detector)."""
+
+    def __init__(
+        self,
+        calls: ElasticsearchCalls,
+        index: str,
+        now: Callable[[], str],
+        *,
+        publish_every: float = PUBLISH_EVERY_S,
+        stale_after: float = STALE_AFTER_S,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._es = calls
+        self._index = index
+        self._now = now  # the writer's ingested clock: never goes backwards
+        self._publish_every = publish_every
+        self._stale_after = stale_after
+        self._monotonic = monotonic
+        self.writer = uuid.uuid4().hex
+        self._lock = threading.Lock()
+        self._in_flight: Counter[str] = Counter()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        # writer -> (version of its mark document, when this process first saw that version):
+        # a version unchanged for stale_after (by this clock) is a writer that stopped beating.
+        self._seen: dict[str, tuple[tuple[int, int], float]] = {}
+
+    # --- as a writer -----------------------------------------------------------------------
+    @contextmanager
+    def attempt(self, stamp: str) -> Iterator[None]:
+        """Hold ``stamp`` in this writer's mark while the write attempt stamped so runs."""
+        with self._lock:
+            self._in_flight[stamp] += 1
+            first = self._thread is None and not self._stop.is_set()
+            if first:
+                self._thread = threading.Thread(
+                    target=self._publish_loop, name="writer-marks", daemon=True
+                )
+        if first:
+            # Published (and made searchable) before the first attempt runs, so no detector
+            # can close a window over it without seeing this writer; then kept fresh by the
+            # thread. Later marks never go down, so a detector reading one a refresh late
+            # only waits longer.
+            self.publish(refresh=True)
+            assert self._thread is not None
+            self._thread.start()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight[stamp] -= 1
+                if not self._in_flight[stamp]:
+                    del self._in_flight[stamp]
+
+    def mark(self) -> str:
+        with self._lock:
+            if self._in_flight:
+                return min(self._in_flight)
+        return self._now()
+
+    def publish(self, *, refresh: bool = False) -> None:
+        mark = self.mark()
+        self._es.call(
+            "publishing the writer mark",
+            lambda: self._es.client.index(
+                index=self._index,
+                id=doc_id(self.writer),
+                document={"mark": mark},
+                refresh="true" if refresh else "false",
+            ),
+        )
+
+    def _publish_loop(self) -> None:
+        while not self._stop.wait(self._publish_every):
+            try:
+                self.publish()
+            except StoreError as exc:  # the node is away: detection then waits for us
+                log.warning("could not publish the writer mark: %s", exc)
+
+    def close(self) -> None:
+        """Stop publishing and withdraw this writer's mark (if it ever published one)."""
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        if thread.is_alive():
+            thread.join()
+        try:
+            self._es.call(
+                "withdrawing the writer mark",
+                lambda: self._es.client.options(ignore_status=404).delete(
+                    index=self._index, id=doc_id(self.writer)
+                ),
+            )
+        except StoreError as exc:
+            log.warning("writer mark not withdrawn (it goes stale by itself): %s", exc)
+
+    # --- as a detector ---------------------------------------------------------------------
+    def settled_before(self) -> str | None:
+        """The lowest fresh mark of all writers: every event stamped before it is
+        searchable. None when no writer has a fresh mark."""
+        response = self._es.call(
+            f"reading {self._index}",
+            lambda: self._es.client.search(
+                index=self._index,
+                size=1000,
+                seq_no_primary_term=True,
+                ignore_unavailable=True,
+                allow_no_indices=True,
+            ),
+        )
+        now = self._monotonic()
+        fresh: list[str] = []
+        seen: dict[str, tuple[tuple[int, int], float]] = {}
+        for hit in response.body["hits"]["hits"]:
+            mark = hit["_source"].get("mark")
+            version = (int(hit["_seq_no"]), int(hit["_primary_term"]))
+            previous = self._seen.get(hit["_id"])
+            since = previous[1] if previous is not None and previous[0] == version else now
+            seen[hit["_id"]] = (version, since)
+            if isinstance(mark, str) and now - since < self._stale_after:
+                fresh.append(mark)
+        self._seen = seen
+        return min(fresh) if fresh else None
