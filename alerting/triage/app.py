@@ -27,6 +27,7 @@ from alerting.triage.i18n import LanguageMiddleware
 from alerting.triage.overview import build_overview
 from alerting.triage.render import Pages
 from alerting.triage.rule_index import RuleIndex
+from alerting.triage.web import accounts as web_accounts
 from alerting.triage.web import admin as web_admin
 from alerting.triage.web import alerts as web_alerts
 from alerting.triage.web import exceptions as web_exceptions
@@ -44,6 +45,7 @@ ROUTERS = (
     web_exceptions.router,
     web_overview.router,
     web_admin.router,
+    web_accounts.router,
     api_alerts.router,
     api_exceptions.router,
     api_admin.router,

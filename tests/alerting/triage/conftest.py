@@ -34,6 +34,8 @@ USERS: dict[str, Role] = {
     "ops": Role.ops,
     "admin": Role.admin,
 }
+#: ``client_for(username)`` -> (a logged-in client, its CSRF token); None: anonymous.
+ClientFor = Callable[[str | None], tuple[TestClient, str]]
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

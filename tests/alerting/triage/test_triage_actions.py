@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 
 from alerting.triage.actions import BulkAction, TriageActions
 from alerting.triage.errors import ConflictError, InvalidInputError, NotFoundError
@@ -14,9 +12,7 @@ from canhgac.models import AlertStatus, Notification
 from canhgac.store.triage import CloseReason
 from canhgac.timeutil import to_iso
 
-from .conftest import TriageEnv, make_alert
-
-ClientFor = Callable[[str | None], tuple[TestClient, str]]
+from .conftest import ClientFor, TriageEnv, make_alert
 
 
 @pytest.fixture

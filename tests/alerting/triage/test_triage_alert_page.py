@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 
 from alerting.triage.alert_view import attack_link, safe_url
 from alerting.triage.related import (
@@ -21,9 +19,8 @@ from canhgac.store.registry import STORES
 from canhgac.store.sqlite import SQLiteStore
 from canhgac.timeutil import to_iso
 
-from .conftest import TriageEnv, make_alert, make_event
+from .conftest import ClientFor, TriageEnv, make_alert, make_event
 
-ClientFor = Callable[[str | None], tuple[TestClient, str]]
 HOST = "web-01"
 USER = "nguyễn.văn.a"
 

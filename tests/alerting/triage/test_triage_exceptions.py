@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -20,9 +19,15 @@ from alerting.triage.exception_draft import (
 )
 from alerting.triage.exception_service import ExceptionService
 
-from .conftest import RULE, SCANNER, TriageEnv, make_alert, scanner_rules, seed_scanner_alerts
-
-ClientFor = Callable[[str | None], tuple[TestClient, str]]
+from .conftest import (
+    RULE,
+    SCANNER,
+    ClientFor,
+    TriageEnv,
+    make_alert,
+    scanner_rules,
+    seed_scanner_alerts,
+)
 
 TODAY = date(2026, 11, 28)
 TODAY_TIME = datetime(2026, 11, 28, 3, tzinfo=UTC)

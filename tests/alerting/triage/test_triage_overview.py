@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-
-from fastapi.testclient import TestClient
 
 from alerting.triage.actions import TriageActions
 from alerting.triage.overview import build_overview, response_times
@@ -16,9 +13,7 @@ from canhgac.models import AlertStatus, DeadLetter, RuleRun, RuleState, Severity
 from canhgac.store.triage import CloseReason
 from canhgac.timeutil import to_iso
 
-from .conftest import TriageEnv, make_alert, make_event
-
-ClientFor = Callable[[str | None], tuple[TestClient, str]]
+from .conftest import ClientFor, TriageEnv, make_alert, make_event
 
 
 def _times(env: TriageEnv, severity: Severity, days: int) -> tuple[float | None, float | None]:

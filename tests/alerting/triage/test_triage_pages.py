@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,11 +21,10 @@ from canhgac.models import Alert, AlertSort, AlertStatus, Severity
 from canhgac.store.sqlite import SQLiteStore
 from canhgac.store.triage import CloseReason, Role
 
-from .conftest import TriageEnv, login, make_alert
+from .conftest import ClientFor, TriageEnv, login, make_alert
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "alerting" / "triage" / "templates"
 STATIC = TEMPLATES.parent / "static"
-ClientFor = Callable[[str | None], tuple[TestClient, str]]
 
 
 def test_the_policy_forbids_inline_scripts_and_framing() -> None:
@@ -127,7 +125,8 @@ def _used_keys() -> set[str]:
         "notice": [
             "done_acknowledge", "done_assign", "done_comment", "done_close", "done_reopen",
             "done_bulk", "not_new", "closed", "not_closed", "unknown_assignee", "invalid_input",
-            "done_exception", "done_exception_closed",
+            "done_exception", "done_exception_closed", "done_user_add", "done_user_change",
+            "done_token_issue", "done_token_revoke", "user_exists", "last_admin", "not_found",
         ],
         "login": ["invalid", "locked"],
     }  # fmt: skip

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 
 from alerting.triage.queue import QueueQuery, local_input_value, parse_time
 from canhgac.models import AlertSort, AlertStatus, Severity
 
-from .conftest import TriageEnv, make_alert
-
-ClientFor = Callable[[str | None], tuple[TestClient, str]]
+from .conftest import ClientFor, TriageEnv, make_alert
 
 
 def _rows(page: str) -> list[str]:
