@@ -19,7 +19,7 @@ mark of all writers is searchable, and detection ends its windows there:
 * a writer that stops cleanly deletes its mark; one that dies stops beating, and its mark is
   ignored once no new version has appeared for ``stale_after`` (until then it holds
   windows back: later alerts, never missed ones, as what it had not stored is delivered
-  again by Kafka and stamped anew);
+  again by Kafka and stamped anew), and deleted by a detector after 30 times that;
 * with no fresh mark (no writer running, or one that never wrote) detection falls back on
   ``detection.ingest_delay``.
 
@@ -45,6 +45,10 @@ log = logging.getLogger(__name__)
 
 PUBLISH_EVERY_S = 1.0
 STALE_AFTER_S = 10.0
+# A mark stale for this many times stale_after is a writer that is not coming back: deleted.
+FORGET_AFTER_STALE = 30
+# More marks than this means something keeps starting writers that never stop cleanly.
+MAX_MARKS = 10_000
 
 
 class WriterMarks:
@@ -153,16 +157,19 @@ class WriterMarks:
             f"reading {self._index}",
             lambda: self._es.client.search(
                 index=self._index,
-                size=1000,
+                size=MAX_MARKS,
                 seq_no_primary_term=True,
                 ignore_unavailable=True,
                 allow_no_indices=True,
             ),
         )
+        hits = response.body["hits"]["hits"]
+        if len(hits) >= MAX_MARKS:  # dead writers' marks are deleted long before this
+            raise StoreError(f"{self._index} holds {len(hits)}+ writer marks; not all were read")
         now = self._monotonic()
         fresh: list[str] = []
         seen: dict[str, tuple[tuple[int, int], float]] = {}
-        for hit in response.body["hits"]["hits"]:
+        for hit in hits:
             mark = hit["_source"].get("mark")
             version = (int(hit["_seq_no"]), int(hit["_primary_term"]))
             previous = self._seen.get(hit["_id"])
@@ -170,5 +177,19 @@ class WriterMarks:
             seen[hit["_id"]] = (version, since)
             if isinstance(mark, str) and now - since < self._stale_after:
                 fresh.append(mark)
+            elif now - since >= self._stale_after * FORGET_AFTER_STALE:
+                self._forget(hit["_id"], version)
         self._seen = seen
         return min(fresh) if fresh else None
+
+    def _forget(self, key: str, version: tuple[int, int]) -> None:
+        """Delete a dead writer's mark, unless it beat again meanwhile (version check)."""
+        try:
+            self._es.call(
+                "deleting a dead writer's mark",
+                lambda: self._es.client.options(ignore_status=(404, 409)).delete(
+                    index=self._index, id=key, if_seq_no=version[0], if_primary_term=version[1]
+                ),
+            )
+        except StoreError as exc:
+            log.warning("dead writer mark %s not deleted: %s", key, exc)

@@ -76,3 +76,7 @@ def test_a_writer_that_stops_beating_goes_stale_by_the_detectors_own_clock(
     assert detector.settled_before() is None  # a dead writer holds windows back no longer
     beating.publish(refresh=True)
     assert detector.settled_before() is not None  # it beat again: alive
+    ticks[0] = 11.0 + 10 * 30  # silent for 30 times stale_after: not coming back
+    assert detector.settled_before() is None
+    es_store._client.indices.refresh(index=index)
+    assert es_store._client.count(index=index)["count"] == 0  # its mark was deleted
