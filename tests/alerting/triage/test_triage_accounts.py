@@ -88,3 +88,16 @@ def test_a_token_secret_is_shown_once_works_and_stops_when_revoked(
         data={"name": "x", "role": "ops", "expires_at": "not a time", "csrf_token": csrf},
     )
     assert _notice(late) == "invalid_input"
+
+
+def test_the_page_offers_every_role_and_shows_each_users_own(client_for: ClientFor) -> None:
+    admin, _ = client_for("admin")
+    page = admin.get("/accounts").text
+    row = page[page.index('id="user-author"') :]
+    row = row[: row.index("</tr>")]
+    assert '<option value="rule_author" selected>' in row
+    # The role menus of the two forms list every role too.
+    for form in ('id="add-user"', 'id="issue-token"'):
+        part = page[page.index(form) :]
+        part = part[: part.index("</form>")]
+        assert part.count("<option value=") == 4
