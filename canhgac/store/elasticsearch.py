@@ -12,9 +12,10 @@ Guarantees, matching :class:`~canhgac.store.base.Store`:
 - ``write_events`` returns only when every event is durable *and searchable* (bulk with
   ``refresh=true``; ``wait_for`` costs up to a refresh interval, one second, per call, which
   caps one indexer at a batch per second: see bench/bench_kafka_es.py), so detection windows
-  that end before the return see it. ``event.ingested`` is the time of the attempt that
-  stored the event, so a slow retry never hands detection an event stamped in a window it
-  has already closed.
+  that end before the return see it. ``event.ingested`` is a time taken just before the
+  request that stored the event (a retry takes a new one), and this writer's mark holds every
+  stamp of a write until the write returns (:mod:`canhgac.store.es_writer_marks`), so
+  detection never closes a window over an event not yet searchable.
 - ids are deterministic and written with ``op_type=create``; the event's day index comes from
   its own ``@timestamp``, so a re-delivery finds the same index and is a no-op.
 - events Elasticsearch cannot accept (a value that does not fit the mapping, ``@timestamp``
@@ -44,7 +45,8 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from elasticsearch import Elasticsearch
@@ -190,25 +192,33 @@ class ElasticsearchStore(Store):
                 rejected.append((event, "", item))
             else:
                 prepared.append(item)
-        stamp = {"at": self._ingested_now()}
+        with self._stamps() as take:
+            stamp = {"at": take()}
 
-        def render(key: int) -> tuple[str, str]:
-            return prepared[key].action, prepared[key].source(stamp["at"])
+            def render(key: int) -> tuple[str, str]:
+                return prepared[key].action, prepared[key].source(stamp["at"])
 
-        def send(lines: list[str]) -> Mapping[str, Any]:
-            # Each attempt stamps the time it actually stores the events at (see module doc),
-            # and holds this writer's mark there until the events are searchable.
-            stamp["at"] = self._ingested_now()
-            if self._refresh == "false":  # not searchable on return: no mark to vouch for
-                return self._es.bulk(lines, self._refresh)
-            with self._marks.attempt(stamp["at"]):
+            def send(lines: list[str]) -> Mapping[str, Any]:
+                # Lines are rendered before a request is sent: this stamp is for the next
+                # request (a retry or the next chunk), so the time it goes out at or earlier.
+                stamp["at"] = take()
                 return self._es.bulk(lines, self._refresh)
 
-        result = self._es.bulk_create(range(len(prepared)), render, send)
+            result = self._es.bulk_create(range(len(prepared)), render, send)
         rejected += [(prepared[k].event, prepared[k].index, r) for k, r in result.rejected.items()]
         if rejected:
             self.write_dead_letters([event_dead_letter(e, i, r) for e, i, r in rejected])
         return len(result.created)
+
+    @contextmanager
+    def _stamps(self) -> Iterator[Callable[[], str]]:
+        """``event.ingested`` stamps for one write, held in this writer's mark (see
+        :mod:`canhgac.store.es_writer_marks`) unless writes are not searchable on return."""
+        if self._refresh == "false":
+            yield self._ingested_now
+        else:
+            with self._marks.writing() as take:
+                yield take
 
     def search_events(
         self,

@@ -75,42 +75,62 @@ class WriterMarks:
         self._in_flight: Counter[str] = Counter()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._registered = False
+        self._register_lock = threading.Lock()
         # writer -> (version of its mark document, when this process first saw that version):
         # a version unchanged for stale_after (by this clock) is a writer that stopped beating.
         self._seen: dict[str, tuple[tuple[int, int], float]] = {}
 
     # --- as a writer -----------------------------------------------------------------------
     @contextmanager
-    def attempt(self, stamp: str) -> Iterator[None]:
-        """Hold ``stamp`` in this writer's mark while the write attempt stamped so runs."""
-        with self._lock:
-            self._in_flight[stamp] += 1
-            first = self._thread is None and not self._stop.is_set()
-            if first:
-                self._thread = threading.Thread(
-                    target=self._publish_loop, name="writer-marks", daemon=True
-                )
-        if first:
-            # Published (and made searchable) before the first attempt runs, so no detector
-            # can close a window over it without seeing this writer; then kept fresh by the
-            # thread. Later marks never go down, so a detector reading one a refresh late
-            # only waits longer.
-            self.publish(refresh=True)
-            assert self._thread is not None
-            self._thread.start()
+    def writing(self) -> Iterator[Callable[[], str]]:
+        """Stamps for one write: ``take()`` gives the next ``event.ingested`` stamp, which
+        this writer's mark holds until the block ends -- by then every request that carried
+        any of them has returned, and its events are searchable."""
+        taken: list[str] = []
+
+        def take() -> str:
+            # Stamp and hold it in one step: a mark computed in between could pass it.
+            with self._lock:
+                stamp = self._now()
+                self._in_flight[stamp] += 1
+                taken.append(stamp)
+                registered = self._registered
+            if not registered:
+                self._register()
+            return stamp
+
         try:
-            yield
+            yield take
         finally:
             with self._lock:
-                self._in_flight[stamp] -= 1
-                if not self._in_flight[stamp]:
-                    del self._in_flight[stamp]
+                for stamp in taken:
+                    self._in_flight[stamp] -= 1
+                    if not self._in_flight[stamp]:
+                        del self._in_flight[stamp]
+
+    def _register(self) -> None:
+        """Publish this writer's mark (searchable at once) before its first request is sent,
+        so no detector can close a window over that request without seeing this writer;
+        then keep it fresh from a thread. Later marks never go down, so a detector reading
+        one a refresh late only waits longer. Raises if the mark could not be published:
+        a writer detectors cannot see must not write."""
+        with self._register_lock:
+            if self._registered or self._stop.is_set():
+                return
+            self.publish(refresh=True)
+            self._thread = threading.Thread(
+                target=self._publish_loop, name="writer-marks", daemon=True
+            )
+            self._thread.start()
+            with self._lock:
+                self._registered = True
 
     def mark(self) -> str:
         with self._lock:
             if self._in_flight:
                 return min(self._in_flight)
-        return self._now()
+            return self._now()
 
     def publish(self, *, refresh: bool = False) -> None:
         mark = self.mark()
@@ -134,7 +154,8 @@ class WriterMarks:
     def close(self) -> None:
         """Stop publishing and withdraw this writer's mark (if it ever published one)."""
         self._stop.set()
-        thread, self._thread = self._thread, None
+        with self._register_lock:
+            thread, self._thread = self._thread, None
         if thread is None:
             return
         if thread.is_alive():
