@@ -90,14 +90,13 @@ class WriterMarks:
         taken: list[str] = []
 
         def take() -> str:
+            if not self._registered:
+                self._register()  # before the first stamp: detectors see us before it exists
             # Stamp and hold it in one step: a mark computed in between could pass it.
             with self._lock:
                 stamp = self._now()
                 self._in_flight[stamp] += 1
                 taken.append(stamp)
-                registered = self._registered
-            if not registered:
-                self._register()
             return stamp
 
         try:
@@ -110,11 +109,11 @@ class WriterMarks:
                         del self._in_flight[stamp]
 
     def _register(self) -> None:
-        """Publish this writer's mark (searchable at once) before its first request is sent,
-        so no detector can close a window over that request without seeing this writer;
-        then keep it fresh from a thread. Later marks never go down, so a detector reading
-        one a refresh late only waits longer. Raises if the mark could not be published:
-        a writer detectors cannot see must not write."""
+        """Publish this writer's mark (searchable at once) before it takes its first stamp,
+        which the mark then precedes, so no detector can close a window over a request of
+        this writer without seeing it; then keep the mark fresh from a thread. Later marks
+        never go down, so a detector reading one a refresh late only waits longer. Raises if
+        the mark could not be published: a writer detectors cannot see must not write."""
         with self._register_lock:
             if self._registered or self._stop.is_set():
                 return

@@ -37,9 +37,12 @@ def test_a_writer_in_the_middle_of_an_attempt_holds_windows_at_that_attempt(
     es_store: ElasticsearchStore, writer: ElasticsearchStore
 ) -> None:
     writer.write_events([_event(1)])
+    [stored] = writer.get_events(["m-1"])
+    registered = es_store.settled_before()  # published before the write took its stamp
+    assert registered is not None and registered <= stored.fields[INGESTED]
+    writer._marks.publish(refresh=True)
     idle_mark = es_store.settled_before()
     assert idle_mark is not None
-    [stored] = writer.get_events(["m-1"])
     assert idle_mark >= stored.fields[INGESTED]  # idle: everything it wrote is behind it
 
     with writer._marks.writing() as take:  # a write whose requests have not returned
