@@ -31,7 +31,7 @@ from canhgac.config import ElasticsearchStoreConfig, KafkaTransportConfig
 from canhgac.models import Alert, AlertFilter
 from canhgac.store.elasticsearch import ElasticsearchStore
 from canhgac.timeutil import from_iso
-from ingest.transport.kafka import client_options
+from ingest.transport.kafka.client import client_options
 
 from kafka import KafkaAdminClient  # isort: skip  (after ingest.transport.kafka: no warnings)
 

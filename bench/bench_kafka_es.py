@@ -34,7 +34,10 @@ from canhgac.store.elasticsearch import ElasticsearchStore
 from canhgac.store.es_client import Refresh
 from ingest.indexer.indexer import Indexer
 from ingest.transport.base import Batch
-from ingest.transport.kafka import KafkaReceiver, KafkaSender, client_options, ensure_topics
+from ingest.transport.kafka.client import client_options
+from ingest.transport.kafka.receiver import KafkaReceiver
+from ingest.transport.kafka.sender import KafkaSender
+from ingest.transport.kafka.topics import ensure_topics
 
 from kafka import KafkaAdminClient  # isort: skip  (after ingest.transport.kafka: no warnings)
 

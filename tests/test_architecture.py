@@ -13,7 +13,13 @@ PACKAGES = ("canhgac", "ingest", "alerting")
 # Heavy client libraries, each allowed only in the module that uses it, so the embedded mode
 # never loads them.
 HEAVY_IMPORTS = {
-    "kafka": {"ingest/transport/kafka.py"},
+    "kafka": {
+        "ingest/transport/kafka/__init__.py",
+        "ingest/transport/kafka/client.py",
+        "ingest/transport/kafka/topics.py",
+        "ingest/transport/kafka/sender.py",
+        "ingest/transport/kafka/receiver.py",
+    },
     "elasticsearch": {
         "canhgac/store/elasticsearch.py",
         "canhgac/store/es_errors.py",

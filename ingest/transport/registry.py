@@ -21,21 +21,21 @@ def _memory(config: Any) -> tuple[Sender, Receiver]:
 
 
 def _kafka_sender(config: Any) -> Sender:
-    from ingest.transport.kafka import KafkaSender
+    from ingest.transport.kafka.sender import KafkaSender
 
     assert isinstance(config, KafkaTransportConfig)
     return KafkaSender(config)
 
 
 def _kafka_receiver(config: Any) -> Receiver:
-    from ingest.transport.kafka import KafkaReceiver
+    from ingest.transport.kafka.receiver import KafkaReceiver
 
     assert isinstance(config, KafkaTransportConfig)
     return KafkaReceiver(config)
 
 
 def _kafka_topics(config: Any) -> None:
-    from ingest.transport.kafka import ensure_topics
+    from ingest.transport.kafka.topics import ensure_topics
 
     assert isinstance(config, KafkaTransportConfig)
     ensure_topics(config)

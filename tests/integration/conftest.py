@@ -15,7 +15,8 @@ import pytest
 
 from canhgac.config import ElasticsearchStoreConfig, KafkaTransportConfig
 from canhgac.store.elasticsearch import ElasticsearchStore
-from ingest.transport.kafka import client_options, ensure_topics
+from ingest.transport.kafka.client import client_options
+from ingest.transport.kafka.topics import ensure_topics
 
 # Imported after ingest.transport.kafka, which loads kafka-python with its import-time
 # deprecation warnings silenced.

@@ -18,7 +18,7 @@ from canhgac.config import KafkaTransportConfig
 from canhgac.models import AlertFilter, Event
 from canhgac.store.elasticsearch import ElasticsearchStore
 from ingest.transport.base import Batch
-from ingest.transport.kafka import KafkaSender
+from ingest.transport.kafka.sender import KafkaSender
 from tests.support.city_traffic import (
     EXPECTED,
     free_port,

@@ -17,7 +17,10 @@ from canhgac.store.base import Store
 from canhgac.store.elasticsearch import ElasticsearchStore
 from canhgac.store.sqlite import SQLiteStore
 from ingest.transport.base import Batch
-from ingest.transport.kafka import KafkaReceiver, KafkaSender, client_options, ensure_topics
+from ingest.transport.kafka.client import client_options
+from ingest.transport.kafka.receiver import KafkaReceiver
+from ingest.transport.kafka.sender import KafkaSender
+from ingest.transport.kafka.topics import ensure_topics
 
 from kafka import KafkaAdminClient, KafkaProducer  # isort: skip  (after ingest.transport.kafka)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from canhgac.models import DeadLetter, Event
-from ingest.transport.kafka_codec import (
+from ingest.transport.kafka.codec import (
     PoisonMessage,
     decode_dead_letter,
     decode_event,

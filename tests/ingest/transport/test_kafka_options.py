@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from canhgac.config import KafkaTransportConfig
 from canhgac.errors import ConfigError
-from ingest.transport.kafka import client_options
+from ingest.transport.kafka.client import client_options
 
 
 def _config(**values: Any) -> KafkaTransportConfig:

@@ -18,8 +18,9 @@ from canhgac.config import KafkaTransportConfig
 from canhgac.errors import TransportError
 from canhgac.models import DeadLetter, Event
 from ingest.transport.base import Batch
-from ingest.transport.kafka import KafkaReceiver, KafkaSender
-from ingest.transport.kafka_codec import encode_dead_letter, encode_event
+from ingest.transport.kafka.codec import encode_dead_letter, encode_event
+from ingest.transport.kafka.receiver import KafkaReceiver
+from ingest.transport.kafka.sender import KafkaSender
 
 CONFIG = KafkaTransportConfig(bootstrap_servers=["fake:9092"], topic="ev", dead_letter_topic="dl")
 
