@@ -32,7 +32,7 @@ from canhgac.config import ElasticsearchStoreConfig, KafkaTransportConfig
 from canhgac.models import Event
 from canhgac.store.elasticsearch import ElasticsearchStore
 from canhgac.store.es_client import Refresh
-from ingest.indexer.indexer import Indexer
+from ingest.indexer import Indexer
 from ingest.transport.base import Batch
 from ingest.transport.kafka.client import client_options
 from ingest.transport.kafka.receiver import KafkaReceiver

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from canhgac.models import Event, event_id
 from canhgac.store.sqlite import SQLiteStore
-from ingest.indexer.indexer import Indexer
+from ingest.indexer import Indexer
 from ingest.transport.base import Batch
 from ingest.transport.memory import MemoryTransport
 

@@ -2,7 +2,7 @@
 
 The same code as production, minus the side effects: the history is cut into windows of
 ``event.ingested`` like the engine's backfill; a detection rule's matches become alerts through
-:func:`alerting.alerts.build.build_alerts`, a correlation's through
+:func:`alerting.alerts.build_alerts`, a correlation's through
 :meth:`CorrelationQuery.run`. Nothing is stored and nothing is notified; alerts that production
 would merge (same id) are merged here, and a correlation burst continues across windows as it
 would in production.
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from alerting.alerts.build import AlertDraft, build_alerts
+from alerting.alerts import AlertDraft, build_alerts
 from alerting.detect.compile import CompiledRule
 from alerting.detect.correlation_run import CorrelationQuery, DraftedAlerts, fetch_events
 from canhgac.store.base import Store

@@ -18,7 +18,7 @@ from sigma.exceptions import SigmaError, SigmaTransformationError
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
-from alerting.alerts.build import AlertRule, severity_for
+from alerting.alerts import AlertRule, severity_for
 from alerting.detect.correlation_model import LoadedCorrelation
 from alerting.detect.es_backend import compile_elasticsearch
 from alerting.detect.ruleset import LoadedRule, RuleSet, one_line, sigma_error_line

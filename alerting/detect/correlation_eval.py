@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, overload
 
-from alerting.alerts.build import event_time
+from alerting.alerts import event_time
 from alerting.detect.correlation_metrics import (
     METRICS,
     Input,

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from alerting.alerts.build import SNAPSHOT_TEXT_LIMIT, AlertDraft, AlertRule, alert_id, snapshot
+from alerting.alerts import SNAPSHOT_TEXT_LIMIT, AlertDraft, AlertRule, alert_id, snapshot
 from alerting.detect.correlation_eval import (
     Burst,
     CorrelationSpec,

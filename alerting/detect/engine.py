@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from alerting.alerts.build import AlertDraft, build_alerts
+from alerting.alerts import AlertDraft, build_alerts
 from alerting.detect.compile import CompiledRule
 from alerting.detect.lease import RuleLeases
 from alerting.detect.windows import Window, WindowPlan, plan_windows

@@ -28,7 +28,7 @@ from canhgac.metrics import Metrics, MetricsServer
 from canhgac.store.base import Store
 from canhgac.store.registry import build_store
 from canhgac.store.triage import TriageStore
-from ingest.indexer.indexer import Indexer
+from ingest.indexer import Indexer
 from ingest.sources.registry import build as build_source
 from ingest.transport.base import Receiver, Sender
 from ingest.transport.registry import IN_PROCESS, RECEIVERS, SENDERS, TOPIC_SETUP

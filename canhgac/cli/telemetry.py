@@ -26,7 +26,7 @@ from canhgac.errors import TransportError
 from canhgac.metrics import Metrics
 from canhgac.models import Alert, Event
 from canhgac.store.base import AlertWrite, Store
-from ingest.indexer.indexer import Indexer
+from ingest.indexer import Indexer
 from ingest.transport.base import Batch, Receiver, Sender
 
 

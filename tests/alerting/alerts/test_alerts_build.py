@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from alerting.alerts.build import (
+from alerting.alerts import (
     SNAPSHOT_TEXT_LIMIT,
     AlertRule,
     alert_id,

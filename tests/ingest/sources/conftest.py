@@ -11,7 +11,7 @@ import pytest
 
 from canhgac.models import DeadLetter, Event
 from canhgac.store.sqlite import SQLiteStore
-from ingest.indexer.indexer import Indexer
+from ingest.indexer import Indexer
 from ingest.transport.memory import MemoryTransport
 
 

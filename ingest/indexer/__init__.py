@@ -1,1 +1,0 @@
-"""The indexer: takes batches off the transport, writes them to the store, acknowledges them."""
