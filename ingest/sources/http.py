@@ -24,8 +24,8 @@ from canhgac.text import dumps
 from canhgac.timeutil import now_iso
 from ingest.parse.base import Origin
 from ingest.sources.addresses import family_for, peer_text
-from ingest.sources.base import Source
 from ingest.sources.http_body import DecodedBody, decode_json, decode_ndjson
+from ingest.sources.listener import ServerSource
 from ingest.transport.base import Batch, Sender
 
 log = logging.getLogger(__name__)
@@ -41,56 +41,29 @@ IDLE_TIMEOUT_SECONDS = 5.0
 # A refused request's unread body is discarded for at most this long / this much.
 LINGER_SECONDS = 2.0
 LINGER_BYTES = 4 * 1024 * 1024
-# How soon the accept loop notices stop().
-_WAKE_SECONDS = 0.05
 
 Reply = tuple[HTTPStatus, dict[str, Any]]
 
 
-class HttpSource(Source):
+class HttpSource(ServerSource):
+    protocol = "http"
+
     def __init__(
         self, config: HttpSourceConfig, sender: Sender, *, ack_timeout: float = 30.0
     ) -> None:
-        self.name = config.name
+        super().__init__(config.name)
         self._config = config
         self._sender = sender
         self._ack_timeout = ack_timeout
         self._identity = f"http:{config.name}"
         self._token = config.token.get_secret_value().encode() if config.token else None
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def address(self) -> tuple[str, int]:
-        if self._server is None:
-            raise RuntimeError(f"{self.name} is not started")
-        host, port = self._server.server_address[:2]
-        return str(host), int(port)
 
     @property
     def max_body_bytes(self) -> int:
         return self._config.max_body_bytes
 
-    def start(self) -> None:
-        self._server = _Server(self, (self._config.host, self._config.port))
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": _WAKE_SECONDS},
-            name=f"http-{self.name}",
-            daemon=False,
-        )
-        self._thread.start()
-        log.info("%s: listening on http %s", self.name, peer_text(self.address))
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        self._server.server_close()  # joins the request threads
-        self._server = None
+    def _make_server(self) -> _Server:
+        return _Server(self, (self._config.host, self._config.port))
 
     # --- the request, without HTTP --------------------------------------------------------
     def authorized(self, header: str | None) -> bool:

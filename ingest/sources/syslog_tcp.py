@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import socket
 import socketserver
-import threading
 import time
 from typing import Any
 
@@ -21,19 +20,21 @@ from canhgac.timeutil import now_iso
 from ingest.parse.base import Origin
 from ingest.parse.record import to_record
 from ingest.sources.addresses import family_for, peer_text
-from ingest.sources.base import Source
 from ingest.sources.batching import Batcher
 from ingest.sources.framing import Frame, FrameDecoder
+from ingest.sources.listener import ServerSource
 from ingest.transport.base import Sender
 
 log = logging.getLogger(__name__)
 
 READ_BYTES = 64 * 1024
-# How soon the accept loop and idle connections notice stop().
+# How soon idle connections notice stop().
 _WAKE_SECONDS = 0.05
 
 
-class SyslogTcpSource(Source):
+class SyslogTcpSource(ServerSource):
+    protocol = "tcp"
+
     def __init__(
         self,
         config: SyslogTcpSourceConfig,
@@ -42,46 +43,21 @@ class SyslogTcpSource(Source):
         batch_records: int = 500,
         batch_wait: float = 0.1,
     ) -> None:
-        self.name = config.name
+        super().__init__(config.name)
         self._config = config
         self._batcher = Batcher(
             sender, name=config.name, max_records=batch_records, max_wait=batch_wait
         )
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
 
-    @property
-    def address(self) -> tuple[str, int]:
-        if self._server is None:
-            raise RuntimeError(f"{self.name} is not started")
-        host, port = self._server.server_address[:2]
-        return str(host), int(port)
+    def _make_server(self) -> _Server:
+        return _Server(self, (self._config.host, self._config.port))
 
-    def start(self) -> None:
-        self._stopping.clear()
-        self._server = _Server(self, (self._config.host, self._config.port))
+    def _bind(self) -> None:
+        super()._bind()
         self._batcher.start_timer()
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": _WAKE_SECONDS},
-            name=f"tcp-{self.name}",
-            daemon=False,
-        )
-        self._thread.start()
-        log.info("%s: listening on tcp %s", self.name, peer_text(self.address))
 
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            if self._thread is not None:
-                self._thread.join()
-                self._thread = None
-            # Closes the listening socket and joins the connection threads, which notice
-            # _stopping within _WAKE_SECONDS.
-            self._server.server_close()
-            self._server = None
+    def _close(self) -> None:
+        super()._close()  # connection threads notice _stopping within _WAKE_SECONDS
         self._batcher.close()
 
     # --- one connection ----------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
 import time
 
 from canhgac.config import SyslogUdpSourceConfig
@@ -18,8 +17,8 @@ from canhgac.timeutil import now_iso
 from ingest.parse.base import Origin
 from ingest.parse.record import to_record
 from ingest.sources.addresses import family_for, peer_text
-from ingest.sources.base import Source
 from ingest.sources.batching import Batcher
+from ingest.sources.listener import ListeningSource
 from ingest.transport.base import Sender
 
 log = logging.getLogger(__name__)
@@ -30,7 +29,9 @@ RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
 _WAKE_SECONDS = 0.1
 
 
-class SyslogUdpSource(Source):
+class SyslogUdpSource(ListeningSource):
+    protocol = "udp"
+
     def __init__(
         self,
         config: SyslogUdpSourceConfig,
@@ -39,7 +40,7 @@ class SyslogUdpSource(Source):
         batch_records: int = 500,
         batch_wait: float = 0.1,
     ) -> None:
-        self.name = config.name
+        super().__init__(config.name)
         self._config = config
         self._identity = f"syslog-udp:{config.name}"
         self._batcher = Batcher(
@@ -47,18 +48,11 @@ class SyslogUdpSource(Source):
         )
         self._sequence = 0
         self._socket: socket.socket | None = None
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
 
-    @property
-    def address(self) -> tuple[str, int]:
-        """The bound address (the real port when configured with port 0)."""
-        if self._socket is None:
-            raise RuntimeError(f"{self.name} is not started")
-        host, port = self._socket.getsockname()[:2]
-        return str(host), int(port)
+    def _listening_socket(self) -> socket.socket | None:
+        return self._socket
 
-    def start(self) -> None:
+    def _bind(self) -> None:
         sock = socket.socket(family_for(self._config.host), socket.SOCK_DGRAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
@@ -69,32 +63,24 @@ class SyslogUdpSource(Source):
             raise
         self._socket = sock
         self._sequence = time.time_ns()
-        self._stop.clear()
         self._batcher.start_timer()
-        self._thread = threading.Thread(target=self._run, name=f"udp-{self.name}", daemon=False)
-        self._thread.start()
-        log.info("%s: listening on udp %s", self.name, peer_text(self.address))
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+    def _close(self) -> None:
         if self._socket is not None:
             self._socket.close()
             self._socket = None
         self._batcher.close()
 
-    def _run(self) -> None:
+    def _serve(self) -> None:
         assert self._socket is not None
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             try:
                 data, peer = self._socket.recvfrom(MAX_DATAGRAM)
             except TimeoutError:
                 continue
             except OSError as exc:
                 log.warning("%s: receive failed: %s", self.name, exc)
-                self._stop.wait(_WAKE_SECONDS)
+                self._stopping.wait(_WAKE_SECONDS)
                 continue
             try:
                 self._handle(data, peer_text(peer))
