@@ -26,8 +26,8 @@ from datetime import datetime, timedelta
 from alerting.notify.channel import Channel, PermanentNotificationError
 from alerting.notify.render import shorten, strip_controls
 from canhgac.errors import NotificationError
+from canhgac.lifecycle import Service
 from canhgac.models import Notification
-from canhgac.service import Service
 from canhgac.store.base import Store
 from canhgac.timeutil import from_iso, to_iso, utcnow
 

@@ -12,7 +12,7 @@ import time
 import uvicorn
 from fastapi import FastAPI
 
-from canhgac.service import Service
+from canhgac.lifecycle import Service
 
 
 class WebServer(Service):

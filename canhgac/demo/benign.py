@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from canhgac.demo import edge, linux, windows
+from canhgac.demo import edge_lines, linux_lines, windows_lines
 from canhgac.demo.catalog import (
     ADMIN_COMMANDS,
     ADMIN_SOURCES,
@@ -106,8 +106,8 @@ _PAGES = (_home, _form, _submit, _lookup_page, _lookup, _procedure, _search, _fe
 
 def portal_page(rng: random.Random, now: datetime) -> LogLine:
     method, target, status, size = rng.choice(_PAGES)(rng, now)
-    referrer = rng.choice((edge.HOME, edge.HOME + "tra-cuu/ho-so", "-"))
-    return edge.access(
+    referrer = rng.choice((edge_lines.HOME, edge_lines.HOME + "tra-cuu/ho-so", "-"))
+    return edge_lines.access(
         now, citizen_ip(rng), method, target, status, size, rng.choice(BROWSERS), referrer
     )
 
@@ -124,7 +124,7 @@ _ASSETS = (
 def portal_static(rng: random.Random, now: datetime) -> LogLine:
     cached = rng.random() < 0.4
     size = 0 if cached else rng.randint(2_000, 250_000)
-    return edge.access(
+    return edge_lines.access(
         now,
         citizen_ip(rng),
         "GET",
@@ -132,26 +132,28 @@ def portal_static(rng: random.Random, now: datetime) -> LogLine:
         304 if cached else 200,
         size,
         rng.choice(BROWSERS),
-        edge.HOME,
+        edge_lines.HOME,
     )
 
 
 # --- Linux servers (syslog) ----------------------------------------------------------------------
 def ssh_admin_login(rng: random.Random, now: datetime) -> LogLine:
     user = rng.choice(tuple(ADMINS))
-    message = linux.accepted(user, "publickey", rng.choice(ADMIN_SOURCES), port(rng), ADMINS[user])
-    return linux.sshd(rng.choice(LINUX_HOSTS), now, rng, message)
+    message = linux_lines.accepted(
+        user, "publickey", rng.choice(ADMIN_SOURCES), port(rng), ADMINS[user]
+    )
+    return linux_lines.sshd(rng.choice(LINUX_HOSTS), now, rng, message)
 
 
 def ssh_session(rng: random.Random, now: datetime) -> LogLine:
-    message = linux.session_opened("sshd", rng.choice(tuple(ADMINS)))
-    return linux.sshd(rng.choice(LINUX_HOSTS), now, rng, message)
+    message = linux_lines.session_opened("sshd", rng.choice(tuple(ADMINS)))
+    return linux_lines.sshd(rng.choice(LINUX_HOSTS), now, rng, message)
 
 
 def cron(rng: random.Random, now: datetime) -> LogLine:
     host = rng.choice(LINUX_HOSTS)
     if rng.random() < 0.5:
-        message = linux.session_opened("cron", "root")
+        message = linux_lines.session_opened("cron", "root")
     else:
         message = f"(root) CMD ({rng.choice(CRON_JOBS)})"
     return host.syslog(now, "CRON", pid(rng), message, FACILITY_CRON, SEVERITY_INFO)
@@ -160,33 +162,33 @@ def cron(rng: random.Random, now: datetime) -> LogLine:
 def sudo_admin(rng: random.Random, now: datetime) -> LogLine:
     tty = f"pts/{rng.randint(0, 4)}"
     command = rng.choice(ADMIN_COMMANDS)
-    return linux.sudo(rng.choice(LINUX_HOSTS), now, rng.choice(tuple(ADMINS)), command, tty)
+    return linux_lines.sudo(rng.choice(LINUX_HOSTS), now, rng.choice(tuple(ADMINS)), command, tty)
 
 
 def auditd_exec(rng: random.Random, now: datetime) -> LogLine:
     host = rng.choice(WEB_SERVERS)
     serial = rng.randint(10_000, 999_999)
     if rng.random() < 0.5:
-        body = linux.audit_syscall(
+        body = linux_lines.audit_syscall(
             rng, exe="/usr/bin/systemctl", comm="systemctl", uid=0, auid=1001, tty="pts0"
         )
-        return linux.audit(host, now, serial, "SYSCALL", body)
-    body = linux.audit_execve("/usr/bin/php8.2", "/srv/congdan/artisan", "queue:work")
-    return linux.audit(host, now, serial, "EXECVE", body)
+        return linux_lines.audit(host, now, serial, "SYSCALL", body)
+    body = linux_lines.audit_execve("/usr/bin/php8.2", "/srv/congdan/artisan", "queue:work")
+    return linux_lines.audit(host, now, serial, "EXECVE", body)
 
 
 # --- e-cabinet Windows hosts (winlogbeat over HTTP) ----------------------------------------------
 def windows_logon(rng: random.Random, now: datetime) -> LogLine:
     user = rng.choice(tuple(STAFF))
     if rng.random() < 0.3:
-        return windows.logon(rng, now, DOMAIN_CONTROLLER, user, 3, office_ip(rng))
-    return windows.logon(
+        return windows_lines.logon(rng, now, DOMAIN_CONTROLLER, user, 3, office_ip(rng))
+    return windows_lines.logon(
         rng, now, rng.choice(WINDOWS_PCS), user, rng.choice((2, 7, 11)), "127.0.0.1"
     )
 
 
 def windows_logoff(rng: random.Random, now: datetime) -> LogLine:
-    return windows.logoff(rng, now, rng.choice(WINDOWS_PCS), rng.choice(tuple(STAFF)))
+    return windows_lines.logoff(rng, now, rng.choice(WINDOWS_PCS), rng.choice(tuple(STAFF)))
 
 
 _OFFICE = r"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE"
@@ -205,7 +207,7 @@ def windows_process(rng: random.Random, now: datetime) -> LogLine:
         image, command = _CHROME, f'"{_CHROME}" https://ecabinet.hanoi.gov.vn/phien-hop'
     else:
         image, command = _ECABINET, f'"{_ECABINET}" --don-vi "UBND Thành phố Hà Nội"'
-    return windows.process_created(
+    return windows_lines.process_created(
         rng, now, rng.choice(WINDOWS_PCS), user, image, command, _EXPLORER
     )
 
@@ -226,16 +228,16 @@ class Flow:
 _WEB = ("10.20.1.11", "10.20.1.12")
 _FLOWS = (
     # citizens reach the portal through the VIP; office PCs use its back office
-    Flow(citizen_ip, edge.WAN, _WEB, edge.DMZ, (443,), (21, "VIP-Cong-DVC")),
-    Flow(office_ip, edge.LAN, _WEB, edge.DMZ, (443,), (12, "LAN-DMZ-Web")),
-    Flow(office_ip, edge.LAN, ("10.20.0.10",), edge.DMZ, (88, 389), (14, "LAN-AD")),
-    Flow(office_ip, edge.LAN, ("10.20.0.53",), edge.DMZ, (53,), (15, "LAN-DNS")),
+    Flow(citizen_ip, edge_lines.WAN, _WEB, edge_lines.DMZ, (443,), (21, "VIP-Cong-DVC")),
+    Flow(office_ip, edge_lines.LAN, _WEB, edge_lines.DMZ, (443,), (12, "LAN-DMZ-Web")),
+    Flow(office_ip, edge_lines.LAN, ("10.20.0.10",), edge_lines.DMZ, (88, 389), (14, "LAN-AD")),
+    Flow(office_ip, edge_lines.LAN, ("10.20.0.53",), edge_lines.DMZ, (53,), (15, "LAN-DNS")),
 )
 
 
 def firewall_accept(rng: random.Random, now: datetime) -> LogLine:
     flow = rng.choice(_FLOWS)
-    return edge.traffic(
+    return edge_lines.traffic(
         rng,
         now,
         source=(flow.source(rng), flow.source_interface),
@@ -252,11 +254,11 @@ _BACKGROUND_SCANNERS = ("192.0.2.17", "192.0.2.44", "192.0.2.101")
 
 def firewall_deny(rng: random.Random, now: datetime) -> LogLine:
     # Internet background noise hitting closed ports, dropped by the implicit deny.
-    return edge.traffic(
+    return edge_lines.traffic(
         rng,
         now,
-        source=(rng.choice(_BACKGROUND_SCANNERS), edge.WAN),
-        destination=("10.20.1.11", edge.DMZ),
+        source=(rng.choice(_BACKGROUND_SCANNERS), edge_lines.WAN),
+        destination=("10.20.1.11", edge_lines.DMZ),
         dstport=rng.choice((23, 445, 5432)),
         action="deny",
         policy=(0, "Implicit Deny"),
@@ -267,7 +269,7 @@ def firewall_deny(rng: random.Random, now: datetime) -> LogLine:
 def parking(rng: random.Random, now: datetime) -> LogLine:
     lot = rng.choice(PARKING_LOTS)
     if rng.random() < 0.6:
-        return edge.app(
+        return edge_lines.app(
             now,
             "guixe-api",
             "info",
@@ -282,7 +284,7 @@ def parking(rng: random.Random, now: datetime) -> LogLine:
             },
         )
     message = rng.choice(("Xe vào bãi", "Xe ra bãi"))
-    return edge.app(
+    return edge_lines.app(
         now,
         "guixe-api",
         "info",
@@ -294,7 +296,7 @@ def parking(rng: random.Random, now: datetime) -> LogLine:
 def tax(rng: random.Random, now: datetime) -> LogLine:
     fields = {"host.name": "thue-app01", "client.ip": citizen_ip(rng), "ma_so_thue": tax_code(rng)}
     if rng.random() < 0.7:
-        return edge.app(
+        return edge_lines.app(
             now,
             "thue-api",
             "info",
@@ -303,7 +305,7 @@ def tax(rng: random.Random, now: datetime) -> LogLine:
             co_quan_thue=rng.choice(TAX_OFFICES),
             ket_qua="tìm thấy",
         )
-    return edge.app(
+    return edge_lines.app(
         now,
         "thue-api",
         "info",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 
-from canhgac.service import Service
+from canhgac.lifecycle import Service
 
 
 class Source(Service):
