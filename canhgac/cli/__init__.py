@@ -17,7 +17,9 @@ import typer
 from rich.console import Console
 
 from canhgac.cli.logs import setup_logging
-from canhgac.config import Settings, load_settings
+from canhgac.cli.options import ConfigOption, VerboseOption, settings_from
+from canhgac.cli.rules_tools import register as _register_rule_tools
+from canhgac.cli.terminal import console
 from canhgac.errors import CanhGacError, ConfigError
 
 app = typer.Typer(
@@ -32,20 +34,7 @@ app.add_typer(alerts_app, name="alerts")
 users_app = typer.Typer(help="Local accounts of the web UI.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
-console = Console()
 log = logging.getLogger("canhgac")
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="YAML config file (default: ./canhgac.yaml if present)."),
-]
-VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")]
-
-
-def settings_from(config: Path | None) -> Settings:
-    if config is None and Path("canhgac.yaml").exists():
-        config = Path("canhgac.yaml")
-    return load_settings(config)
 
 
 @app.command()
@@ -161,8 +150,6 @@ def rules_test(
 
     raise typer.Exit(run_rule_tests(settings_from(config), path, console, store))
 
-
-from canhgac.cli.rules_tools import register as _register_rule_tools  # noqa: E402
 
 # convert, backtest, import and impact.
 _register_rule_tools(rules_app)

@@ -24,14 +24,20 @@ from rich.markup import escape
 
 from alerting.detect.compile import CompiledRule, CompiledRuleSet
 from alerting.detect.service import load_detection
+from canhgac.cli.rule_fixtures import FixtureResult, fixture_event
+from canhgac.cli.rules_scenarios import (
+    ScenarioPlacer,
+    ScenarioResult,
+    check_scenarios,
+    is_correlation,
+    load_scenarios,
+)
+from canhgac.cli.terminal import line
 from canhgac.config import ElasticsearchStoreConfig, Settings
 from canhgac.errors import ConfigError
-from canhgac.models import DeadLetter, Event, event_id
+from canhgac.models import DeadLetter, Event
 from canhgac.store.base import Store
 from canhgac.store.sqlite import SQLiteStore
-from canhgac.timeutil import now_iso
-from ingest.parse.base import Origin
-from ingest.parse.record import to_record
 
 FIXTURE_SUFFIX = ".tests.yml"
 # The Elasticsearch node `rules test --store elasticsearch` uses when the config has none.
@@ -104,17 +110,6 @@ def check_rules(settings: Settings, path: Path | None, console: Console) -> int:
 
 
 @dataclass
-class FixtureResult:
-    rule: CompiledRule
-    failures: list[str] = field(default_factory=list)
-    cases: int = 0
-    # Every stored fixture event the rule's query matched (any rule's), to compare stores.
-    matched: set[str] = field(default_factory=set)
-    # Fixture event id -> (must fire, how to name it in a failure).
-    expected: dict[str, tuple[bool, str]] = field(default_factory=dict)
-
-
-@dataclass
 class FixtureRun:
     compiled: CompiledRuleSet
     results: list[FixtureResult] = field(default_factory=list)
@@ -129,14 +124,6 @@ def run_fixtures(settings: Settings, path: Path | None, store_name: str) -> Fixt
     except KeyError:
         known = ", ".join(FIXTURE_STORES)
         raise ConfigError(f"rules test: unknown store {store_name!r} (one of {known})") from None
-    from canhgac.cli.rules_scenarios import (
-        ScenarioPlacer,
-        ScenarioResult,
-        check_scenarios,
-        is_correlation,
-        load_scenarios,
-    )
-
     run = FixtureRun(_compile(settings, path, FIXTURE_LANGUAGES[store_name]))
     events: list[Event] = []
     placer = ScenarioPlacer()
@@ -165,15 +152,15 @@ def run_rule_tests(
 ) -> int:
     run = run_fixtures(settings, path, store_name)
     for error in run.compiled.errors:
-        _line(console, str(error))
+        line(console, str(error))
     failed = [r for r in run.results if r.failures]
     for result in failed:
         console.print(
             f"[red]FAIL[/red] {escape(str(result.rule.source.path))} — {escape(result.rule.title)}"
         )
         for failure in result.failures:
-            _line(console, f"  {failure}")
-        _line(console, f"  query: {result.rule.query}")
+            line(console, f"  {failure}")
+        line(console, f"  query: {result.rule.query}")
     for rule in run.untested:
         console.print(f"[yellow]no tests[/yellow] {escape(str(rule.source.path))}")
     cases = sum(r.cases for r in run.results)
@@ -184,11 +171,6 @@ def run_rule_tests(
         soft_wrap=True,
     )
     return 1 if failed or run.compiled.errors else 0
-
-
-def _line(console: Console, text: str) -> None:
-    # One problem, one line: never wrapped, never read as markup (rules quote log content).
-    console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def _fixture_path(rule: CompiledRule) -> Path:
@@ -202,7 +184,7 @@ def load_fixture(rule: CompiledRule, fixture: Path, events: list[Event]) -> Fixt
     result = FixtureResult(rule)
     for expect, key in ((True, "must_fire"), (False, "must_not_fire")):
         for index, case in enumerate(spec.get(key) or []):
-            record = _fixture_event(rule.id, f"{key}:{index}", case)
+            record = fixture_event(rule.id, f"{key}:{index}", case)
             label = f"{key}[{index}]: {case.get('line') or case.get('fields')}"
             if isinstance(record, DeadLetter):
                 result.failures.append(f"{label} did not parse: {record.reason}")
@@ -236,14 +218,3 @@ def _dead_letter_reason(store: Store, record_id: str) -> str:
         if letter.id == record_id:
             return letter.reason
     return "the store kept no dead letter for it"
-
-
-def _fixture_event(rule_id: str, position: str, case: dict[str, Any]) -> Event | DeadLetter:
-    identity = f"fixture:{rule_id}"
-    if "fields" in case:
-        fields = {"@timestamp": now_iso(), "event.original": "", **case["fields"]}
-        return Event(event_id(identity, position), fields)
-    origin = Origin(
-        source="rules-test", identity=identity, received_at=now_iso(), parser=case["parser"]
-    )
-    return to_record(str(case["line"]).encode("utf-8"), origin, position)

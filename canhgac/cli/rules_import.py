@@ -20,7 +20,7 @@ from alerting.detect.compile import QUERY_COMPILERS
 from alerting.detect.pack_import import PackAssessment, assess_pack
 from alerting.detect.pipeline import load_pipeline
 from alerting.detect.ruleset import load_rules
-from canhgac.cli.rules_tools import line
+from canhgac.cli.terminal import line
 from canhgac.config import Settings
 
 RULE_SUFFIXES = (".yml", ".yaml")

@@ -30,7 +30,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from alerting.detect.correlation_run import CorrelationQuery, fetch_events
 from alerting.detect.engine import WindowEvaluator
-from canhgac.cli.rules import FixtureResult, _fixture_event
+from canhgac.cli.rule_fixtures import FixtureResult, fixture_event
 from canhgac.config import Duration
 from canhgac.models import DeadLetter, Event
 from canhgac.store.base import Store
@@ -157,7 +157,7 @@ def _case_events(rule_id: str, position: str, case: Any, result: FixtureResult) 
         one = dict(base)
         if "line" in one:
             one["line"] = str(one["line"]).replace("{i}", str(index))
-        record = _fixture_event(rule_id, f"scenario:{position}:{index}", one)
+        record = fixture_event(rule_id, f"scenario:{position}:{index}", one)
         if isinstance(record, DeadLetter):
             result.failures.append(f"{position}: {one.get('line')} did not parse: {record.reason}")
             continue

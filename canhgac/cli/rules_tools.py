@@ -16,14 +16,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from canhgac.cli.options import ConfigOption, settings_from
+from canhgac.cli.terminal import console, line
+
 if TYPE_CHECKING:
     from alerting.detect.compile import CompiledRule, CompiledRuleSet
     from canhgac.config import DetectionConfig, Settings
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="YAML config file (default: ./canhgac.yaml if present)."),
-]
 
 
 def register(rules_app: typer.Typer) -> None:
@@ -31,23 +29,6 @@ def register(rules_app: typer.Typer) -> None:
     rules_app.command("backtest")(backtest)
     rules_app.command("import")(import_pack)
     rules_app.command("impact")(impact)
-
-
-def _settings(config: Path | None) -> Settings:
-    from canhgac.cli import settings_from
-
-    return settings_from(config)
-
-
-def _console() -> Console:
-    from canhgac.cli import console
-
-    return console
-
-
-def line(console: Console, text: str) -> None:
-    # One problem, one line: never wrapped, never read as markup (rules quote log content).
-    console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def detection_for(settings: Settings, rules_dir: Path | None) -> DetectionConfig:
@@ -113,7 +94,7 @@ def convert(
     from alerting.detect.correlation_run import CorrelationQuery
     from canhgac.text import dumps
 
-    settings, console = _settings(config), _console()
+    settings = settings_from(config)
     detection = detection_for(settings, _rules_dir_for(rule, settings))
     found = False
     for language, compiled in compile_for_every_store(detection).items():
@@ -156,7 +137,7 @@ def backtest(
     from canhgac.store.registry import build_store
     from canhgac.timeutil import DISPLAY_ZONE, from_iso, utcnow
 
-    settings, console = _settings(config), _console()
+    settings = settings_from(config)
     since, until = parse_moment(start), parse_moment(end) if end else utcnow()
     store = build_store(settings.store)
     try:
@@ -210,7 +191,7 @@ def impact(
     from canhgac.store.registry import build_store
     from canhgac.timeutil import utcnow
 
-    settings, console = _settings(config), _console()
+    settings = settings_from(config)
     loaded = load_exceptions(exceptions)
     for error in loaded.errors:
         line(console, str(error))
@@ -252,7 +233,7 @@ def import_pack(
     store); report every other rule with the reason."""
     from canhgac.cli.rules_import import run_import
 
-    settings, console = _settings(config), _console()
+    settings = settings_from(config)
     raise typer.Exit(run_import(settings, source, into, dry_run, console))
 
 

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from alerting.detect.field_contract import is_known
 from canhgac.cli import app
-from canhgac.cli.rules import _fixture_event
+from canhgac.cli.rule_fixtures import fixture_event
 from canhgac.models import AlertFilter, Event
 from canhgac.store.sqlite import SQLiteStore
 from canhgac.timeutil import now_iso, to_iso, utcnow
@@ -93,7 +93,7 @@ def _ssh_failures(count: int, ip: str, start: str) -> list[Event]:
     events = []
     for index in range(count):
         line = f"Nov 27 10:00:00 web01 sshd[1]: Failed password for root from {ip} port {4000 + index} ssh2"
-        event = _fixture_event("backtest", f"{ip}:{index}", {"parser": "auth", "line": line})
+        event = fixture_event("backtest", f"{ip}:{index}", {"parser": "auth", "line": line})
         assert isinstance(event, Event)
         event.fields["@timestamp"] = to_iso(
             utcnow() - timedelta(minutes=30) + timedelta(seconds=5 * index)
@@ -326,7 +326,7 @@ def test_every_field_the_parsers_produce_for_the_fixtures_is_in_the_contract() -
     for case in _fixture_cases():
         if "line" not in case:
             continue
-        event = _fixture_event("contract", "x", {"parser": case["parser"], "line": case["line"]})
+        event = fixture_event("contract", "x", {"parser": case["parser"], "line": case["line"]})
         assert isinstance(event, Event)
         dataset = str(event.fields["event.dataset"])
         unknown |= {(dataset, name) for name in event.fields if not is_known(name, {dataset})}

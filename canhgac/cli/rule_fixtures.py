@@ -1,0 +1,39 @@
+"""A rule fixture's shared pieces: the outcome of one rule's fixture, and turning one fixture
+case (a log line with its parser, or ready-made fields) into the event the store gets.
+
+Plain rules' fixtures (:mod:`canhgac.cli.rules`) and correlation scenarios
+(:mod:`canhgac.cli.rules_scenarios`) both build on these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from alerting.detect.compile import CompiledRule
+from canhgac.models import DeadLetter, Event, event_id
+from canhgac.timeutil import now_iso
+from ingest.parse.base import Origin
+from ingest.parse.record import to_record
+
+
+@dataclass
+class FixtureResult:
+    rule: CompiledRule
+    failures: list[str] = field(default_factory=list)
+    cases: int = 0
+    # Every stored fixture event the rule's query matched (any rule's), to compare stores.
+    matched: set[str] = field(default_factory=set)
+    # Fixture event id -> (must fire, how to name it in a failure).
+    expected: dict[str, tuple[bool, str]] = field(default_factory=dict)
+
+
+def fixture_event(rule_id: str, position: str, case: dict[str, Any]) -> Event | DeadLetter:
+    identity = f"fixture:{rule_id}"
+    if "fields" in case:
+        fields = {"@timestamp": now_iso(), "event.original": "", **case["fields"]}
+        return Event(event_id(identity, position), fields)
+    origin = Origin(
+        source="rules-test", identity=identity, received_at=now_iso(), parser=case["parser"]
+    )
+    return to_record(str(case["line"]).encode("utf-8"), origin, position)
