@@ -101,8 +101,8 @@ def demo(
 ) -> None:
     """Send a demo stream with planted attacks to a running instance, then report."""
     setup_logging(False)
+    from canhgac.cli.demo import render_outcome, run_demo, targets_from_settings, wait_for_outcome
     from canhgac.cli.runtime import demo_log_path
-    from canhgac.demo import render_outcome, run_demo, targets_from_settings, wait_for_outcome
     from canhgac.store.registry import build_store
     from canhgac.timeutil import now_iso
 

@@ -21,8 +21,8 @@ from alerting.detect.service import build_scheduler, load_detection
 from alerting.notify.leased import LeasedDispatcher
 from alerting.notify.registry import build_channels
 from canhgac.cli import telemetry
+from canhgac.cli.demo import DemoFeeder, targets_from_settings
 from canhgac.config import FileSourceConfig, Settings
-from canhgac.demo import DemoFeeder, targets_from_settings
 from canhgac.errors import ConfigError
 from canhgac.metrics import Metrics, MetricsServer
 from canhgac.store.base import Store

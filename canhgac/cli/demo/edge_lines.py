@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from datetime import datetime
 
-from canhgac.demo.catalog import FIREWALL, PORTAL, port
-from canhgac.demo.formats import app_json, fortigate, nginx_combined
-from canhgac.demo.model import Channel, LogLine
+from canhgac.cli.demo.catalog import FIREWALL, PORTAL, port
+from canhgac.cli.demo.formats import app_json, fortigate, nginx_combined
+from canhgac.cli.demo.model import Channel, LogLine
 
 HOME = f"https://{PORTAL}/"
 

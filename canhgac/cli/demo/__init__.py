@@ -2,19 +2,20 @@
 instance through its real inputs (syslog UDP/TCP, HTTP JSON, a tailed file), and a report of
 which attacks the instance caught.
 
-The kernel imports neither ``ingest`` nor ``alerting``: the demo talks to the pipeline only
-over the network and the file system, as a city host would.
+A client of the system, so it lives under the CLI (``canhgac demo``, and ``canhgac run``
+feeding itself), yet imports neither ``ingest`` nor ``alerting`` (an import-linter contract):
+it talks to the pipeline only over the network and the file system, as a city host would.
 """
 
-from canhgac.demo.model import Channel, LogLine, PlantedAttack
-from canhgac.demo.report import (
+from canhgac.cli.demo.model import Channel, LogLine, PlantedAttack
+from canhgac.cli.demo.report import (
     DemoOutcome,
     build_outcome,
     render_outcome,
     wait_for_outcome,
 )
-from canhgac.demo.runner import DemoFeeder, run_demo
-from canhgac.demo.sender import (
+from canhgac.cli.demo.runner import DemoFeeder, run_demo
+from canhgac.cli.demo.sender import (
     DemoSender,
     DemoSendError,
     DemoTargets,

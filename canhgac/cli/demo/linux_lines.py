@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from datetime import datetime
 
-from canhgac.demo.catalog import ADMIN_UIDS, LinuxHost, pid
-from canhgac.demo.formats import (
+from canhgac.cli.demo.catalog import ADMIN_UIDS, LinuxHost, pid
+from canhgac.cli.demo.formats import (
     FACILITY_AUTHPRIV,
     FACILITY_USER,
     SEVERITY_INFO,
@@ -14,7 +14,7 @@ from canhgac.demo.formats import (
     audit_hex,
     audit_record,
 )
-from canhgac.demo.model import LogLine
+from canhgac.cli.demo.model import LogLine
 
 
 def sshd(

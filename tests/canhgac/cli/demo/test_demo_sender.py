@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from canhgac.cli.demo.model import Channel, LogLine
+from canhgac.cli.demo.sender import DemoSender, DemoSendError, DemoTargets, targets_from_settings
 from canhgac.config import (
     FileSourceConfig,
     HttpSourceConfig,
@@ -19,8 +21,6 @@ from canhgac.config import (
     SyslogTcpSourceConfig,
     SyslogUdpSourceConfig,
 )
-from canhgac.demo.model import Channel, LogLine
-from canhgac.demo.sender import DemoSender, DemoSendError, DemoTargets, targets_from_settings
 
 VIETNAMESE = "<86>Nov 27 10:00:00 ecab-app01 cong-dich-vu[411]: Hồ sơ của Nguyễn Văn An đã nộp"
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from canhgac.demo import DemoFeeder, DemoTargets, run_demo
-from canhgac.demo.attacks import SCENARIOS
-from canhgac.demo.generator import DemoStream
-from canhgac.demo.model import Channel, LogLine
-from canhgac.demo.runner import pump
-from canhgac.demo.sender import DemoSendError
+from canhgac.cli.demo import DemoFeeder, DemoTargets, run_demo
+from canhgac.cli.demo.attacks import SCENARIOS
+from canhgac.cli.demo.generator import DemoStream
+from canhgac.cli.demo.model import Channel, LogLine
+from canhgac.cli.demo.runner import pump
+from canhgac.cli.demo.sender import DemoSendError
 from canhgac.timeutil import utcnow
 
 KEYS = [scenario.key for scenario in SCENARIOS]

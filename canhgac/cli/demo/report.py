@@ -18,8 +18,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from canhgac.demo.benign import BACKGROUND_RULES
-from canhgac.demo.model import PlantedAttack
+from canhgac.cli.demo.benign import BACKGROUND_RULES
+from canhgac.cli.demo.model import PlantedAttack
 from canhgac.models import Alert, AlertFilter
 from canhgac.store.base import Store
 from canhgac.timeutil import floor_to, for_display, from_iso, to_iso

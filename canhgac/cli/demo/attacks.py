@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from canhgac.demo import edge_lines, linux_lines, windows_lines
-from canhgac.demo.catalog import DOMAIN_CONTROLLER, LINUX_HOSTS, attacker_ip, pid, port
-from canhgac.demo.formats import SEVERITY_WARNING
-from canhgac.demo.model import BurstLine, LogLine
+from canhgac.cli.demo import edge_lines, linux_lines, windows_lines
+from canhgac.cli.demo.catalog import DOMAIN_CONTROLLER, LINUX_HOSTS, attacker_ip, pid, port
+from canhgac.cli.demo.formats import SEVERITY_WARNING
+from canhgac.cli.demo.model import BurstLine, LogLine
 
 
 @dataclass(slots=True)

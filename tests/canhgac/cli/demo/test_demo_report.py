@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from canhgac.demo.model import Channel, LogLine, PlantedAttack
-from canhgac.demo.report import (
+from canhgac.cli.demo.model import Channel, LogLine, PlantedAttack
+from canhgac.cli.demo.report import (
     alerts_since,
     build_outcome,
     demo_since,

@@ -16,6 +16,10 @@ import pytest
 
 from alerting.detect.engine import DetectionEngine
 from alerting.detect.service import load_detection
+from canhgac.cli.demo.attacks import SCENARIOS
+from canhgac.cli.demo.generator import DemoStream
+from canhgac.cli.demo.model import Channel
+from canhgac.cli.demo.report import build_outcome
 from canhgac.config import (
     DetectionConfig,
     FileSourceConfig,
@@ -23,17 +27,13 @@ from canhgac.config import (
     SyslogTcpSourceConfig,
     SyslogUdpSourceConfig,
 )
-from canhgac.demo.attacks import SCENARIOS
-from canhgac.demo.generator import DemoStream
-from canhgac.demo.model import Channel
-from canhgac.demo.report import build_outcome
 from canhgac.models import DeadLetter
 from canhgac.store.sqlite import SQLiteStore
 from canhgac.timeutil import to_iso, utcnow
 from ingest.parse.base import Origin
 from ingest.parse.record import to_record
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 PARSERS = {
     Channel.syslog_udp: SyslogUdpSourceConfig(name="udp").parser,
     Channel.syslog_tcp: SyslogTcpSourceConfig(name="tcp").parser,

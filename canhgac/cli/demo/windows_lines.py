@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from datetime import datetime
 
-from canhgac.demo.catalog import AD_DOMAIN, AD_SUFFIX
-from canhgac.demo.formats import winlogbeat
-from canhgac.demo.model import Channel, LogLine
+from canhgac.cli.demo.catalog import AD_DOMAIN, AD_SUFFIX
+from canhgac.cli.demo.formats import winlogbeat
+from canhgac.cli.demo.model import Channel, LogLine
 
 SECURITY = "Security"
 AUDITING = "Microsoft-Windows-Security-Auditing"

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from canhgac.cli.demo import DemoSender, DemoTargets, run_demo
+from canhgac.cli.demo.attacks import SCENARIOS
 from canhgac.config import (
     FileSourceConfig,
     HttpSourceConfig,
     SyslogTcpSourceConfig,
     SyslogUdpSourceConfig,
 )
-from canhgac.demo import DemoSender, DemoTargets, run_demo
-from canhgac.demo.attacks import SCENARIOS
 from canhgac.store.sqlite import SQLiteStore
 from ingest.indexer import Indexer
 from ingest.sources.base import Source

@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
-from canhgac.demo.generator import FIRST_ROUND_S, MAX_BURST_S, DemoStream, Emission
-from canhgac.demo.model import LogLine, PlantedAttack
-from canhgac.demo.sender import DemoSender, DemoSendError, DemoTargets
+from canhgac.cli.demo.generator import FIRST_ROUND_S, MAX_BURST_S, DemoStream, Emission
+from canhgac.cli.demo.model import LogLine, PlantedAttack
+from canhgac.cli.demo.sender import DemoSender, DemoSendError, DemoTargets
 from canhgac.timeutil import to_iso, utcnow
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ def run_demo(
 
     Every attack is planted once, within the first 10 s (sooner in a shorter run, so that
     each burst ends before the run does). Returns the planted attacks, for
-    :func:`canhgac.demo.report.build_outcome`. Raises DemoSendError when an input of the
+    :func:`canhgac.cli.demo.report.build_outcome`. Raises DemoSendError when an input of the
     instance cannot be reached, ValueError for a run too short to plant every attack.
     """
     if duration_s < MIN_DURATION_S:

@@ -17,9 +17,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from canhgac.demo.attacks import SCENARIOS, Scenario
-from canhgac.demo.benign import BENIGN, BenignKind
-from canhgac.demo.model import LogLine, PlantedAttack
+from canhgac.cli.demo.attacks import SCENARIOS, Scenario
+from canhgac.cli.demo.benign import BENIGN, BenignKind
+from canhgac.cli.demo.model import LogLine, PlantedAttack
 from canhgac.timeutil import to_iso
 
 FIRST_ROUND_S = 10.0

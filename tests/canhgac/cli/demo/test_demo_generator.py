@@ -15,14 +15,14 @@ from urllib.parse import unquote
 
 import pytest
 
-from canhgac.demo.attacks import SCENARIOS, Scenario
-from canhgac.demo.benign import BACKGROUND_RULES, BENIGN
-from canhgac.demo.catalog import CITIZENS
-from canhgac.demo.generator import MAX_BURST_S, DemoStream, Emission
-from canhgac.demo.model import Channel, LogLine
+from canhgac.cli.demo.attacks import SCENARIOS, Scenario
+from canhgac.cli.demo.benign import BACKGROUND_RULES, BENIGN
+from canhgac.cli.demo.catalog import CITIZENS
+from canhgac.cli.demo.generator import MAX_BURST_S, DemoStream, Emission
+from canhgac.cli.demo.model import Channel, LogLine
 from canhgac.timeutil import DISPLAY_ZONE
 
-RULES = Path(__file__).resolve().parents[3] / "rules"
+RULES = Path(__file__).resolve().parents[4] / "rules"
 START = datetime(2026, 11, 27, 3, 0, 0, 250_000, tzinfo=UTC)  # 10:00:00.25 in Hanoi
 
 RFC3164 = re.compile(

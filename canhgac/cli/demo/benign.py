@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from canhgac.demo import edge_lines, linux_lines, windows_lines
-from canhgac.demo.catalog import (
+from canhgac.cli.demo import edge_lines, linux_lines, windows_lines
+from canhgac.cli.demo.catalog import (
     ADMIN_COMMANDS,
     ADMIN_SOURCES,
     ADMINS,
@@ -39,8 +39,8 @@ from canhgac.demo.catalog import (
     tax_code,
     url_text,
 )
-from canhgac.demo.formats import FACILITY_CRON, SEVERITY_INFO
-from canhgac.demo.model import LogLine
+from canhgac.cli.demo.formats import FACILITY_CRON, SEVERITY_INFO
+from canhgac.cli.demo.model import LogLine
 
 Render = Callable[[random.Random, datetime], LogLine]
 

@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Literal
 from urllib.parse import quote
 
-from canhgac.demo.formats import rfc3164, rfc5424
-from canhgac.demo.model import Channel, LogLine
+from canhgac.cli.demo.formats import rfc3164, rfc5424
+from canhgac.cli.demo.model import Channel, LogLine
 
 PORTAL = "dichvucong.hanoi.gov.vn"
 AD_DOMAIN = "UBND"

@@ -26,6 +26,7 @@ from typing import IO
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from canhgac.cli.demo.model import Channel, LogLine
 from canhgac.config import (
     FileSourceConfig,
     HttpSourceConfig,
@@ -33,7 +34,6 @@ from canhgac.config import (
     SyslogTcpSourceConfig,
     SyslogUdpSourceConfig,
 )
-from canhgac.demo.model import Channel, LogLine
 from canhgac.errors import CanhGacError
 
 log = logging.getLogger(__name__)
