@@ -67,7 +67,7 @@ class _OnScrape:
     def collect(self) -> Iterable[Metric]:
         try:
             return list(self._collect())
-        except Exception:  # noqa: BLE001 - a failing component must not hide the others
+        except Exception:  # a failing component must not hide the others
             log.exception("a metrics collector failed")
             return []
 
@@ -181,7 +181,7 @@ def _handler(metrics: Metrics, roles: list[str]) -> type[BaseHTTPRequestHandler]
         server_version = "canhgac"
         sys_version = ""
 
-        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        def do_GET(self) -> None:  # the http.server API
             path = self.path.split("?", 1)[0]
             if path == "/metrics":
                 self._send(200, CONTENT_TYPE, metrics.render())
@@ -204,7 +204,7 @@ def _handler(metrics: Metrics, roles: list[str]) -> type[BaseHTTPRequestHandler]
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             return  # scrapes every few seconds would flood the log
 
     return Handler

@@ -162,7 +162,8 @@ def rules_test(
     raise typer.Exit(run_rule_tests(settings_from(config), path, console, store))
 
 
-from canhgac.cli.rules_tools import register as _register_rule_tools  # noqa: E402
+# Last: rules_tools registers its commands on the app defined above.
+from canhgac.cli.rules_tools import register as _register_rule_tools  # noqa: E402 - see above
 
 # convert, backtest, import and impact.
 _register_rule_tools(rules_app)

@@ -147,7 +147,7 @@ class Runtime:
             component = self.started.pop()  # reverse order: sources before the indexer
             try:
                 component.stop()
-            except Exception:  # noqa: BLE001 - keep stopping the rest
+            except Exception:  # keep stopping the rest
                 log.exception("stopping %s failed", type(component).__name__)
         while self.closers:
             self.closers.pop()()

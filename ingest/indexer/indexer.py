@@ -113,7 +113,7 @@ class Indexer:
         for batch in merged.batches:
             try:
                 batch.ack()
-            except Exception:  # noqa: BLE001 - a source's checkpoint failing must not stop indexing
+            except Exception:  # a source's checkpoint failing must not stop indexing
                 log.exception("acknowledging a batch failed; its source will re-read it")
         return len(merged)
 
@@ -149,7 +149,7 @@ class Indexer:
             except StoreError as exc:
                 log.warning("store write failed, retrying in %.1fs: %s", delay, exc)
                 error = str(exc)
-            except Exception as exc:  # noqa: BLE001 - unexpected, but dropping data is worse
+            except Exception as exc:  # unexpected, but dropping data is worse
                 log.exception("store write failed unexpectedly, retrying in %.1fs", delay)
                 error = repr(exc)
             with self._stats_lock:
@@ -218,7 +218,7 @@ class Indexer:
     def _receive_safely(self) -> _Merged | None:
         try:
             return self._receive(self._receive_timeout)
-        except Exception:  # noqa: BLE001 - a receiver failure; keep the thread alive
+        except Exception:  # a receiver failure; keep the thread alive
             log.exception("receiving a batch failed")
             self._stop.wait(self._retry.initial)
             return None
@@ -232,5 +232,5 @@ class Indexer:
                 if merged is None:
                     return
                 self._handle(merged)
-        except Exception:  # noqa: BLE001 - stopping anyway; the sources replay what they can
+        except Exception:  # stopping anyway; the sources replay what they can
             log.exception("indexer drain failed")
