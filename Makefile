@@ -8,19 +8,21 @@ BIN := $(VENV)/bin
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $@
 
 ## Set up and run the embedded default: SQLite store, syslog/HTTP sources, rules, demo stream.
 run: $(BIN)/.installed
 	$(BIN)/canhgac run
 
-## The whole test suite, with the real Kafka broker and Elasticsearch node it needs.
+## The whole test suite, with the real Kafka broker and Elasticsearch node it needs, and its
+## branch coverage (measured, not enforced; `.venv/bin/coverage report` shows it file by file).
 test: $(BIN)/.installed
 	$(BIN)/ruff check canhgac ingest alerting tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	deploy/services/with-services $(BIN)/python -m pytest
+	deploy/services/with-services $(BIN)/python -m pytest --cov --cov-report=
+	@echo "branch coverage of canhgac, ingest and alerting: $$($(BIN)/coverage report --format=total)%"
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check canhgac ingest alerting tests bench
@@ -37,4 +39,4 @@ services-down:
 	deploy/services/down
 
 clean:
-	rm -rf var/canhgac.db* var/checkpoints var/demo
+	rm -rf var/canhgac.db* var/checkpoints var/demo .coverage .coverage.*

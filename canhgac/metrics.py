@@ -1,179 +1,133 @@
 """Health and Prometheus metrics for every role: ``/healthz`` and ``/metrics`` over HTTP.
 
-Components do not depend on this module: the composition root registers families here and
+Components do not depend on this module: the composition root registers metrics here and
 either updates them as things happen (``inc``/``observe``) or reads the components' own
 stats when scraped (:meth:`Metrics.on_scrape`). Health checks are functions returning
 ``None`` when fine, else the problem in a few words; ``/healthz`` answers 200 only when every
 check is fine, 503 otherwise, with the details as JSON either way.
 
-No dependency: the text exposition format 0.0.4 is a few lines of code.
+The metric objects, their registry and the text format are ``prometheus_client``'s. Each
+:class:`Metrics` has a registry of its own (not the library's global one), so two runtimes or
+two tests in one process never see each other's samples.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Literal
+from typing import TypeVar
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+from prometheus_client.metrics_core import Metric
+
+__all__ = [
+    "CONTENT_TYPE",
+    "Check",
+    "CounterMetricFamily",
+    "GaugeMetricFamily",
+    "Metric",
+    "Metrics",
+    "MetricsServer",
+]
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["counter", "gauge", "histogram"]
-Labels = tuple[tuple[str, str], ...]
 Check = Callable[[], str | None]
+Family = Counter | Gauge | Histogram
+F = TypeVar("F", Counter, Gauge, Histogram)
 
 #: Seconds; fits store bulk writes and rule runs alike.
 DEFAULT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+#: The text format 0.0.4, which every Prometheus reads (names here need no UTF-8 escaping).
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+
+# A ``*_created`` series beside every counter and histogram doubles the series count for a
+# timestamp nobody here reads; the exposition had none before prometheus_client either.
+disable_created_metrics()  # type: ignore[no-untyped-call]  # unannotated in prometheus_client
 
 
-def _labels(values: dict[str, str]) -> Labels:
-    return tuple(sorted((key, str(value)) for key, value in values.items()))
+class _OnScrape:
+    """A collector reading a component's own stats at each scrape; a failure is logged and
+    skipped, so one broken component does not take the other metrics down with it."""
 
+    def __init__(self, collect: Callable[[], Iterable[Metric]]) -> None:
+        self._collect = collect
 
-def _escape(value: str) -> str:
-    # Label values come from config and rules (attacker-adjacent); the format allows any
-    # UTF-8 once backslash, quote and newline are escaped.
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _render_labels(labels: Labels, extra: Labels = ()) -> str:
-    pairs = [*labels, *extra]
-    if not pairs:
-        return ""
-    return "{" + ",".join(f'{k}="{_escape(v)}"' for k, v in pairs) + "}"
-
-
-def _number(value: float) -> str:
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if math.isnan(value):
-        return "NaN"
-    return repr(float(value)) if not float(value).is_integer() else str(int(value))
-
-
-@dataclass
-class _Histogram:
-    buckets: tuple[float, ...]
-    counts: list[int]
-    total: float = 0.0
-    count: int = 0
-
-
-@dataclass
-class Family:
-    """One metric name with its samples per label set."""
-
-    name: str
-    kind: Kind
-    help: str
-    buckets: tuple[float, ...] = DEFAULT_BUCKETS
-    _values: dict[Labels, float] = field(default_factory=dict)
-    _histograms: dict[Labels, _Histogram] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def inc(self, amount: float = 1.0, **labels: str) -> None:
-        if self.kind != "counter" or amount < 0:
-            raise ValueError(f"{self.name}: only counters go up, and only by amounts >= 0")
-        key = _labels(labels)
-        with self._lock:
-            self._values[key] = self._values.get(key, 0.0) + amount
-
-    def set(self, value: float, **labels: str) -> None:
-        """Set a gauge, or a counter read from a component's own running total."""
-        if self.kind == "histogram":
-            raise ValueError(f"{self.name}: a histogram is observed, not set")
-        with self._lock:
-            self._values[_labels(labels)] = float(value)
-
-    def observe(self, value: float, **labels: str) -> None:
-        if self.kind != "histogram":
-            raise ValueError(f"{self.name}: only histograms observe")
-        key = _labels(labels)
-        with self._lock:
-            hist = self._histograms.get(key)
-            if hist is None:
-                hist = self._histograms[key] = _Histogram(self.buckets, [0] * len(self.buckets))
-            for index, bound in enumerate(self.buckets):
-                if value <= bound:
-                    hist.counts[index] += 1
-            hist.total += value
-            hist.count += 1
-
-    def value(self, **labels: str) -> float:
-        """A counter's or gauge's current value (0 if never set): for tests and health."""
-        with self._lock:
-            return self._values.get(_labels(labels), 0.0)
-
-    def render(self) -> list[str]:
-        lines = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} {self.kind}"]
-        with self._lock:
-            for labels, value in sorted(self._values.items()):
-                lines.append(f"{self.name}{_render_labels(labels)} {_number(value)}")
-            for labels, hist in sorted(self._histograms.items()):
-                for bound, count in zip(hist.buckets, hist.counts, strict=True):
-                    le = (("le", _number(bound)),)
-                    lines.append(f"{self.name}_bucket{_render_labels(labels, le)} {count}")
-                inf = (("le", "+Inf"),)
-                lines.append(f"{self.name}_bucket{_render_labels(labels, inf)} {hist.count}")
-                lines.append(f"{self.name}_sum{_render_labels(labels)} {_number(hist.total)}")
-                lines.append(f"{self.name}_count{_render_labels(labels)} {hist.count}")
-        return lines
+    def collect(self) -> Iterable[Metric]:
+        try:
+            return list(self._collect())
+        except Exception:  # a failing component must not hide the others
+            log.exception("a metrics collector failed")
+            return []
 
 
 class Metrics:
-    """The registry of one process: metric families, scrape hooks and health checks."""
+    """The metrics of one process: its registry, metric objects and health checks."""
 
     def __init__(self) -> None:
-        self._families: dict[str, Family] = {}
-        self._hooks: list[Callable[[], None]] = []
+        self.registry = CollectorRegistry()
+        self._families: dict[str, tuple[Family, tuple[str, ...]]] = {}
         self._checks: dict[str, Check] = {}
         self._lock = threading.Lock()
 
-    def family(
-        self, name: str, kind: Kind, help: str, buckets: Sequence[float] = DEFAULT_BUCKETS
-    ) -> Family:
-        """The family ``name``, registered on first use (same kind required after)."""
+    def _family(self, kind: type[F], name: str, labels: Sequence[str], make: Callable[[], F]) -> F:
+        """The metric ``name``, made on first use (same kind and label names required after:
+        two wirings of one process may both ask for it)."""
         with self._lock:
             found = self._families.get(name)
             if found is None:
-                found = self._families[name] = Family(name, kind, help, tuple(buckets))
-            elif found.kind != kind:
-                raise ValueError(f"metric {name} is a {found.kind}, not a {kind}")
-            return found
+                made = make()
+                self._families[name] = (made, tuple(labels))
+                return made
+            family, known_labels = found
+            if not isinstance(family, kind) or known_labels != tuple(labels):
+                raise ValueError(f"metric {name} exists with another kind or other label names")
+            return family
 
-    def counter(self, name: str, help: str) -> Family:
-        return self.family(name, "counter", help)
+    def counter(self, name: str, help: str, labels: Sequence[str] = ()) -> Counter:
+        return self._family(
+            Counter, name, labels, lambda: Counter(name, help, labels, registry=self.registry)
+        )
 
-    def gauge(self, name: str, help: str) -> Family:
-        return self.family(name, "gauge", help)
+    def gauge(self, name: str, help: str, labels: Sequence[str] = ()) -> Gauge:
+        return self._family(
+            Gauge, name, labels, lambda: Gauge(name, help, labels, registry=self.registry)
+        )
 
-    def histogram(self, name: str, help: str, buckets: Sequence[float] = DEFAULT_BUCKETS) -> Family:
-        return self.family(name, "histogram", help, buckets)
+    def histogram(
+        self,
+        name: str,
+        help: str,
+        labels: Sequence[str] = (),
+        buckets: Sequence[float] = DEFAULT_BUCKETS,
+    ) -> Histogram:
+        def make() -> Histogram:
+            return Histogram(name, help, labels, registry=self.registry, buckets=buckets)
 
-    def on_scrape(self, hook: Callable[[], None]) -> None:
-        """Run ``hook`` before each rendering, to copy a component's stats into families."""
-        with self._lock:
-            self._hooks.append(hook)
+        return self._family(Histogram, name, labels, make)
+
+    def on_scrape(self, collect: Callable[[], Iterable[Metric]]) -> None:
+        """Call ``collect`` at each scrape for metrics read from a component's own stats
+        (counters it keeps itself, gauges of its state)."""
+        self.registry.register(_OnScrape(collect))
 
     def check(self, name: str, check: Check) -> None:
         with self._lock:
             self._checks[name] = check
 
     def render(self) -> str:
-        with self._lock:
-            hooks = list(self._hooks)
-            families = sorted(self._families.values(), key=lambda f: f.name)
-        for hook in hooks:
-            try:
-                hook()
-            except Exception:  # noqa: BLE001 - a failing component must not hide the others
-                log.exception("a metrics hook failed")
-        return "\n".join(line for family in families for line in family.render()) + "\n"
+        return generate_latest(self.registry).decode("utf-8")
 
     def health(self) -> tuple[bool, dict[str, str]]:
         """(healthy, check name -> "ok" or the problem)."""
@@ -227,7 +181,7 @@ def _handler(metrics: Metrics, roles: list[str]) -> type[BaseHTTPRequestHandler]
         server_version = "canhgac"
         sys_version = ""
 
-        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        def do_GET(self) -> None:  # the http.server API
             path = self.path.split("?", 1)[0]
             if path == "/metrics":
                 self._send(200, CONTENT_TYPE, metrics.render())
@@ -250,7 +204,7 @@ def _handler(metrics: Metrics, roles: list[str]) -> type[BaseHTTPRequestHandler]
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             return  # scrapes every few seconds would flood the log
 
     return Handler

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from canhgac.config import IndexerConfig
 from canhgac.errors import StoreError
 from canhgac.models import DeadLetter, Event
+from canhgac.retry import RetryPolicy
 from canhgac.store.base import Store
 from ingest.transport.base import Batch, Receiver
 
@@ -69,8 +70,7 @@ class Indexer:
         self._store = store
         self._batch_size = batch_size
         self._batch_wait = batch_wait
-        self._backoff_initial = backoff_initial
-        self._backoff_max = backoff_max
+        self._retry = RetryPolicy(initial=backoff_initial, cap=backoff_max)
         self._receive_timeout = receive_timeout
         self._drain_timeout = drain_timeout
         self._stop = threading.Event()
@@ -113,7 +113,7 @@ class Indexer:
         for batch in merged.batches:
             try:
                 batch.ack()
-            except Exception:  # noqa: BLE001 - a source's checkpoint failing must not stop indexing
+            except Exception:  # a source's checkpoint failing must not stop indexing
                 log.exception("acknowledging a batch failed; its source will re-read it")
         return len(merged)
 
@@ -140,15 +140,16 @@ class Indexer:
 
     def _write(self, merged: _Merged) -> bool:
         """Store ``merged``, retrying with backoff; False if stopped before it succeeded."""
-        delay = self._backoff_initial
+        delays = self._retry.delays()
         while True:
+            delay = next(delays)
             try:
                 self._write_once(merged)
                 return True
             except StoreError as exc:
                 log.warning("store write failed, retrying in %.1fs: %s", delay, exc)
                 error = str(exc)
-            except Exception as exc:  # noqa: BLE001 - unexpected, but dropping data is worse
+            except Exception as exc:  # unexpected, but dropping data is worse
                 log.exception("store write failed unexpectedly, retrying in %.1fs", delay)
                 error = repr(exc)
             with self._stats_lock:
@@ -156,7 +157,6 @@ class Indexer:
                 self._stats.last_error = error
             if self._wait(delay):
                 return False
-            delay = min(delay * 2, self._backoff_max)
 
     def _write_once(self, merged: _Merged) -> None:
         if not merged.events_stored:
@@ -218,9 +218,9 @@ class Indexer:
     def _receive_safely(self) -> _Merged | None:
         try:
             return self._receive(self._receive_timeout)
-        except Exception:  # noqa: BLE001 - a receiver failure; keep the thread alive
+        except Exception:  # a receiver failure; keep the thread alive
             log.exception("receiving a batch failed")
-            self._stop.wait(self._backoff_initial)
+            self._stop.wait(self._retry.initial)
             return None
 
     def _drain(self) -> None:
@@ -232,5 +232,5 @@ class Indexer:
                 if merged is None:
                     return
                 self._handle(merged)
-        except Exception:  # noqa: BLE001 - stopping anyway; the sources replay what they can
+        except Exception:  # stopping anyway; the sources replay what they can
             log.exception("indexer drain failed")

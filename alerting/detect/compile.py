@@ -85,7 +85,7 @@ def compile_rules(
         except SigmaError as exc:
             result.errors.append(_compile_error(loaded, exc))
             continue
-        except Exception as exc:  # noqa: BLE001 - a pySigma bug on one rule must not stop the rest
+        except Exception as exc:  # a pySigma bug on one rule must not stop the rest
             log.exception("rule %s: unexpected error while compiling", loaded.path)
             result.errors.append(loaded.error(f"cannot compile rule: {one_line(str(exc))}"))
             continue

@@ -56,7 +56,7 @@ class RuleLeases:
             return
         try:
             self.store.release_leases([self.name(r) for r in rule_ids], self.owner)
-        except Exception:  # noqa: BLE001 - the run is done either way
+        except Exception:  # the run is done either way
             log.warning(
                 "could not release the leases of %d rules; they expire in %.0fs",
                 len(rule_ids),
@@ -68,7 +68,7 @@ class RuleLeases:
         """Give the lease up; a failure only logs (the lease then expires by itself)."""
         try:
             self.store.release_lease(self.name(rule_id), self.owner)
-        except Exception:  # noqa: BLE001 - the run is done either way
+        except Exception:  # the run is done either way
             log.warning(
                 "could not release the lease of rule %s; it expires in %.0fs",
                 rule_id,

@@ -176,5 +176,5 @@ class RuleReloader:
         while not self._stop.wait(self._every):
             try:
                 self.check()
-            except Exception:  # noqa: BLE001 - the reloader must outlive any one bad reload
+            except Exception:  # the reloader must outlive any one bad reload
                 log.exception("rule reload failed; the running rules are unchanged")

@@ -190,7 +190,7 @@ class DetectionScheduler:
         rules = [self.rules[r] for r in rule_ids if r in self.rules]
         try:
             done = {report.rule_id: report for report in self.engine.run_rules(rules)}
-        except Exception as exc:  # noqa: BLE001 - one tick's failure must not stop the others
+        except Exception as exc:  # one tick's failure must not stop the others
             log.exception("a detection tick of %d rules failed", len(rules))
             failed = RuleRunReport(
                 rule_id="",

@@ -28,6 +28,7 @@ from alerting.notify.render import shorten, strip_controls
 from canhgac.errors import NotificationError
 from canhgac.lifecycle import Service
 from canhgac.models import Notification
+from canhgac.retry import RetryPolicy
 from canhgac.store.base import Store
 from canhgac.timeutil import from_iso, to_iso, utcnow
 
@@ -69,8 +70,7 @@ class Dispatcher(Service):
         self._store = store
         self._channels = dict(channels)
         self._max_attempts = max_attempts
-        self._backoff_base = backoff_base
-        self._backoff_cap = backoff_cap
+        self._retry = RetryPolicy(initial=backoff_base, cap=backoff_cap)
         self._poll_interval = poll_interval
         self._batch_size = batch_size
         self._clock = clock
@@ -81,10 +81,7 @@ class Dispatcher(Service):
     # --- one pass ---------------------------------------------------------------------------
     def backoff(self, attempts: int) -> timedelta:
         """How long a row that has failed ``attempts`` times waits before the next try."""
-        if attempts <= 0:
-            return timedelta(0)
-        exponent = min(attempts - 1, 62)  # 2**62 seconds is past any cap; avoids huge floats
-        return timedelta(seconds=min(self._backoff_cap, self._backoff_base * 2**exponent))
+        return timedelta(seconds=self._retry.delay(attempts))
 
     def is_due(self, note: Notification, now: datetime) -> bool:
         if note.attempts == 0:

@@ -7,17 +7,26 @@ from alerting.notify.console import ConsoleChannel
 from alerting.notify.mail import EmailChannel
 from alerting.notify.routing import channel_names
 from alerting.notify.webhook import WebhookChannel
-from canhgac.config import AlertingConfig
+from canhgac.config import (
+    AlertingConfig,
+    ConsoleChannelConfig,
+    EmailChannelConfig,
+    WebhookChannelConfig,
+)
+from canhgac.registry import Builder, Registry
 
 #: Every channel ``type`` accepted by :class:`canhgac.config.AlertingConfig` has a class here.
-CHANNELS: dict[str, type[Channel]] = {
-    "console": ConsoleChannel,
-    "webhook": WebhookChannel,
-    "email": EmailChannel,
-}
+CHANNELS: Registry[Builder[[], Channel]] = Registry(
+    "channel",
+    {
+        "console": Builder(ConsoleChannelConfig, ConsoleChannel),
+        "webhook": Builder(WebhookChannelConfig, WebhookChannel),
+        "email": Builder(EmailChannelConfig, EmailChannel),
+    },
+)
 
 
 def build_channels(config: AlertingConfig) -> dict[str, Channel]:
     """The configured channels keyed by their ``name`` (the outbox's ``channel`` column)."""
     channel_names(config)  # rejects duplicate names before anything is built
-    return {channel.name: CHANNELS[channel.type](channel) for channel in config.channels}
+    return {channel.name: CHANNELS.get(channel.type)(channel) for channel in config.channels}

@@ -93,11 +93,12 @@ def response_times(changes: Sequence[StatusChange], now: datetime) -> list[Respo
         for days in RESPONSE_WINDOWS_DAYS:
             since = to_iso(now - timedelta(days=days))
 
+            # Called within this iteration only, so the loop variables it reads are current.
             def within(found: dict[str, tuple[StatusChange, float]]) -> list[float]:
                 return [
                     max(0.0, elapsed)
                     for change, elapsed in found.values()
-                    if change.severity is severity and change.alert_created_at >= since  # noqa: B023
+                    if change.severity is severity and change.alert_created_at >= since  # noqa: B023 - see above
                 ]
 
             acks, closes = within(acknowledged), within(closed)

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from canhgac.models import TIMESTAMP, Alert, Event
+from canhgac.registry import Registry
 from canhgac.store.base import Store
 from canhgac.store.sqlite import sql_field
 from canhgac.timeutil import from_iso, to_iso
@@ -62,10 +63,10 @@ def elasticsearch_query(related: RelatedQuery) -> dict[str, Any]:
 
 
 #: Store query language -> the builder of a related-events query in that language.
-RELATED_QUERIES: dict[str, Callable[[RelatedQuery], Any]] = {
-    "sqlite": sqlite_query,
-    "elasticsearch": elasticsearch_query,
-}
+RELATED_QUERIES: Registry[Callable[[RelatedQuery], Any]] = Registry(
+    "query language",
+    {"sqlite": sqlite_query, "elasticsearch": elasticsearch_query},
+)
 
 
 def related_query(alert: Alert) -> RelatedQuery | None:
@@ -86,7 +87,7 @@ def related_events(store: Store, alert: Alert, now: datetime) -> tuple[list[Even
     related = related_query(alert)
     if related is None:
         return [], False
-    query = RELATED_QUERIES[store.query_language](related)
+    query = RELATED_QUERIES.get(store.query_language)(related)
     ingest_start = to_iso(from_iso(related.start) - timedelta(days=1))
     ingest_end = to_iso(max(now, from_iso(related.end)) + timedelta(days=1))
     page = store.search_events(query, ingest_start, ingest_end, limit=MAX_RELATED + 1)

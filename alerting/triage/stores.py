@@ -8,10 +8,8 @@ sessions, comments, history and the audit log. ``web.triage_db`` names a SQLite 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from canhgac.config import ElasticsearchStoreConfig, Settings, SQLiteStoreConfig
+from canhgac.registry import Builder, Registry
 from canhgac.store.triage import TriageStore
 
 
@@ -21,26 +19,27 @@ def _sqlite_file(path: str) -> TriageStore:
     return SQLiteTriageStore(path)
 
 
-def _sqlite(config: Any) -> TriageStore:
-    assert isinstance(config, SQLiteStoreConfig)
+def _sqlite(config: SQLiteStoreConfig) -> TriageStore:
     return _sqlite_file(config.path)
 
 
-def _elasticsearch(config: Any) -> TriageStore:
+def _elasticsearch(config: ElasticsearchStoreConfig) -> TriageStore:
     from canhgac.store.es_triage import ElasticsearchTriageStore
 
-    assert isinstance(config, ElasticsearchStoreConfig)
     return ElasticsearchTriageStore(config)
 
 
 #: store ``type`` -> the triage store that goes with it (imports are lazy, like the stores').
-TRIAGE_STORES: dict[str, Callable[[Any], TriageStore]] = {
-    "sqlite": _sqlite,
-    "elasticsearch": _elasticsearch,
-}
+TRIAGE_STORES: Registry[Builder[[], TriageStore]] = Registry(
+    "store",
+    {
+        "sqlite": Builder(SQLiteStoreConfig, _sqlite),
+        "elasticsearch": Builder(ElasticsearchStoreConfig, _elasticsearch),
+    },
+)
 
 
 def build_triage_store(settings: Settings) -> TriageStore:
     if settings.web.triage_db:
         return _sqlite_file(settings.web.triage_db)
-    return TRIAGE_STORES[settings.store.type](settings.store)
+    return TRIAGE_STORES.get(settings.store.type)(settings.store)

@@ -147,7 +147,7 @@ class Runtime:
             component = self.started.pop()  # reverse order: sources before the indexer
             try:
                 component.stop()
-            except Exception:  # noqa: BLE001 - keep stopping the rest
+            except Exception:  # keep stopping the rest
                 log.exception("stopping %s failed", type(component).__name__)
         while self.closers:
             self.closers.pop()()
@@ -208,9 +208,9 @@ def _transport(settings: Settings, roles: set[str]) -> tuple[Sender | None, Rece
             raise ConfigError(
                 f"transport '{kind}' is in-process: 'collect' and 'index' must run together"
             )
-        return IN_PROCESS[kind](settings.transport)
+        return IN_PROCESS.get(kind)(settings.transport)
     if roles & {"collect", "index"}:
-        TOPIC_SETUP[kind](settings.transport)
-    sender = SENDERS[kind](settings.transport) if "collect" in roles else None
-    receiver = RECEIVERS[kind](settings.transport) if "index" in roles else None
+        TOPIC_SETUP.get(kind)(settings.transport)
+    sender = SENDERS.get(kind)(settings.transport) if "collect" in roles else None
+    receiver = RECEIVERS.get(kind)(settings.transport) if "index" in roles else None
     return sender, receiver

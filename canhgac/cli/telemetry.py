@@ -18,12 +18,12 @@ stats are copied at scrape time, and each role adds a health check.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, cast, runtime_checkable
 
 from alerting.detect.scheduler import DetectionScheduler
 from canhgac.errors import TransportError
-from canhgac.metrics import Metrics
+from canhgac.metrics import CounterMetricFamily, GaugeMetricFamily, Metric, Metrics
 from canhgac.models import Alert, Event
 from canhgac.store.base import AlertWrite, Store
 from ingest.indexer import Indexer
@@ -91,7 +91,9 @@ class _InstrumentedStore:
             "canhgac_store_bulk_seconds", "Time to store one batch of events (bulk write)."
         )
         self._alerts = metrics.counter(
-            "canhgac_alerts_raised_total", "New alerts stored by this process's detection."
+            "canhgac_alerts_raised_total",
+            "New alerts stored by this process's detection.",
+            labels=("rule", "severity"),
         )
 
     def write_events(self, events: Sequence[Event]) -> int:
@@ -108,7 +110,8 @@ class _InstrumentedStore:
         writes = self._inner.record_alerts(alerts)
         for write in writes:
             if write.created:
-                self._alerts.inc(rule=write.alert.rule_id, severity=str(write.alert.severity))
+                alert = write.alert
+                self._alerts.labels(rule=alert.rule_id, severity=str(alert.severity)).inc()
         return writes
 
     def __getattr__(self, name: str) -> Any:
@@ -128,45 +131,49 @@ def watch_indexer(metrics: Metrics, indexer: Indexer, receiver: Receiver) -> Non
         "dead_letters": ("dead_letters", "Dead letters stored, with their reasons."),
         "retries": ("retries", "Store writes retried after a failure."),
     }
-    families = {
-        stat: metrics.counter(f"canhgac_indexer_{name}_total", help)
-        for name, (stat, help) in counters.items()
-    }
-    lag = metrics.gauge(
-        "canhgac_indexer_lag_messages",
-        "Messages in this indexer's partitions not yet stored and committed.",
-    )
 
-    def scrape() -> None:
+    def scrape() -> Iterator[Metric]:
         stats = indexer.stats()
-        for stat, family in families.items():
-            family.set(getattr(stats, stat))
+        for name, (stat, help) in counters.items():
+            total = getattr(stats, stat)
+            yield CounterMetricFamily(f"canhgac_indexer_{name}_total", help, value=total)
+        lag = GaugeMetricFamily(
+            "canhgac_indexer_lag_messages",
+            "Messages in this indexer's partitions not yet stored and committed.",
+        )
         if isinstance(receiver, _Lagging) and (behind := receiver.lag()) is not None:
-            lag.set(behind)
+            lag.add_metric([], behind)
+        yield lag
 
     metrics.on_scrape(scrape)
     metrics.check("indexer", lambda: None if indexer.running else "indexer thread not running")
 
 
 def watch_scheduler(metrics: Metrics, scheduler: DetectionScheduler) -> None:
-    runs = metrics.counter("canhgac_rule_runs_total", "Scheduled runs per rule.")
-    failures = metrics.counter("canhgac_rule_failures_total", "Failed runs per rule.")
-    duration = metrics.gauge(
-        "canhgac_rule_duration_seconds", "How long the last run of each rule took."
-    )
-    delay = metrics.gauge(
-        "canhgac_rule_delay_seconds",
-        "How far each rule's coverage (its watermark) trailed the clock after its last run.",
-    )
-
-    def scrape() -> None:
+    def scrape() -> list[Metric]:
+        rule = ["rule"]
+        runs = CounterMetricFamily(
+            "canhgac_rule_runs_total", "Scheduled runs per rule.", labels=rule
+        )
+        failures = CounterMetricFamily(
+            "canhgac_rule_failures_total", "Failed runs per rule.", labels=rule
+        )
+        duration = GaugeMetricFamily(
+            "canhgac_rule_duration_seconds", "How long the last run of each rule took.", labels=rule
+        )
+        delay = GaugeMetricFamily(
+            "canhgac_rule_delay_seconds",
+            "How far each rule's coverage (its watermark) trailed the clock after its last run.",
+            labels=rule,
+        )
         for status in scheduler.status():
-            runs.set(status.runs, rule=status.rule_id)
-            failures.set(status.failures, rule=status.rule_id)
+            runs.add_metric([status.rule_id], status.runs)
+            failures.add_metric([status.rule_id], status.failures)
             if status.last_duration_s is not None:
-                duration.set(status.last_duration_s, rule=status.rule_id)
+                duration.add_metric([status.rule_id], status.last_duration_s)
             if status.delay_s is not None:
-                delay.set(status.delay_s, rule=status.rule_id)
+                delay.add_metric([status.rule_id], status.delay_s)
+        return [runs, failures, duration, delay]
 
     metrics.on_scrape(scrape)
     metrics.check("detection", lambda: None if scheduler.running else "scheduler not running")
@@ -177,6 +184,6 @@ def watch_component(metrics: Metrics, name: str, alive: Callable[[], bool]) -> N
 
 
 def mark_roles(metrics: Metrics, roles: Sequence[str]) -> None:
-    gauge = metrics.gauge("canhgac_role", "1 for each role this process runs.")
+    gauge = metrics.gauge("canhgac_role", "1 for each role this process runs.", labels=("role",))
     for role in roles:
-        gauge.set(1, role=role)
+        gauge.labels(role=role).set(1)

@@ -24,6 +24,7 @@ from enum import Enum
 from typing import Any
 
 from canhgac.errors import StoreError, StoreUnavailableError
+from canhgac.retry import RetryPolicy
 
 # Keep single requests well under http.max_content_length (100mb) and the node's memory.
 # Measured in characters (at most 4 bytes each), which is close enough for that purpose.
@@ -72,10 +73,7 @@ class Backoff:
     maximum: float = 5.0
 
     def delays(self) -> Iterator[float]:
-        delay = self.initial
-        for _ in range(self.attempts - 1):
-            yield delay
-            delay = min(delay * 2, self.maximum)
+        return RetryPolicy(self.initial, self.maximum, attempts=self.attempts).delays()
 
 
 @dataclass(slots=True)

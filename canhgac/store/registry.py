@@ -1,36 +1,35 @@
-"""Store registry: config ``type`` -> a function that builds the store.
+"""Store registry: config ``type`` -> the builder of that store.
 
 Builders import their backend lazily, so the embedded mode never loads ``elasticsearch``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from canhgac.config import ElasticsearchStoreConfig, SQLiteStoreConfig
+from canhgac.registry import Builder, Registry
 from canhgac.store.base import Store
 
 
-def _sqlite(config: Any) -> Store:
+def _sqlite(config: SQLiteStoreConfig) -> Store:
     from canhgac.store.sqlite import SQLiteStore
 
-    assert isinstance(config, SQLiteStoreConfig)
     return SQLiteStore(config.path, synchronous=config.synchronous)
 
 
-def _elasticsearch(config: Any) -> Store:
+def _elasticsearch(config: ElasticsearchStoreConfig) -> Store:
     from canhgac.store.elasticsearch import ElasticsearchStore
 
-    assert isinstance(config, ElasticsearchStoreConfig)
     return ElasticsearchStore(config)
 
 
-STORES: dict[str, Callable[[Any], Store]] = {
-    "sqlite": _sqlite,
-    "elasticsearch": _elasticsearch,
-}
+STORES: Registry[Builder[[], Store]] = Registry(
+    "store",
+    {
+        "sqlite": Builder(SQLiteStoreConfig, _sqlite),
+        "elasticsearch": Builder(ElasticsearchStoreConfig, _elasticsearch),
+    },
+)
 
 
 def build_store(config: SQLiteStoreConfig | ElasticsearchStoreConfig) -> Store:
-    return STORES[config.type](config)
+    return STORES.get(config.type)(config)

@@ -13,14 +13,14 @@ NFC after decoding makes it equal to the same words received as UTF-8.
 from __future__ import annotations
 
 import codecs
-from collections.abc import Mapping
 from functools import lru_cache
 
 from canhgac.errors import CanhGacError, ParseError
 from canhgac.models import DeadLetter, Event, event_id
+from canhgac.registry import Registry
 from canhgac.text import nfc
 from ingest.parse.base import Origin, Parser
-from ingest.parse.registry import PARSERS, get_parser
+from ingest.parse.registry import PARSERS
 
 # A record whose text is more than this share of replacement and control characters is
 # binary (a stray upload, a TLS handshake on a syslog port): keep its bytes as a dead letter.
@@ -62,7 +62,7 @@ def to_record(
     origin: Origin,
     position: str | int,
     *,
-    parsers: Mapping[str, Parser] = PARSERS,
+    parsers: Registry[Parser] = PARSERS,
 ) -> Event | DeadLetter:
     """Parse one record read at ``position`` of the stream ``origin.identity``.
 
@@ -78,7 +78,7 @@ def to_record(
             text = nfc(text)
             if text[0] == "\ufeff":
                 text = text[1:]
-        parser = parsers.get(origin.parser) or get_parser(origin.parser, parsers)
+        parser = parsers.get(origin.parser)
         fields = parser(text, origin)
     except CanhGacError as exc:  # ParseError, and ConfigError for an unknown parser name
         return _dead(record_id, raw, origin, str(exc)[:_REASON_CHARS])

@@ -6,9 +6,7 @@ list against it and that each parser has tests.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from canhgac.errors import ConfigError
+from canhgac.registry import Registry
 from ingest.parse.access import parse_apache, parse_nginx
 from ingest.parse.auditd import parse_auditd
 from ingest.parse.auth import parse_auth
@@ -21,26 +19,21 @@ from ingest.parse.raw import parse_raw
 from ingest.parse.syslog import parse_rfc3164, parse_rfc5424, parse_syslog
 from ingest.parse.windows import parse_windows
 
-PARSERS: dict[str, Parser] = {
-    "auto": parse_auto,
-    "raw": parse_raw,
-    "syslog": parse_syslog,
-    "rfc3164": parse_rfc3164,
-    "rfc5424": parse_rfc5424,
-    "auth": parse_auth,
-    "auditd": parse_auditd,
-    "nginx": parse_nginx,
-    "apache": parse_apache,
-    "json": parse_json,
-    "fortigate": parse_fortigate,
-    "cef": parse_cef,
-    "windows": parse_windows,
-}
-
-
-def get_parser(name: str, parsers: Mapping[str, Parser] = PARSERS) -> Parser:
-    try:
-        return parsers[name]
-    except KeyError:
-        known = ", ".join(sorted(parsers))
-        raise ConfigError(f"unknown parser {name!r}; known parsers: {known}") from None
+PARSERS: Registry[Parser] = Registry(
+    "parser",
+    {
+        "auto": parse_auto,
+        "raw": parse_raw,
+        "syslog": parse_syslog,
+        "rfc3164": parse_rfc3164,
+        "rfc5424": parse_rfc5424,
+        "auth": parse_auth,
+        "auditd": parse_auditd,
+        "nginx": parse_nginx,
+        "apache": parse_apache,
+        "json": parse_json,
+        "fortigate": parse_fortigate,
+        "cef": parse_cef,
+        "windows": parse_windows,
+    },
+)

@@ -96,7 +96,7 @@ class FileSource(Source):
             except TransportError as exc:
                 log.error("%s: transport refused a batch, tailing stops: %s", self.name, exc)
                 return
-            except Exception:  # noqa: BLE001 - keep tailing; the next poll starts afresh
+            except Exception:  # keep tailing; the next poll starts afresh
                 log.exception("%s: poll failed", self.name)
                 more = False
             if not more:

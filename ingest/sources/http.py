@@ -131,13 +131,13 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = IDLE_TIMEOUT_SECONDS
 
-    def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
+    def do_GET(self) -> None:  # the name http.server dispatches to
         if urlsplit(self.path).path == "/healthz":
             self._reply(HTTPStatus.OK, {"status": "ok"})
         else:
             self._reply(HTTPStatus.NOT_FOUND, {"error": "not found"})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         if not self._acceptable():
             return
         source = self.server.source
@@ -256,7 +256,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
+    def log_message(self, format: str, *args: Any) -> None:  # base signature
         log.debug("%s: %s - %s", self.server.source.name, self.address_string(), format % args)
 
 

@@ -6,45 +6,47 @@ The Kafka transport is imported only when configured, so the embedded mode never
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from canhgac.config import KafkaTransportConfig, MemoryTransportConfig
+from canhgac.registry import Builder, Registry
 from ingest.transport.base import Receiver, Sender
 from ingest.transport.memory import MemoryTransport
 
 
-def _memory(config: Any) -> tuple[Sender, Receiver]:
-    assert isinstance(config, MemoryTransportConfig)
+def _memory(config: MemoryTransportConfig) -> tuple[Sender, Receiver]:
     transport = MemoryTransport(config.capacity)
     return transport, transport
 
 
-def _kafka_sender(config: Any) -> Sender:
+def _kafka_sender(config: KafkaTransportConfig) -> Sender:
     from ingest.transport.kafka.sender import KafkaSender
 
-    assert isinstance(config, KafkaTransportConfig)
     return KafkaSender(config)
 
 
-def _kafka_receiver(config: Any) -> Receiver:
+def _kafka_receiver(config: KafkaTransportConfig) -> Receiver:
     from ingest.transport.kafka.receiver import KafkaReceiver
 
-    assert isinstance(config, KafkaTransportConfig)
     return KafkaReceiver(config)
 
 
-def _kafka_topics(config: Any) -> None:
+def _kafka_topics(config: KafkaTransportConfig) -> None:
     from ingest.transport.kafka.topics import ensure_topics
 
-    assert isinstance(config, KafkaTransportConfig)
     ensure_topics(config)
 
 
 #: In-process transports hand out both ends of one object; networked ones build each end
 #: only in the role that needs it.
-IN_PROCESS: dict[str, Callable[[Any], tuple[Sender, Receiver]]] = {"memory": _memory}
-SENDERS: dict[str, Callable[[Any], Sender]] = {"kafka": _kafka_sender}
-RECEIVERS: dict[str, Callable[[Any], Receiver]] = {"kafka": _kafka_receiver}
+IN_PROCESS: Registry[Builder[[], tuple[Sender, Receiver]]] = Registry(
+    "in-process transport", {"memory": Builder(MemoryTransportConfig, _memory)}
+)
+SENDERS: Registry[Builder[[], Sender]] = Registry(
+    "networked transport", {"kafka": Builder(KafkaTransportConfig, _kafka_sender)}
+)
+RECEIVERS: Registry[Builder[[], Receiver]] = Registry(
+    "networked transport", {"kafka": Builder(KafkaTransportConfig, _kafka_receiver)}
+)
 #: Networked transports set up what they need (topics) before either end starts.
-TOPIC_SETUP: dict[str, Callable[[Any], None]] = {"kafka": _kafka_topics}
+TOPIC_SETUP: Registry[Builder[[], None]] = Registry(
+    "networked transport", {"kafka": Builder(KafkaTransportConfig, _kafka_topics)}
+)

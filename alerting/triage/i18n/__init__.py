@@ -89,7 +89,8 @@ def _cookie(scope: Scope, name: str) -> str | None:
             jar: SimpleCookie = SimpleCookie()
             try:
                 jar.load(value.decode("latin-1"))
-            except Exception:  # a malformed Cookie header means no language cookie
+            # Attacker-controlled header: whatever the parser raises, there is no language cookie.
+            except Exception:  # noqa: BLE001 - a page must not fail on a hostile Cookie header
                 return None
             if name in jar:
                 return jar[name].value

@@ -35,6 +35,7 @@ from canhgac.config import (
     SyslogUdpSourceConfig,
 )
 from canhgac.errors import CanhGacError
+from canhgac.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ class DemoSender:
         # so a demo left running for days does not fill the disk.
         self._max_file_bytes = max_file_bytes
         self._attempts = max(1, attempts)
-        self._backoff_s = backoff_s
+        self._retry = RetryPolicy(initial=backoff_s)
         self._timeout_s = timeout_s
         self._sleep = sleep
         self._udp: socket.socket | None = None
@@ -232,7 +233,7 @@ class DemoSender:
                 if attempt == self._attempts:
                     raise DemoSendError(f"syslog TCP to {where}: {exc}") from exc
                 log.debug("syslog TCP to %s failed (%s); retrying", where, exc)
-                self._sleep(self._backoff_s * 2 ** (attempt - 1))
+                self._sleep(self._retry.delay(attempt))
 
     def _close_tcp(self) -> None:
         if self._tcp is not None:
@@ -267,7 +268,7 @@ class DemoSender:
             if attempt == self._attempts:
                 raise DemoSendError(f"POST {url}: {problem} (after {attempt} attempts)")
             log.debug("POST %s failed (%s); retrying", url, problem)
-            self._sleep(self._backoff_s * 2 ** (attempt - 1))
+            self._sleep(self._retry.delay(attempt))
 
     # --- tailed file ----------------------------------------------------------------------
     def _send_file(self, payloads: list[bytes]) -> None:

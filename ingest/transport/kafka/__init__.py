@@ -40,7 +40,8 @@ with warnings.catch_warnings():
     warnings.filterwarnings(
         "ignore", r".* is deprecated\. Use files\(\) instead", DeprecationWarning
     )
-    import kafka  # noqa: F401 - the clients (producer, consumer, admin)
-    import kafka.codec  # noqa: F401
-    import kafka.errors  # noqa: F401
+    # The clients (producer, consumer, admin) and the submodules the role modules use.
+    import kafka
+    import kafka.codec
+    import kafka.errors
     import kafka.structs  # noqa: F401

@@ -135,7 +135,7 @@ class KafkaSender(Sender):
     def _run_ack(self, ack: Callable[[], None]) -> None:
         try:
             ack()
-        except Exception:  # noqa: BLE001 - a source's checkpoint failing must not stop others
+        except Exception:  # a source's checkpoint failing must not stop others
             log.exception("a batch acknowledgement failed; its source will re-read it")
         finally:
             with self._state:

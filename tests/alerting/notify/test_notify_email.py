@@ -47,7 +47,7 @@ class MailSink:
     data_reply: str = "250 OK"
     received: list[Mail] = field(default_factory=list)
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd hook name
+    async def handle_RCPT(  # aiosmtpd hook name
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
     ) -> str:
         if self.refuse_recipients:
@@ -55,7 +55,7 @@ class MailSink:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(  # noqa: N802 - aiosmtpd hook name
+    async def handle_DATA(  # aiosmtpd hook name
         self, server: Any, session: Any, envelope: Any
     ) -> str:
         if self.data_reply.startswith("250"):

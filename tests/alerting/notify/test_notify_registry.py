@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
 
 from alerting.notify.console import ConsoleChannel
 from alerting.notify.mail import EmailChannel
@@ -17,25 +15,12 @@ from alerting.notify.webhook import WebhookChannel
 from canhgac import config
 from canhgac.errors import ConfigError
 from canhgac.models import Alert, Severity
-
-
-def _models_in(annotation: Any) -> set[type[BaseModel]]:
-    """The config models inside an Annotated/Union type such as ``config.ChannelConfig``."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return {annotation}
-    found: set[type[BaseModel]] = set()
-    for arg in typing.get_args(annotation):
-        found |= _models_in(arg)
-    return found
+from tests.support.registries import assert_builds_every_config_type
 
 
 def test_every_channel_type_in_the_config_has_a_class_built_from_that_model() -> None:
-    models = _models_in(config.ChannelConfig)
-    config_types = {model.model_fields["type"].default: model for model in models}
-    assert len(config_types) >= 3
-    assert set(CHANNELS) == set(config_types)
-    for kind, cls in CHANNELS.items():
-        assert cls.config_type is config_types[kind]
+    assert_builds_every_config_type(CHANNELS, config.ChannelConfig)
+    assert len(CHANNELS.names()) >= 3
 
 
 def _alerting(**data: Any) -> config.AlertingConfig:

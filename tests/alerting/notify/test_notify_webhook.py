@@ -51,7 +51,7 @@ class Receiver:
 class _Handler(BaseHTTPRequestHandler):
     server: _ReceiverServer
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server hook name
+    def do_POST(self) -> None:  # http.server hook name
         receiver = self.server.receiver
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         receiver.received.append(Received(self.path, dict(self.headers.items()), body))
@@ -66,7 +66,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(reply)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
         pass
 
 

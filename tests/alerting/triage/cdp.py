@@ -88,7 +88,8 @@ class Chromium:
     def close(self) -> None:
         try:
             self._call("Browser.close")
-        except Exception:  # the browser may already be gone; make sure the process is
+        # The browser may already be gone (closed socket, no answer): make sure the process is.
+        except (BrowserError, OSError, ValueError, websocket.WebSocketException):
             pass
         finally:
             self._socket.close()

@@ -151,7 +151,7 @@ def test_a_missing_alert_is_a_404_page(env: TriageEnv, client_for: ClientFor) ->
 
 def test_related_queries_cover_every_store_language() -> None:
     # Each store's query language is named like its registry key ("sqlite", "elasticsearch").
-    assert set(RELATED_QUERIES) == set(STORES)
+    assert RELATED_QUERIES.names() == STORES.names()
     assert SQLiteStore.query_language in RELATED_QUERIES
 
 

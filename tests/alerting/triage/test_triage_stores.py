@@ -12,13 +12,14 @@ from fastapi.testclient import TestClient
 from alerting.triage.app import create_app
 from alerting.triage.auth.accounts import Accounts
 from alerting.triage.stores import TRIAGE_STORES, build_triage_store
-from canhgac.config import ElasticsearchStoreConfig, Settings, SQLiteStoreConfig
+from canhgac.config import ElasticsearchStoreConfig, Settings, SQLiteStoreConfig, StoreConfig
 from canhgac.store.elasticsearch import ElasticsearchStore
 from canhgac.store.es_triage import ElasticsearchTriageStore
 from canhgac.store.registry import STORES
 from canhgac.store.sqlite_triage import SQLiteTriageStore
 from canhgac.store.triage import Role, User
 from canhgac.timeutil import utcnow
+from tests.support.registries import assert_builds_every_config_type
 
 from .conftest import PASSWORD, cheap_passwords, login, make_alert
 from .test_triage_store_contract import es_config
@@ -27,7 +28,8 @@ T0 = "2026-11-27T10:00:00.000000Z"
 
 
 def test_every_store_type_has_a_triage_store() -> None:
-    assert set(TRIAGE_STORES) == set(STORES)
+    assert TRIAGE_STORES.names() == STORES.names()
+    assert_builds_every_config_type(TRIAGE_STORES, StoreConfig)
 
 
 def _user() -> User:

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_every_fixture_store_runs_its_stores_query_language() -> None:
-    assert set(FIXTURE_STORES) == set(FIXTURE_LANGUAGES)
+    assert set(FIXTURE_STORES.names()) == set(FIXTURE_LANGUAGES)
     assert FIXTURE_LANGUAGES == {
         "sqlite": SQLiteStore.query_language,
         "elasticsearch": ElasticsearchStore.query_language,

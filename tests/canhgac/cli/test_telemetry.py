@@ -97,6 +97,10 @@ metrics: {{enabled: true, port: 0}}
         assert _metric(text, "canhgac_alerts_raised_total") == 1
         assert _metric(text, "canhgac_rule_runs_total") >= 1
         assert 'canhgac_role{role="detect"} 1' in text
+        # Counters read from the components' own totals are still counters.
+        assert "# TYPE canhgac_indexer_events_written_total counter" in text
+        assert "# TYPE canhgac_rule_runs_total counter" in text
+        assert "# TYPE canhgac_store_bulk_seconds histogram" in text
     finally:
         runtime.stop()
     assert runtime.metrics_server.port > 0

@@ -94,7 +94,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 def test_every_store_kind_is_tested() -> None:
     from canhgac.store.registry import STORES as BUILDERS
 
-    assert set(STORES) == set(BUILDERS) == set(QUERIES)
+    assert set(STORES) == set(BUILDERS.names()) == set(QUERIES)
 
 
 # --- helpers ----------------------------------------------------------------------------------

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import typing
 from pathlib import Path
 
 import pytest
 
 from canhgac.config import FileSourceConfig, SourceConfig, default_sources
 from canhgac.errors import ConfigError
-from ingest.sources.registry import BUILDERS, build
+from ingest.sources.registry import SOURCES, build
 from ingest.transport.memory import MemoryTransport
-
-
-def _config_types() -> set[str]:
-    union = typing.get_args(SourceConfig)[0]
-    models = [typing.get_args(member)[0] for member in typing.get_args(union)]
-    return {model.model_fields["type"].default for model in models}
+from tests.support.registries import assert_builds_every_config_type
 
 
 def test_every_configured_source_type_has_a_builder() -> None:
-    assert _config_types() == set(BUILDERS)
+    assert_builds_every_config_type(SOURCES, SourceConfig)
 
 
 def test_build_makes_the_source_of_each_default_config(tmp_path: Path) -> None:
@@ -40,5 +34,5 @@ def test_unknown_type_is_a_config_error(tmp_path: Path) -> None:
     class Odd(FileSourceConfig):
         type: str = "carrier-pigeon"  # type: ignore[assignment]
 
-    with pytest.raises(ConfigError, match="unknown type 'carrier-pigeon'"):
+    with pytest.raises(ConfigError, match="unknown source type 'carrier-pigeon'"):
         build(Odd(name="odd", path="x"), MemoryTransport(), tmp_path)

@@ -58,7 +58,7 @@ class Intake(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: Intake
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.server.requests.append((self.path, dict(self.headers.items()), body))
         status = self.server.replies.pop(0) if self.server.replies else 200
@@ -69,7 +69,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
