@@ -56,7 +56,7 @@ from alerting.detect.pipeline import load_pipeline  # noqa: E402
 from alerting.detect.ruleset import LoadedRule  # noqa: E402
 from alerting.detect.service import build_scheduler, load_detection  # noqa: E402
 from canhgac.config import AlertingConfig, DetectionConfig, ElasticsearchStoreConfig  # noqa: E402
-from canhgac.store.elasticsearch import ElasticsearchStore  # noqa: E402
+from canhgac.store.elasticsearch.store import ElasticsearchStore  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SIGMAHQ = ROOT.parent / "shared" / "sigmahq"

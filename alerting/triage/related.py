@@ -20,7 +20,7 @@ from typing import Any
 
 from canhgac.models import TIMESTAMP, Alert, Event
 from canhgac.store.base import Store
-from canhgac.store.sqlite import sql_field
+from canhgac.store.sqlite.schema import sql_field
 from canhgac.timeutil import from_iso, to_iso
 
 WINDOW = timedelta(minutes=15)

@@ -16,7 +16,7 @@ from canhgac.store.triage import TriageStore
 
 
 def _sqlite_file(path: str) -> TriageStore:
-    from canhgac.store.sqlite_triage import SQLiteTriageStore
+    from canhgac.store.sqlite.triage import SQLiteTriageStore
 
     return SQLiteTriageStore(path)
 
@@ -27,7 +27,7 @@ def _sqlite(config: Any) -> TriageStore:
 
 
 def _elasticsearch(config: Any) -> TriageStore:
-    from canhgac.store.es_triage import ElasticsearchTriageStore
+    from canhgac.store.elasticsearch.triage import ElasticsearchTriageStore
 
     assert isinstance(config, ElasticsearchStoreConfig)
     return ElasticsearchTriageStore(config)

@@ -28,7 +28,7 @@ from canhgac.config import ElasticsearchStoreConfig, Settings
 from canhgac.errors import ConfigError
 from canhgac.models import DeadLetter, Event, event_id
 from canhgac.store.base import Store
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.timeutil import now_iso
 from ingest.parse.base import Origin
 from ingest.parse.record import to_record
@@ -75,7 +75,7 @@ def fixture_es_config(settings: Settings, environ: dict[str, str]) -> Elasticsea
 
 @contextmanager
 def _elasticsearch_fixture_store(settings: Settings) -> Iterator[Store]:
-    from canhgac.store.elasticsearch import ElasticsearchStore
+    from canhgac.store.elasticsearch.store import ElasticsearchStore
 
     store = ElasticsearchStore(fixture_es_config(settings, dict(os.environ)))
     try:

@@ -13,14 +13,14 @@ from canhgac.store.base import Store
 
 
 def _sqlite(config: Any) -> Store:
-    from canhgac.store.sqlite import SQLiteStore
+    from canhgac.store.sqlite.store import SQLiteStore
 
     assert isinstance(config, SQLiteStoreConfig)
     return SQLiteStore(config.path, synchronous=config.synchronous)
 
 
 def _elasticsearch(config: Any) -> Store:
-    from canhgac.store.elasticsearch import ElasticsearchStore
+    from canhgac.store.elasticsearch.store import ElasticsearchStore
 
     assert isinstance(config, ElasticsearchStoreConfig)
     return ElasticsearchStore(config)

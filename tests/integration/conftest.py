@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from canhgac.config import ElasticsearchStoreConfig, KafkaTransportConfig
-from canhgac.store.elasticsearch import ElasticsearchStore
+from canhgac.store.elasticsearch.store import ElasticsearchStore
 from ingest.transport.kafka import client_options, ensure_topics
 
 # Imported after ingest.transport.kafka, which loads kafka-python with its import-time

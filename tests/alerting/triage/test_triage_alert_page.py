@@ -16,7 +16,7 @@ from alerting.triage.related import (
 )
 from canhgac.models import Notification
 from canhgac.store.registry import STORES
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.timeutil import to_iso
 
 from .conftest import ClientFor, TriageEnv, make_alert, make_event

@@ -13,10 +13,10 @@ from alerting.triage.app import create_app
 from alerting.triage.auth.accounts import Accounts
 from alerting.triage.stores import TRIAGE_STORES, build_triage_store
 from canhgac.config import ElasticsearchStoreConfig, Settings, SQLiteStoreConfig
-from canhgac.store.elasticsearch import ElasticsearchStore
-from canhgac.store.es_triage import ElasticsearchTriageStore
+from canhgac.store.elasticsearch.store import ElasticsearchStore
+from canhgac.store.elasticsearch.triage import ElasticsearchTriageStore
 from canhgac.store.registry import STORES
-from canhgac.store.sqlite_triage import SQLiteTriageStore
+from canhgac.store.sqlite.triage import SQLiteTriageStore
 from canhgac.store.triage import Role, User
 from canhgac.timeutil import utcnow
 

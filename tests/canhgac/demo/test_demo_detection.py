@@ -28,7 +28,7 @@ from canhgac.demo.generator import DemoStream
 from canhgac.demo.model import Channel
 from canhgac.demo.report import build_outcome
 from canhgac.models import DeadLetter
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.timeutil import to_iso, utcnow
 from ingest.parse.base import Origin
 from ingest.parse.record import to_record

@@ -20,7 +20,7 @@ from canhgac.config import (
 )
 from canhgac.demo import DemoSender, DemoTargets, run_demo
 from canhgac.demo.attacks import SCENARIOS
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 from ingest.indexer.indexer import Indexer
 from ingest.sources.base import Source
 from ingest.sources.registry import build

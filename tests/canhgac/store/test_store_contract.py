@@ -34,7 +34,8 @@ from canhgac.models import (
     RuleState,
 )
 from canhgac.store.base import EventSearch, Store
-from canhgac.store.sqlite import SQLiteStore, sql_field
+from canhgac.store.sqlite.schema import sql_field
+from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.timeutil import now_iso
 
 ES_HINT = "start the services with deploy/services/up and `source var/services/services.env`"
@@ -64,7 +65,7 @@ def _sqlite_store(tmp_path: Path) -> Iterator[Store]:
 
 
 def _elasticsearch_store(tmp_path: Path) -> Iterator[Store]:
-    from canhgac.store.elasticsearch import ElasticsearchStore
+    from canhgac.store.elasticsearch.store import ElasticsearchStore
 
     url = os.environ.get("CANHGAC_TEST_ES_URL", "").strip()
     if not url:
