@@ -28,7 +28,7 @@ from alerting.notify.render import shorten, strip_controls
 from canhgac.errors import NotificationError
 from canhgac.models import Notification
 from canhgac.service import Service
-from canhgac.store.base import Store
+from canhgac.store.base import NotifyStore
 from canhgac.timeutil import from_iso, to_iso, utcnow
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class DispatchReport:
 class Dispatcher(Service):
     def __init__(
         self,
-        store: Store,
+        store: NotifyStore,
         channels: Mapping[str, Channel],
         *,
         max_attempts: int = 5,

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from canhgac.models import TIMESTAMP, Alert, Event
-from canhgac.store.base import Store
+from canhgac.store.base import EventReader
 from canhgac.store.sqlite.schema import sql_field
 from canhgac.timeutil import from_iso, to_iso
 
@@ -61,7 +61,7 @@ def elasticsearch_query(related: RelatedQuery) -> dict[str, Any]:
     }
 
 
-#: Store query language -> the builder of a related-events query in that language.
+#: EventReader query language -> the builder of a related-events query in that language.
 RELATED_QUERIES: dict[str, Callable[[RelatedQuery], Any]] = {
     "sqlite": sqlite_query,
     "elasticsearch": elasticsearch_query,
@@ -81,7 +81,7 @@ def related_query(alert: Alert) -> RelatedQuery | None:
     return RelatedQuery(to_iso(start), to_iso(end), values)
 
 
-def related_events(store: Store, alert: Alert, now: datetime) -> tuple[list[Event], bool]:
+def related_events(store: EventReader, alert: Alert, now: datetime) -> tuple[list[Event], bool]:
     """Events related to ``alert`` by ``@timestamp``, and whether there were more than shown."""
     related = related_query(alert)
     if related is None:
