@@ -24,7 +24,7 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any
 
-from canhgac.store.elasticsearch.mappings import events_component
+from canhgac.store.dialect import events_component
 
 # Elasticsearch's default for index.max_regex_length, used when the template does not set it.
 DEFAULT_MAX_REGEX_LENGTH = 1000

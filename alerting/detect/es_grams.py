@@ -36,8 +36,7 @@ from typing import Any
 
 from alerting.detect.es_fields import EventMapping
 from alerting.detect.es_strings import Query
-from canhgac.store.elasticsearch.grams import needle_grams
-from canhgac.store.elasticsearch.mappings import GRAMS_MARKER
+from canhgac.store.dialect import GRAMS_MARKER, needle_grams
 
 # Trigram terms one rule may hold in all: half the smallest clause limit, the other half for
 # the rule's own leaf queries.

@@ -64,7 +64,7 @@ from alerting.detect.sql_patterns import (
 )
 from canhgac.errors import StoreError
 from canhgac.models import ORIGINAL
-from canhgac.store.sqlite.schema import sql_field, sql_field_container
+from canhgac.store.dialect import sql_field, sql_field_container
 from canhgac.text import fold
 
 V = TypeVar("V")

@@ -18,7 +18,7 @@ all of them at once: what the two stores implement and the composition root buil
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
@@ -33,6 +33,7 @@ from canhgac.models import (
     RuleRun,
     RuleState,
 )
+from canhgac.store.dialect import Dialect
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,16 @@ class EventSearch:
     end: str
     after: tuple[str, str] | None = None
     limit: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedQuery:
+    """Events related to an alert: ``@timestamp`` in ``[start, end]`` (inclusive) and any one
+    of ``values`` (field -> value, both from log content) equal."""
+
+    start: str
+    end: str
+    values: Mapping[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +118,8 @@ class EventReader(Protocol):
 
     #: The language detection must compile rules into: ``"sqlite"`` or ``"elasticsearch"``.
     query_language: ClassVar[str]
+    #: What a rule compiler for that language may know of the store's layout.
+    dialect: ClassVar[Dialect]
 
     @abstractmethod
     def search_events(
@@ -156,6 +169,14 @@ class EventReader(Protocol):
     @abstractmethod
     def get_events(self, ids: Sequence[str]) -> list[Event]:
         """Events by id, in the order given; unknown ids are left out."""
+
+    @abstractmethod
+    def related_events(
+        self, related: RelatedQuery, ingested_start: str, ingested_end: str, limit: int
+    ) -> list[Event]:
+        """At most ``limit`` events matching ``related`` among those ingested in
+        ``[ingested_start, ingested_end)``, oldest ingested first. Its values are never
+        turned into query syntax, whatever they hold."""
 
 
 class AlertStore(Protocol):

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from canhgac.errors import StoreError, StoreUnavailableError
-from canhgac.models import INGESTED
-from canhgac.store.base import EventPage, EventSearch
+from canhgac.models import INGESTED, TIMESTAMP
+from canhgac.store.base import EventPage, EventSearch, RelatedQuery
 from canhgac.store.elasticsearch.bulk import describe
 from canhgac.store.elasticsearch.client import ElasticsearchCalls
 from canhgac.store.elasticsearch.documents import hit_event
@@ -23,6 +23,18 @@ from canhgac.store.elasticsearch.queries import (
 
 # Searches per _msearch request: one tick's rules usually fit in one.
 MSEARCH_MAX = 200
+
+
+def related_query(related: RelatedQuery) -> dict[str, Any]:
+    """The query of events related to an alert; values from log content are ``term`` values,
+    never query syntax."""
+    return {
+        "bool": {
+            "filter": [{"range": {TIMESTAMP: {"gte": related.start, "lte": related.end}}}],
+            "should": [{"term": {name: value}} for name, value in related.values.items()],
+            "minimum_should_match": 1,
+        }
+    }
 
 
 def msearch(

@@ -62,7 +62,8 @@ from canhgac.models import (
     RuleRun,
     RuleState,
 )
-from canhgac.store.base import AlertWrite, EventPage, EventSearch, Store
+from canhgac.store.base import AlertWrite, EventPage, EventSearch, RelatedQuery, Store
+from canhgac.store.dialect import ELASTICSEARCH, Dialect
 from canhgac.store.elasticsearch.alerts import ElasticsearchAlerts
 from canhgac.store.elasticsearch.bulk import DEFAULT_BACKOFF, Backoff
 from canhgac.store.elasticsearch.client import ElasticsearchCalls, Refresh, client_from_config
@@ -76,7 +77,13 @@ from canhgac.store.elasticsearch.documents import (
     prepare_event,
 )
 from canhgac.store.elasticsearch.errors import translated
-from canhgac.store.elasticsearch.events import MSEARCH_MAX, event_page, event_search, msearch
+from canhgac.store.elasticsearch.events import (
+    MSEARCH_MAX,
+    event_page,
+    event_search,
+    msearch,
+    related_query,
+)
 from canhgac.store.elasticsearch.leases import ElasticsearchLeases
 from canhgac.store.elasticsearch.mappings import (
     IndexNames,
@@ -100,6 +107,7 @@ class ElasticsearchStore(Store):
     """Events in daily indices, everything else in one index per kind (see module doc)."""
 
     query_language: ClassVar[str] = "elasticsearch"
+    dialect: ClassVar[Dialect] = ELASTICSEARCH
 
     def __init__(
         self,
@@ -262,6 +270,12 @@ class ElasticsearchStore(Store):
                     break  # the last transient errors stay as those searches' answers
                 self._sleep(delay)
         return [pages[k] for k in range(len(searches))]
+
+    def related_events(
+        self, related: RelatedQuery, ingested_start: str, ingested_end: str, limit: int
+    ) -> list[Event]:
+        query = related_query(related)
+        return self.search_events(query, ingested_start, ingested_end, limit=limit).events
 
     def settled_before(self) -> str | None:
         return self._marks.settled_before()

@@ -8,8 +8,9 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from canhgac.models import INGESTED, ORIGINAL, Event
-from canhgac.store.base import EventPage
+from canhgac.models import INGESTED, ORIGINAL, TIMESTAMP, Event
+from canhgac.store.base import EventPage, RelatedQuery
+from canhgac.store.sqlite.schema import sql_field
 from canhgac.text import dumps_utf8
 
 #: :meth:`canhgac.store.sqlite.db.SQLiteDatabase.read`: SQL and parameters -> rows.
@@ -56,6 +57,24 @@ def search(
     events = [_row_event(*row) for row in rows]
     last = (rows[-1][1], rows[-1][0]) if len(rows) == limit else None
     return EventPage(events, last)
+
+
+def related_condition(related: RelatedQuery) -> str:
+    """The SQL condition of events related to an alert. Values come from log content, so they
+    never become query syntax: each is a UTF-8 hex blob literal cast to text (no quoting to
+    get wrong)."""
+    ts = sql_field(TIMESTAMP)
+    either = " OR ".join(
+        f"{sql_field(name)} = {_text_literal(value)}" for name, value in related.values.items()
+    )
+    return (
+        f"{ts} >= {_text_literal(related.start)} AND {ts} <= {_text_literal(related.end)}"
+        f" AND ({either})"
+    )
+
+
+def _text_literal(value: str) -> str:
+    return f"CAST(X'{value.encode('utf-8', 'replace').hex()}' AS TEXT)"
 
 
 def get(read: Read, ids: Sequence[str]) -> list[Event]:

@@ -26,7 +26,8 @@ from canhgac.models import (
     RuleRun,
     RuleState,
 )
-from canhgac.store.base import AlertWrite, EventPage, EventSearch, Store
+from canhgac.store.base import AlertWrite, EventPage, EventSearch, RelatedQuery, Store
+from canhgac.store.dialect import SQLITE, Dialect
 from canhgac.store.sqlite import alerts as sqlite_alerts
 from canhgac.store.sqlite import dead_letters as sqlite_dead_letters
 from canhgac.store.sqlite import events as sqlite_events
@@ -41,6 +42,7 @@ class SQLiteStore(Store):
     connection, and writes are serialized by a lock (SQLite allows one writer anyway)."""
 
     query_language: ClassVar[str] = "sqlite"
+    dialect: ClassVar[Dialect] = SQLITE
 
     def __init__(
         self, path: str | Path, *, synchronous: str = "FULL", search_threads: int | None = None
@@ -121,6 +123,14 @@ class SQLiteStore(Store):
 
     def get_events(self, ids: Sequence[str]) -> list[Event]:
         return sqlite_events.get(self._read, ids)
+
+    def related_events(
+        self, related: RelatedQuery, ingested_start: str, ingested_end: str, limit: int
+    ) -> list[Event]:
+        condition = sqlite_events.related_condition(related)
+        return sqlite_events.search(
+            self._read, condition, ingested_start, ingested_end, limit=limit
+        ).events
 
     def count_events(self) -> int:
         return sqlite_events.count(self._read)
