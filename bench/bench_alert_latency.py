@@ -29,7 +29,7 @@ from pathlib import Path
 
 from canhgac.config import ElasticsearchStoreConfig, KafkaTransportConfig
 from canhgac.models import Alert, AlertFilter
-from canhgac.store.elasticsearch import ElasticsearchStore
+from canhgac.store.elasticsearch.store import ElasticsearchStore
 from canhgac.timeutil import from_iso
 from ingest.transport.kafka.client import client_options
 

@@ -27,7 +27,7 @@ from alerting.detect.service import load_detection
 from canhgac.config import DetectionConfig
 from canhgac.models import Alert, Event, RuleRun, RuleState
 from canhgac.store.base import AlertWrite
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "alerting" / "detect" / "fixtures"

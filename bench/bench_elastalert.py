@@ -56,7 +56,7 @@ from alerting.detect.pipeline import load_pipeline
 from alerting.detect.ruleset import LoadedRule
 from alerting.detect.service import build_scheduler, load_detection
 from canhgac.config import AlertingConfig, DetectionConfig, ElasticsearchStoreConfig
-from canhgac.store.elasticsearch import ElasticsearchStore
+from canhgac.store.elasticsearch.store import ElasticsearchStore
 
 ROOT = Path(__file__).resolve().parents[1]
 SIGMAHQ = ROOT.parent / "shared" / "sigmahq"

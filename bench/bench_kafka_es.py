@@ -30,8 +30,8 @@ from typing import Any
 
 from canhgac.config import ElasticsearchStoreConfig, KafkaTransportConfig
 from canhgac.models import Event
-from canhgac.store.elasticsearch import ElasticsearchStore
-from canhgac.store.es_client import Refresh
+from canhgac.store.elasticsearch.client import Refresh
+from canhgac.store.elasticsearch.store import ElasticsearchStore
 from ingest.indexer import Indexer
 from ingest.transport.base import Batch
 from ingest.transport.kafka.client import client_options

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from canhgac.models import Event, event_id
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 from ingest.indexer import Indexer
 from ingest.transport.base import Batch
 from ingest.transport.memory import MemoryTransport

@@ -125,8 +125,8 @@ class Backend:
 
 @contextmanager
 def sqlite_backend(data: DataSet, tmp: str) -> Iterator[Backend]:
-    from canhgac.store.sqlite import SQLiteStore
-    from canhgac.store.sqlite_triage import SQLiteTriageStore
+    from canhgac.store.sqlite.store import SQLiteStore
+    from canhgac.store.sqlite.triage import SQLiteTriageStore
 
     db = Path(tmp) / "canhgac.db"
     store = SQLiteStore(db, synchronous="OFF")
@@ -146,9 +146,9 @@ def sqlite_backend(data: DataSet, tmp: str) -> Iterator[Backend]:
 def elasticsearch_backend(data: DataSet, tmp: str) -> Iterator[Backend]:
     from elasticsearch import Elasticsearch
 
-    from canhgac.store.elasticsearch import ElasticsearchStore
-    from canhgac.store.es_documents import alert_doc, doc_id, loose_json
-    from canhgac.store.es_triage import ElasticsearchTriageStore
+    from canhgac.store.elasticsearch.documents import alert_doc, doc_id, loose_json
+    from canhgac.store.elasticsearch.store import ElasticsearchStore
+    from canhgac.store.elasticsearch.triage import ElasticsearchTriageStore
 
     url = os.environ.get("CANHGAC_TEST_ES_URL", "").strip()
     if not url:

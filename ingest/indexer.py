@@ -20,7 +20,7 @@ from canhgac.config import IndexerConfig
 from canhgac.errors import StoreError
 from canhgac.models import DeadLetter, Event
 from canhgac.retry import RetryPolicy
-from canhgac.store.base import Store
+from canhgac.store.base import EventWriter
 from ingest.transport.base import Batch, Receiver
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ class Indexer:
     def __init__(
         self,
         receiver: Receiver,
-        store: Store,
+        store: EventWriter,
         batch_size: int = 2000,
         batch_wait: float = 0.2,
         *,
@@ -82,7 +82,7 @@ class Indexer:
         self._thread: threading.Thread | None = None
 
     @classmethod
-    def from_config(cls, receiver: Receiver, store: Store, config: IndexerConfig) -> Indexer:
+    def from_config(cls, receiver: Receiver, store: EventWriter, config: IndexerConfig) -> Indexer:
         return cls(receiver, store, config.batch_size, config.batch_wait.total_seconds())
 
     def stats(self) -> IndexerStats:

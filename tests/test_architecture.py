@@ -21,11 +21,11 @@ HEAVY_IMPORTS = {
         "ingest/transport/kafka/receiver.py",
     },
     "elasticsearch": {
-        "canhgac/store/elasticsearch.py",
-        "canhgac/store/es_errors.py",
-        "canhgac/store/es_leases.py",
-        "canhgac/store/es_client.py",
-        "canhgac/store/es_triage.py",
+        "canhgac/store/elasticsearch/store.py",
+        "canhgac/store/elasticsearch/errors.py",
+        "canhgac/store/elasticsearch/leases.py",
+        "canhgac/store/elasticsearch/client.py",
+        "canhgac/store/elasticsearch/triage.py",
     },
 }
 

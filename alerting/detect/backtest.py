@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from alerting.alerts import AlertDraft, build_alerts
 from alerting.detect.compile import CompiledRule
 from alerting.detect.correlation_run import CorrelationQuery, DraftedAlerts, fetch_events
-from canhgac.store.base import Store
+from canhgac.store.base import DetectionStore
 from canhgac.timeutil import to_iso
 
 
@@ -38,7 +38,7 @@ def windows(start: datetime, end: datetime, size: timedelta) -> Iterator[tuple[s
 
 def backtest(
     rule: CompiledRule,
-    store: Store,
+    store: DetectionStore,
     start: datetime,
     end: datetime,
     *,

@@ -34,7 +34,7 @@ from alerting.detect.correlation_eval import (
 )
 from alerting.detect.correlation_metrics import distinct_value
 from canhgac.models import INGESTED, Alert, AlertFilter, Event
-from canhgac.store.base import Store, merge_alert
+from canhgac.store.base import DetectionStore, EventReader, merge_alert
 from canhgac.text import dumps
 from canhgac.timeutil import from_iso, to_iso
 
@@ -89,7 +89,7 @@ class KnownAlerts(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class StoredAlerts:
-    store: Store
+    store: DetectionStore
 
     def since(self, rule_id: str, moment: str) -> list[Alert]:
         query = AlertFilter(rule_id=rule_id, since=moment, limit=KNOWN_ALERTS_LIMIT)
@@ -140,7 +140,7 @@ class CorrelationQuery:
 
     def evaluate_window(
         self,
-        store: Store,
+        store: DetectionStore,
         start: str,
         end: str,
         *,
@@ -153,7 +153,7 @@ class CorrelationQuery:
 
     def run(
         self,
-        store: Store,
+        store: DetectionStore,
         start: str,
         end: str,
         *,
@@ -234,7 +234,9 @@ def describe(node: CorrelationNode, indent: str = "") -> list[str]:
     return lines
 
 
-def fetch_events(store: Store, query: Any, start: str, end: str, page_size: int) -> Iterator[Event]:
+def fetch_events(
+    store: EventReader, query: Any, start: str, end: str, page_size: int
+) -> Iterator[Event]:
     """Every event ``query`` matches ingested in ``[start, end)``, page by page."""
     after: tuple[str, str] | None = None
     while True:

@@ -32,7 +32,7 @@ from alerting.detect.lease import RuleLeases
 from alerting.detect.windows import Window, WindowPlan, plan_windows
 from canhgac.config import DetectionConfig
 from canhgac.models import Alert, Event, RuleRun, RuleState
-from canhgac.store.base import EventSearch, Store
+from canhgac.store.base import DetectionStore, EventSearch
 from canhgac.timeutil import from_iso, to_iso, utcnow
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class WindowEvaluator(Protocol):
     window's alerts (a correlation, see :mod:`alerting.detect.correlation_run`)."""
 
     def evaluate_window(
-        self, store: Store, start: str, end: str, *, page_size: int, now: str
+        self, store: DetectionStore, start: str, end: str, *, page_size: int, now: str
     ) -> tuple[int, list[AlertDraft]]:
         """(matched events, alert drafts) for ``[start, end)`` of ``event.ingested``."""
 
@@ -113,7 +113,7 @@ class DetectionEngine:
 
     def __init__(
         self,
-        store: Store,
+        store: DetectionStore,
         config: DetectionConfig,
         *,
         route: Router = _no_channels,

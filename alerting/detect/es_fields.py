@@ -3,8 +3,8 @@
 Elasticsearch answers a query by the *type* a field is indexed with, and some queries fail
 outright on the wrong type (a ``wildcard`` on a ``long``, a case-insensitive ``term`` on an
 ``ip``). The compiler therefore reads the store's own component template
-(:func:`canhgac.store.es_mappings.events_component`) instead of guessing, so a mapping change
-there is followed here without a second list to keep in sync:
+(:func:`~canhgac.store.elasticsearch.mappings.events_component`) instead of guessing, so a
+mapping change there is followed here without a second list to keep in sync:
 
 * explicitly mapped fields have their declared kind; a ``text`` field is searched through its
   ``keyword`` sub-field when it has one (Sigma matches whole values and substrings, which the
@@ -13,7 +13,7 @@ there is followed here without a second list to keep in sync:
 * a keyword mapped ``"index": false`` is answered from doc values, where Elasticsearch folds
   more than ASCII for a case-insensitive ``term`` or ``prefix`` (see
   :mod:`alerting.detect.es_strings`); one whose ``meta`` names a ``grams`` field has its
-  values' trigrams there (:mod:`canhgac.store.es_grams`).
+  values' trigrams there (:mod:`canhgac.store.elasticsearch.grams`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any
 
-from canhgac.store.es_mappings import events_component
+from canhgac.store.dialect import events_component
 
 # Elasticsearch's default for index.max_regex_length, used when the template does not set it.
 DEFAULT_MAX_REGEX_LENGTH = 1000

@@ -1,14 +1,16 @@
 """Trigram prefilters for string leaves on the Elasticsearch store's gram fields.
 
-A gram field (``event.original``, command lines, URLs; see :mod:`canhgac.store.es_mappings`)
-is kept in doc values only, so its exact query is a per-event check, and each event carries
-its values' trigrams in an indexed field. A leaf on such a field becomes
+A gram field (``event.original``, command lines, URLs; see
+:mod:`canhgac.store.elasticsearch.mappings`) is kept in doc values only, so its exact query is
+a per-event check, and each event carries its values' trigrams in an indexed field. A leaf on
+such a field becomes
 
     bool.filter: [ <every needle trigram as a term> , <the exact query> ]
 
-The trigrams are implied by the exact match (:func:`canhgac.store.es_grams.needle_grams`), so
-the leaf matches exactly the same events -- also under ``not`` and inside ``or`` -- and
-Elasticsearch checks doc values only for the events having them all.
+The trigrams are implied by the exact match
+(:func:`canhgac.store.elasticsearch.grams.needle_grams`), so the leaf matches exactly the same
+events -- also under ``not`` and inside ``or`` -- and Elasticsearch checks doc values only for
+the events having them all.
 
 Indices written before the store computed grams (or reindexed: ``_source`` does not keep them)
 have events without any. The trigram terms are therefore only required of events marked
@@ -34,8 +36,7 @@ from typing import Any
 
 from alerting.detect.es_fields import EventMapping
 from alerting.detect.es_strings import Query
-from canhgac.store.es_grams import needle_grams
-from canhgac.store.es_mappings import GRAMS_MARKER
+from canhgac.store.dialect import GRAMS_MARKER, needle_grams
 
 # Trigram terms one rule may hold in all: half the smallest clause limit, the other half for
 # the rule's own leaf queries.

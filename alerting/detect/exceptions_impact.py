@@ -27,7 +27,7 @@ from alerting.detect.correlation_run import CorrelationNode, CorrelationQuery, f
 from alerting.detect.exceptions import LoadedException
 from alerting.detect.filters import with_filter
 from canhgac.models import INGESTED, Alert, AlertFilter
-from canhgac.store.base import Store
+from canhgac.store.base import DetectionStore
 from canhgac.timeutil import from_iso, to_iso
 
 PAGE = 1000
@@ -58,7 +58,7 @@ def preview_impact(
     exception: LoadedException,
     rules: Sequence[CompiledRule],
     pipeline: ProcessingPipeline,
-    store: Store,
+    store: DetectionStore,
     *,
     days: int,
     now: datetime,
@@ -85,7 +85,7 @@ def preview_impact(
     return ImpactReport(exception.exception.id, since, impacts)
 
 
-def _alerts(store: Store, rule_id: str, since: str) -> Iterator[Alert]:
+def _alerts(store: DetectionStore, rule_id: str, since: str) -> Iterator[Alert]:
     offset = 0
     while True:
         page = store.list_alerts(
@@ -102,7 +102,7 @@ def _excluded(
     rule: CompiledRule,
     by_id: dict[str, CompiledRule],
     pipeline: ProcessingPipeline,
-    store: Store,
+    store: DetectionStore,
     event_ids: set[str],
 ) -> set[str]:
     """The alert events the exception's match selects, through each base rule's query."""

@@ -17,7 +17,7 @@ import socket
 import uuid
 from collections.abc import Sequence
 
-from canhgac.store.base import Store
+from canhgac.store.base import LeaseStore
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def default_owner() -> str:
 class RuleLeases:
     """Takes, renews and releases rule leases in a store on behalf of one detector."""
 
-    def __init__(self, store: Store, ttl: float, owner: str | None = None) -> None:
+    def __init__(self, store: LeaseStore, ttl: float, owner: str | None = None) -> None:
         if ttl <= 0:
             raise ValueError("a lease needs a positive ttl")
         self.store = store

@@ -23,7 +23,7 @@ from sigma.conditions import ConditionAND, ConditionFieldEqualsValueExpression, 
 from sigma.types import SigmaExpansion, SigmaNumber, SigmaString, SpecialChars
 
 from alerting.detect.sql_patterns import StringPart, like_pattern, sql_literal
-from canhgac.store.sqlite import sql_field_container
+from canhgac.store.dialect import sql_field_container
 from canhgac.text import dumps
 
 # (container expression, LIKE pattern)

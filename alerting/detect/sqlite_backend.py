@@ -3,7 +3,8 @@
 Built on pySigma's SQLite backend (its NOT/NULL handling, booleans, existence and timestamp
 parts are right for our table), with the parts that differ for Canh Gác:
 
-* fields are read through :func:`canhgac.store.sqlite.sql_field` (indexed column or JSON path);
+* fields are read through :func:`canhgac.store.sqlite.schema.sql_field` (indexed column or
+  JSON path);
 * Sigma compares strings case-insensitively for *every* letter. SQLite's ``LIKE`` folds ASCII
   only, so a value with non-ASCII letters (``NGUYỄN``) is folded at conversion time with
   :func:`canhgac.text.fold` and compared against ``cg_fold(field)``; pure-ASCII values keep the
@@ -63,7 +64,7 @@ from alerting.detect.sql_patterns import (
 )
 from canhgac.errors import StoreError
 from canhgac.models import ORIGINAL
-from canhgac.store.sqlite import sql_field, sql_field_container
+from canhgac.store.dialect import sql_field, sql_field_container
 from canhgac.text import fold
 
 V = TypeVar("V")

@@ -29,7 +29,7 @@ from canhgac.errors import NotificationError
 from canhgac.lifecycle import Service
 from canhgac.models import Notification
 from canhgac.retry import RetryPolicy
-from canhgac.store.base import Store
+from canhgac.store.base import NotifyStore
 from canhgac.timeutil import from_iso, to_iso, utcnow
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class DispatchReport:
 class Dispatcher(Service):
     def __init__(
         self,
-        store: Store,
+        store: NotifyStore,
         channels: Mapping[str, Channel],
         *,
         max_attempts: int = 5,

@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from alerting.notify.channel import Channel
 from alerting.notify.dispatcher import Dispatcher, DispatchReport
-from canhgac.store.base import Store
+from canhgac.store.base import LeaseStore, NotifyStore
 
 log = logging.getLogger(__name__)
 
 LEASE = "notify:dispatcher"
+
+
+class LeasedNotifyStore(NotifyStore, LeaseStore, Protocol):
+    """The outbox, its alerts and the lease that lets one dispatcher at a time use them."""
 
 
 class LeasedDispatcher(Dispatcher):
@@ -28,7 +32,7 @@ class LeasedDispatcher(Dispatcher):
 
     def __init__(
         self,
-        store: Store,
+        store: LeasedNotifyStore,
         channels: Mapping[str, Channel],
         *,
         owner: str,

@@ -17,7 +17,7 @@ from typing import Any
 
 from alerting.triage.errors import ConflictError, InvalidInputError, NotFoundError, TriageError
 from canhgac.models import Alert, AlertStatus
-from canhgac.store.base import Store
+from canhgac.store.base import NotifyStore
 from canhgac.store.triage import (
     AuditEntry,
     CloseReason,
@@ -76,7 +76,7 @@ def clean_comment(text: str) -> str:
 class TriageActions:
     def __init__(
         self,
-        store: Store,
+        store: NotifyStore,
         triage: TriageStore,
         *,
         assign_channel: str | None,

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from alerting.triage.related import related_events
 from canhgac.models import ORIGINAL, TIMESTAMP, Alert, Event, Notification
-from canhgac.store.base import Store
+from canhgac.store.base import TriageSiteStore
 from canhgac.store.triage import Comment, StatusChange, TriageStore
 
 _ATTACK_TECHNIQUE = re.compile(r"^attack\.t(\d{4})(?:\.(\d{3}))?$", re.IGNORECASE)
@@ -142,7 +142,9 @@ def timeline_item(event: Event, matched: set[str]) -> TimelineItem:
     )
 
 
-def alert_detail(store: Store, triage: TriageStore, alert: Alert, now: datetime) -> AlertDetail:
+def alert_detail(
+    store: TriageSiteStore, triage: TriageStore, alert: Alert, now: datetime
+) -> AlertDetail:
     events = store.get_events(alert.event_ids)
     highlighted = _highlighted(alert)
     related, truncated = related_events(store, alert, now)

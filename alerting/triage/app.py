@@ -34,7 +34,7 @@ from alerting.triage.web import exceptions as web_exceptions
 from alerting.triage.web import login as web_login
 from alerting.triage.web import overview as web_overview
 from canhgac.config import Settings
-from canhgac.store.base import Store
+from canhgac.store.base import TriageSiteStore
 from canhgac.store.triage import TriageStore
 from canhgac.timeutil import utcnow
 
@@ -61,7 +61,7 @@ def assignment_channel(settings: Settings) -> str | None:
 
 
 def create_app(
-    store: Store,
+    store: TriageSiteStore,
     triage_store: TriageStore,
     settings: Settings,
     *,

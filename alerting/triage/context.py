@@ -17,13 +17,13 @@ from alerting.triage.exception_service import ExceptionService
 from alerting.triage.overview import Overview
 from alerting.triage.render import Pages
 from canhgac.config import WebConfig
-from canhgac.store.base import Store
+from canhgac.store.base import TriageSiteStore
 from canhgac.store.triage import TriageStore
 
 
 @dataclass(frozen=True, slots=True)
 class TriageContext:
-    store: Store
+    store: TriageSiteStore
     triage: TriageStore
     web: WebConfig
     accounts: Accounts

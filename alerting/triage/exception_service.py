@@ -37,7 +37,7 @@ from alerting.triage.exception_draft import (
 )
 from canhgac.config import DetectionConfig
 from canhgac.models import Alert, AlertStatus
-from canhgac.store.base import Store
+from canhgac.store.base import DetectionStore
 from canhgac.store.triage import AuditEntry, CloseReason, TriageRecord, TriageStore
 from canhgac.timeutil import to_iso
 
@@ -88,7 +88,7 @@ class SavedException:
 class ExceptionService:
     def __init__(
         self,
-        store: Store,
+        store: DetectionStore,
         triage: TriageStore,
         actions: TriageActions,
         detection: DetectionConfig,

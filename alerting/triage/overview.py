@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from canhgac.models import DATASET, INGESTED, TIMESTAMP, AlertFilter, AlertStatus, Severity
-from canhgac.store.base import Store
+from canhgac.store.base import TriageSiteStore
 from canhgac.store.triage import StatusChange, TriageStore
 from canhgac.timeutil import from_iso, to_iso
 
@@ -108,7 +108,7 @@ def response_times(changes: Sequence[StatusChange], now: datetime) -> list[Respo
     return result
 
 
-def _ingest_health(store: Store, now: datetime) -> tuple[list[DatasetHealth], bool]:
+def _ingest_health(store: TriageSiteStore, now: datetime) -> tuple[list[DatasetHealth], bool]:
     start, end = now - INGEST_WINDOW, now
     page = store.search_events(None, to_iso(start), to_iso(end), limit=INGEST_SAMPLE)
     capped = page.after is not None
@@ -141,7 +141,7 @@ def _ingest_health(store: Store, now: datetime) -> tuple[list[DatasetHealth], bo
     return datasets, capped
 
 
-def _rule_delays(store: Store, rule_ids: Sequence[str], now: datetime) -> list[RuleDelay]:
+def _rule_delays(store: TriageSiteStore, rule_ids: Sequence[str], now: datetime) -> list[RuleDelay]:
     delays = []
     for rule_id in rule_ids:
         state = store.get_rule_state(rule_id)
@@ -155,7 +155,7 @@ def _rule_delays(store: Store, rule_ids: Sequence[str], now: datetime) -> list[R
 
 
 def build_overview(
-    store: Store,
+    store: TriageSiteStore,
     triage: TriageStore,
     now: datetime,
     rule_ids: Callable[[], Sequence[str]],

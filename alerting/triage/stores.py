@@ -8,38 +8,12 @@ sessions, comments, history and the audit log. ``web.triage_db`` names a SQLite 
 
 from __future__ import annotations
 
-from canhgac.config import ElasticsearchStoreConfig, Settings, SQLiteStoreConfig
-from canhgac.registry import Builder, Registry
+from canhgac.config import Settings
 from canhgac.store.triage import TriageStore
-
-
-def _sqlite_file(path: str) -> TriageStore:
-    from canhgac.store.sqlite_triage import SQLiteTriageStore
-
-    return SQLiteTriageStore(path)
-
-
-def _sqlite(config: SQLiteStoreConfig) -> TriageStore:
-    return _sqlite_file(config.path)
-
-
-def _elasticsearch(config: ElasticsearchStoreConfig) -> TriageStore:
-    from canhgac.store.es_triage import ElasticsearchTriageStore
-
-    return ElasticsearchTriageStore(config)
-
-
-#: store ``type`` -> the triage store that goes with it (imports are lazy, like the stores').
-TRIAGE_STORES: Registry[Builder[[], TriageStore]] = Registry(
-    "store",
-    {
-        "sqlite": Builder(SQLiteStoreConfig, _sqlite),
-        "elasticsearch": Builder(ElasticsearchStoreConfig, _elasticsearch),
-    },
-)
+from canhgac.store.triage_registry import TRIAGE_STORES, sqlite_triage_store
 
 
 def build_triage_store(settings: Settings) -> TriageStore:
     if settings.web.triage_db:
-        return _sqlite_file(settings.web.triage_db)
+        return sqlite_triage_store(settings.web.triage_db)
     return TRIAGE_STORES.get(settings.store.type)(settings.store)

@@ -38,7 +38,7 @@ from canhgac.errors import ConfigError
 from canhgac.models import DeadLetter, Event
 from canhgac.registry import Registry
 from canhgac.store.base import Store
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 
 FIXTURE_SUFFIX = ".tests.yml"
 # The Elasticsearch node `rules test --store elasticsearch` uses when the config has none.
@@ -82,7 +82,7 @@ def fixture_es_config(settings: Settings, environ: dict[str, str]) -> Elasticsea
 
 @contextmanager
 def _elasticsearch_fixture_store(settings: Settings) -> Iterator[Store]:
-    from canhgac.store.elasticsearch import ElasticsearchStore
+    from canhgac.store.elasticsearch.store import ElasticsearchStore
 
     store = ElasticsearchStore(fixture_es_config(settings, dict(os.environ)))
     try:

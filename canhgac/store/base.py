@@ -8,14 +8,19 @@ Detection runs the rules due at one scheduling tick together, so the store also 
 tick's work in batches (``*_batch`` and plural methods). Their defaults here do one item after
 another, which is all a local database needs; a networked store overrides them to answer a
 batch in one round trip (the Elasticsearch store: ``_msearch``, ``_mget``, ``_bulk``).
+
+The interface comes in roles, one protocol each, and a caller takes the narrowest that does:
+the indexer an :class:`EventWriter`, detection a :class:`DetectionStore`, notification
+delivery a :class:`NotifyStore`, the web UI a :class:`TriageSiteStore`. :class:`Store` is
+all of them at once: what the two stores implement and the composition root builds.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from canhgac.errors import StoreError, StoreUnavailableError
 from canhgac.models import (
@@ -28,6 +33,13 @@ from canhgac.models import (
     RuleRun,
     RuleState,
 )
+
+
+class Dialect(Protocol):
+    """What every store's dialect names: the language its queries are written in."""
+
+    @property
+    def query_language(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +59,16 @@ class EventSearch:
     end: str
     after: tuple[str, str] | None = None
     limit: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedQuery:
+    """Events related to an alert: ``@timestamp`` in ``[start, end]`` (inclusive) and any one
+    of ``values`` (field -> value, both from log content) equal."""
+
+    start: str
+    end: str
+    values: Mapping[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,13 +103,9 @@ def merge_alert(stored: Alert, incoming: Alert, created: bool, count: int) -> Al
     )
 
 
-class Store(ABC):
-    """Where events, dead letters, alerts and detection state live."""
+class EventWriter(Protocol):
+    """What the ingest path writes: events, and the records it could not turn into events."""
 
-    #: The language detection must compile rules into: ``"sqlite"`` or ``"elasticsearch"``.
-    query_language: ClassVar[str]
-
-    # --- events -------------------------------------------------------------------------
     @abstractmethod
     def write_events(self, events: Sequence[Event]) -> int:
         """Store events idempotently (an id already stored is left alone) and durably.
@@ -95,6 +113,19 @@ class Store(ABC):
         Sets ``event.ingested``. Returns how many were new. When this returns, the events are
         durable: a source may advance its checkpoint.
         """
+
+    @abstractmethod
+    def write_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
+        """Store dead letters idempotently; returns how many were new."""
+
+
+class EventReader(Protocol):
+    """Events as detection and triage read them, by a query in the store's own language."""
+
+    #: The language detection must compile rules into: ``"sqlite"`` or ``"elasticsearch"``.
+    query_language: ClassVar[str]
+    #: What a rule compiler for that language may know of the store's layout.
+    dialect: ClassVar[Dialect]
 
     @abstractmethod
     def search_events(
@@ -137,7 +168,7 @@ class Store(ABC):
     def settled_before(self) -> str | None:
         """A time before which every event's ``event.ingested`` that will ever be stored is
         already searchable, as the store's writers report it (see
-        :mod:`canhgac.store.es_writer_marks`); None when unknown, and detection then ends
+        :mod:`canhgac.store.elasticsearch.writer_marks`); None when unknown, and detection then ends
         its windows ``detection.ingest_delay`` before now."""
         return None
 
@@ -146,20 +177,17 @@ class Store(ABC):
         """Events by id, in the order given; unknown ids are left out."""
 
     @abstractmethod
-    def count_events(self) -> int: ...
+    def related_events(
+        self, related: RelatedQuery, ingested_start: str, ingested_end: str, limit: int
+    ) -> list[Event]:
+        """At most ``limit`` events matching ``related`` among those ingested in
+        ``[ingested_start, ingested_end)``, oldest ingested first. Its values are never
+        turned into query syntax, whatever they hold."""
 
-    # --- dead letters ---------------------------------------------------------------------
-    @abstractmethod
-    def write_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
-        """Store dead letters idempotently; returns how many were new."""
 
-    @abstractmethod
-    def list_dead_letters(self, limit: int = 100) -> list[DeadLetter]: ...
+class AlertStore(Protocol):
+    """Alerts: recorded by detection, read and triaged by people."""
 
-    @abstractmethod
-    def count_dead_letters(self) -> int: ...
-
-    # --- alerts ---------------------------------------------------------------------------
     @abstractmethod
     def record_alert(self, alert: Alert, event_ids: Sequence[str]) -> AlertWrite:
         """Create the alert, or add matches to the stored one with the same id.
@@ -200,7 +228,10 @@ class Store(ABC):
     def update_alert(self, alert: Alert) -> None:
         """Replace the triage fields (status, assignee, close reason) of a stored alert."""
 
-    # --- notifications (outbox) -------------------------------------------------------------
+
+class NotificationOutbox(Protocol):
+    """A pending notification per new alert and channel, until it is delivered or given up."""
+
     @abstractmethod
     def enqueue_notifications(self, alert_id: str, channels: Sequence[str]) -> None: ...
 
@@ -219,7 +250,10 @@ class Store(ABC):
     def list_notifications(self, alert_id: str) -> list[Notification]:
         """Every delivery of one alert, whatever its status (shown with the alert)."""
 
-    # --- rule run-state -----------------------------------------------------------------------
+
+class RuleStateStore(Protocol):
+    """Each rule's watermark and its window history."""
+
     @abstractmethod
     def get_rule_state(self, rule_id: str) -> RuleState | None: ...
 
@@ -245,7 +279,10 @@ class Store(ABC):
     @abstractmethod
     def list_rule_runs(self, rule_id: str | None = None) -> list[RuleRun]: ...
 
-    # --- leases (detectors sharing rules) ------------------------------------------------------
+
+class LeaseStore(Protocol):
+    """Named leases, so detectors sharing a store share the rules instead of repeating them."""
+
     @abstractmethod
     def acquire_lease(self, name: str, owner: str, ttl: float) -> bool:
         """Take or renew the lease ``name`` for ``ttl`` seconds; True if ``owner`` holds it.
@@ -268,6 +305,47 @@ class Store(ABC):
         for name in names:
             self.release_lease(name, owner)
 
-    # --- lifecycle ----------------------------------------------------------------------------
+
+class StoreHealth(Protocol):
+    """What ops see of a store (how much it holds, what it refused) and its lifecycle."""
+
+    @abstractmethod
+    def count_events(self) -> int: ...
+
+    @abstractmethod
+    def list_dead_letters(self, limit: int = 100) -> list[DeadLetter]: ...
+
+    @abstractmethod
+    def count_dead_letters(self) -> int: ...
+
     @abstractmethod
     def close(self) -> None: ...
+
+
+class DetectionStore(EventReader, AlertStore, NotificationOutbox, RuleStateStore, Protocol):
+    """What a detection run needs: events to search, alerts to record (with their
+    notifications) and the rules' watermarks."""
+
+
+class NotifyStore(AlertStore, NotificationOutbox, Protocol):
+    """What notification delivery needs: the outbox and the alerts it is about."""
+
+
+class TriageSiteStore(
+    EventReader, AlertStore, NotificationOutbox, RuleStateStore, StoreHealth, Protocol
+):
+    """What the triage web UI reads and changes: everything but writing events and leases."""
+
+
+class Store(
+    EventWriter,
+    EventReader,
+    AlertStore,
+    NotificationOutbox,
+    RuleStateStore,
+    LeaseStore,
+    StoreHealth,
+    ABC,
+):
+    """Where events, dead letters, alerts and detection state live: every role at once, as
+    the composition root (the CLI) builds it; each caller takes only the role it uses."""

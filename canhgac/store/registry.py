@@ -11,13 +11,13 @@ from canhgac.store.base import Store
 
 
 def _sqlite(config: SQLiteStoreConfig) -> Store:
-    from canhgac.store.sqlite import SQLiteStore
+    from canhgac.store.sqlite.store import SQLiteStore
 
     return SQLiteStore(config.path, synchronous=config.synchronous)
 
 
 def _elasticsearch(config: ElasticsearchStoreConfig) -> Store:
-    from canhgac.store.elasticsearch import ElasticsearchStore
+    from canhgac.store.elasticsearch.store import ElasticsearchStore
 
     return ElasticsearchStore(config)
 

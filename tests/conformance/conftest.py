@@ -33,7 +33,7 @@ from alerting.detect.ruleset import load_rules
 from canhgac.config import ElasticsearchStoreConfig
 from canhgac.models import Event
 from canhgac.store.base import Store
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 
 CORPUS_DIR = Path(__file__).parent
 STORES = ("sqlite", "elasticsearch")
@@ -187,7 +187,7 @@ def elasticsearch_corpus() -> Iterator[CorpusRun]:
             "`source var/services/services.env`",
             pytrace=False,
         )
-    from canhgac.store.elasticsearch import ElasticsearchStore
+    from canhgac.store.elasticsearch.store import ElasticsearchStore
 
     config = ElasticsearchStoreConfig(
         hosts=[url], index_prefix=f"cg-conformance-{uuid.uuid4().hex[:10]}"

@@ -20,7 +20,7 @@ from canhgac.config import (
     load_settings,
 )
 from canhgac.errors import ConfigError
-from canhgac.store.es_client import client_from_config as es_client
+from canhgac.store.elasticsearch.client import client_from_config as es_client
 from ingest.transport.kafka.client import client_options
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"

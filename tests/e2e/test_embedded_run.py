@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from canhgac.models import AlertFilter
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 from tests.support.city_traffic import EXPECTED, NOTIFIED, SENT, send_city_logs, wait_for
 
 from .conftest import Instance

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from canhgac.config import ElasticsearchStoreConfig, KafkaTransportConfig
-from canhgac.store.elasticsearch import ElasticsearchStore
+from canhgac.store.elasticsearch.store import ElasticsearchStore
 from ingest.transport.kafka.client import client_options
 from ingest.transport.kafka.topics import ensure_topics
 

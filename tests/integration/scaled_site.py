@@ -16,7 +16,7 @@ from pathlib import Path
 
 from canhgac.config import KafkaTransportConfig
 from canhgac.models import AlertFilter, Event
-from canhgac.store.elasticsearch import ElasticsearchStore
+from canhgac.store.elasticsearch.store import ElasticsearchStore
 from ingest.transport.base import Batch
 from ingest.transport.kafka.sender import KafkaSender
 from tests.support.city_traffic import (

@@ -20,8 +20,8 @@ from sigma.processing.pipeline import ProcessingPipeline
 from alerting.detect.es_backend import compile_elasticsearch
 from canhgac.config import ElasticsearchStoreConfig
 from canhgac.models import Event
-from canhgac.store.elasticsearch import ElasticsearchStore
-from canhgac.store.es_mappings import GRAMS_FIELD, GRAMS_MARKER, IndexNames
+from canhgac.store.elasticsearch.mappings import GRAMS_FIELD, GRAMS_MARKER, IndexNames
+from canhgac.store.elasticsearch.store import ElasticsearchStore
 
 pytestmark = pytest.mark.integration
 

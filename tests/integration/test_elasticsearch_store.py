@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from canhgac.models import Alert, Event
-from canhgac.store.elasticsearch import ElasticsearchStore
+from canhgac.store.elasticsearch.store import ElasticsearchStore
 
 pytestmark = pytest.mark.integration
 

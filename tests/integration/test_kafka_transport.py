@@ -14,8 +14,8 @@ import pytest
 from canhgac.config import KafkaTransportConfig
 from canhgac.models import DeadLetter, Event
 from canhgac.store.base import Store
-from canhgac.store.elasticsearch import ElasticsearchStore
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.elasticsearch.store import ElasticsearchStore
+from canhgac.store.sqlite.store import SQLiteStore
 from ingest.transport.base import Batch
 from ingest.transport.kafka.client import client_options
 from ingest.transport.kafka.receiver import KafkaReceiver

@@ -22,7 +22,7 @@ from canhgac.cli import app
 from canhgac.cli.rules import run_fixtures
 from canhgac.config import DetectionConfig, ElasticsearchStoreConfig, Settings
 from canhgac.models import Event
-from canhgac.store.elasticsearch import ElasticsearchStore
+from canhgac.store.elasticsearch.store import ElasticsearchStore
 
 pytestmark = pytest.mark.integration
 

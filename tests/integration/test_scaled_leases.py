@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from canhgac.config import ElasticsearchStoreConfig
-from canhgac.store.elasticsearch import ElasticsearchStore
+from canhgac.store.elasticsearch.store import ElasticsearchStore
 
 pytestmark = pytest.mark.integration
 

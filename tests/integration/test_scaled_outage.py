@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from canhgac.config import KafkaTransportConfig
-from canhgac.store.elasticsearch import ElasticsearchStore
+from canhgac.store.elasticsearch.store import ElasticsearchStore
 from tests.support.city_traffic import EXPECTED, NOTIFIED, SENT, free_port, wait_for
 
 from .scaled_site import (

@@ -18,7 +18,7 @@ import pytest
 
 from canhgac.config import KafkaTransportConfig
 from canhgac.models import AlertFilter
-from canhgac.store.elasticsearch import ElasticsearchStore
+from canhgac.store.elasticsearch.store import ElasticsearchStore
 from ingest.transport.kafka.client import client_options
 from tests.support.city_traffic import EXPECTED, NOTIFIED, SENT, wait_for
 

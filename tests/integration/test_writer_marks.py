@@ -9,8 +9,8 @@ import pytest
 
 from canhgac.config import ElasticsearchStoreConfig
 from canhgac.models import INGESTED, Event
-from canhgac.store.elasticsearch import ElasticsearchStore
-from canhgac.store.es_writer_marks import WriterMarks
+from canhgac.store.elasticsearch.store import ElasticsearchStore
+from canhgac.store.elasticsearch.writer_marks import WriterMarks
 from canhgac.timeutil import now_iso
 
 pytestmark = pytest.mark.integration

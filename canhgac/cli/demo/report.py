@@ -21,7 +21,7 @@ from rich.text import Text
 from canhgac.cli.demo.benign import BACKGROUND_RULES
 from canhgac.cli.demo.model import PlantedAttack
 from canhgac.models import Alert, AlertFilter
-from canhgac.store.base import Store
+from canhgac.store.base import AlertStore
 from canhgac.timeutil import floor_to, for_display, from_iso, to_iso
 
 PAGE = 1000
@@ -79,7 +79,7 @@ class DemoOutcome:
         return text
 
 
-def alerts_since(store: Store, since: str) -> list[Alert]:
+def alerts_since(store: AlertStore, since: str) -> list[Alert]:
     """Every alert last seen at or after ``since`` (paged; at most MAX_ALERTS)."""
     alerts: list[Alert] = []
     while len(alerts) < MAX_ALERTS:
@@ -96,7 +96,7 @@ def demo_since(started_at: str) -> str:
 
 
 def build_outcome(
-    store: Store,
+    store: AlertStore,
     planted: Sequence[PlantedAttack],
     started_at: str,
     *,
@@ -144,7 +144,7 @@ def outcome_from_alerts(
 
 
 def wait_for_outcome(
-    store: Store,
+    store: AlertStore,
     planted: Sequence[PlantedAttack],
     started_at: str,
     timeout_s: float,

@@ -17,7 +17,7 @@ from alerting.detect.compile import CompiledRule, CompiledRuleSet, compile_rules
 from alerting.detect.pipeline import load_pipeline
 from alerting.detect.ruleset import load_rules
 from canhgac.models import Event
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EPOCH = "2000-01-01T00:00:00.000000Z"

@@ -19,7 +19,7 @@ from canhgac.store.base import Store
 
 
 def _store_classes() -> set[type[Store]]:
-    for module in pkgutil.iter_modules(canhgac.store.__path__, "canhgac.store."):
+    for module in pkgutil.walk_packages(canhgac.store.__path__, "canhgac.store."):
         importlib.import_module(module.name)
     found: set[type[Store]] = set()
     pending = list(Store.__subclasses__())

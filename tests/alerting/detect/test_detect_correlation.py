@@ -19,7 +19,7 @@ from alerting.detect.engine import DetectionEngine, WindowEvaluator
 from alerting.detect.service import load_detection
 from canhgac.config import DetectionConfig
 from canhgac.models import Alert, AlertFilter, Event
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.timeutil import to_iso
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)

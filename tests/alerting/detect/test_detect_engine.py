@@ -17,7 +17,7 @@ from canhgac.config import DetectionConfig
 from canhgac.errors import StoreError
 from canhgac.models import Alert, AlertFilter, RuleRun, RuleState
 from canhgac.store.base import AlertWrite, EventPage, EventSearch
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.timeutil import to_iso
 
 BOB_RULE = "sel:\n  user.name: bob\ncondition: sel"

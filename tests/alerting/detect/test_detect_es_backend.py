@@ -22,7 +22,7 @@ from alerting.detect.es_fields import (
 from alerting.detect.es_strings import NotSupportedOnElasticsearch
 from alerting.detect.pipeline import load_pipeline
 from alerting.detect.ruleset import load_rules
-from canhgac.store.es_mappings import events_component
+from canhgac.store.elasticsearch.mappings import events_component
 
 ROOT = Path(__file__).resolve().parents[3]
 WITH_KEYWORD_ORIGINAL = EventMapping(

@@ -26,9 +26,9 @@ from alerting.detect.es_grams import MAX_RULE_GRAMS, gram_guarded, within_gram_b
 from alerting.detect.es_strings import compared_segments
 from alerting.detect.sql_patterns import glob_pattern, sql_literal
 from alerting.detect.sqlite_backend import SQLiteQueryBackend
-from canhgac.store.es_grams import document_grams, needle_grams
-from canhgac.store.es_mappings import GRAM_SOURCES, GRAMS_FIELD, GRAMS_MARKER
-from canhgac.store.sqlite_functions import register_functions
+from canhgac.store.elasticsearch.grams import document_grams, needle_grams
+from canhgac.store.elasticsearch.mappings import GRAM_SOURCES, GRAMS_FIELD, GRAMS_MARKER
+from canhgac.store.sqlite.functions import register_functions
 
 STORE = store_event_mapping()
 ORIGINAL = "event.original.keyword"

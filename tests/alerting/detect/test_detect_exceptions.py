@@ -17,7 +17,7 @@ from alerting.detect.pipeline import load_pipeline
 from alerting.detect.service import load_detection
 from canhgac.config import DetectionConfig
 from canhgac.models import AlertFilter
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.timeutil import to_iso
 
 RULE_A = "5b3f1b0e-0000-4000-8000-0000000000e1"

@@ -11,7 +11,7 @@ from alerting.detect.engine import DetectionEngine
 from alerting.detect.lease import RuleLeases
 from canhgac.config import DetectionConfig
 from canhgac.models import AlertFilter
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 
 BOB_RULE = "sel:\n  user.name: bob\ncondition: sel"
 

@@ -16,7 +16,7 @@ from alerting.detect.reload import RuleReloader, watched_files
 from alerting.detect.scheduler import DetectionScheduler
 from alerting.detect.service import build_scheduler, load_detection
 from canhgac.config import AlertingConfig, DetectionConfig
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 
 A = "5b3f1b0e-0000-4000-8000-0000000000a1"
 B = "5b3f1b0e-0000-4000-8000-0000000000b1"

@@ -18,7 +18,7 @@ from alerting.detect.scheduler import DetectionScheduler
 from alerting.detect.service import build_scheduler, load_detection
 from canhgac.config import AlertingConfig, DetectionConfig
 from canhgac.models import AlertFilter
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 
 CONFIG = DetectionConfig(ingest_delay=timedelta(seconds=5), jitter_seconds=0)
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from canhgac.models import Alert
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 
 
 @pytest.fixture

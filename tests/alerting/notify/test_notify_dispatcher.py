@@ -18,7 +18,7 @@ from alerting.notify.dispatcher import MAX_ERROR_CHARS, Dispatcher, DispatchRepo
 from canhgac.config import ConsoleChannelConfig
 from canhgac.errors import NotificationError, StoreError
 from canhgac.models import Alert, Notification
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 
 MakeAlert = Callable[..., Alert]
 

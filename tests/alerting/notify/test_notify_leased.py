@@ -8,7 +8,7 @@ from alerting.notify.channel import Channel
 from alerting.notify.leased import LEASE, LeasedDispatcher
 from canhgac.config import ConsoleChannelConfig
 from canhgac.models import Alert
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 
 
 class Recorder(Channel):

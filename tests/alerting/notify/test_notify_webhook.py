@@ -20,7 +20,7 @@ from alerting.notify.webhook import WebhookChannel, webhook_payload
 from canhgac.config import WebhookChannelConfig
 from canhgac.errors import NotificationError
 from canhgac.models import Alert, Notification
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 
 SECRET = "s3cr3t-Bearer-Token"
 URL_TOKEN = "T0KEN-in-the-path"

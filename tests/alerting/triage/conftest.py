@@ -20,8 +20,8 @@ from alerting.triage.auth.passwords import Passwords
 from canhgac.config import DetectionConfig, Settings, WebConfig
 from canhgac.models import Alert, Event, Severity
 from canhgac.store.base import Store
-from canhgac.store.sqlite import SQLiteStore
-from canhgac.store.sqlite_triage import SQLiteTriageStore
+from canhgac.store.sqlite.store import SQLiteStore
+from canhgac.store.sqlite.triage import SQLiteTriageStore
 from canhgac.store.triage import Role
 from canhgac.timeutil import to_iso, utcnow
 

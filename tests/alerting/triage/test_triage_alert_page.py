@@ -8,15 +8,12 @@ from datetime import timedelta
 import pytest
 
 from alerting.triage.alert_view import attack_link, safe_url
-from alerting.triage.related import (
-    RELATED_QUERIES,
-    elasticsearch_query,
-    related_events,
-    related_query,
-)
+from alerting.triage.related import related_events, related_query
 from canhgac.models import Notification
+from canhgac.store.dialect import DIALECTS
+from canhgac.store.elasticsearch.events import related_query as elasticsearch_related_query
 from canhgac.store.registry import STORES
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.timeutil import to_iso
 
 from .conftest import ClientFor, TriageEnv, make_alert, make_event
@@ -149,10 +146,10 @@ def test_a_missing_alert_is_a_404_page(env: TriageEnv, client_for: ClientFor) ->
     }
 
 
-def test_related_queries_cover_every_store_language() -> None:
+def test_every_store_language_has_a_dialect() -> None:
     # Each store's query language is named like its registry key ("sqlite", "elasticsearch").
-    assert RELATED_QUERIES.names() == STORES.names()
-    assert SQLiteStore.query_language in RELATED_QUERIES
+    assert DIALECTS.names() == STORES.names()
+    assert DIALECTS.get(SQLiteStore.query_language) is SQLiteStore.dialect
 
 
 def test_hostile_values_never_become_query_syntax(env: TriageEnv) -> None:
@@ -169,7 +166,7 @@ def test_hostile_values_never_become_query_syntax(env: TriageEnv) -> None:
     assert query is not None
     events, truncated = related_events(env.store, alert, now)
     assert [e.id for e in events] == ["e1"] and not truncated
-    es = elasticsearch_query(query)
+    es = elasticsearch_related_query(query)
     assert es["bool"]["should"] == [{"term": {"host.name": nasty}}]
 
 

@@ -190,7 +190,7 @@ def test_the_api_drafts_previews_and_creates(seeded: TriageEnv, client_for: Clie
 
 @pytest.mark.integration
 def test_the_preview_counts_the_same_on_elasticsearch(env: TriageEnv) -> None:
-    from canhgac.store.elasticsearch import ElasticsearchStore
+    from canhgac.store.elasticsearch.store import ElasticsearchStore
 
     from .test_triage_store_contract import es_config
 

@@ -18,7 +18,7 @@ from alerting.triage.i18n import CATALOGUES, DEFAULT_LANGUAGE, Translator
 from alerting.triage.render import Pages, literal, local_time
 from canhgac.errors import StoreError
 from canhgac.models import Alert, AlertSort, AlertStatus, Severity
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.store.triage import CloseReason, Role
 
 from .conftest import ClientFor, TriageEnv, login, make_alert

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from canhgac.models import AlertFilter, AlertSort, AlertStatus, Severity
 from canhgac.store.base import Store
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.timeutil import utcnow
 
 from .conftest import TriageEnv, make_alert

@@ -18,9 +18,9 @@ import pytest
 from canhgac.config import ElasticsearchStoreConfig
 from canhgac.errors import StoreError
 from canhgac.models import AlertStatus, Severity
-from canhgac.store.es_triage import ElasticsearchTriageStore
-from canhgac.store.sqlite import SQLiteStore
-from canhgac.store.sqlite_triage import SQLiteTriageStore
+from canhgac.store.elasticsearch.triage import ElasticsearchTriageStore
+from canhgac.store.sqlite.store import SQLiteStore
+from canhgac.store.sqlite.triage import SQLiteTriageStore
 from canhgac.store.triage import (
     ApiToken,
     AuditEntry,

@@ -11,13 +11,14 @@ from fastapi.testclient import TestClient
 
 from alerting.triage.app import create_app
 from alerting.triage.auth.accounts import Accounts
-from alerting.triage.stores import TRIAGE_STORES, build_triage_store
+from alerting.triage.stores import build_triage_store
 from canhgac.config import ElasticsearchStoreConfig, Settings, SQLiteStoreConfig, StoreConfig
-from canhgac.store.elasticsearch import ElasticsearchStore
-from canhgac.store.es_triage import ElasticsearchTriageStore
+from canhgac.store.elasticsearch.store import ElasticsearchStore
+from canhgac.store.elasticsearch.triage import ElasticsearchTriageStore
 from canhgac.store.registry import STORES
-from canhgac.store.sqlite_triage import SQLiteTriageStore
+from canhgac.store.sqlite.triage import SQLiteTriageStore
 from canhgac.store.triage import Role, User
+from canhgac.store.triage_registry import TRIAGE_STORES
 from canhgac.timeutil import utcnow
 from tests.support.registries import assert_builds_every_config_type
 

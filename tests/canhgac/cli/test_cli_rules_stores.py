@@ -19,8 +19,8 @@ from canhgac.cli.rules import (
 )
 from canhgac.config import ElasticsearchStoreConfig, Settings, SQLiteStoreConfig
 from canhgac.errors import ConfigError
-from canhgac.store.elasticsearch import ElasticsearchStore
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.elasticsearch.store import ElasticsearchStore
+from canhgac.store.sqlite.store import SQLiteStore
 
 ROOT = Path(__file__).resolve().parents[3]
 

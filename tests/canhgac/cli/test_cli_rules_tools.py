@@ -19,7 +19,7 @@ from alerting.detect.field_contract import is_known
 from canhgac.cli import app
 from canhgac.cli.rule_fixtures import fixture_event
 from canhgac.models import AlertFilter, Event
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.timeutil import now_iso, to_iso, utcnow
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from canhgac.errors import StoreError, StoreUnavailableError
-from canhgac.store.es_bulk import Backoff, Outcome, bulk_create, classify
+from canhgac.store.elasticsearch.bulk import Backoff, Outcome, bulk_create, classify
 
 
 def _item(status: int, error_type: str = "x") -> dict[str, Any]:

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from canhgac.config import ElasticsearchStoreConfig
 from canhgac.errors import ConfigError, StoreError, StoreUnavailableError
 from canhgac.models import Alert, AlertFilter, Event
-from canhgac.store.es_documents import (
+from canhgac.store.elasticsearch.documents import (
     alert_doc,
     alert_from_doc,
     dead_letter_doc,
@@ -21,8 +21,8 @@ from canhgac.store.es_documents import (
     hit_event,
     prepare_event,
 )
-from canhgac.store.es_grams import document_grams
-from canhgac.store.es_mappings import (
+from canhgac.store.elasticsearch.grams import document_grams
+from canhgac.store.elasticsearch.mappings import (
     GRAM_SOURCES,
     GRAMS_FIELD,
     GRAMS_MARKER,
@@ -30,7 +30,12 @@ from canhgac.store.es_mappings import (
     IndexNames,
     events_component,
 )
-from canhgac.store.es_queries import alert_query, ingested_nanos, ingested_range, user_query
+from canhgac.store.elasticsearch.queries import (
+    alert_query,
+    ingested_nanos,
+    ingested_range,
+    user_query,
+)
 
 NAMES = IndexNames("cg")
 
@@ -200,14 +205,14 @@ def test_ingested_ranges_are_exact_and_clamped() -> None:
     ],
 )
 def test_store_configuration_errors(values: dict[str, Any], message: str) -> None:
-    from canhgac.store.elasticsearch import ElasticsearchStore
+    from canhgac.store.elasticsearch.store import ElasticsearchStore
 
     with pytest.raises(ConfigError, match=message):
         ElasticsearchStore(ElasticsearchStoreConfig(hosts=["http://127.0.0.1:1"], **values))
 
 
 def test_an_unreachable_node_is_an_unavailable_store() -> None:
-    from canhgac.store.elasticsearch import ElasticsearchStore
+    from canhgac.store.elasticsearch.store import ElasticsearchStore
 
     with pytest.raises(StoreUnavailableError, match="cannot connect"):
         ElasticsearchStore(ElasticsearchStoreConfig(hosts=["http://127.0.0.1:1"]))

@@ -1,4 +1,4 @@
-"""Trigrams of stored values and of rule needles (canhgac.store.es_grams)."""
+"""Trigrams of stored values and of rule needles (canhgac.store.elasticsearch.grams)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from canhgac.store.es_grams import (
+from canhgac.store.elasticsearch.grams import (
     MAX_NEEDLE_GRAMS,
     document_grams,
     gram_text,

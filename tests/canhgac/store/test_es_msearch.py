@@ -13,8 +13,8 @@ import pytest
 from canhgac.config import ElasticsearchStoreConfig
 from canhgac.errors import StoreError, StoreUnavailableError
 from canhgac.store.base import EventPage, EventSearch
-from canhgac.store.elasticsearch import ElasticsearchStore
-from canhgac.store.es_bulk import Backoff
+from canhgac.store.elasticsearch.bulk import Backoff
+from canhgac.store.elasticsearch.store import ElasticsearchStore
 
 EARLY, LATE = "2026-11-27T00:00:00.000000Z", "2026-11-28T00:00:00.000000Z"
 

@@ -6,7 +6,8 @@ import sqlite3
 from pathlib import Path
 
 from canhgac.models import Event, event_id
-from canhgac.store.sqlite import PAGE_SIZE, SQLiteStore
+from canhgac.store.sqlite.schema import PAGE_SIZE
+from canhgac.store.sqlite.store import SQLiteStore
 
 
 def _query(path: Path, sql: str) -> list[tuple[object, ...]]:

@@ -6,7 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 
 
 def test_one_holder_at_a_time_and_the_holder_renews(tmp_path: Path) -> None:

@@ -12,7 +12,8 @@ import pytest
 
 from canhgac.models import Alert, AlertFilter, AlertStatus, DeadLetter, Event, RuleRun, RuleState
 from canhgac.store.base import EventSearch
-from canhgac.store.sqlite import SQLiteStore, sql_field
+from canhgac.store.sqlite.schema import sql_field
+from canhgac.store.sqlite.store import SQLiteStore
 
 
 @pytest.fixture

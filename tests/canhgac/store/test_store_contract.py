@@ -33,8 +33,10 @@ from canhgac.models import (
     RuleRun,
     RuleState,
 )
-from canhgac.store.base import EventSearch, Store
-from canhgac.store.sqlite import SQLiteStore, sql_field
+from canhgac.store.base import EventSearch, RelatedQuery, Store
+from canhgac.store.dialect import DIALECTS
+from canhgac.store.sqlite.schema import sql_field
+from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.timeutil import now_iso
 
 ES_HINT = "start the services with deploy/services/up and `source var/services/services.env`"
@@ -64,7 +66,7 @@ def _sqlite_store(tmp_path: Path) -> Iterator[Store]:
 
 
 def _elasticsearch_store(tmp_path: Path) -> Iterator[Store]:
-    from canhgac.store.elasticsearch import ElasticsearchStore
+    from canhgac.store.elasticsearch.store import ElasticsearchStore
 
     url = os.environ.get("CANHGAC_TEST_ES_URL", "").strip()
     if not url:
@@ -199,6 +201,32 @@ def test_search_applies_the_compiled_query(store: Store) -> None:
     assert _all_ids(store, equals("host.name", "web-01")) == ["id-0001", "id-0003"]
     assert _all_ids(store, equals("user.name", "trần.thị.bình")) == ["id-0002"]
     assert _all_ids(store, equals("host.name", "nowhere")) == []
+
+
+def test_related_events_match_any_value_within_the_timestamp_bounds(store: Store) -> None:
+    hostile = "x' OR 1=1 --\"; DROP TABLE events; \u202e"
+    store.write_events(
+        [
+            _event(1, **{"host.name": "web-01"}),
+            _event(2, **{"user.name": "nguyễn.văn.an", "host.name": "web-09"}),
+            _event(3, **{"host.name": "web-02"}),
+            _event(4, **{"host.name": hostile}),
+            _event(5, **{"@timestamp": "2026-11-27T11:00:00.000000Z", "host.name": "web-01"}),
+        ]
+    )
+    start, end = "2026-11-27T10:00:00.000000Z", "2026-11-27T10:59:59.000000Z"
+    values = {"host.name": "web-01", "user.name": "nguyễn.văn.an"}
+    found = store.related_events(RelatedQuery(start, end, values), EARLY, LATE, 10)
+    assert sorted(e.id for e in found) == ["id-0001", "id-0002"]
+    only_hostile = RelatedQuery(start, end, {"host.name": hostile})
+    assert [e.id for e in store.related_events(only_hostile, EARLY, LATE, 10)] == ["id-0004"]
+    assert len(store.related_events(RelatedQuery(start, end, values), EARLY, LATE, 1)) == 1
+    assert store.related_events(RelatedQuery(start, end, values), LATE, LATE, 10) == []
+
+
+def test_the_dialect_speaks_the_store_query_language(store: Store) -> None:
+    assert DIALECTS.get(store.query_language) is store.dialect
+    assert store.dialect.query_language == store.query_language
 
 
 def test_get_events_keeps_the_order_asked_and_skips_unknown(store: Store) -> None:

@@ -9,7 +9,7 @@ import pytest
 from canhgac.config import ElasticsearchStoreConfig, SQLiteStoreConfig, StoreConfig
 from canhgac.errors import ConfigError
 from canhgac.store.registry import STORES, build_store
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 from tests.support.registries import assert_builds_every_config_type
 
 

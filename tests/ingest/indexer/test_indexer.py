@@ -11,7 +11,7 @@ import pytest
 
 from canhgac.errors import StoreError
 from canhgac.models import DeadLetter, Event
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 from ingest.indexer import Indexer
 from ingest.transport.base import Batch
 from ingest.transport.memory import MemoryTransport

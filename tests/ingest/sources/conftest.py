@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from canhgac.models import DeadLetter, Event
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 from ingest.indexer import Indexer
 from ingest.transport.memory import MemoryTransport
 

@@ -28,7 +28,7 @@ from canhgac.config import (
     SyslogUdpSourceConfig,
 )
 from canhgac.models import DeadLetter
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.timeutil import to_iso, utcnow
 from ingest.parse.base import Origin
 from ingest.parse.record import to_record

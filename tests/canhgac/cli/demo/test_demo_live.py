@@ -20,7 +20,7 @@ from canhgac.config import (
     SyslogTcpSourceConfig,
     SyslogUdpSourceConfig,
 )
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 from ingest.indexer import Indexer
 from ingest.sources.base import Source
 from ingest.sources.registry import build

@@ -18,7 +18,7 @@ from canhgac.cli.demo.report import (
     wait_for_outcome,
 )
 from canhgac.models import Alert, Severity
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 
 STARTED = "2026-11-27T03:00:00.400000Z"
 BEFORE = "2026-11-27T02:59:58.000000Z"

@@ -1,7 +1,7 @@
 """The triage store in SQLite: its own ``triage_*`` tables, usually in the events' database file.
 
 Each record is kept as its pydantic JSON document plus the columns it is looked up or ordered
-by. Connections follow :class:`~canhgac.store.sqlite.SQLiteStore`: one per thread, WAL mode,
+by. Connections follow :class:`~canhgac.store.sqlite.store.SQLiteStore`: one per thread, WAL mode,
 writes serialized by a lock and wrapped in ``BEGIN IMMEDIATE`` transactions.
 """
 
@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from canhgac.store.sqlite_db import SQLiteDatabase
+from canhgac.store.sqlite.db import SQLiteDatabase
 from canhgac.store.triage import (
     ApiToken,
     AuditEntry,
@@ -77,7 +77,7 @@ def _models(model: type[Model], rows: Sequence[Any]) -> list[Model]:
 
 
 class SQLiteTriageStore(TriageStore):
-    """Safe to share between threads, like :class:`~canhgac.store.sqlite.SQLiteStore`."""
+    """Safe to share between threads, like :class:`~canhgac.store.sqlite.store.SQLiteStore`."""
 
     def __init__(self, path: str | Path) -> None:
         self._db = SQLiteDatabase(path)

@@ -4,7 +4,7 @@ A case-insensitive ``*needle*`` on a keyword field makes Lucene test every disti
 the field (its terms dictionary), which for a field unique per event (``event.original``) is a
 scan of the whole index per rule leaf. The store therefore keeps such *gram fields* in doc
 values only and indexes, per event, the set of trigrams of their values in one keyword field
-(``canhgac.grams``, see :mod:`canhgac.store.es_mappings`). A rule leaf on a gram field first
+(``canhgac.grams``, see :mod:`.mappings`). A rule leaf on a gram field first
 requires the needle's trigrams -- exact ``term`` lookups -- and only the few events that have
 them all are verified by the exact query on doc values.
 
@@ -34,7 +34,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from canhgac.store.es_mappings import KEYWORD_MAX_CHARS
+from canhgac.store.elasticsearch.mappings import KEYWORD_MAX_CHARS
 from canhgac.text import fold
 
 GRAM_SIZE = 3

@@ -1,7 +1,7 @@
 """Writer marks: how far detection may search without missing an event still being written.
 
 An event's ``event.ingested`` is stamped when the write attempt that stores it starts (see
-:meth:`canhgac.store.elasticsearch.ElasticsearchStore.write_events`), and the event becomes
+:meth:`canhgac.store.elasticsearch.store.ElasticsearchStore.write_events`), and the event becomes
 searchable when that attempt returns. A detection window ending at ``T`` is complete only when
 every attempt stamped before ``T`` has returned -- which a fixed ``ingest_delay`` only guesses.
 
@@ -38,8 +38,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from canhgac.errors import StoreError
-from canhgac.store.es_client import ElasticsearchCalls
-from canhgac.store.es_documents import doc_id
+from canhgac.store.elasticsearch.client import ElasticsearchCalls
+from canhgac.store.elasticsearch.documents import doc_id
 
 log = logging.getLogger(__name__)
 

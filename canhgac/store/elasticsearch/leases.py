@@ -19,9 +19,9 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from canhgac.store.es_bulk import describe
-from canhgac.store.es_client import ElasticsearchCalls
-from canhgac.store.es_documents import doc_id, loose_json
+from canhgac.store.elasticsearch.bulk import describe
+from canhgac.store.elasticsearch.client import ElasticsearchCalls
+from canhgac.store.elasticsearch.documents import doc_id, loose_json
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ Why the mapping looks like this:
   their values in ``canhgac.grams`` (indexed, no doc values) plus ``canhgac.grammed: true``.
   A substring match then looks up the needle's trigrams and verifies only the events having
   them all on doc values, instead of walking a terms dictionary as large as the index (see
-  :mod:`canhgac.store.es_grams`). Both derived fields are left out of ``_source``, so stored
+  :mod:`.grams`). Both derived fields are left out of ``_source``, so stored
   events read back unchanged (Elasticsearch keeps the whole document in ``_recovery_source``
   until a merge after the next flush drops it). Detection requires the grams only of events
   marked ``canhgac.grammed`` (free in an index where every event is: Lucene rewrites the
@@ -340,5 +340,5 @@ RULE_RUN_MAPPING = _fixed(
     }
 )
 LEASE_MAPPING = _fixed({"owner": {"type": "keyword"}, "expires_at": {"type": "double"}})
-# One document per process writing events (canhgac.store.es_writer_marks).
+# One document per process writing events (canhgac.store.elasticsearch.writer_marks).
 WRITER_MARK_MAPPING = _fixed({"mark": _TIME_KEYWORD})

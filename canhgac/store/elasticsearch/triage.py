@@ -35,12 +35,12 @@ from pydantic import BaseModel
 
 from canhgac.config import ElasticsearchStoreConfig
 from canhgac.errors import StoreError
-from canhgac.store.es_client import ElasticsearchCalls
-from canhgac.store.es_client import client_from_config as store_client
-from canhgac.store.es_documents import clean, doc_id, loose_json
-from canhgac.store.es_errors import translated
-from canhgac.store.es_mappings import fixed_template
-from canhgac.store.es_queries import MAX_WINDOW
+from canhgac.store.elasticsearch.client import ElasticsearchCalls
+from canhgac.store.elasticsearch.client import client_from_config as store_client
+from canhgac.store.elasticsearch.documents import clean, doc_id, loose_json
+from canhgac.store.elasticsearch.errors import translated
+from canhgac.store.elasticsearch.mappings import fixed_template
+from canhgac.store.elasticsearch.queries import MAX_WINDOW
 from canhgac.store.triage import (
     ApiToken,
     AuditEntry,

@@ -3,7 +3,7 @@
 - events: the flat ECS fields plus ``canhgac.event_id`` (sortable id) and ``event.ingested``
   spliced in per write attempt; ``_id`` is the event id. Also ``canhgac.grams``, the trigrams
   of the gram fields' values, and ``canhgac.grammed: true`` (see
-  :mod:`canhgac.store.es_grams`); the mapping keeps both out of ``_source``, and an event's
+  :mod:`.grams`); the mapping keeps both out of ``_source``, and an event's
   own fields of those names are dropped like its ``canhgac.event_id``.
 - dead letters: ``raw`` as base64 (byte for byte), ``context`` as a JSON string that is
   stored, never indexed, so its shape can never clash with a mapping.
@@ -32,8 +32,8 @@ from canhgac.models import (
     Event,
     Severity,
 )
-from canhgac.store.es_grams import document_grams, indexed_strings
-from canhgac.store.es_mappings import (
+from canhgac.store.elasticsearch.grams import document_grams, indexed_strings
+from canhgac.store.elasticsearch.mappings import (
     EVENT_ID_FIELD,
     GRAM_SOURCES,
     GRAMS_FIELD,

@@ -1,8 +1,8 @@
 """Calls to one Elasticsearch client with the store's policies: retries and error translation.
 
 Every call goes through :meth:`ElasticsearchCalls.call`, which turns client exceptions into the
-project's store errors (:mod:`canhgac.store.es_errors`) and retries the transient ones with
-backoff; bulk writes use the per-item policy of :mod:`canhgac.store.es_bulk`. The store and its
+project's store errors (:mod:`.errors`) and retries the transient ones with
+backoff; bulk writes use the per-item policy of :mod:`.bulk`. The store and its
 parts (alerts, leases) share one instance, so they share one connection pool and one policy.
 """
 
@@ -17,10 +17,10 @@ from elasticsearch import Elasticsearch
 
 from canhgac.config import ElasticsearchStoreConfig
 from canhgac.errors import ConfigError, StoreError, StoreUnavailableError
-from canhgac.store.es_bulk import DEFAULT_BACKOFF, Backoff, BulkResult, bulk_create
-from canhgac.store.es_documents import clean, loose_json
-from canhgac.store.es_errors import translated
-from canhgac.store.es_queries import MAX_WINDOW
+from canhgac.store.elasticsearch.bulk import DEFAULT_BACKOFF, Backoff, BulkResult, bulk_create
+from canhgac.store.elasticsearch.documents import clean, loose_json
+from canhgac.store.elasticsearch.errors import translated
+from canhgac.store.elasticsearch.queries import MAX_WINDOW
 
 Refresh = Literal["wait_for", "true", "false"]
 

@@ -1,11 +1,10 @@
 """The scaled store: Elasticsearch 9, same semantics as the SQLite store.
 
-Layout and mappings are in :mod:`canhgac.store.es_mappings`, document shapes in
-:mod:`canhgac.store.es_documents`, queries in :mod:`canhgac.store.es_queries`, the bulk
-retry/dead-letter policy in :mod:`canhgac.store.es_bulk`, exception translation in
-:mod:`canhgac.store.es_errors`, the client calls with their retries in
-:mod:`canhgac.store.es_client`; alerts (:mod:`canhgac.store.es_alerts`) and leases
-(:mod:`canhgac.store.es_leases`) are parts this module delegates to.
+Layout and mappings are in :mod:`.mappings`, document shapes in :mod:`.documents`, queries in
+:mod:`.queries`, event searches in :mod:`.events`, the bulk retry/dead-letter policy in
+:mod:`.bulk`, exception translation in :mod:`.errors`, the client calls with their retries in
+:mod:`.client`; alerts (:mod:`.alerts`) and leases (:mod:`.leases`) are parts this module
+delegates to.
 
 Guarantees, matching :class:`~canhgac.store.base.Store`:
 
@@ -14,7 +13,7 @@ Guarantees, matching :class:`~canhgac.store.base.Store`:
   caps one indexer at a batch per second: see bench/bench_kafka_es.py), so detection windows
   that end before the return see it. ``event.ingested`` is a time taken just before the
   request that stored the event (a retry takes a new one), and this writer's mark holds every
-  stamp of a write until the write returns (:mod:`canhgac.store.es_writer_marks`), so
+  stamp of a write until the write returns (:mod:`.writer_marks`), so
   detection never closes a window over an event not yet searchable.
 - ids are deterministic and written with ``op_type=create``; the event's day index comes from
   its own ``@timestamp``, so a re-delivery finds the same index and is a no-op.
@@ -28,7 +27,7 @@ Guarantees, matching :class:`~canhgac.store.base.Store`:
   are; Elasticsearch has no multi-document transaction, so a crash mid-request may leave the
   watermark stored without its run record (a gap in the history, never a missed window) or
   the reverse, which re-runs the window: the same run document, the same alerts, idempotently.
-- leases (:mod:`canhgac.store.es_leases`) remember the version this store last wrote, so a
+- leases (:mod:`.leases`) remember the version this store last wrote, so a
   tick's leases are taken (create or conditional renewal) and released (conditional delete)
   in one bulk request each when nobody else touched them.
 - a detection tick is answered in batches: its searches in ``_msearch`` requests (which the
@@ -54,7 +53,6 @@ from elasticsearch import Elasticsearch
 from canhgac.config import ElasticsearchStoreConfig
 from canhgac.errors import ConfigError, StoreError, StoreUnavailableError
 from canhgac.models import (
-    INGESTED,
     Alert,
     AlertFilter,
     AlertStatus,
@@ -64,11 +62,12 @@ from canhgac.models import (
     RuleRun,
     RuleState,
 )
-from canhgac.store.base import AlertWrite, EventPage, EventSearch, Store
-from canhgac.store.es_alerts import ElasticsearchAlerts
-from canhgac.store.es_bulk import DEFAULT_BACKOFF, Backoff, describe
-from canhgac.store.es_client import ElasticsearchCalls, Refresh, client_from_config
-from canhgac.store.es_documents import (
+from canhgac.store.base import AlertWrite, Dialect, EventPage, EventSearch, RelatedQuery, Store
+from canhgac.store.elasticsearch.alerts import ElasticsearchAlerts
+from canhgac.store.elasticsearch.bulk import DEFAULT_BACKOFF, Backoff
+from canhgac.store.elasticsearch.client import ElasticsearchCalls, Refresh, client_from_config
+from canhgac.store.elasticsearch.dialect import ELASTICSEARCH
+from canhgac.store.elasticsearch.documents import (
     PreparedEvent,
     dead_letter_doc,
     dead_letter_from_doc,
@@ -77,34 +76,38 @@ from canhgac.store.es_documents import (
     hit_event,
     prepare_event,
 )
-from canhgac.store.es_errors import is_retryable, translated
-from canhgac.store.es_leases import ElasticsearchLeases
-from canhgac.store.es_mappings import (
-    EVENT_ID_FIELD,
+from canhgac.store.elasticsearch.errors import translated
+from canhgac.store.elasticsearch.events import (
+    MSEARCH_MAX,
+    event_page,
+    event_search,
+    msearch,
+    related_query,
+)
+from canhgac.store.elasticsearch.leases import ElasticsearchLeases
+from canhgac.store.elasticsearch.mappings import (
     IndexNames,
     events_component,
     events_template,
     fixed_template,
 )
-from canhgac.store.es_queries import (
+from canhgac.store.elasticsearch.notifications import ElasticsearchNotifications
+from canhgac.store.elasticsearch.queries import (
     MAX_WINDOW,
-    ingested_nanos,
-    ingested_range,
-    user_query,
 )
-from canhgac.store.es_writer_marks import WriterMarks
+from canhgac.store.elasticsearch.rule_state import ElasticsearchRuleState
+from canhgac.store.elasticsearch.writer_marks import WriterMarks
 from canhgac.timeutil import now_iso
 
 _PREFIX = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,100}$")
 _CONFLICT_RETRIES = 20
-# Searches per _msearch request: one tick's rules usually fit in one.
-MSEARCH_MAX = 200
 
 
 class ElasticsearchStore(Store):
     """Events in daily indices, everything else in one index per kind (see module doc)."""
 
     query_language: ClassVar[str] = "elasticsearch"
+    dialect: ClassVar[Dialect] = ELASTICSEARCH
 
     def __init__(
         self,
@@ -132,6 +135,8 @@ class ElasticsearchStore(Store):
         self._alerts = ElasticsearchAlerts(self._es, self.names)
         self._marks = WriterMarks(self._es, self.names.writer_marks, self._ingested_now)
         self._leases = ElasticsearchLeases(self._es, self.names.leases, clock)
+        self._notifications = ElasticsearchNotifications(self._es, self.names.notifications)
+        self._rule_state = ElasticsearchRuleState(self._es, self.names)
         try:
             self._setup()
         except BaseException:
@@ -213,7 +218,7 @@ class ElasticsearchStore(Store):
     @contextmanager
     def _stamps(self) -> Iterator[Callable[[], str]]:
         """``event.ingested`` stamps for one write, held in this writer's mark (see
-        :mod:`canhgac.store.es_writer_marks`) unless writes are not searchable on return."""
+        :mod:`.writer_marks`) unless writes are not searchable on return."""
         if self._refresh == "false":
             yield self._ingested_now
         else:
@@ -230,8 +235,8 @@ class ElasticsearchStore(Store):
         limit: int = 1000,
     ) -> EventPage:
         search = EventSearch(query, start, end, after, limit)
-        body = _event_search(search)
-        return _event_page(self._es.search(self.names.events_pattern, **body), body["size"])
+        body = event_search(search)
+        return event_page(self._es.search(self.names.events_pattern, **body), body["size"])
 
     def search_events_batch(self, searches: Sequence[EventSearch]) -> list[EventPage | StoreError]:
         """``_msearch`` requests of at most :data:`MSEARCH_MAX` searches, which the node runs
@@ -245,14 +250,15 @@ class ElasticsearchStore(Store):
             retry: list[int] = []
             for start in range(0, len(pending), MSEARCH_MAX):
                 chunk = pending[start : start + MSEARCH_MAX]
+                batch = [searches[k] for k in chunk]
                 try:
-                    answers = self._msearch([searches[k] for k in chunk])
+                    answers = msearch(self._es, self.names.events_pattern, batch)
                 except StoreUnavailableError:
                     raise
                 except StoreError:
                     # A query the node cannot even parse fails the whole request: search one
                     # by one, so that query alone gets the error.
-                    answers = super().search_events_batch([searches[k] for k in chunk])
+                    answers = super().search_events_batch(batch)
                 for key, outcome in zip(chunk, answers, strict=True):
                     pages[key] = outcome
                     if isinstance(outcome, StoreUnavailableError):
@@ -265,28 +271,11 @@ class ElasticsearchStore(Store):
                 self._sleep(delay)
         return [pages[k] for k in range(len(searches))]
 
-    def _msearch(self, searches: Sequence[EventSearch]) -> list[EventPage | StoreError]:
-        header = {
-            "index": self.names.events_pattern,
-            "ignore_unavailable": True,
-            "allow_no_indices": True,
-            "allow_partial_search_results": False,
-        }
-        bodies = [_event_search(search) for search in searches]
-        lines: list[Mapping[str, Any]] = []
-        for body in bodies:
-            lines += [header, {**body, "track_total_hits": False}]
-        response = self._es.call(
-            f"search in {self.names.events_pattern}",
-            lambda: self._client.msearch(searches=lines),
-        )
-        answers: list[Mapping[str, Any]] = response.body["responses"]
-        if len(answers) != len(bodies):
-            raise StoreError(f"_msearch answered {len(answers)} of {len(bodies)} searches")
-        return [
-            _msearch_page(answer, body["size"])
-            for answer, body in zip(answers, bodies, strict=True)
-        ]
+    def related_events(
+        self, related: RelatedQuery, ingested_start: str, ingested_end: str, limit: int
+    ) -> list[Event]:
+        query = related_query(related)
+        return self.search_events(query, ingested_start, ingested_end, limit=limit).events
 
     def settled_before(self) -> str | None:
         return self._marks.settled_before()
@@ -322,7 +311,7 @@ class ElasticsearchStore(Store):
     def count_dead_letters(self) -> int:
         return self._es.count(self.names.dead_letters)
 
-    # --- alerts (see canhgac.store.es_alerts) ---------------------------------------------------
+    # --- alerts (see .alerts) ---------------------------------------------------------------------
     def record_alert(self, alert: Alert, event_ids: Sequence[str]) -> AlertWrite:
         return self._alerts.record([(alert, event_ids)])[0]
 
@@ -341,106 +330,42 @@ class ElasticsearchStore(Store):
     def update_alert(self, alert: Alert) -> None:
         self._alerts.update(alert)
 
-    # --- notifications -----------------------------------------------------------------------
+    # --- notifications (see .notifications) ---------------------------------------------------
     def enqueue_notifications(self, alert_id: str, channels: Sequence[str]) -> None:
-        self.enqueue_notifications_batch([(alert_id, channels)])
+        self._notifications.enqueue([(alert_id, channels)])
 
     def enqueue_notifications_batch(self, items: Sequence[tuple[str, Sequence[str]]]) -> None:
-        now = now_iso()
-        docs = [
-            (
-                doc_id(alert_id, channel),
-                Notification(alert_id=alert_id, channel=channel, updated_at=now).model_dump(
-                    mode="json"
-                ),
-            )
-            for alert_id, channels in items
-            for channel in dict.fromkeys(channels)
-        ]
-        self._es.create_docs(self.names.notifications, docs, "true")
+        self._notifications.enqueue(items)
 
     def pending_notifications(self, limit: int = 100) -> list[Notification]:
-        return self._notifications({"term": {"status": "pending"}}, "updated_at", limit)
+        return self._notifications.pending(limit)
 
     def mark_notification(self, note: Notification) -> None:
-        self._es.call(
-            "updating a notification",
-            lambda: self._client.options(ignore_status=404).update(
-                index=self.names.notifications,
-                id=doc_id(note.alert_id, note.channel),
-                doc=note.model_dump(mode="json"),
-                refresh="true",
-            ),
-        )
+        self._notifications.mark(note)
 
     def list_notifications(self, alert_id: str) -> list[Notification]:
-        return self._notifications({"term": {"alert_id": alert_id}}, "channel", MAX_WINDOW)
+        return self._notifications.of_alert(alert_id)
 
-    def _notifications(self, query: dict[str, Any], order: str, limit: int) -> list[Notification]:
-        hits = self._es.search(
-            self.names.notifications,
-            query=query,
-            sort=[{order: "asc"}, {"alert_id": "asc"}, {"channel": "asc"}],
-            size=min(limit, MAX_WINDOW),
-        )
-        return [Notification.model_validate(hit["_source"]) for hit in hits]
-
-    # --- rule run-state ------------------------------------------------------------------------
+    # --- rule run-state (see .rule_state) ------------------------------------------------------
     def get_rule_state(self, rule_id: str) -> RuleState | None:
-        return self.get_rule_states([rule_id]).get(rule_id)
+        return self._rule_state.get([rule_id]).get(rule_id)
 
     def get_rule_states(self, rule_ids: Sequence[str]) -> dict[str, RuleState]:
-        if not rule_ids:
-            return {}
-        index = self.names.rule_state
-        response = self._es.call(
-            f"get from {index}",
-            lambda: self._client.mget(index=index, ids=[doc_id(r) for r in rule_ids]),
-        )
-        states = [
-            RuleState.model_validate(doc["_source"])
-            for doc in response.body["docs"]
-            if doc.get("found")
-        ]
-        return {state.rule_id: state for state in states}
+        return self._rule_state.get(rule_ids)
 
     def complete_window(self, state: RuleState, run: RuleRun) -> None:
-        self.complete_windows([(state, run)])
+        self._rule_state.complete([(state, run)])
 
     def complete_windows(self, windows: Sequence[tuple[RuleState, RuleRun]]) -> None:
-        # One bulk request, not refreshed: the state is only ever read by id (real-time) and
-        # list_rule_runs refreshes the run index itself. A failing item is retried alone and
-        # a rejected one fails the call, so on return every document is stored.
-        docs: list[tuple[str, str, Mapping[str, Any]]] = []
-        for state, run in windows:
-            key = doc_id(run.rule_id, run.window_start)
-            docs.append((self.names.rule_runs, key, run.model_dump(mode="json")))
-            docs.append(
-                (self.names.rule_state, doc_id(state.rule_id), state.model_dump(mode="json"))
-            )
-        self._es.index_docs(docs)
+        self._rule_state.complete(windows)
 
     def save_rule_states(self, states: Sequence[RuleState]) -> None:
-        index = self.names.rule_state
-        self._es.index_docs([(index, doc_id(s.rule_id), s.model_dump(mode="json")) for s in states])
+        self._rule_state.save(states)
 
     def list_rule_runs(self, rule_id: str | None = None) -> list[RuleRun]:
-        # Runs are written without a refresh (complete_window), so make them searchable here,
-        # where (rarely) they are listed, instead of once per detection window.
-        self._es.call(
-            f"refreshing {self.names.rule_runs}",
-            lambda: self._client.indices.refresh(
-                index=self.names.rule_runs, ignore_unavailable=True, allow_no_indices=True
-            ),
-        )
-        query = {"term": {"rule_id": rule_id}} if rule_id is not None else {"match_all": {}}
-        sort = [{"rule_id": "asc"}, {"window_start": "asc"}]
-        return [
-            RuleRun.model_validate(hit["_source"])
-            for hit in self._es.scan(self.names.rule_runs, query, sort)
-        ]
+        return self._rule_state.runs(rule_id)
 
-    # --- leases (see canhgac.store.es_leases) ---------------------------------------------------
+    # --- leases (see .leases) ---------------------------------------------------------------------
     def acquire_lease(self, name: str, owner: str, ttl: float) -> bool:
         return name in self._leases.acquire([name], owner, ttl)
 
@@ -452,39 +377,3 @@ class ElasticsearchStore(Store):
 
     def release_leases(self, names: Sequence[str], owner: str) -> None:
         self._leases.release(names, owner)
-
-
-def _event_search(search: EventSearch) -> dict[str, Any]:
-    """The search body of one page of a rule's window, oldest first."""
-    clauses: list[dict[str, Any]] = [
-        {"range": {INGESTED: ingested_range(search.start, search.end)}}
-    ]
-    compiled = user_query(search.query)
-    body: dict[str, Any] = {
-        "query": {"bool": {"filter": clauses, "must": [compiled] if compiled else []}},
-        "sort": [{INGESTED: "asc"}, {EVENT_ID_FIELD: "asc"}],
-        "size": min(search.limit, MAX_WINDOW),
-    }
-    if search.after is not None:
-        body["search_after"] = [ingested_nanos(search.after[0]), search.after[1]]
-    return body
-
-
-def _event_page(hits: Sequence[Mapping[str, Any]], size: int) -> EventPage:
-    events = [hit_event(hit) for hit in hits]
-    last = (events[-1].fields[INGESTED], events[-1].id) if len(events) == size else None
-    return EventPage(events, last)
-
-
-def _msearch_page(answer: Mapping[str, Any], size: int) -> EventPage | StoreError:
-    """One ``_msearch`` answer as a page, or as the error the search alone met."""
-    status = int(answer.get("status", 200))
-    if "error" in answer:
-        reason = f"Elasticsearch search failed ({status}): {describe(answer['error'])}"
-        if is_retryable(status):
-            return StoreUnavailableError(reason)
-        return StoreError(reason)
-    shards = answer.get("_shards", {})
-    if shards.get("failed") or shards.get("successful", 0) < shards.get("total", 0):
-        return StoreUnavailableError(f"Elasticsearch search: not all shards answered: {shards}")
-    return _event_page(answer["hits"]["hits"], size)

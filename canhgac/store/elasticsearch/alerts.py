@@ -16,10 +16,10 @@ from typing import Any
 from canhgac.errors import StoreError, StoreUnavailableError
 from canhgac.models import Alert, AlertFilter, AlertStatus
 from canhgac.store.base import AlertWrite, merge_alert
-from canhgac.store.es_client import ElasticsearchCalls
-from canhgac.store.es_documents import alert_doc, alert_from_doc, doc_id
-from canhgac.store.es_mappings import IndexNames
-from canhgac.store.es_queries import ALERT_SORTS, MAX_WINDOW, alert_query
+from canhgac.store.elasticsearch.client import ElasticsearchCalls
+from canhgac.store.elasticsearch.documents import alert_doc, alert_from_doc, doc_id
+from canhgac.store.elasticsearch.mappings import IndexNames
+from canhgac.store.elasticsearch.queries import ALERT_SORTS, MAX_WINDOW, alert_query
 
 _CONFLICT_RETRIES = 20
 

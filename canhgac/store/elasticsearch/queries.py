@@ -8,7 +8,7 @@ from typing import Any
 
 from canhgac.errors import StoreError
 from canhgac.models import ALERT_SNAPSHOT_FILTERS, AlertFilter, AlertSort
-from canhgac.store.es_documents import DERIVED
+from canhgac.store.elasticsearch.documents import DERIVED
 from canhgac.text import fold
 from canhgac.timeutil import from_iso, to_iso
 

@@ -1,0 +1,1 @@
+"""The embedded store: one SQLite database file (:mod:`canhgac.store.sqlite.store`)."""

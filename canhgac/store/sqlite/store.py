@@ -1,0 +1,280 @@
+"""The embedded store: one SQLite database file in WAL mode.
+
+The layout is in :mod:`canhgac.store.sqlite.schema` (detection reads fields through
+:func:`~canhgac.store.sqlite.schema.sql_field`, so the column layout is known in one place);
+events, dead letters, alerts and leases are parts this class delegates to, each a module of
+plain functions over a connection.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, ClassVar
+
+from canhgac.errors import StoreError
+from canhgac.models import (
+    Alert,
+    AlertFilter,
+    AlertStatus,
+    DeadLetter,
+    Event,
+    Notification,
+    RuleRun,
+    RuleState,
+)
+from canhgac.store.base import AlertWrite, Dialect, EventPage, EventSearch, RelatedQuery, Store
+from canhgac.store.sqlite import alerts as sqlite_alerts
+from canhgac.store.sqlite import dead_letters as sqlite_dead_letters
+from canhgac.store.sqlite import events as sqlite_events
+from canhgac.store.sqlite import leases as sqlite_leases
+from canhgac.store.sqlite.db import SQLiteDatabase
+from canhgac.store.sqlite.dialect import SQLITE
+from canhgac.store.sqlite.schema import SCHEMA, setup_connection
+from canhgac.timeutil import now_iso
+
+
+class SQLiteStore(Store):
+    """The embedded store. Safe to share between threads: each thread gets its own
+    connection, and writes are serialized by a lock (SQLite allows one writer anyway)."""
+
+    query_language: ClassVar[str] = "sqlite"
+    dialect: ClassVar[Dialect] = SQLITE
+
+    def __init__(
+        self, path: str | Path, *, synchronous: str = "FULL", search_threads: int | None = None
+    ) -> None:
+        self._db = SQLiteDatabase(path, synchronous=synchronous, setup=setup_connection)
+        self.path = self._db.path
+        self._write = self._db.write
+        self._read = self._db.read
+        self._last_ingested = ""
+        # A tick's searches run on this many threads, each with its own connection: SQLite
+        # reads run in parallel under WAL, and sqlite3 releases the GIL while a query steps.
+        self._search_threads = search_threads or min(4, os.cpu_count() or 1)
+        self._search_pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+        with self._db.write_lock:
+            self._db.executescript(SCHEMA)
+            self._add_alert_search_column()
+
+    def _add_alert_search_column(self) -> None:
+        # Databases made before the queue's free-text search lack the column; their alerts
+        # keep a NULL there, which _ALERT_TEXT answers by folding the document on the fly.
+        columns = {row[1] for row in self._read("PRAGMA table_info(alerts)")}
+        if "search" not in columns:
+            self._db.executescript("ALTER TABLE alerts ADD COLUMN search TEXT")
+
+    # --- leases (canhgac.store.sqlite.leases) -------------------------------------------------
+    def acquire_lease(self, name: str, owner: str, ttl: float) -> bool:
+        with self._write() as conn:
+            return sqlite_leases.acquire(conn, name, owner, ttl)
+
+    def release_lease(self, name: str, owner: str) -> None:
+        with self._write() as conn:
+            sqlite_leases.release(conn, name, owner)
+
+    def close(self) -> None:
+        with self._pool_lock:
+            pool, self._search_pool = self._search_pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+        self._db.close()
+
+    # --- events ------------------------------------------------------------------------------
+    def _ingested_now(self) -> str:
+        # Never go backwards, even if the wall clock does: windows are ranges over this field.
+        now = now_iso()
+        self._last_ingested = max(now, self._last_ingested)
+        return self._last_ingested
+
+    def write_events(self, events: Sequence[Event]) -> int:
+        if not events:
+            return 0
+        with self._write() as conn:
+            return sqlite_events.write(conn, events, self._ingested_now())
+
+    def search_events(
+        self,
+        query: Any,
+        start: str,
+        end: str,
+        *,
+        after: tuple[str, str] | None = None,
+        limit: int = 1000,
+    ) -> EventPage:
+        return sqlite_events.search(self._read, query, start, end, after=after, limit=limit)
+
+    def search_events_batch(self, searches: Sequence[EventSearch]) -> list[EventPage | StoreError]:
+        if len(searches) < 2 or self._search_threads < 2:
+            return super().search_events_batch(searches)
+        with self._pool_lock:
+            if self._search_pool is None:
+                self._search_pool = ThreadPoolExecutor(
+                    self._search_threads, thread_name_prefix="sqlite-search"
+                )
+            pool = self._search_pool
+        one_by_one = super().search_events_batch  # (super() does not work in a comprehension)
+        futures = [pool.submit(one_by_one, [search]) for search in searches]
+        return [page for future in futures for page in future.result()]
+
+    def get_events(self, ids: Sequence[str]) -> list[Event]:
+        return sqlite_events.get(self._read, ids)
+
+    def related_events(
+        self, related: RelatedQuery, ingested_start: str, ingested_end: str, limit: int
+    ) -> list[Event]:
+        condition = sqlite_events.related_condition(related)
+        return sqlite_events.search(
+            self._read, condition, ingested_start, ingested_end, limit=limit
+        ).events
+
+    def count_events(self) -> int:
+        return sqlite_events.count(self._read)
+
+    # --- dead letters --------------------------------------------------------------------------
+    def write_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
+        if not letters:
+            return 0
+        with self._write() as conn:
+            return sqlite_dead_letters.write(conn, letters)
+
+    def list_dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        return sqlite_dead_letters.newest(self._read, limit)
+
+    def count_dead_letters(self) -> int:
+        return sqlite_dead_letters.count(self._read)
+
+    # --- alerts --------------------------------------------------------------------------------
+    def record_alert(self, alert: Alert, event_ids: Sequence[str]) -> AlertWrite:
+        return self.record_alerts([(alert, event_ids)])[0]
+
+    def record_alerts(self, alerts: Sequence[tuple[Alert, Sequence[str]]]) -> list[AlertWrite]:
+        # One transaction for the whole batch: one commit (one fsync) per detection tick.
+        with self._write() as conn:
+            return [sqlite_alerts.record(conn, alert, event_ids) for alert, event_ids in alerts]
+
+    def get_alert(self, alert_id: str) -> Alert | None:
+        rows = self._read("SELECT doc FROM alerts WHERE id = ?", (alert_id,))
+        return Alert.model_validate_json(rows[0][0]) if rows else None
+
+    def list_alerts(self, query: AlertFilter) -> list[Alert]:
+        return sqlite_alerts.page(self._read, query)
+
+    def count_alerts(self, query: AlertFilter) -> dict[AlertStatus, int]:
+        return sqlite_alerts.count_by_status(self._read, query)
+
+    def update_alert(self, alert: Alert) -> None:
+        with self._write() as conn:
+            sqlite_alerts.update_triage(conn, alert)
+
+    # --- notifications -----------------------------------------------------------------------
+    def enqueue_notifications(self, alert_id: str, channels: Sequence[str]) -> None:
+        self.enqueue_notifications_batch([(alert_id, channels)])
+
+    def enqueue_notifications_batch(self, items: Sequence[tuple[str, Sequence[str]]]) -> None:
+        now = now_iso()
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO notifications (alert_id, channel, status, attempts,"
+                " last_error, updated_at) VALUES (?, ?, 'pending', 0, NULL, ?)",
+                [(alert_id, channel, now) for alert_id, channels in items for channel in channels],
+            )
+
+    def pending_notifications(self, limit: int = 100) -> list[Notification]:
+        rows = self._read(
+            "SELECT alert_id, channel, status, attempts, last_error, updated_at"
+            " FROM notifications WHERE status = 'pending' ORDER BY updated_at LIMIT ?",
+            (limit,),
+        )
+        return [
+            Notification(
+                alert_id=r[0],
+                channel=r[1],
+                status=r[2],
+                attempts=r[3],
+                last_error=r[4],
+                updated_at=r[5],
+            )
+            for r in rows
+        ]
+
+    def mark_notification(self, note: Notification) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE notifications SET status = ?, attempts = ?, last_error = ?,"
+                " updated_at = ? WHERE alert_id = ? AND channel = ?",
+                (
+                    note.status,
+                    note.attempts,
+                    note.last_error,
+                    note.updated_at,
+                    note.alert_id,
+                    note.channel,
+                ),
+            )
+
+    def list_notifications(self, alert_id: str) -> list[Notification]:
+        rows = self._read(
+            "SELECT alert_id, channel, status, attempts, last_error, updated_at"
+            " FROM notifications WHERE alert_id = ? ORDER BY channel",
+            (alert_id,),
+        )
+        return [
+            Notification(
+                alert_id=r[0],
+                channel=r[1],
+                status=r[2],
+                attempts=r[3],
+                last_error=r[4],
+                updated_at=r[5],
+            )
+            for r in rows
+        ]
+
+    # --- rule run-state ------------------------------------------------------------------------
+    def get_rule_state(self, rule_id: str) -> RuleState | None:
+        rows = self._read("SELECT doc FROM rule_state WHERE rule_id = ?", (rule_id,))
+        return RuleState.model_validate_json(rows[0][0]) if rows else None
+
+    def complete_window(self, state: RuleState, run: RuleRun) -> None:
+        self.complete_windows([(state, run)])
+
+    def complete_windows(self, windows: Sequence[tuple[RuleState, RuleRun]]) -> None:
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO rule_state (rule_id, doc) VALUES (?, ?)",
+                [(state.rule_id, state.model_dump_json()) for state, _ in windows],
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO rule_runs (rule_id, window_start, window_end, matches,"
+                " finished_at) VALUES (?, ?, ?, ?, ?)",
+                [
+                    (run.rule_id, run.window_start, run.window_end, run.matches, run.finished_at)
+                    for _, run in windows
+                ],
+            )
+
+    def save_rule_states(self, states: Sequence[RuleState]) -> None:
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO rule_state (rule_id, doc) VALUES (?, ?)",
+                [(state.rule_id, state.model_dump_json()) for state in states],
+            )
+
+    def list_rule_runs(self, rule_id: str | None = None) -> list[RuleRun]:
+        sql = "SELECT rule_id, window_start, window_end, matches, finished_at FROM rule_runs"
+        params: tuple[Any, ...] = ()
+        if rule_id is not None:
+            sql += " WHERE rule_id = ?"
+            params = (rule_id,)
+        rows = self._read(sql + " ORDER BY rule_id, window_start", params)
+        return [
+            RuleRun(
+                rule_id=r[0], window_start=r[1], window_end=r[2], matches=r[3], finished_at=r[4]
+            )
+            for r in rows
+        ]
