@@ -15,7 +15,7 @@ import re
 
 from canhgac.errors import ParseError
 from ingest.parse.base import Fields, Origin
-from ingest.parse.timestamps import bsd, iso8601, zone_of
+from ingest.parse.timestamps import bsd_of, iso8601, zone_of
 
 DATASET = "syslog"
 
@@ -89,8 +89,7 @@ def match_rfc3164(text: str, origin: Origin) -> Fields | None:
     if pri is not None:
         _priority(fields, pri)
     if stamp is not None or iso is not None:
-        zone = zone_of(origin)
-        when = bsd(stamp, origin.received_at, zone) if stamp else iso8601(iso, zone)
+        when = bsd_of(stamp, origin) if stamp else iso8601(iso, zone_of(origin))
         if when is None:
             fields["event.timestamp_fallback"] = True
         else:
