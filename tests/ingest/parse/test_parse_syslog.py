@@ -107,9 +107,7 @@ def test_rfc3164_year_inference(
 
 
 def test_rfc3164_zone_is_configurable(make_origin: OriginFactory) -> None:
-    fields = parse_rfc3164(
-        "<13>Mar  5 14:02:11 h app: m", make_origin(timezone="Europe/Berlin")
-    )
+    fields = parse_rfc3164("<13>Mar  5 14:02:11 h app: m", make_origin(timezone="Europe/Berlin"))
     assert fields["@timestamp"] == "2024-03-05T13:02:11.000000Z"
 
 
