@@ -24,6 +24,7 @@ from ingest.parse.syslog import match_syslog
 from ingest.parse.windows import fields_from_record, is_windows
 
 _AUDIT_STARTS = ("type=", "node=")
+_BLANKS = " \t"
 
 
 def _bare(text: str, origin: Origin) -> Fields | None:
@@ -69,7 +70,8 @@ def _inside_syslog(fields: Fields, origin: Origin) -> Fields:
 
 
 def parse_auto(text: str, origin: Origin) -> Fields:
-    fields = _bare(text, origin)
+    # A JSON, CEF or auditd record indented by its writer is still one.
+    fields = _bare(text.lstrip(_BLANKS) if text[:1] in _BLANKS else text, origin)
     if fields is not None:
         return fields
     if text[:1] != "<" and (fields := match_access(text, origin, "nginx.access")) is not None:

@@ -151,3 +151,19 @@ def test_pam_lines_with_a_trailing_space(event_fields: EventFields, line: str) -
     assert fields["event.action"] in ("pam_authentication", "session_opened")
     assert fields.get("source.ip", "203.0.113.5") == "203.0.113.5"
     assert fields.get("user.name", "root") == "root"
+
+
+@pytest.mark.parametrize(
+    ("line", "dataset"),
+    [
+        (' {"message": "Đã nhận hồ sơ", "@timestamp": "2024-03-05T08:00:00Z"}', "app"),
+        ("\tCEF:0|Trend Micro|Deep Security Agent|20.0|4000000|Eicar|6|src=203.0.113.5", "cef"),
+        ("  type=USER_LOGIN msg=audit(1709622131.482:7): pid=5 uid=0 res=failed", "auditd.log"),
+    ],
+)
+def test_indented_bare_records_are_recognised(
+    event_fields: EventFields, line: str, dataset: str
+) -> None:
+    fields = event_fields(line, "auto")
+    assert fields["event.dataset"] == dataset
+    assert fields["event.original"] == line
