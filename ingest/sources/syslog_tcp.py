@@ -94,6 +94,8 @@ class SyslogTcpSource(ServerSource):
             parser=self._config.parser,
             encoding=self._config.encoding,
             dataset=self._config.dataset,
+            timezone=self._config.timezone,
+            year=self._config.year,
             peer=peer,
         )
         for frame in frames:

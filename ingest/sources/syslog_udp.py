@@ -101,6 +101,8 @@ class SyslogUdpSource(ListeningSource):
             parser=self._config.parser,
             encoding=self._config.encoding,
             dataset=self._config.dataset,
+            timezone=self._config.timezone,
+            year=self._config.year,
             peer=peer,
         )
         self._batcher.add(to_record(data, origin, self._sequence))

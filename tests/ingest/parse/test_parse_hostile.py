@@ -52,6 +52,12 @@ MEGABYTE_LINES = {
     "access-extra": '1.2.3.4 - - [05/Mar/2024:14:02:11 +0700] "GET / HTTP/1.1" 200 1 ' + _mb("a"),
     "fortigate": 'devname="x" logid="1" ' + _mb('k="\\\\'),
     "json-ish": "{" + _mb('"a":'),
+    "apache-error": "[Sun Dec 01 10:00:00 2024] [core:error] [pid 1:tid 2] " + _mb("[client "),
+    "apache-os-error": "[Sun Dec 01 10:00:00 2024] [core:error] " + _mb("(13)x"),
+    "nginx-error": "2024/12/01 10:00:00 [error] 1#1: *1 " + _mb(", client: 1.2.3.4"),
+    "nginx-syslog": "<11>Dec  1 10:00:00 h nginx: 2024/12/01 10:00:00 [error] 1#1: "
+    + _mb('open() "'),
+    "old-pam": "Jun 14 15:16:01 combo sshd(pam_unix)[1]: authentication failure; " + _mb("a= "),
 }
 
 
