@@ -1,0 +1,35 @@
+"""Fixtures of the sender tests: the compiled rule pack (once per session) and a running
+pipeline listening for syslog on a free loopback port."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from alerting.detect.compile import CompiledRuleSet
+from tests.senders.pipeline import Pipeline, compile_rules, syslog_sources
+
+
+@pytest.fixture(scope="session")
+def rules() -> CompiledRuleSet:
+    return compile_rules()
+
+
+@pytest.fixture
+def canhgac(tmp_path: Path) -> Iterator[Pipeline]:
+    workdir = tmp_path / "canhgac"
+    workdir.mkdir()
+    pipeline = Pipeline(workdir, [])
+    pipeline.sources = syslog_sources(pipeline.port)
+    pipeline.start()
+    yield pipeline
+    pipeline.stop()
+
+
+@pytest.fixture
+def sender_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "sender"
+    path.mkdir()
+    return path
