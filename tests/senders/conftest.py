@@ -10,6 +10,7 @@ import pytest
 
 from alerting.detect.compile import CompiledRuleSet
 from tests.senders.pipeline import Pipeline, compile_rules, syslog_sources
+from tests.senders.programs import Daemon, StartDaemon
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +34,18 @@ def sender_dir(tmp_path: Path) -> Path:
     path = tmp_path / "sender"
     path.mkdir()
     return path
+
+
+@pytest.fixture
+def start_daemon() -> Iterator[StartDaemon]:
+    """Starts a daemon for the test; every one started is stopped after it."""
+    started: list[Daemon] = []
+
+    def start(daemon: Daemon) -> Daemon:
+        started.append(daemon)
+        daemon.start()
+        return daemon
+
+    yield start
+    for daemon in started:
+        daemon.stop()

@@ -73,7 +73,9 @@ def _pam_failure(ip: str) -> dict[str, Any]:
 
 SQLI_QUERY = "ma=1%27%20UNION%20SELECT%20username,password%20FROM%20nguoi_dung--"
 PORTAL_PATH = "/dịch-vụ-công/nộp-hồ-sơ"
-PORTAL_TARGET = "/d%E1%BB%8Bch-v%E1%BB%A5-c%C3%B4ng/n%E1%BB%99p-h%E1%BB%93-s%C6%A1?ho_so=HS-2026-0042"
+PORTAL_TARGET = (
+    "/d%E1%BB%8Bch-v%E1%BB%A5-c%C3%B4ng/n%E1%BB%99p-h%E1%BB%93-s%C6%A1?ho_so=HS-2026-0042"
+)
 PORTAL_NOTICE = "Hồ sơ HS-2026-0042 của công dân Nguyễn Văn An đã được tiếp nhận"
 
 
@@ -81,25 +83,43 @@ def city_lines() -> list[Line]:
     """The lines every sender carries; built at send time (the web lines hold the time)."""
     return [
         Line(
-            "sshd", 2231, "auth.info",
+            "sshd",
+            2231,
+            "auth.info",
             "Failed password for root from 203.0.113.5 port 40101 ssh2",
             "port 40101",
-            _ssh("failure", "root", "203.0.113.5", message="Failed password for root from 203.0.113.5 port 40101 ssh2"),
+            _ssh(
+                "failure",
+                "root",
+                "203.0.113.5",
+                message="Failed password for root from 203.0.113.5 port 40101 ssh2",
+            ),
         ),
         Line(
-            "sshd", 2232, "auth.info",
+            "sshd",
+            2232,
+            "auth.info",
             _nfd("Invalid user nguyễn.văn.a from 203.0.113.6 port 40102"),
             "port 40102",
-            _ssh("failure", "nguyễn.văn.a", "203.0.113.6", message="Invalid user nguyễn.văn.a from 203.0.113.6 port 40102"),
+            _ssh(
+                "failure",
+                "nguyễn.văn.a",
+                "203.0.113.6",
+                message="Invalid user nguyễn.văn.a from 203.0.113.6 port 40102",
+            ),
         ),
         Line(
-            "sshd", 2233, "auth.info",
+            "sshd",
+            2233,
+            "auth.info",
             "Accepted publickey for nguyenvana from 10.20.1.15 port 40103 ssh2: ED25519 SHA256:Jq3h8W1xT0cGm4t5ZbB1m8cQeFh0uQyYk2nA9vR3sLk",
             "port 40103",
             _ssh("success", "nguyenvana", "10.20.1.15"),
         ),
         Line(
-            "sudo", 3101, "authpriv.notice",
+            "sudo",
+            3101,
+            "authpriv.notice",
             "nguyenvana : TTY=pts/0 ; PWD=/home/nguyenvana ; USER=root ; COMMAND=/bin/bash",
             "COMMAND=/bin/bash",
             {
@@ -113,20 +133,26 @@ def city_lines() -> list[Line]:
             },
         ),
         Line(
-            "sshd", 2234, "authpriv.notice",
+            "sshd",
+            2234,
+            "authpriv.notice",
             "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.7  user=root",
             "rhost=203.0.113.7 ",
             _pam_failure("203.0.113.7"),
         ),
         # The pre-2008 Linux-PAM form, still written by old appliances and CentOS 5 hosts.
         Line(
-            "sshd(pam_unix)", 2235, "authpriv.notice",
+            "sshd(pam_unix)",
+            2235,
+            "authpriv.notice",
             "authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.8  user=root",
             "rhost=203.0.113.8 ",
             _pam_failure("203.0.113.8"),
         ),
         Line(
-            "nginx", 1201, "local7.info",
+            "nginx",
+            1201,
+            "local7.info",
             f'203.0.113.9 - - [{_access_time()}] "GET /tra-cuu/ho-so?{SQLI_QUERY} HTTP/1.1" 200 512 "-" "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"',
             "/tra-cuu/ho-so?",
             {
@@ -139,7 +165,9 @@ def city_lines() -> list[Line]:
             },
         ),
         Line(
-            "nginx", 1201, "local7.info",
+            "nginx",
+            1201,
+            "local7.info",
             f'10.20.3.7 - - [{_access_time()}] "GET {PORTAL_TARGET} HTTP/1.1" 200 5120 "-" "Mozilla/5.0 (X11; Linux x86_64)"',
             "HS-2026-0042 HTTP",
             {
@@ -150,7 +178,9 @@ def city_lines() -> list[Line]:
             },
         ),
         Line(
-            "nginx", 1201, "local7.err",
+            "nginx",
+            1201,
+            "local7.err",
             f'{_error_time()} [error] 1201#1201: *77 open() "/usr/share/nginx/html/wp-login.php" failed (2: No such file or directory), client: 203.0.113.10, server: dichvucong.hanoi.gov.vn, request: "GET /wp-login.php HTTP/1.1", host: "dichvucong.hanoi.gov.vn"',
             "*77 open()",
             {
@@ -162,7 +192,9 @@ def city_lines() -> list[Line]:
             },
         ),
         Line(
-            "dichvucong", 4401, "local0.info",
+            "dichvucong",
+            4401,
+            "local0.info",
             _nfd(PORTAL_NOTICE),
             _nfd("HS-2026-0042 của"),
             {"process.name": "dichvucong", "message": PORTAL_NOTICE},
@@ -189,7 +221,10 @@ EXPECTED_ALERTS = {
     ("SQL Injection Attempt in Request", (("source.ip", "203.0.113.9"),)),
     ("SSH Brute Force From One Source", (("source.ip", BRUTE_FORCE_IP),)),
     ("SSH Brute Force Against One Account", (("user.name", "admin"),)),
-    ("SSH Login Accepted After Repeated Failures", (("source.ip", BRUTE_FORCE_IP), ("user.name", "admin"))),
+    (
+        "SSH Login Accepted After Repeated Failures",
+        (("source.ip", BRUTE_FORCE_IP), ("user.name", "admin")),
+    ),
 }
 
 

@@ -11,8 +11,8 @@ from alerting.detect.compile import CompiledRuleSet
 from tests.senders.corpus import (
     BRUTE_FORCE,
     BRUTE_FORCE_IP,
-    GUESSED,
     EXPECTED_ALERTS,
+    GUESSED,
     alert_keys,
     check_event,
     city_lines,

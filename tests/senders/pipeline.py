@@ -162,9 +162,8 @@ def nfc(text: str) -> str:
 def by_original(events: Sequence[Event], marker: str) -> Event:
     """The one event whose raw record contains ``marker`` (each test line has its own)."""
     found = [e for e in events if nfc(marker) in str(e.fields.get("event.original", ""))]
-    assert len(found) == 1, (
-        f"{len(found)} events carry {marker!r}; stored: "
-        + "\n".join(str(e.fields.get("event.original")) for e in events)
+    assert len(found) == 1, f"{len(found)} events carry {marker!r}; stored: " + "\n".join(
+        str(e.fields.get("event.original")) for e in events
     )
     return found[0]
 

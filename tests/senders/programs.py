@@ -13,7 +13,7 @@ import os
 import shutil
 import signal
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,6 +84,10 @@ class Daemon:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
+# Starts a daemon for the duration of a test (the ``start_daemon`` fixture).
+StartDaemon = Callable[[Daemon], Daemon]
+
+
 # --- rsyslog ---------------------------------------------------------------------------------
 def rsyslog(
     workdir: Path,
@@ -119,11 +123,13 @@ ruleset(name="forward") {{
     return Daemon(argv, workdir, socket)
 
 
-def omfwd(port: int, protocol: str, template: str, framing: str | None = None) -> str:
+def omfwd(port: int, protocol: str, template: str | None, framing: str | None = None) -> str:
+    """An omfwd action; ``template`` None leaves omfwd's default (BSD syslog)."""
     framed = f' TCP_Framing="{framing}"' if framing else ""
+    templated = f' template="{template}"' if template else ""
     return (
         f'  action(type="omfwd" target="127.0.0.1" port="{port}" protocol="{protocol}"'
-        f'{framed} template="{template}")'
+        f"{framed}{templated})"
     )
 
 
@@ -138,7 +144,7 @@ def syslog_ng(workdir: Path, destination: str) -> Daemon:
     config = workdir / "syslog-ng.conf"
     config.write_text(
         f"""@version: {SYSLOG_NG_VERSION}
-options {{ use-dns(no); dns-cache(no); keep-hostname(yes); chain-hostnames(no); stats(freq(0)); }};
+options {{ use-dns(no); dns-cache(no); keep-hostname(yes); chain-hostnames(no); stats-freq(0); }};
 source s_local {{ unix-dgram("{socket}"); }};
 destination d_canhgac {{ {destination}; }};
 log {{ source(s_local); destination(d_canhgac); }};
