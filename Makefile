@@ -15,8 +15,10 @@ $(BIN)/.installed: pyproject.toml
 run: $(BIN)/.installed
 	$(BIN)/canhgac run
 
-## The whole test suite, with the real Kafka broker and Elasticsearch node it needs.
+## The whole test suite, with the real Kafka broker and Elasticsearch node it needs, and the
+## programs it drives (Chromium, rsyslog, syslog-ng, logger: deploy/dev/install-test-tools).
 test: $(BIN)/.installed
+	deploy/dev/install-test-tools
 	$(BIN)/ruff check canhgac ingest alerting tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
