@@ -91,7 +91,8 @@ def attack_log(end: datetime, seed: int = 15) -> list[Entry]:
     for _ in range(240):  # a distributed run against one account ...
         address = f"192.0.2.{attack.rng.randrange(10, 60)}"
         attack.add(
-            attack.at(20, 32), f"Failed password for nguyenvana from {address} port {attack.port()} ssh2"
+            attack.at(20, 32),
+            f"Failed password for nguyenvana from {address} port {attack.port()} ssh2",
         )
     for second in range(6):  # ... that guesses the password
         attack.add(

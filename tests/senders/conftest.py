@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from alerting.detect.compile import CompiledRuleSet
-from tests.senders.pipeline import Pipeline, compile_rules, syslog_sources
+from tests.senders.pipeline import Pipeline, compile_rules
 from tests.senders.programs import Daemon, StartDaemon
 
 
@@ -22,8 +22,7 @@ def rules() -> CompiledRuleSet:
 def canhgac(tmp_path: Path) -> Iterator[Pipeline]:
     workdir = tmp_path / "canhgac"
     workdir.mkdir()
-    pipeline = Pipeline(workdir, [])
-    pipeline.sources = syslog_sources(pipeline.port)
+    pipeline = Pipeline.listening(workdir)
     pipeline.start()
     yield pipeline
     pipeline.stop()

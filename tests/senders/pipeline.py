@@ -10,7 +10,7 @@ with no scheduler tick to wait for.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -58,9 +58,19 @@ class Pipeline:
     """One in-process `canhgac run` with the collect and index roles and its SQLite store."""
 
     workdir: Path
-    sources: list[dict[str, Any]]
+    sources: list[dict[str, Any]] = field(default_factory=list)
     port: int = field(default_factory=free_port)
     runtime: Runtime | None = None
+
+    @classmethod
+    def listening(cls, workdir: Path) -> Pipeline:
+        """Syslog over UDP and TCP on one free port, every record through the auto parser."""
+        pipeline = cls(workdir)
+        pipeline.sources = [
+            {"type": "syslog_udp", "name": "syslog-udp", "port": pipeline.port},
+            {"type": "syslog_tcp", "name": "syslog-tcp", "port": pipeline.port},
+        ]
+        return pipeline
 
     @property
     def db_path(self) -> Path:
@@ -148,13 +158,6 @@ def _seen(alert: Any) -> AlertSeen:
     return AlertSeen(alert.rule_title, group, alert.count, alert.first_seen, alert.last_seen)
 
 
-def syslog_sources(port: int, parser: str = "auto") -> list[dict[str, Any]]:
-    return [
-        {"type": "syslog_udp", "name": "syslog-udp", "port": port, "parser": parser},
-        {"type": "syslog_tcp", "name": "syslog-tcp", "port": port, "parser": parser},
-    ]
-
-
 def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
@@ -166,10 +169,3 @@ def by_original(events: Sequence[Event], marker: str) -> Event:
         str(e.fields.get("event.original")) for e in events
     )
     return found[0]
-
-
-def pipelines(workdir: Path, count: int) -> Iterator[Path]:
-    for index in range(count):
-        path = workdir / f"pipeline-{index}"
-        path.mkdir()
-        yield path

@@ -18,7 +18,7 @@ import pytest
 
 from alerting.detect.compile import CompiledRuleSet
 from tests.senders.attack_log import HOST, LINES, attack_log
-from tests.senders.pipeline import Pipeline, syslog_sources
+from tests.senders.pipeline import Pipeline
 from tests.senders.programs import StartDaemon, omfwd, rsyslog
 
 pytestmark = pytest.mark.senders
@@ -40,12 +40,11 @@ def test_an_attack_forwarded_by_rsyslog_rfc5424_raises_the_alerts_of_its_auth_lo
     entries = attack_log(datetime.now(UTC))
     auth_log = tmp_path / "auth.log"
     auth_log.write_text("".join(e.file_line() + "\n" for e in entries), encoding="utf-8")
-    tailed = Pipeline(_dir(tmp_path, "tailed"), [])
-    tailed.sources = [
-        {"type": "file", "name": "auth-log", "path": str(auth_log), "parser": "auth"}
-    ]
-    forwarded = Pipeline(_dir(tmp_path, "forwarded"), [])
-    forwarded.sources = syslog_sources(forwarded.port)
+    tailed = Pipeline(
+        _dir(tmp_path, "tailed"),
+        [{"type": "file", "name": "auth-log", "path": str(auth_log), "parser": "auth"}],
+    )
+    forwarded = Pipeline.listening(_dir(tmp_path, "forwarded"))
     action = omfwd(forwarded.port, "tcp", "RSYSLOG_SyslogProtocol23Format", "octet-counted")
     daemon = rsyslog(_dir(tmp_path, "rsyslog"), action, hostname=HOST, keep_timestamps=True)
     try:
