@@ -20,6 +20,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -73,15 +74,42 @@ class Section(BaseModel):
 
 
 # --- sources --------------------------------------------------------------------------------
+def _timezone(value: Any) -> Any:
+    """Refuse a zone name the IANA database does not know, at load time, not per record."""
+    if isinstance(value, str):
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown timezone {value!r}: use an IANA name such as Asia/Ho_Chi_Minh or UTC"
+            ) from None
+    return value
+
+
+TimeZoneName = Annotated[str, BeforeValidator(_timezone)]
+
+
 class SourceBase(Section):
     name: str = Field(description="Unique name; part of every event id from this source.")
     parser: str = Field(
         default="auto",
         description="Parser registry name (auto, rfc3164, rfc5424, auth, auditd, nginx, "
-        "apache, json, fortigate, cef, windows).",
+        "apache, nginx_error, apache_error, json, fortigate, cef, windows).",
     )
     encoding: str = Field(default="utf-8", description="Byte encoding, e.g. windows-1258.")
     dataset: str | None = Field(default=None, description="Overrides event.dataset.")
+    timezone: TimeZoneName = Field(
+        default="Asia/Ho_Chi_Minh",
+        description="IANA zone of times the logs write without an offset (RFC 3164, Apache "
+        "and nginx error logs); UTC for hosts whose clock runs in UTC.",
+    )
+    year: int | None = Field(
+        default=None,
+        ge=1970,
+        le=9999,
+        description="Year of RFC 3164 times (which have none) when reading an archived file; "
+        "unset: the receive year, or the year before for a time in the future.",
+    )
 
 
 class FileSourceConfig(SourceBase):

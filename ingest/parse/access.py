@@ -86,6 +86,19 @@ def _url(fields: Fields, target: str) -> None:
         fields["url.query"] = decode_url_part(query, plus_is_space=True)
 
 
+def put_request(fields: Fields, request: str) -> bool:
+    """Method, URL and HTTP version of a request line; False if it is not one."""
+    parsed = split_request(request)
+    if parsed is None:
+        return False
+    method, target, version = parsed
+    fields["http.request.method"] = method.upper()
+    _url(fields, target)
+    if version:
+        fields["http.version"] = version
+    return True
+
+
 def _extra(fields: Fields, prefix: str, extra: str) -> None:
     extra = extra.strip()
     if not extra:
@@ -114,13 +127,7 @@ def match_access(text: str, origin: Origin, dataset: str) -> Fields | None:
         fields["@timestamp"] = when
     put_address(fields, "source", client)
     put_text(fields, "user.name", user)
-    if parsed := split_request(request):
-        method, target, version = parsed
-        fields["http.request.method"] = method.upper()
-        _url(fields, target)
-        if version:
-            fields["http.version"] = version
-    elif request not in ("", "-"):
+    if not put_request(fields, request) and request not in ("", "-"):
         fields["tags"] = ["malformed_request"]
     code = integer(status)
     if code is not None:

@@ -1,8 +1,9 @@
 """The ``auto`` parser, used by syslog sources: recognise the format, then parse it.
 
-Order: a JSON object (Windows-shaped ones go to ``windows``), a bare CEF, auditd or FortiGate
-record, a combined/common access log line, then syslog (RFC 5424 or 3164) whose message is
-handed on to auth, CEF, FortiGate or auditd when it is one of those. Text that fits nothing is
+Order: a JSON object (Windows-shaped ones go to ``windows``), a bare CEF, auditd, FortiGate,
+Apache or nginx error log record, a combined/common access log line, then syslog (RFC 5424 or
+3164) whose message is handed on to auth, CEF, FortiGate, auditd or an error log parser when it
+is one of those. Text that fits nothing is
 still an event, with dataset ``raw``: plain text is never a dead letter. Only hostile input
 (a JSON bomb) is rejected.
 """
@@ -15,6 +16,7 @@ from ingest.parse.auditd import enrich_auditd
 from ingest.parse.auth import enrich_auth, is_auth
 from ingest.parse.base import Fields, Origin
 from ingest.parse.cef import enrich_cef
+from ingest.parse.errorlog import enrich_error_log, match_apache_error, match_nginx_error
 from ingest.parse.fortigate import enrich_fortigate, looks_like_fortigate
 from ingest.parse.jsonlog import exactly, fields_from_object, try_load_object
 from ingest.parse.raw import parse_raw
@@ -35,6 +37,10 @@ def _bare(text: str, origin: Origin) -> Fields | None:
         return enrich_auditd({}, text, origin)
     if first != "<" and looks_like_fortigate(text):
         return enrich_fortigate({}, text, origin)
+    if first == "[":
+        return match_apache_error(text, origin)
+    if text[4:5] == "/" and first.isdigit():
+        return match_nginx_error(text, origin)
     return None
 
 
@@ -59,7 +65,7 @@ def _inside_syslog(fields: Fields, origin: Origin) -> Fields:
         return enrich_auditd(fields, message, origin) or fields
     if looks_like_fortigate(message):
         return enrich_fortigate(fields, message, origin) or fields
-    return fields
+    return enrich_error_log(fields, message, origin) or fields
 
 
 def parse_auto(text: str, origin: Origin) -> Fields:

@@ -8,8 +8,10 @@ the caller turns that into a dead letter. Parsers never see bytes and never buil
 A parser sets ``event.dataset`` (``origin.dataset`` if configured, else its own default) and
 ``event.module``, and ``@timestamp`` when the record carries a time it can read; when the
 record's time cannot be read it sets ``event.timestamp_fallback`` instead, and
-:func:`ingest.parse.record.to_record` fills in the receive time. ``origin.extra`` may hold
-``timezone`` (for times written without a zone; default Asia/Ho_Chi_Minh) and ``host.name``.
+:func:`ingest.parse.record.to_record` fills in the receive time. ``origin.timezone`` is the
+source's zone for times written without an offset (RFC 3164, web server error logs, naive
+JSON times), ``origin.year`` the year of year-less RFC 3164 times in an archived file (None:
+inferred from the receive time). ``origin.extra`` may hold ``host.name``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+# Hanoi's servers keep local time; a source whose hosts log in another zone says so.
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +35,8 @@ class Origin:
     encoding: str = "utf-8"
     dataset: str | None = None
     peer: str | None = None  # sender address for network sources
+    timezone: str = DEFAULT_TIMEZONE  # IANA name, for times written without an offset
+    year: int | None = None  # the year of year-less times; None: inferred
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -14,7 +14,7 @@ from canhgac.errors import ParseError
 from ingest.parse.base import Fields, Origin
 from ingest.parse.ecs import ADDRESS, INT, TEXT, Mapping, apply_mapping, integer, transport
 from ingest.parse.syslog import match_syslog
-from ingest.parse.timestamps import bsd, epoch_text, iso8601, zone_of
+from ingest.parse.timestamps import bsd_of, epoch_text, iso8601, zone_of
 
 DATASET = "cef"
 _FIELD = r"([^|\\]*(?:\\.[^|\\]*)*)\|"  # "unrolled loop": linear and fast
@@ -78,7 +78,7 @@ def _timestamp(fields: Fields, values: dict[str, str], origin: Origin) -> None:
     when = epoch_text(stamp) if stamp.isdigit() else iso8601(stamp, zone)
     if when is None:
         # "Mar 05 2024 14:02:11" (with an optional zone name we cannot trust) is also legal.
-        when = bsd(" ".join(stamp.split()[:4]), origin.received_at, zone)
+        when = bsd_of(" ".join(stamp.split()[:4]), origin)
     if when is None:
         fields["event.timestamp_fallback"] = True
     else:

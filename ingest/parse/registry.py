@@ -15,6 +15,7 @@ from ingest.parse.auth import parse_auth
 from ingest.parse.auto import parse_auto
 from ingest.parse.base import Parser
 from ingest.parse.cef import parse_cef
+from ingest.parse.errorlog import parse_apache_error, parse_nginx_error
 from ingest.parse.fortigate import parse_fortigate
 from ingest.parse.jsonlog import parse_json
 from ingest.parse.raw import parse_raw
@@ -31,6 +32,8 @@ PARSERS: dict[str, Parser] = {
     "auditd": parse_auditd,
     "nginx": parse_nginx,
     "apache": parse_apache,
+    "nginx_error": parse_nginx_error,
+    "apache_error": parse_apache_error,
     "json": parse_json,
     "fortigate": parse_fortigate,
     "cef": parse_cef,

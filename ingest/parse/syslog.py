@@ -7,6 +7,9 @@ PRI or a timestamp to count as syslog at all.
 
 Other parsers build on :func:`match_syslog`: it returns the header fields with ``message`` set
 to the content, which they then parse further (auth, CEF, FortiGate, auditd over syslog).
+``message`` is the content without the blanks around it: rsyslog's RFC 5424 templates keep the
+space that followed ``tag:`` (``... - -  Failed password ...``), relays pad frames, Windows
+forwarders leave a CR. ``event.original`` keeps the record as received.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import re
 
 from canhgac.errors import ParseError
 from ingest.parse.base import Fields, Origin
-from ingest.parse.timestamps import bsd, iso8601, zone_of
+from ingest.parse.timestamps import bsd_of, iso8601, zone_of
 
 DATASET = "syslog"
 
@@ -42,6 +45,7 @@ _SD_ELEMENT = re.compile(r'\[([^\s\]="]+)((?: +[^\s\]="]+=' + _SD_VALUE + r")*) 
 _SD_PARAM = re.compile(r'([^\s\]="]+)=' + _SD_VALUE, re.S)
 _SD_ESCAPE = re.compile(r'\\(["\\\]])')
 _NIL = "-"
+_BLANKS = " \t\r\n"
 
 
 # PRI text -> its three fields, for the 192 values written without leading zeros: one dict
@@ -89,8 +93,7 @@ def match_rfc3164(text: str, origin: Origin) -> Fields | None:
     if pri is not None:
         _priority(fields, pri)
     if stamp is not None or iso is not None:
-        zone = zone_of(origin)
-        when = bsd(stamp, origin.received_at, zone) if stamp else iso8601(iso, zone)
+        when = bsd_of(stamp, origin) if stamp else iso8601(iso, zone_of(origin))
         if when is None:
             fields["event.timestamp_fallback"] = True
         else:
@@ -98,7 +101,7 @@ def match_rfc3164(text: str, origin: Origin) -> Fields | None:
     if host and host != _NIL:
         fields["host.name"] = host
     _process(fields, tag, pid)
-    fields["message"] = message
+    fields["message"] = message.strip(_BLANKS)
     return fields
 
 
@@ -128,7 +131,7 @@ def match_rfc5424(text: str, origin: Origin) -> Fields | None:
     message = _structured_data(fields, rest or "")
     if message.startswith("\ufeff"):
         message = message[1:]
-    fields["message"] = message
+    fields["message"] = message.strip(_BLANKS)
     return fields
 
 

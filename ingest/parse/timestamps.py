@@ -14,9 +14,9 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from canhgac.errors import ParseError
-from ingest.parse.base import Origin
+from ingest.parse.base import DEFAULT_TIMEZONE, Origin
 
-DEFAULT_ZONE = "Asia/Ho_Chi_Minh"
+DEFAULT_ZONE = DEFAULT_TIMEZONE
 MONTHS = {
     name: number
     for number, name in enumerate(
@@ -29,9 +29,8 @@ _ONE_DAY = timedelta(days=1)
 
 
 def zone_of(origin: Origin) -> str:
-    """The zone for times written without one (RFC 3164, nxlog, FortiGate without tz)."""
-    name = origin.extra.get("timezone")
-    return name if isinstance(name, str) and name else DEFAULT_ZONE
+    """The zone for times written without one (RFC 3164, error logs, nxlog, FortiGate)."""
+    return origin.timezone or DEFAULT_ZONE
 
 
 @lru_cache(maxsize=64)
@@ -201,6 +200,26 @@ def bsd(stamp: str, received_at: str, zone: str) -> str | None:
         if earlier is not None and earlier <= latest:
             return earlier
     return result
+
+
+def bsd_of(stamp: str, origin: Origin) -> str | None:
+    """An RFC 3164 timestamp of a record from ``origin``: in its zone, and in its configured
+    year when it has one (an archived file), else in the year :func:`bsd` infers."""
+    zone = zone_of(origin)
+    if origin.year is not None:
+        return _bsd_in_year(stamp, origin.year, zone)
+    return bsd(stamp, origin.received_at, zone)
+
+
+def ctime(stamp: str, zone: str) -> str | None:
+    """``Sun Dec 01 10:00:00[.123456] 2024`` (Apache's error log, C ``ctime`` order)."""
+    parts = stamp.split()
+    if len(parts) != 5:
+        return None
+    _, month, day, clock, year = parts
+    if not (year.isdigit() and year.isascii() and len(year) == 4):
+        return None
+    return _bsd_in_year(f"{month} {day} {clock}", int(year), zone)
 
 
 @lru_cache(maxsize=8192)

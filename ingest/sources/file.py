@@ -208,6 +208,8 @@ class FileSource(Source):
             parser=self._config.parser,
             encoding=self._config.encoding,
             dataset=self._config.dataset,
+            timezone=self._config.timezone,
+            year=self._config.year,
         )
         limit = self._config.max_line_bytes
         for line in tailed.read_lines(limit, READ_BUDGET_BYTES, final=final):

@@ -128,6 +128,8 @@ class HttpSource(Source):
             parser=self._config.parser,
             encoding="utf-8",  # the objects are re-serialized as UTF-8 JSON
             dataset=self._config.dataset,
+            timezone=self._config.timezone,
+            year=self._config.year,
             peer=peer,
         )
         decoded = (decode_ndjson if ndjson else decode_json)(body, origin, key)

@@ -118,6 +118,8 @@ class SyslogTcpSource(Source):
             parser=self._config.parser,
             encoding=self._config.encoding,
             dataset=self._config.dataset,
+            timezone=self._config.timezone,
+            year=self._config.year,
             peer=peer,
         )
         for frame in frames:

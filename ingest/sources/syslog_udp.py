@@ -115,6 +115,8 @@ class SyslogUdpSource(Source):
             parser=self._config.parser,
             encoding=self._config.encoding,
             dataset=self._config.dataset,
+            timezone=self._config.timezone,
+            year=self._config.year,
             peer=peer,
         )
         self._batcher.add(to_record(data, origin, self._sequence))

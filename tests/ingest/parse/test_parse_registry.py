@@ -18,7 +18,7 @@ OriginFactory = Callable[..., Origin]
 # The parser names the source configuration documents (see the brief and canhgac.config).
 DOCUMENTED = {
     "auto", "raw", "syslog", "rfc3164", "rfc5424", "auth", "auditd", "nginx", "apache", "json",
-    "fortigate", "cef", "windows",
+    "fortigate", "cef", "windows", "nginx_error", "apache_error",
 }  # fmt: skip
 
 # name -> (a real-world line, the dataset it must produce, one field it must fill)
@@ -39,6 +39,11 @@ SAMPLES: dict[str, tuple[str, str, tuple[str, object]]] = {
               "nginx.access", ("http.response.status_code", 200)),
     "apache": ('10.0.0.9 - - [05/Mar/2024:14:02:11 +0700] "GET / HTTP/1.1" 404 12',
                "apache.access", ("event.outcome", "failure")),
+    "nginx_error": ("2024/03/05 14:02:11 [crit] 9#9: *1 SSL_do_handshake() failed, client: "
+                    "10.0.0.9, server: 0.0.0.0:443", "nginx.error", ("source.ip", "10.0.0.9")),
+    "apache_error": ("[Tue Mar 05 14:02:11.000001 2024] [authz_core:error] [pid 9:tid 9] "
+                     "[client 10.0.0.9:5] AH01630: client denied by server configuration: /srv",
+                     "apache.error", ("error.code", "AH01630")),
     "json": ('{"message": "xin chào"}', "app", ("message", "xin chào")),
     "fortigate": ('devname="FGT" devid="FG1" logid="1" action="deny"', "fortinet.firewall",
                   ("observer.name", "FGT")),
@@ -54,7 +59,7 @@ def test_every_documented_name_is_registered() -> None:
 
 def test_config_documentation_names_only_registered_parsers() -> None:
     description = SourceBase.model_fields["parser"].description or ""
-    listed = set(re.findall(r"[a-z0-9]+", description.partition("(")[2].partition(")")[0]))
+    listed = set(re.findall(r"[a-z0-9_]+", description.partition("(")[2].partition(")")[0]))
     assert listed and listed <= set(PARSERS)
 
 
@@ -71,5 +76,7 @@ def test_sample(name: str, make_origin: OriginFactory) -> None:
 
 
 def test_unknown_name_lists_the_known_ones() -> None:
-    with pytest.raises(ConfigError, match="unknown parser 'xml'; known parsers: apache, auditd"):
+    with pytest.raises(
+        ConfigError, match="unknown parser 'xml'; known parsers: apache, apache_error, auditd"
+    ):
         get_parser("xml")

@@ -107,14 +107,12 @@ def test_rfc3164_year_inference(
 
 
 def test_rfc3164_zone_is_configurable(make_origin: OriginFactory) -> None:
-    fields = parse_rfc3164(
-        "<13>Mar  5 14:02:11 h app: m", make_origin(extra={"timezone": "Europe/Berlin"})
-    )
+    fields = parse_rfc3164("<13>Mar  5 14:02:11 h app: m", make_origin(timezone="Europe/Berlin"))
     assert fields["@timestamp"] == "2024-03-05T13:02:11.000000Z"
 
 
 def test_rfc3164_unknown_zone_is_a_clear_dead_letter(dead_letter: DeadLetterOf) -> None:
-    letter = dead_letter("<13>Mar  5 14:02:11 h app: m", "rfc3164", extra={"timezone": "Mars/Base"})
+    letter = dead_letter("<13>Mar  5 14:02:11 h app: m", "rfc3164", timezone="Mars/Base")
     assert letter.reason == "unknown timezone 'Mars/Base' in the source configuration"
 
 

@@ -27,8 +27,9 @@ def _source(
     extra = {"ack_timeout": options.pop("ack_timeout", 5.0)}
     if "batch_records" in options:
         extra["batch_records"] = options.pop("batch_records")
+    options.setdefault("parser", "raw")
     config = FileSourceConfig(
-        name="app", path=str(tmp_path / pattern), parser="raw", poll_interval="10ms", **options
+        name="app", path=str(tmp_path / pattern), poll_interval="10ms", **options
     )
     return FileSource(config, pipeline.transport, tmp_path / "state", **extra)
 
@@ -315,3 +316,14 @@ def test_threaded_tail_follows_rotation_end_to_end(
         wait_until(lambda: pipeline.store.count_events() == 100)
     expected = [f"before {i}" for i in range(50)] + [f"after {i}" for i in range(50)]
     assert pipeline.originals() == sorted(expected)
+
+
+def test_the_sources_timezone_and_year_reach_the_parser(tmp_path: Path, pipeline: Pipeline) -> None:
+    # An archived auth log of a host whose clock runs in UTC: the lines carry neither.
+    _append(tmp_path / "app.log", "Dec 31 23:59:58 web01 sshd[1]: Connection closed by 1.2.3.4\n")
+    source = _source(tmp_path, pipeline, parser="auth", timezone="UTC", year=2021)
+    source.poll()
+    pipeline.index()
+    source.stop()
+    [event] = pipeline.events()
+    assert event.fields["@timestamp"] == "2021-12-31T23:59:58.000000Z"
