@@ -63,12 +63,13 @@ class Pipeline:
     runtime: Runtime | None = None
 
     @classmethod
-    def listening(cls, workdir: Path) -> Pipeline:
-        """Syslog over UDP and TCP on one free port, every record through the auto parser."""
+    def listening(cls, workdir: Path, **options: str) -> Pipeline:
+        """Syslog over UDP and TCP on one free port, every record through the auto parser;
+        ``options`` are more settings of both sources."""
         pipeline = cls(workdir)
         pipeline.sources = [
-            {"type": "syslog_udp", "name": "syslog-udp", "port": pipeline.port},
-            {"type": "syslog_tcp", "name": "syslog-tcp", "port": pipeline.port},
+            {"type": kind, "name": kind.replace("_", "-"), "port": pipeline.port, **options}
+            for kind in ("syslog_udp", "syslog_tcp")
         ]
         return pipeline
 

@@ -105,13 +105,14 @@ def rsyslog(
     """
     socket = workdir / "log.sock"
     host = f' localHostname="{hostname}"' if hostname else ""
+    # Both default to "on": the arrival time, from the message's socket credentials.
     ignore = "off" if keep_timestamps else "on"
     config = workdir / "rsyslog.conf"
     config.write_text(
         f"""global(workDirectory="{workdir}"{host})
 module(load="imuxsock" SysSock.Use="off")
 input(type="imuxsock" Socket="{socket}" RateLimit.Interval="0" IgnoreTimestamp="{ignore}"
-      ruleset="forward")
+      UseSysTimeStamp="{ignore}" ruleset="forward")
 {inputs}
 ruleset(name="forward") {{
 {actions}
@@ -167,14 +168,22 @@ log {{ source(s_local); destination(d_canhgac); }};
 
 
 # --- logger ----------------------------------------------------------------------------------
-def logger(options: Sequence[str], tag: str, pid: int, priority: str, lines: Sequence[str]) -> None:
+def logger(
+    options: Sequence[str],
+    tag: str,
+    pid: int,
+    priority: str,
+    lines: Sequence[str],
+    zone: str = SERVER_ZONE,
+) -> None:
     """util-linux logger sending ``lines`` (one message each, read from its standard input)
-    as program ``tag[pid]`` with ``priority``; ``options`` say where and how."""
+    as program ``tag[pid]`` with ``priority``, on a host whose clock is in ``zone``;
+    ``options`` say where and how."""
     argv = [program("logger"), *options, "-t", tag, f"--id={pid}", "-p", priority]
     done = subprocess.run(
         argv,
         input="\n".join(lines).encode() + b"\n",
-        env=_env(),
+        env=_env(TZ=zone),
         capture_output=True,
         timeout=10,
         check=False,
