@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from canhgac.demo import edge, linux, windows
-from canhgac.demo.catalog import DOMAIN_CONTROLLER, LINUX_HOSTS, attacker_ip, pid, port
+from canhgac.demo.catalog import (
+    DOMAIN_CONTROLLER,
+    LEGACY_HOST,
+    LINUX_HOSTS,
+    attacker_ip,
+    pid,
+    port,
+)
 from canhgac.demo.formats import SEVERITY_WARNING
 from canhgac.demo.model import BurstLine, LogLine
 
@@ -75,8 +82,8 @@ def ssh_root_login(burst: Burst) -> None:
     host, rng = HOSTS["ecab-db01"], burst.rng
     accepted = linux.accepted("root", "password", attacker_ip(rng), port(rng))
     burst.add(0.0, linux.sshd(host, burst.at(0.0), rng, accepted, attack=burst.key))
-    opened = linux.session_opened("sshd", "root")
-    burst.add(0.1, linux.sshd(host, burst.at(0.1), rng, opened, attack=burst.key))
+    opened = linux.pam_session(host, burst.at(0.1), rng, "sshd", "sshd", "root", attack=burst.key)
+    burst.add(0.1, opened)
 
 
 def sudo_shell(burst: Burst) -> None:
@@ -84,6 +91,15 @@ def sudo_shell(burst: Burst) -> None:
         HOSTS["ecab-app01"], burst.at(0.0), "tran.thi.binh", "/bin/bash", "pts/1", burst.key
     )
     burst.add(0.0, line)
+
+
+def su_root_legacy(burst: Burst) -> None:
+    """A clerk's account guessing root's password on the RHEL 4 archive server."""
+    for index in range(3):
+        line = linux.su_failure(
+            LEGACY_HOST, burst.at(index * 0.5), burst.rng, "nhanvien.luutru", 503, burst.key
+        )
+        burst.add(index * 0.5, line)
 
 
 def user_created(burst: Burst) -> None:
@@ -265,6 +281,12 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "sudo_shell", "sudo to an interactive root shell", ("lnx_sudo_root_shell",), sudo_shell
+    ),
+    Scenario(
+        "su_root_legacy",
+        "su to root refused on the RHEL 4 archive server (old PAM log form)",
+        ("lnx_su_root_failed",),
+        su_root_legacy,
     ),
     Scenario(
         "user_created",

@@ -28,6 +28,7 @@ from canhgac.demo.catalog import (
     PROCEDURES,
     STAFF,
     TAX_OFFICES,
+    TAX_SERVER,
     WEB_SERVERS,
     WINDOWS_PCS,
     citizen_ip,
@@ -121,6 +122,21 @@ _ASSETS = (
 )
 
 
+def portal_error(rng: random.Random, now: datetime) -> LogLine:
+    """The error log's side of a missing page (the access log has its own 404 line)."""
+    target = rng.choice(("/apple-touch-icon.png", "/tin-tuc/thong-bao-cu.html"))
+    return edge.portal_missing_file(rng.choice(WEB_SERVERS), now, rng, citizen_ip(rng), target)
+
+
+def tax_error(rng: random.Random, now: datetime) -> LogLine:
+    message = (
+        "AH01071: Got error 'PHP message: Không tìm thấy hồ sơ quyết toán thuế của mã số "
+        f"{tax_code(rng)}'"
+    )
+    client = f"{office_ip(rng)}:{port(rng)}"
+    return edge.app_server_error(TAX_SERVER, now, rng, client, message)
+
+
 def portal_static(rng: random.Random, now: datetime) -> LogLine:
     cached = rng.random() < 0.4
     size = 0 if cached else rng.randint(2_000, 250_000)
@@ -144,16 +160,16 @@ def ssh_admin_login(rng: random.Random, now: datetime) -> LogLine:
 
 
 def ssh_session(rng: random.Random, now: datetime) -> LogLine:
-    message = linux.session_opened("sshd", rng.choice(tuple(ADMINS)))
-    return linux.sshd(rng.choice(LINUX_HOSTS), now, rng, message)
+    host, user = rng.choice(LINUX_HOSTS), rng.choice(tuple(ADMINS))
+    return linux.pam_session(host, now, rng, "sshd", "sshd", user)
 
 
 def cron(rng: random.Random, now: datetime) -> LogLine:
     host = rng.choice(LINUX_HOSTS)
     if rng.random() < 0.5:
-        message = linux.session_opened("cron", "root")
-    else:
-        message = f"(root) CMD ({rng.choice(CRON_JOBS)})"
+        service = "crond" if host.old_pam else "cron"
+        return linux.pam_session(host, now, rng, "CRON", service, "root", FACILITY_CRON)
+    message = f"(root) CMD ({rng.choice(CRON_JOBS)})"
     return host.syslog(now, "CRON", pid(rng), message, FACILITY_CRON, SEVERITY_INFO)
 
 
@@ -317,6 +333,8 @@ def tax(rng: random.Random, now: datetime) -> LogLine:
 BENIGN: dict[str, BenignKind] = {
     "portal_page": BenignKind(30, portal_page),
     "portal_static": BenignKind(14, portal_static),
+    "portal_error": BenignKind(2, portal_error),
+    "tax_error": BenignKind(1, tax_error),
     "ssh_admin_login": BenignKind(3, ssh_admin_login),
     "ssh_session": BenignKind(2, ssh_session),
     "cron": BenignKind(3, cron),

@@ -32,6 +32,9 @@ class LinuxHost:
     address: str
     style: Literal["rfc3164", "rfc5424"]
     channel: Channel
+    # Linux-PAM before 0.99 (RHEL 4) writes "sshd(pam_unix)[pid]: ..." instead of
+    # "sshd[pid]: pam_unix(sshd:session): ...".
+    old_pam: bool = False
 
     def syslog(
         self,
@@ -55,7 +58,11 @@ LINUX_HOSTS = (
     LinuxHost("ecab-db01", "10.20.2.31", "rfc5424", Channel.syslog_tcp),
     LinuxHost("thue-app01", "10.20.4.11", "rfc3164", Channel.syslog_tcp),
     LinuxHost("guixe-app01", "10.20.4.21", "rfc5424", Channel.syslog_udp),
+    # The land-records archive server, never migrated off its RHEL 4.
+    LinuxHost("luutru-dd01", "10.20.5.11", "rfc3164", Channel.syslog_udp, old_pam=True),
 )
+LEGACY_HOST = LINUX_HOSTS[-1]
+TAX_SERVER = LINUX_HOSTS[4]  # thue-app01: Apache and PHP-FPM
 WEB_SERVERS = LINUX_HOSTS[:2]
 
 # Administrators and the SSH key fingerprints they log in with (from the bastion 10.20.0.5 or

@@ -5,8 +5,18 @@ from __future__ import annotations
 import random
 from datetime import datetime
 
-from canhgac.demo.catalog import FIREWALL, PORTAL, port
-from canhgac.demo.formats import app_json, fortigate, nginx_combined
+from canhgac.demo.catalog import FIREWALL, PORTAL, LinuxHost, port
+from canhgac.demo.formats import (
+    FACILITY_LOCAL1,
+    FACILITY_LOCAL7,
+    SEVERITY_ERROR,
+    apache_error_over_syslog,
+    app_json,
+    fortigate,
+    nginx_combined,
+    nginx_error,
+    rfc3164,
+)
 from canhgac.demo.model import Channel, LogLine
 
 HOME = f"https://{PORTAL}/"
@@ -43,6 +53,34 @@ def access(
     """A line of the portal's nginx access log (the file the instance tails)."""
     text = nginx_combined(now, client, method, target, status, size, referrer, agent)
     return LogLine(Channel.file, text, attack)
+
+
+def portal_missing_file(
+    host: LinuxHost, now: datetime, rng: random.Random, client: str, target: str
+) -> LogLine:
+    """nginx's error line for a file that is not there, as ``error_log syslog:server=...``
+    sends it: nginx's own RFC 3164 header (tag ``nginx``, no pid, facility local7)."""
+    worker = rng.randint(900, 1300)
+    message = (
+        f'open() "/var/www/dichvucong{target}" failed (2: No such file or directory), '
+        f'client: {client}, server: {PORTAL}, request: "GET {target} HTTP/1.1", '
+        f'host: "{PORTAL}", referrer: "{HOME}"'
+    )
+    line = nginx_error(now, "error", worker, rng.randint(1, 90_000), message)
+    text = rfc3164(now, host.name, "nginx", None, line, FACILITY_LOCAL7, SEVERITY_ERROR)
+    return LogLine(Channel.syslog_udp, text)
+
+
+def app_server_error(
+    host: LinuxHost, now: datetime, rng: random.Random, client: str, message: str
+) -> LogLine:
+    """An Apache 2.4 error (PHP-FPM behind mod_proxy_fcgi) sent with ``ErrorLog syslog:local1``
+    and forwarded by the host's rsyslog."""
+    worker = rng.randint(2000, 9000)
+    text = apache_error_over_syslog(
+        "proxy_fcgi", "error", worker, rng.randint(139_000_000, 140_000_000), client, message
+    )
+    return host.syslog(now, "apache2", worker, text, FACILITY_LOCAL1, SEVERITY_ERROR)
 
 
 def traffic(

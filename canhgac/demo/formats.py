@@ -22,7 +22,9 @@ FACILITY_USER = 1
 FACILITY_AUTH = 4
 FACILITY_CRON = 9
 FACILITY_AUTHPRIV = 10
+FACILITY_LOCAL1 = 17
 FACILITY_LOCAL7 = 23
+SEVERITY_ERROR = 3
 SEVERITY_WARNING = 4
 SEVERITY_NOTICE = 5
 SEVERITY_INFO = 6
@@ -46,10 +48,12 @@ def rfc3164(
 def rfc5424(
     now: datetime, host: str, app: str, pid: int | None, message: str, facility: int, severity: int
 ) -> str:
-    """``<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`` as rsyslog's RFC 5424 template."""
+    """``<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`` as rsyslog forwards a local message
+    with RSYSLOG_SyslogProtocol23Format: ``%msg%`` keeps the space that followed ``tag:``,
+    so two spaces follow the structured data's ``-``."""
     stamp = local(now).isoformat(timespec="microseconds")
     procid = str(pid) if pid is not None else "-"
-    return f"<{facility * 8 + severity}>1 {stamp} {host} {app} {procid} - - {message}"
+    return f"<{facility * 8 + severity}>1 {stamp} {host} {app} {procid} - -  {message}"
 
 
 def clf_time(now: datetime) -> str:
@@ -78,6 +82,20 @@ def nginx_combined(
 
 def _nginx_escape(value: str) -> str:
     return value.replace("\\", "\\x5C").replace('"', "\\x22")
+
+
+def nginx_error(now: datetime, level: str, pid: int, connection: int, message: str) -> str:
+    """An nginx error log line: ``2026/11/27 10:00:00 [error] 1234#1234: *5 message`` (local
+    time; nginx runs one thread per worker, so the thread id is the pid)."""
+    return f"{local(now):%Y/%m/%d %H:%M:%S} [{level}] {pid}#{pid}: *{connection} {message}"
+
+
+def apache_error_over_syslog(
+    module: str, level: str, pid: int, thread: int, client: str, message: str
+) -> str:
+    """Apache 2.4's error line as ``ErrorLog syslog:`` sends it: its default ErrorLogFormat
+    without the ``[time]``, and ``%a`` written ``ip:port``."""
+    return f"[{module}:{level}] [pid {pid}:tid {thread}] [client {client}] {message}"
 
 
 def audit_record(now: datetime, serial: int, record_type: str, body: str) -> str:

@@ -35,9 +35,37 @@ def accepted(user: str, method: str, source: str, port: int, key: str | None = N
     return f"Accepted {method} for {user} from {source} port {port} ssh2{suffix}"
 
 
-def session_opened(service: str, user: str) -> str:
+def pam_session(
+    host: LinuxHost,
+    now: datetime,
+    rng: random.Random,
+    tag: str,
+    service: str,
+    user: str,
+    facility: int = FACILITY_AUTHPRIV,
+    attack: str | None = None,
+) -> LogLine:
+    """pam_unix's "session opened" line, in the form the host's Linux-PAM writes."""
+    if host.old_pam:  # no uid after the user, and the service (crond, sshd) as the tag
+        body = f"session opened for user {user} by (uid=0)"
+        return host.syslog(
+            now, f"{service}(pam_unix)", pid(rng), body, facility, SEVERITY_INFO, attack
+        )
     uid = 0 if user == "root" else ADMIN_UIDS.get(user, 1000)
-    return f"pam_unix({service}:session): session opened for user {user}(uid={uid}) by (uid=0)"
+    body = f"pam_unix({service}:session): session opened for user {user}(uid={uid}) by (uid=0)"
+    return host.syslog(now, tag, pid(rng), body, facility, SEVERITY_INFO, attack)
+
+
+def su_failure(
+    host: LinuxHost, now: datetime, rng: random.Random, user: str, uid: int, attack: str | None
+) -> LogLine:
+    """pam_unix's record of a wrong password given to ``su -`` (the only one on RHEL)."""
+    details = f"logname={user} uid={uid} euid=0 tty=pts/1 ruser={user} rhost=  user=root"
+    if host.old_pam:
+        tag, message = "su(pam_unix)", f"authentication failure; {details}"
+    else:
+        tag, message = "su", f"pam_unix(su:auth): authentication failure; {details}"
+    return host.syslog(now, tag, pid(rng), message, FACILITY_AUTHPRIV, SEVERITY_NOTICE, attack)
 
 
 def sudo(

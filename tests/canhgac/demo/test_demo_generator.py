@@ -15,19 +15,22 @@ from urllib.parse import unquote
 
 import pytest
 
-from canhgac.demo.attacks import SCENARIOS, Scenario
+from canhgac.demo.attacks import ATTACKS, SCENARIOS, Scenario
 from canhgac.demo.benign import BACKGROUND_RULES, BENIGN
-from canhgac.demo.catalog import CITIZENS
+from canhgac.demo.catalog import CITIZENS, LEGACY_HOST
 from canhgac.demo.generator import MAX_BURST_S, DemoStream, Emission
 from canhgac.demo.model import Channel, LogLine
-from canhgac.timeutil import DISPLAY_ZONE
+from canhgac.models import Event
+from canhgac.timeutil import DISPLAY_ZONE, to_iso
+from ingest.parse.base import Origin
+from ingest.parse.record import to_record
 
 RULES = Path(__file__).resolve().parents[3] / "rules"
 START = datetime(2026, 11, 27, 3, 0, 0, 250_000, tzinfo=UTC)  # 10:00:00.25 in Hanoi
 
 RFC3164 = re.compile(
     r"<(?P<pri>\d{1,3})>(?P<time>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) (?P<host>\S+) "
-    r"(?P<tag>[\w.-]+)(?:\[(?P<pid>\d+)\])?: (?P<msg>.*)\Z",
+    r"(?P<tag>[\w.-]+(?:\(pam_unix\))?)(?:\[(?P<pid>\d+)\])?: (?P<msg>.*)\Z",
     re.S,
 )
 RFC5424 = re.compile(
@@ -212,3 +215,34 @@ def test_vietnamese_text_is_utf8_and_composed() -> None:
     assert all("\\u" not in text and unicodedata.is_normalized("NFC", text) for text in texts)
     admins = [text for text in texts if "Quản trị viên" in text]
     assert admins and all(json.loads(t)["winlog"]["event_id"] == "4732" for t in admins)
+
+
+def test_real_sender_variants_are_sent_and_understood() -> None:
+    """rsyslog's RFC 5424 (MSG with its leading space), RHEL 4's old PAM form, nginx and
+    Apache error logs over syslog: the demo sends each, and each is parsed, not just stored."""
+    parsed = []
+    for position, emission in enumerate(take(stream(11), 120.0)):
+        origin = Origin(source="demo", identity="demo", received_at=to_iso(START), parser="auto")
+        record = to_record(emission.line.text.encode(), origin, position)
+        assert isinstance(record, Event), emission.line.text
+        parsed.append(record.fields)
+
+    ietf = [f for f in parsed if " - -  " in f["event.original"] and ">1 " in f["event.original"]]
+    assert {f.get("event.action") for f in ietf} >= {"ssh_login", "session_opened"}
+    assert all(not f["message"].startswith(" ") for f in ietf)
+
+    old = [f for f in parsed if "(pam_unix)[" in f["event.original"]]
+    assert {f["event.action"] for f in old} == {"session_opened", "su"}  # su: the attack
+    assert {f["process.name"] for f in old} <= {"sshd", "crond", "su"}
+    assert all(f["host.name"] == LEGACY_HOST.name for f in old)
+
+    errors = {f["event.dataset"]: f for f in parsed if f["event.dataset"].endswith(".error")}
+    assert set(errors) == {"nginx.error", "apache.error"}
+    assert errors["nginx.error"]["url.domain"] == "dichvucong.hanoi.gov.vn"
+    assert "Không tìm thấy hồ sơ" in errors["apache.error"]["message"]
+    assert all("source.ip" in f and f["log.level"] == "error" for f in errors.values())
+
+
+def test_legacy_su_attack_uses_the_old_pam_form() -> None:
+    burst = ATTACKS["su_root_legacy"].build(random.Random(3), START)
+    assert all(" su(pam_unix)[" in item.line.text for item in burst)
