@@ -29,7 +29,7 @@ def deliver(canhgac: Pipeline, rules: CompiledRuleSet, send: Send) -> None:
     for line in lines:
         send(line.tag, line.pid, line.priority, [line.message])
     send("sshd", 2300, "auth.info", BRUTE_FORCE)
-    time.sleep(1 - time.time() % 1)
+    time.sleep(1 - time.time() % 1)  # the next whole second: see GUESSED
     send("sshd", 2301, "auth.info", [GUESSED])
     expected = len(lines) + len(BRUTE_FORCE) + 1
     canhgac.wait_stored(expected)
