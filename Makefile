@@ -15,9 +15,11 @@ $(BIN)/.installed: pyproject.toml
 run: $(BIN)/.installed
 	$(BIN)/canhgac run
 
-## The whole test suite, with the real Kafka broker and Elasticsearch node it needs, and its
-## branch coverage (measured, not enforced; `.venv/bin/coverage report` shows it file by file).
+## The whole test suite, with the real Kafka broker and Elasticsearch node it needs, the
+## programs it drives (Chromium, rsyslog, syslog-ng, logger: deploy/dev/install-test-tools), and
+## its branch coverage (measured, not enforced; `.venv/bin/coverage report` shows it file by file).
 test: $(BIN)/.installed
+	deploy/dev/install-test-tools
 	$(BIN)/ruff check canhgac ingest alerting tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
