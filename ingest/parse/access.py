@@ -143,6 +143,30 @@ def match_access(text: str, origin: Origin, dataset: str) -> Fields | None:
     return fields
 
 
+# Programs that write Apache's access log over syslog (``CustomLog "|/usr/bin/logger -t apache2"``
+# or rsyslog imfile with that tag); any other program name is read as nginx's
+# (``access_log syslog:server=...`` tags its lines ``nginx``).
+_APACHE_PROGRAMS = frozenset({"apache", "apache2", "httpd"})
+
+
+def enrich_access_log(fields: Fields, message: str, origin: Origin) -> Fields | None:
+    """Add the fields of an access log line carried in a syslog message; None if it is none.
+
+    The syslog header's time stays, as for error log lines: it is the same clock.
+    """
+    program = str(fields.get("process.name") or fields.get("log.syslog.appname") or "")
+    dataset = "apache.access" if program.lower() in _APACHE_PROGRAMS else "nginx.access"
+    inner = match_access(message, origin, dataset)
+    if inner is None:
+        return None
+    if "@timestamp" in fields:
+        inner.pop("@timestamp", None)
+        inner.pop("event.timestamp_fallback", None)
+    inner.pop("host.name", None)
+    fields.update(inner)
+    return fields
+
+
 def parse_nginx(text: str, origin: Origin) -> Fields:
     fields = match_access(text, origin, "nginx.access")
     if fields is None:

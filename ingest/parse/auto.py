@@ -2,8 +2,8 @@
 
 Order: a JSON object (Windows-shaped ones go to ``windows``), a bare CEF, auditd, FortiGate,
 Apache or nginx error log record, a combined/common access log line, then syslog (RFC 5424 or
-3164) whose message is handed on to auth, CEF, FortiGate, auditd or an error log parser when it
-is one of those. Text that fits nothing is
+3164) whose message is handed on to auth, CEF, FortiGate, auditd, an error log or an access log
+parser when it is one of those. Text that fits nothing is
 still an event, with dataset ``raw``: plain text is never a dead letter. Only hostile input
 (a JSON bomb) is rejected.
 """
@@ -11,7 +11,7 @@ still an event, with dataset ``raw``: plain text is never a dead letter. Only ho
 from __future__ import annotations
 
 from canhgac.errors import ParseError
-from ingest.parse.access import match_access
+from ingest.parse.access import enrich_access_log, match_access
 from ingest.parse.auditd import enrich_auditd
 from ingest.parse.auth import enrich_auth, is_auth
 from ingest.parse.base import Fields, Origin
@@ -66,7 +66,11 @@ def _inside_syslog(fields: Fields, origin: Origin) -> Fields:
         return enrich_auditd(fields, message, origin) or fields
     if looks_like_fortigate(message):
         return enrich_fortigate(fields, message, origin) or fields
-    return enrich_error_log(fields, message, origin) or fields
+    return (
+        enrich_error_log(fields, message, origin)
+        or enrich_access_log(fields, message, origin)
+        or fields
+    )
 
 
 def parse_auto(text: str, origin: Origin) -> Fields:

@@ -22,7 +22,7 @@ from alerting.detect.service import load_detection
 from canhgac.cli.runtime import Runtime
 from canhgac.config import DetectionConfig, Settings, load_settings
 from canhgac.models import Event
-from canhgac.store.sqlite import SQLiteStore
+from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.timeutil import utcnow
 from tests.support.city_traffic import free_port, wait_for
 
