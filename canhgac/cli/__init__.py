@@ -17,7 +17,8 @@ import typer
 from rich.console import Console
 
 from canhgac.cli.logs import setup_logging
-from canhgac.config import Settings, load_settings
+from canhgac.config import Settings
+from canhgac.config_loader import load_settings
 from canhgac.errors import CanhGacError, ConfigError
 
 app = typer.Typer(

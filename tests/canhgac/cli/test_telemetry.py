@@ -14,7 +14,7 @@ import pytest
 
 from canhgac.cli.runtime import Runtime
 from canhgac.cli.telemetry import CountingSender
-from canhgac.config import load_settings
+from canhgac.config_loader import load_settings
 from canhgac.errors import TransportError
 from canhgac.metrics import Metrics
 from ingest.transport.base import Batch, Sender
