@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -18,7 +19,7 @@ from rich.console import Console
 
 from canhgac.cli.logs import setup_logging
 from canhgac.config import Settings
-from canhgac.config_loader import load_settings
+from canhgac.config_loader import ConfigFile, read_config
 from canhgac.errors import CanhGacError, ConfigError
 
 app = typer.Typer(
@@ -44,9 +45,13 @@ VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logg
 
 
 def settings_from(config: Path | None) -> Settings:
+    return config_from(config).settings
+
+
+def config_from(config: Path | None) -> ConfigFile:
     if config is None and Path("canhgac.yaml").exists():
         config = Path("canhgac.yaml")
-    return load_settings(config)
+    return read_config(config)
 
 
 @app.command()
@@ -81,12 +86,19 @@ def web(config: ConfigOption = None, verbose: VerboseOption = False) -> None:
 
 def _run_roles(config: Path | None, verbose: bool, roles: list[str] | None) -> None:
     setup_logging(verbose)
+    from canhgac.cli.config_checks import check_config
+    from canhgac.cli.listeners import check_listeners
     from canhgac.cli.runtime import Runtime
 
-    settings = settings_from(config)
+    loaded = config_from(config)
     if roles is not None:
-        settings = settings.model_copy(update={"roles": roles})
-    runtime = Runtime(settings)
+        settings = loaded.settings.model_copy(update={"roles": roles})
+        loaded = replace(loaded, settings=settings)
+    # Refused before anything exists: no database, account or file is created by a start
+    # that cannot succeed.
+    check_config(loaded, loaded.settings.roles)
+    check_listeners(loaded, loaded.settings.roles)
+    runtime = Runtime(loaded.settings)
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
         log.info("%s received, stopping", signal.Signals(signum).name)
@@ -94,7 +106,10 @@ def _run_roles(config: Path | None, verbose: bool, roles: list[str] | None) -> N
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    runtime.start()
+    try:
+        runtime.start()
+    except OSError as exc:  # a listener lost a race for its port since the check: one line
+        raise CanhGacError(f"cannot start: {exc}") from None
     try:
         while not runtime.stopped.wait(1.0):
             pass
@@ -207,9 +222,10 @@ def main() -> None:
     try:
         app()
     except ConfigError as exc:
-        Console(stderr=True).print(
-            f"[red]configuration error[/red]\n{exc}", markup=True, highlight=False
-        )
+        errors = Console(stderr=True)
+        errors.print("[red]configuration error[/red]", markup=True, highlight=False)
+        # The problems quote configured values, which are no markup.
+        errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
     except CanhGacError as exc:
         Console(stderr=True).print(f"error: {exc}", markup=False, highlight=False)
