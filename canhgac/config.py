@@ -90,6 +90,12 @@ class SyslogUdpSourceConfig(SourceBase):
     type: Literal["syslog_udp"] = "syslog_udp"
     host: str = "127.0.0.1"
     port: int = 5514
+    receive_buffer_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        gt=0,
+        description="SO_RCVBUF: datagrams the kernel holds while the reader is busy; capped "
+        "by net.core.rmem_max (the effective size is logged, drops are counted).",
+    )
 
 
 class SyslogTcpSourceConfig(SourceBase):

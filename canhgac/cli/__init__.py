@@ -33,6 +33,10 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(alerts_app, name="alerts")
 users_app = typer.Typer(help="Local accounts of the web UI.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+deadletters_app = typer.Typer(
+    help="Input that could not become an event: list it, replay it.", no_args_is_help=True
+)
+app.add_typer(deadletters_app, name="deadletters")
 
 console = Console()
 log = logging.getLogger("canhgac")
@@ -182,6 +186,10 @@ from canhgac.cli.rules_tools import register as _register_rule_tools  # noqa: E4
 
 # convert, backtest, import and impact.
 _register_rule_tools(rules_app)
+
+from canhgac.cli.deadletters import register as _register_dead_letters  # noqa: E402
+
+_register_dead_letters(deadletters_app)
 
 
 @alerts_app.command("list")

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from canhgac.dead_letters import DeadLetterPage, DeadLetterQuery
 from canhgac.errors import StoreError, StoreUnavailableError
 from canhgac.models import (
     Alert,
@@ -158,6 +159,18 @@ class Store(ABC):
 
     @abstractmethod
     def count_dead_letters(self) -> int: ...
+
+    @abstractmethod
+    def find_dead_letters(self, query: DeadLetterQuery) -> DeadLetterPage:
+        """One page of the dead letters matching ``query``, oldest first."""
+
+    @abstractmethod
+    def replace_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
+        """Overwrite stored dead letters (a replay that failed again, with the new reason)."""
+
+    @abstractmethod
+    def delete_dead_letters(self, ids: Sequence[str]) -> int:
+        """Remove dead letters (a replay stored their events); how many were removed."""
 
     # --- alerts ---------------------------------------------------------------------------
     @abstractmethod

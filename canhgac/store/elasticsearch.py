@@ -52,6 +52,7 @@ from typing import Any, ClassVar
 from elasticsearch import Elasticsearch
 
 from canhgac.config import ElasticsearchStoreConfig
+from canhgac.dead_letters import DeadLetterPage, DeadLetterQuery
 from canhgac.errors import ConfigError, StoreError, StoreUnavailableError
 from canhgac.models import (
     INGESTED,
@@ -68,6 +69,7 @@ from canhgac.store.base import AlertWrite, EventPage, EventSearch, Store
 from canhgac.store.es_alerts import ElasticsearchAlerts
 from canhgac.store.es_bulk import DEFAULT_BACKOFF, Backoff, describe
 from canhgac.store.es_client import ElasticsearchCalls, Refresh, client_from_config
+from canhgac.store.es_dead_letters import ElasticsearchDeadLetters
 from canhgac.store.es_documents import (
     PreparedEvent,
     dead_letter_doc,
@@ -321,6 +323,15 @@ class ElasticsearchStore(Store):
 
     def count_dead_letters(self) -> int:
         return self._es.count(self.names.dead_letters)
+
+    def find_dead_letters(self, query: DeadLetterQuery) -> DeadLetterPage:
+        return ElasticsearchDeadLetters(self._es, self.names.dead_letters).find(query)
+
+    def replace_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
+        ElasticsearchDeadLetters(self._es, self.names.dead_letters).replace(letters)
+
+    def delete_dead_letters(self, ids: Sequence[str]) -> int:
+        return ElasticsearchDeadLetters(self._es, self.names.dead_letters).delete(ids)
 
     # --- alerts (see canhgac.store.es_alerts) ---------------------------------------------------
     def record_alert(self, alert: Alert, event_ids: Sequence[str]) -> AlertWrite:

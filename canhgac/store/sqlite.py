@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from canhgac.dead_letters import DeadLetterPage, DeadLetterQuery
 from canhgac.errors import StoreError
 from canhgac.models import (
     ALERT_SNAPSHOT_FILTERS,
@@ -33,7 +34,7 @@ from canhgac.models import (
     RuleRun,
     RuleState,
 )
-from canhgac.store import sqlite_leases
+from canhgac.store import sqlite_dead_letters, sqlite_leases
 from canhgac.store.base import AlertWrite, EventPage, EventSearch, Store, merge_alert
 from canhgac.store.sqlite_db import SQLiteDatabase
 from canhgac.store.sqlite_functions import register_functions
@@ -329,6 +330,17 @@ class SQLiteStore(Store):
 
     def count_dead_letters(self) -> int:
         return int(self._read("SELECT count(*) FROM dead_letters")[0][0])
+
+    def find_dead_letters(self, query: DeadLetterQuery) -> DeadLetterPage:
+        return sqlite_dead_letters.find(self._read, query)
+
+    def replace_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
+        with self._write() as conn:
+            sqlite_dead_letters.replace(conn, letters)
+
+    def delete_dead_letters(self, ids: Sequence[str]) -> int:
+        with self._write() as conn:
+            return sqlite_dead_letters.delete(conn, ids)
 
     # --- alerts --------------------------------------------------------------------------------
     def record_alert(self, alert: Alert, event_ids: Sequence[str]) -> AlertWrite:

@@ -2,7 +2,8 @@
 
 UDP cannot be replayed, so ids only need to be unique: the position is a sequence seeded from
 the clock at start. A full transport blocks this thread, and the kernel's socket buffer then
-drops datagrams: the buffer is enlarged to ride out short stalls.
+drops datagrams: the buffer is enlarged to ride out short stalls (``receive_buffer_bytes``),
+and what is dropped anyway is counted (:mod:`ingest.sources.udp_drops`).
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ from ingest.parse.record import to_record
 from ingest.sources.addresses import family_for, peer_text
 from ingest.sources.base import Source
 from ingest.sources.batching import Batcher
+from ingest.sources.udp_drops import DropCount, receive, report_drops, set_receive_buffer
 from ingest.transport.base import Sender
 
 log = logging.getLogger(__name__)
 
 MAX_DATAGRAM = 65_535
-RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
 # How long a blocked recvfrom waits before the thread checks whether it should stop.
 _WAKE_SECONDS = 0.1
 
@@ -49,6 +50,8 @@ class SyslogUdpSource(Source):
         self._socket: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self.drops = DropCount(config.name)
+        self.receive_buffer = 0  # the effective SO_RCVBUF once started
 
     @property
     def address(self) -> tuple[str, int]:
@@ -61,7 +64,10 @@ class SyslogUdpSource(Source):
     def start(self) -> None:
         sock = socket.socket(family_for(self._config.host), socket.SOCK_DGRAM)
         try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
+            self.receive_buffer = set_receive_buffer(
+                sock, self._config.receive_buffer_bytes, self.name
+            )
+            report_drops(sock)
             sock.bind((self._config.host, self._config.port))
             sock.settimeout(_WAKE_SECONDS)
         except OSError:
@@ -89,7 +95,7 @@ class SyslogUdpSource(Source):
         assert self._socket is not None
         while not self._stop.is_set():
             try:
-                data, peer = self._socket.recvfrom(MAX_DATAGRAM)
+                data, peer = receive(self._socket, MAX_DATAGRAM, self.drops)
             except TimeoutError:
                 continue
             except OSError as exc:
