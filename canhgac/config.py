@@ -9,20 +9,17 @@ Precedence, highest first (pydantic-settings' explicit source tuple):
 4. the YAML file (``--config``, default ``canhgac.yaml`` if it exists);
 5. the defaults below: the embedded mode, listening on loopback only.
 
-Every model rejects unknown keys; errors are reported one line each, naming the key and the
-YAML ``file:line`` it came from.
+Every model rejects unknown keys; :mod:`canhgac.config_loader` reads the file and reports
+errors one line each, naming the key and the YAML ``file:line`` it came from.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import timedelta
-from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -31,15 +28,12 @@ from pydantic import (
     Field,
     SecretStr,
     Tag,
-    ValidationError,
 )
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
-
-from canhgac.errors import ConfigError
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -124,6 +118,12 @@ class SyslogUdpSourceConfig(SourceBase):
     type: Literal["syslog_udp"] = "syslog_udp"
     host: str = "127.0.0.1"
     port: int = 5514
+    receive_buffer_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        gt=0,
+        description="SO_RCVBUF: datagrams the kernel holds while the reader is busy; capped "
+        "by net.core.rmem_max (the effective size is logged, drops are counted).",
+    )
 
 
 class SyslogTcpSourceConfig(SourceBase):
@@ -376,124 +376,6 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The order is the documented precedence; the YAML comes in through init kwargs
-        # of load_settings() as the lowest-priority source below.
-        return (init_settings, env_settings, file_secret_settings, _YAML_SOURCE(settings_cls))
-
-
-class _YamlSource(PydanticBaseSettingsSource):
-    data: dict[str, Any] = {}
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return self.data.get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return dict(self.data)
-
-
-def _YAML_SOURCE(settings_cls: type[BaseSettings]) -> PydanticBaseSettingsSource:
-    source = _YamlSource(settings_cls)
-    source.data = _current_yaml.get("data", {})
-    return source
-
-
-# load_settings() hands the parsed YAML to the source above; pydantic-settings builds
-# sources inside the Settings constructor, so this is set just around that call.
-_current_yaml: dict[str, dict[str, Any]] = {}
-
-
-def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
-    """Read the YAML file (if any), apply the environment, validate everything."""
-    data: dict[str, Any] = {}
-    lines: dict[tuple[str | int, ...], int] = {}
-    label = "<defaults>"
-    if path is not None:
-        label = str(path)
-        data, lines = _read_yaml(Path(path))
-    secrets_dir = os.environ.get("CANHGAC_SECRETS_DIR")
-    _current_yaml["data"] = data
-    try:
-        if secrets_dir:
-            return Settings(_secrets_dir=secrets_dir, **overrides)  # type: ignore[call-arg]  # pydantic-settings init option
-        return Settings(**overrides)
-    except ValidationError as exc:
-        raise ConfigError(_describe(exc, label, lines)) from None
-    finally:
-        _current_yaml.clear()
-
-
-def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple[str | int, ...], int]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        raise ConfigError(f"{path}:{line}: invalid YAML: {exc}") from None
-    if data is None:
-        return {}, {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}:1: the config must be a mapping of sections")
-    lines: dict[tuple[str | int, ...], int] = {}
-    _index_lines(node, (), lines)
-    return data, lines
-
-
-def _index_lines(
-    node: yaml.Node | None, prefix: tuple[str | int, ...], out: dict[tuple[str | int, ...], int]
-) -> None:
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = (*prefix, key_node.value)
-            out[key] = key_node.start_mark.line + 1
-            _index_lines(value_node, key, out)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            key = (*prefix, index)
-            out[key] = item.start_mark.line + 1
-            _index_lines(item, key, out)
-
-
-def _describe(exc: ValidationError, label: str, lines: dict[tuple[str | int, ...], int]) -> str:
-    problems: list[tuple[int, str]] = []
-    for error in exc.errors():
-        # Discriminated unions add the tag ("file", "http") to the location; drop it.
-        loc = tuple(part for part in error["loc"] if not _is_union_tag(part))
-        dotted = ".".join(str(part) for part in loc)
-        line = _nearest_line(loc, lines)
-        where = f"{label}:{line}" if line else label
-        if error["type"] == "extra_forbidden":
-            message = f"unknown key '{dotted}'"
-        else:
-            message = f"'{dotted}': {error['msg']}"
-        problems.append((line or 0, f"{where}: {message}"))
-    # In file order, so the report reads top to bottom like the file.
-    return "\n".join(text for _, text in sorted(problems))
-
-
-def _is_union_tag(part: str | int) -> bool:
-    return isinstance(part, str) and part in {
-        "file",
-        "syslog_udp",
-        "syslog_tcp",
-        "http",
-        "memory",
-        "kafka",
-        "sqlite",
-        "elasticsearch",
-        "console",
-        "webhook",
-        "email",
-    }
-
-
-def _nearest_line(
-    loc: tuple[str | int, ...], lines: dict[tuple[str | int, ...], int]
-) -> int | None:
-    for end in range(len(loc), 0, -1):
-        if loc[:end] in lines:
-            return lines[loc[:end]]
-    return None
+        # The order is the documented precedence; canhgac.config_loader adds the YAML file
+        # after these (below them) and the defaults last.
+        return (init_settings, env_settings, file_secret_settings)

@@ -23,8 +23,8 @@ from sigma.correlations import (
 )
 
 from alerting.detect.settings import RuleSettings, RuleSettingsError, parse_settings
-from alerting.detect.yaml_lines import YamlLines
 from canhgac.errors import RuleError
+from canhgac.yaml_lines import YamlLines
 
 # A correlation's metric against one bound of its condition.
 CONDITION_OPERATORS: dict[str, Callable[[float, float], bool]] = {

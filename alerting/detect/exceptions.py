@@ -28,9 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sigma.exceptions import SigmaError
 from sigma.filters import SigmaGlobalFilter
 
-from alerting.detect.yaml_lines import YamlLines
 from canhgac.errors import RuleError
 from canhgac.timeutil import DISPLAY_ZONE
+from canhgac.yaml_lines import YamlLines
 
 EXCEPTIONS_DIR = "exceptions"
 # The detection name an exception's match gets inside the rule it changes.

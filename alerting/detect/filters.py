@@ -32,8 +32,8 @@ from sigma.rule import SigmaRule
 
 from alerting.detect.correlation_model import LoadedCorrelation
 from alerting.detect.exceptions import ExceptionSet, LoadedException, expiry_warning
-from alerting.detect.yaml_lines import YamlLines
 from canhgac.errors import RuleError
+from canhgac.yaml_lines import YamlLines
 
 if TYPE_CHECKING:
     from alerting.detect.ruleset import LoadedRule, RuleSet

@@ -27,8 +27,8 @@ from alerting.detect.correlation_model import (
 from alerting.detect.exceptions import EXCEPTIONS_DIR
 from alerting.detect.filters import LoadedFilter
 from alerting.detect.settings import RuleSettings, RuleSettingsError, parse_settings
-from alerting.detect.yaml_lines import FAST_SAFE_LOADER, YamlLines
 from canhgac.errors import RuleError
+from canhgac.yaml_lines import FAST_SAFE_LOADER, YamlLines
 
 RULE_SUFFIXES = (".yml", ".yaml")
 # Sigma test fixtures sit next to rules in some packs; pipelines and exceptions are not rules.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -17,7 +18,7 @@ import typer
 from rich.console import Console
 
 from canhgac.cli.logs import setup_logging
-from canhgac.cli.options import ConfigOption, VerboseOption, settings_from
+from canhgac.cli.options import ConfigOption, VerboseOption, config_from, settings_from
 from canhgac.cli.rules_tools import register as _register_rule_tools
 from canhgac.cli.terminal import console
 from canhgac.errors import CanhGacError, ConfigError
@@ -33,6 +34,10 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(alerts_app, name="alerts")
 users_app = typer.Typer(help="Local accounts of the web UI.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+deadletters_app = typer.Typer(
+    help="Input that could not become an event: list it, replay it.", no_args_is_help=True
+)
+app.add_typer(deadletters_app, name="deadletters")
 
 log = logging.getLogger("canhgac")
 
@@ -69,12 +74,19 @@ def web(config: ConfigOption = None, verbose: VerboseOption = False) -> None:
 
 def _run_roles(config: Path | None, verbose: bool, roles: list[str] | None) -> None:
     setup_logging(verbose)
+    from canhgac.cli.config_checks import check_config
+    from canhgac.cli.listeners import check_listeners
     from canhgac.cli.runtime import Runtime
 
-    settings = settings_from(config)
+    loaded = config_from(config)
     if roles is not None:
-        settings = settings.model_copy(update={"roles": roles})
-    runtime = Runtime(settings)
+        settings = loaded.settings.model_copy(update={"roles": roles})
+        loaded = replace(loaded, settings=settings)
+    # Refused before anything exists: no database, account or file is created by a start
+    # that cannot succeed.
+    check_config(loaded, loaded.settings.roles)
+    check_listeners(loaded, loaded.settings.roles)
+    runtime = Runtime(loaded.settings)
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
         log.info("%s received, stopping", signal.Signals(signum).name)
@@ -82,7 +94,10 @@ def _run_roles(config: Path | None, verbose: bool, roles: list[str] | None) -> N
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    runtime.start()
+    try:
+        runtime.start()
+    except OSError as exc:  # a listener lost a race for its port since the check: one line
+        raise CanhGacError(f"cannot start: {exc}") from None
     try:
         while not runtime.stopped.wait(1.0):
             pass
@@ -154,6 +169,10 @@ def rules_test(
 # convert, backtest, import and impact.
 _register_rule_tools(rules_app)
 
+from canhgac.cli.deadletters import register as _register_dead_letters  # noqa: E402
+
+_register_dead_letters(deadletters_app)
+
 
 @alerts_app.command("list")
 def alerts_list(
@@ -193,9 +212,10 @@ def main() -> None:
     try:
         app()
     except ConfigError as exc:
-        Console(stderr=True).print(
-            f"[red]configuration error[/red]\n{exc}", markup=True, highlight=False
-        )
+        errors = Console(stderr=True)
+        errors.print("[red]configuration error[/red]", markup=True, highlight=False)
+        # The problems quote configured values, which are no markup.
+        errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
     except CanhGacError as exc:
         Console(stderr=True).print(f"error: {exc}", markup=False, highlight=False)

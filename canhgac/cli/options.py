@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from canhgac.config import Settings, load_settings
+from canhgac.config import Settings
+from canhgac.config_loader import ConfigFile, read_config
 
 ConfigOption = Annotated[
     Path | None,
@@ -16,7 +17,13 @@ ConfigOption = Annotated[
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")]
 
 
-def settings_from(config: Path | None) -> Settings:
+def config_from(config: Path | None) -> ConfigFile:
+    """The configuration file (``./canhgac.yaml`` when none is named and it exists), loaded
+    with its YAML line index for the start checks' ``file:line`` messages."""
     if config is None and Path("canhgac.yaml").exists():
         config = Path("canhgac.yaml")
-    return load_settings(config)
+    return read_config(config)
+
+
+def settings_from(config: Path | None) -> Settings:
+    return config_from(config).settings

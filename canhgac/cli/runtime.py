@@ -76,7 +76,9 @@ class Runtime:
                 sender = telemetry.CountingSender(sender, self.metrics)
                 state_dir = Path(settings.data_dir) / "checkpoints"
                 for source_config in settings.sources:
-                    self._start(build_source(source_config, sender, state_dir))
+                    source = build_source(source_config, sender, state_dir)
+                    self._start(source)
+                    telemetry.watch_source(self.metrics, source)
             if "detect" in roles:
                 assert store is not None
                 self._start_detection(settings, store)

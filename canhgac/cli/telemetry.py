@@ -5,10 +5,12 @@ The components keep no metrics code: the collector's sender and the store are wr
 stats are copied at scrape time, and each role adds a health check.
 
 - collect: ``canhgac_collector_events_sent_total``, ``..._dead_letters_sent_total``,
-  ``..._events_acked_total``;
+  ``..._events_acked_total``; per UDP source ``canhgac_udp_dropped_total`` (datagrams the
+  kernel dropped) and ``canhgac_udp_receive_buffer_bytes`` (the effective SO_RCVBUF);
 - index: ``canhgac_indexer_events_received_total``, ``..._events_written_total``,
   ``..._duplicates_total``, ``..._dead_letters_total``, ``..._retries_total``,
   ``..._lag_messages`` and ``canhgac_store_bulk_seconds`` (histogram of event writes);
+  ``canhgac_dead_letters_total`` per source and reason class (and a rate-limited log line);
 - detect: per rule ``canhgac_rule_runs_total``, ``..._failures_total``,
   ``..._duration_seconds``, ``..._delay_seconds``; ``canhgac_alerts_raised_total`` per rule
   and severity;
@@ -22,11 +24,14 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, cast, runtime_checkable
 
 from alerting.detect.scheduler import DetectionScheduler
+from canhgac.cli.dead_letter_watch import DeadLetterWatch
 from canhgac.errors import TransportError
 from canhgac.metrics import CounterMetricFamily, GaugeMetricFamily, Metric, Metrics
-from canhgac.models import Alert, Event
+from canhgac.models import Alert, DeadLetter, Event
 from canhgac.store.base import AlertWrite, Store
 from ingest.indexer import Indexer
+from ingest.sources.base import Source
+from ingest.sources.syslog_udp import SyslogUdpSource
 from ingest.transport.base import Batch, Receiver, Sender
 
 
@@ -83,10 +88,12 @@ class CountingSender(Sender):
 
 
 class _InstrumentedStore:
-    """Forwards everything to the store; times event writes and counts new alerts."""
+    """Forwards everything to the store; times event writes, counts new alerts and watches
+    dead letters."""
 
     def __init__(self, inner: Store, metrics: Metrics) -> None:
         self._inner = inner
+        self._dead_letters = DeadLetterWatch(metrics)
         self._bulk = metrics.histogram(
             "canhgac_store_bulk_seconds", "Time to store one batch of events (bulk write)."
         )
@@ -102,6 +109,11 @@ class _InstrumentedStore:
             return self._inner.write_events(events)
         finally:
             self._bulk.observe(time.perf_counter() - started)
+
+    def write_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
+        written = self._inner.write_dead_letters(letters)
+        self._dead_letters.seen(letters)
+        return written
 
     def record_alert(self, alert: Alert, event_ids: Sequence[str]) -> AlertWrite:
         return self.record_alerts([(alert, event_ids)])[0]
@@ -177,6 +189,29 @@ def watch_scheduler(metrics: Metrics, scheduler: DetectionScheduler) -> None:
 
     metrics.on_scrape(scrape)
     metrics.check("detection", lambda: None if scheduler.running else "scheduler not running")
+
+
+def watch_source(metrics: Metrics, source: Source) -> None:
+    """What a UDP source lost in the kernel, and the receive buffer it got."""
+    if not isinstance(source, SyslogUdpSource):
+        return
+
+    def scrape() -> list[Metric]:
+        dropped = CounterMetricFamily(
+            "canhgac_udp_dropped_total",
+            "Datagrams the kernel dropped: the receive buffer was full.",
+            labels=["source"],
+        )
+        dropped.add_metric([source.name], source.drops.total)
+        buffer = GaugeMetricFamily(
+            "canhgac_udp_receive_buffer_bytes",
+            "The effective SO_RCVBUF of the UDP source.",
+            labels=["source"],
+        )
+        buffer.add_metric([source.name], source.receive_buffer)
+        return [dropped, buffer]
+
+    metrics.on_scrape(scrape)
 
 
 def watch_component(metrics: Metrics, name: str, alive: Callable[[], bool]) -> None:

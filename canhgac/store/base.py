@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
+from canhgac.dead_letters import DeadLetterPage, DeadLetterQuery
 from canhgac.errors import StoreError, StoreUnavailableError
 from canhgac.models import (
     Alert,
@@ -322,6 +323,22 @@ class StoreHealth(Protocol):
     def close(self) -> None: ...
 
 
+class DeadLetterStore(Protocol):
+    """Dead letters read back by ops (``canhgac deadletters list|replay``)."""
+
+    @abstractmethod
+    def find_dead_letters(self, query: DeadLetterQuery) -> DeadLetterPage:
+        """One page of the dead letters matching ``query``, oldest first."""
+
+    @abstractmethod
+    def replace_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
+        """Overwrite stored dead letters (a replay that failed again, with the new reason)."""
+
+    @abstractmethod
+    def delete_dead_letters(self, ids: Sequence[str]) -> int:
+        """Remove dead letters (a replay stored their events); how many were removed."""
+
+
 class DetectionStore(EventReader, AlertStore, NotificationOutbox, RuleStateStore, Protocol):
     """What a detection run needs: events to search, alerts to record (with their
     notifications) and the rules' watermarks."""
@@ -345,6 +362,7 @@ class Store(
     RuleStateStore,
     LeaseStore,
     StoreHealth,
+    DeadLetterStore,
     ABC,
 ):
     """Where events, dead letters, alerts and detection state live: every role at once, as

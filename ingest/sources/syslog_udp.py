@@ -2,7 +2,8 @@
 
 UDP cannot be replayed, so ids only need to be unique: the position is a sequence seeded from
 the clock at start. A full transport blocks this thread, and the kernel's socket buffer then
-drops datagrams: the buffer is enlarged to ride out short stalls.
+drops datagrams: the buffer is enlarged to ride out short stalls (``receive_buffer_bytes``),
+and what is dropped anyway is counted (:mod:`ingest.sources.udp_drops`).
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from ingest.parse.record import to_record
 from ingest.sources.addresses import family_for, peer_text
 from ingest.sources.batching import Batcher
 from ingest.sources.listener import ListeningSource
+from ingest.sources.udp_drops import DropCount, receive, report_drops, set_receive_buffer
 from ingest.transport.base import Sender
 
 log = logging.getLogger(__name__)
 
 MAX_DATAGRAM = 65_535
-RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
 # How long a blocked recvfrom waits before the thread checks whether it should stop.
 _WAKE_SECONDS = 0.1
 
@@ -48,6 +49,8 @@ class SyslogUdpSource(ListeningSource):
         )
         self._sequence = 0
         self._socket: socket.socket | None = None
+        self.drops = DropCount(config.name)
+        self.receive_buffer = 0  # the effective SO_RCVBUF once started
 
     def _listening_socket(self) -> socket.socket | None:
         return self._socket
@@ -55,7 +58,10 @@ class SyslogUdpSource(ListeningSource):
     def _bind(self) -> None:
         sock = socket.socket(family_for(self._config.host), socket.SOCK_DGRAM)
         try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
+            self.receive_buffer = set_receive_buffer(
+                sock, self._config.receive_buffer_bytes, self.name
+            )
+            report_drops(sock)
             sock.bind((self._config.host, self._config.port))
             sock.settimeout(_WAKE_SECONDS)
         except OSError:
@@ -75,7 +81,7 @@ class SyslogUdpSource(ListeningSource):
         assert self._socket is not None
         while not self._stopping.is_set():
             try:
-                data, peer = self._socket.recvfrom(MAX_DATAGRAM)
+                data, peer = receive(self._socket, MAX_DATAGRAM, self.drops)
             except TimeoutError:
                 continue
             except OSError as exc:

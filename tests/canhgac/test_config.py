@@ -12,8 +12,8 @@ from canhgac.config import (
     Settings,
     SQLiteStoreConfig,
     WebhookChannelConfig,
-    load_settings,
 )
+from canhgac.config_loader import load_settings
 from canhgac.errors import ConfigError
 
 
@@ -136,3 +136,35 @@ def test_example_config_mentions_every_key() -> None:
     _keys(Settings, keys)
     missing = sorted(k for k in keys if f"{k}:" not in example)
     assert missing == []
+
+
+def test_unknown_section_type_names_the_line_and_a_close_match(tmp_path: Path) -> None:
+    path = _write(tmp_path, "web:\n  port: 8080\nstore:\n  type: sqlit\n  path: x.db\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    assert str(info.value) == (
+        f"{path}:4: 'store.type': unknown type 'sqlit'; known: elasticsearch, sqlite"
+        " (did you mean 'sqlite'?)"
+    )
+
+
+def test_union_tags_never_show_in_key_paths(tmp_path: Path) -> None:
+    path = _write(tmp_path, "sources:\n  - type: syslog_udp\n    name: a\n    port: nope\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    assert str(info.value).startswith(f"{path}:4: 'sources.0.port': ")
+
+
+def test_secret_files_rank_between_environment_and_yaml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path, "web:\n  port: 9000\n  host: 127.0.0.2\n")
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "canhgac_web").write_text('{"port": 9100, "host": "127.0.0.3"}')
+    monkeypatch.setenv("CANHGAC_SECRETS_DIR", str(secrets))
+    monkeypatch.setenv("CANHGAC_WEB__HOST", "127.0.0.4")
+    web = load_settings(path).web
+    assert (web.port, web.host) == (9100, "127.0.0.4")
+    # Values passed in code rank above all of them.
+    assert load_settings(path, web={"port": 9200}).web.port == 9200

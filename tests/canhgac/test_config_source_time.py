@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from canhgac.config import FileSourceConfig, SyslogUdpSourceConfig, load_settings
+from canhgac.config import FileSourceConfig, SyslogUdpSourceConfig
+from canhgac.config_loader import load_settings
 from canhgac.errors import ConfigError
 
 

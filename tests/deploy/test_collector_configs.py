@@ -17,8 +17,8 @@ from canhgac.config import (
     KafkaTransportConfig,
     SyslogTcpSourceConfig,
     SyslogUdpSourceConfig,
-    load_settings,
 )
+from canhgac.config_loader import load_settings
 from canhgac.errors import ConfigError
 from canhgac.store.elasticsearch.client import client_from_config as es_client
 from ingest.transport.kafka.client import client_options

@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from canhgac.cli import app
-from canhgac.config import KafkaTransportConfig, load_settings
+from canhgac.config import KafkaTransportConfig
+from canhgac.config_loader import load_settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 ROLES = {"collect", "index", "detect", "web"}

@@ -20,7 +20,8 @@ from alerting.detect.backtest import backtest
 from alerting.detect.compile import CompiledRuleSet
 from alerting.detect.service import load_detection
 from canhgac.cli.runtime import Runtime
-from canhgac.config import DetectionConfig, Settings, load_settings
+from canhgac.config import DetectionConfig, Settings
+from canhgac.config_loader import load_settings
 from canhgac.models import Event
 from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.timeutil import utcnow

@@ -51,6 +51,7 @@ from typing import Any, ClassVar
 from elasticsearch import Elasticsearch
 
 from canhgac.config import ElasticsearchStoreConfig
+from canhgac.dead_letters import DeadLetterPage, DeadLetterQuery
 from canhgac.errors import ConfigError, StoreError, StoreUnavailableError
 from canhgac.models import (
     Alert,
@@ -66,6 +67,7 @@ from canhgac.store.base import AlertWrite, Dialect, EventPage, EventSearch, Rela
 from canhgac.store.elasticsearch.alerts import ElasticsearchAlerts
 from canhgac.store.elasticsearch.bulk import DEFAULT_BACKOFF, Backoff
 from canhgac.store.elasticsearch.client import ElasticsearchCalls, Refresh, client_from_config
+from canhgac.store.elasticsearch.dead_letters import ElasticsearchDeadLetters
 from canhgac.store.elasticsearch.dialect import ELASTICSEARCH
 from canhgac.store.elasticsearch.documents import (
     PreparedEvent,
@@ -310,6 +312,15 @@ class ElasticsearchStore(Store):
 
     def count_dead_letters(self) -> int:
         return self._es.count(self.names.dead_letters)
+
+    def find_dead_letters(self, query: DeadLetterQuery) -> DeadLetterPage:
+        return ElasticsearchDeadLetters(self._es, self.names.dead_letters).find(query)
+
+    def replace_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
+        ElasticsearchDeadLetters(self._es, self.names.dead_letters).replace(letters)
+
+    def delete_dead_letters(self, ids: Sequence[str]) -> int:
+        return ElasticsearchDeadLetters(self._es, self.names.dead_letters).delete(ids)
 
     # --- alerts (see .alerts) ---------------------------------------------------------------------
     def record_alert(self, alert: Alert, event_ids: Sequence[str]) -> AlertWrite:

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar
 
+from canhgac.dead_letters import DeadLetterPage, DeadLetterQuery
 from canhgac.errors import StoreError
 from canhgac.models import (
     Alert,
@@ -147,6 +148,17 @@ class SQLiteStore(Store):
 
     def count_dead_letters(self) -> int:
         return sqlite_dead_letters.count(self._read)
+
+    def find_dead_letters(self, query: DeadLetterQuery) -> DeadLetterPage:
+        return sqlite_dead_letters.find(self._read, query)
+
+    def replace_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
+        with self._write() as conn:
+            sqlite_dead_letters.replace(conn, letters)
+
+    def delete_dead_letters(self, ids: Sequence[str]) -> int:
+        with self._write() as conn:
+            return sqlite_dead_letters.delete(conn, ids)
 
     # --- alerts --------------------------------------------------------------------------------
     def record_alert(self, alert: Alert, event_ids: Sequence[str]) -> AlertWrite:

@@ -4,6 +4,7 @@ one process (embedded mode), and the collector's transport health."""
 from __future__ import annotations
 
 import json
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -14,9 +15,10 @@ import pytest
 
 from canhgac.cli.runtime import Runtime
 from canhgac.cli.telemetry import CountingSender
-from canhgac.config import load_settings
+from canhgac.config_loader import load_settings
 from canhgac.errors import TransportError
 from canhgac.metrics import Metrics
+from ingest.sources.syslog_udp import SyslogUdpSource
 from ingest.transport.base import Batch, Sender
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -58,6 +60,7 @@ data_dir: {tmp_path / "var"}
 roles: [collect, index, detect]
 sources:
   - {{type: file, name: portal, path: {access_log}, parser: nginx, poll_interval: 50ms}}
+  - {{type: syslog_udp, name: udp, port: 0, parser: rfc5424, receive_buffer_bytes: 65536}}
 store: {{type: sqlite, path: {tmp_path / "cg.db"}, synchronous: NORMAL}}
 detection:
   rules_dir: {ROOT / "rules" / "web"}
@@ -78,9 +81,16 @@ metrics: {{enabled: true, port: 0}}
         assert runtime.metrics_server is not None
         base = f"http://127.0.0.1:{runtime.metrics_server.port}"
         access_log.write_text(f"{SQLI}\n{BENIGN}\n", encoding="utf-8")
+        [udp] = [c for c in runtime.started if isinstance(c, SyslogUdpSource)]
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+            client.sendto(b"<13>Nov 27 10:15:32 not RFC 5424", udp.address)
 
         def raised() -> bool:
-            return _metric(_get(base + "/metrics")[1], "canhgac_alerts_raised_total") >= 1
+            text = _get(base + "/metrics")[1]
+            return (
+                _metric(text, "canhgac_alerts_raised_total") >= 1
+                and _metric(text, "canhgac_dead_letters_total") >= 1
+            )
 
         _wait(raised, 20)
         status, body = _get(base + "/healthz")
@@ -90,7 +100,7 @@ metrics: {{enabled: true, port: 0}}
         assert health["checks"] == {"detection": "ok", "indexer": "ok", "transport": "ok"}
         text = _get(base + "/metrics")[1]
         assert _metric(text, "canhgac_collector_events_sent_total") == 2
-        assert _metric(text, "canhgac_collector_events_acked_total") == 2
+        assert _metric(text, "canhgac_collector_events_acked_total") == 3  # and the letter
         assert _metric(text, "canhgac_indexer_events_written_total") == 2
         assert _metric(text, "canhgac_store_bulk_seconds_count") >= 1
         assert 'canhgac_alerts_raised_total{rule="' in text and 'severity="high"' in text
@@ -101,6 +111,10 @@ metrics: {{enabled: true, port: 0}}
         assert "# TYPE canhgac_indexer_events_written_total counter" in text
         assert "# TYPE canhgac_rule_runs_total counter" in text
         assert "# TYPE canhgac_store_bulk_seconds histogram" in text
+        # The UDP datagram was no RFC 5424 record: a dead letter, counted by reason class.
+        assert 'canhgac_dead_letters_total{reason="parse",source="udp"} 1' in text
+        assert 'canhgac_udp_dropped_total{source="udp"} 0' in text
+        assert _metric(text, "canhgac_udp_receive_buffer_bytes") >= 65536
     finally:
         runtime.stop()
     assert runtime.metrics_server.port > 0

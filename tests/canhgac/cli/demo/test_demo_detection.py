@@ -60,7 +60,7 @@ def test_every_planted_attack_is_caught_and_nothing_else_fires(store: SQLiteStor
             source=channel.value,
             identity="demo",
             received_at=to_iso(start),
-            parser=PARSERS[channel],
+            parser=PARSERS.get(channel),
         )
         record = to_record(emission.line.text.encode("utf-8"), origin, position)
         assert not isinstance(record, DeadLetter), (record.reason, emission.line.text)

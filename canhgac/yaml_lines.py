@@ -1,7 +1,9 @@
-"""Where things are in a YAML file, so every rule problem can be reported as ``path:line:``.
+"""Where things are in a YAML file, so every problem can be reported as ``path:line:``.
 
-pySigma reports what is wrong but rarely where; these helpers find the line of the offending
-key (or, failing that, of a quoted fragment of the message) in the rule's own text.
+One index for every YAML the project reads: the configuration (pydantic reports a key path,
+this finds its line) and Sigma rules (pySigma reports what is wrong but rarely where; these
+helpers find the line of the offending key, or failing that of a quoted fragment of the
+message, in the rule's own text).
 """
 
 from __future__ import annotations
