@@ -19,9 +19,9 @@ from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
 from alerting.alerts.build import AlertRule, severity_for
-from alerting.detect.correlation_model import LoadedCorrelation
 from alerting.detect.es_backend import compile_elasticsearch
-from alerting.detect.ruleset import LoadedRule, RuleSet, one_line, sigma_error_line
+from alerting.detect.load.correlations import LoadedCorrelation
+from alerting.detect.load.ruleset import LoadedRule, RuleSet, one_line, sigma_error_line
 from alerting.detect.sqlite_backend import CompiledQuery, compile_sqlite
 from canhgac.errors import RuleError
 

@@ -31,7 +31,7 @@ from alerting.detect.correlation_metrics import (
     MetricSpec,
     distinct_value,
 )
-from alerting.detect.correlation_model import Bound
+from alerting.detect.load.correlations import Bound
 from canhgac.models import Event
 from canhgac.text import dumps
 from canhgac.timeutil import to_iso

@@ -38,10 +38,10 @@ from alerting.detect.compile import (
 from alerting.detect.correlation_eval import CorrelationSpec
 from alerting.detect.correlation_fields import FieldMapper, FieldProblem, aliased
 from alerting.detect.correlation_metrics import MetricSpec, negations
-from alerting.detect.correlation_model import LoadedCorrelation
 from alerting.detect.correlation_run import BaseInput, CorrelationNode, CorrelationQuery
-from alerting.detect.filters import FilteredRules, with_filter
-from alerting.detect.ruleset import LoadedRule
+from alerting.detect.load.correlations import LoadedCorrelation
+from alerting.detect.load.filters import FilteredRules, with_filter
+from alerting.detect.load.ruleset import LoadedRule
 from canhgac.errors import RuleError
 
 # The correlation types whose condition measures a field.

@@ -24,8 +24,8 @@ from sigma.rule import SigmaRule
 
 from alerting.detect.compile import QUERY_COMPILERS, CompiledRule
 from alerting.detect.correlation_run import CorrelationNode, CorrelationQuery, fetch_events
-from alerting.detect.exceptions import LoadedException
-from alerting.detect.filters import with_filter
+from alerting.detect.load.filters import with_filter
+from alerting.detect.load.suppressions import LoadedSuppression
 from canhgac.models import INGESTED, Alert, AlertFilter
 from canhgac.store.base import Store
 from canhgac.timeutil import from_iso, to_iso
@@ -55,7 +55,7 @@ class ImpactReport:
 
 
 def preview_impact(
-    exception: LoadedException,
+    exception: LoadedSuppression,
     rules: Sequence[CompiledRule],
     pipeline: ProcessingPipeline,
     store: Store,
@@ -68,7 +68,7 @@ def preview_impact(
     by_id = {rule.id: rule for rule in rules}
     since = to_iso(now - timedelta(days=days))
     impacts = []
-    for reference in exception.exception.rules:
+    for reference in exception.suppression.rules:
         rule = by_id.get(reference) or next(
             (r for r in rules if r.source.rule.name == reference), None
         )
@@ -82,7 +82,7 @@ def preview_impact(
         impacts.append(
             RuleImpact(rule.id, rule.title, len(alerts), suppressed, reduced, len(excluded))
         )
-    return ImpactReport(exception.exception.id, since, impacts)
+    return ImpactReport(exception.suppression.id, since, impacts)
 
 
 def _alerts(store: Store, rule_id: str, since: str) -> Iterator[Alert]:
@@ -98,7 +98,7 @@ def _alerts(store: Store, rule_id: str, since: str) -> Iterator[Alert]:
 
 
 def _excluded(
-    exception: LoadedException,
+    exception: LoadedSuppression,
     rule: CompiledRule,
     by_id: dict[str, CompiledRule],
     pipeline: ProcessingPipeline,

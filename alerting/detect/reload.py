@@ -23,7 +23,7 @@ from pathlib import Path
 
 from alerting.detect.compile import CompiledRule, CompiledRuleSet
 from alerting.detect.correlation_run import CorrelationNode, CorrelationQuery
-from alerting.detect.exceptions import today_in_hanoi
+from alerting.detect.load.suppressions import today_in_hanoi
 from canhgac.errors import CanhGacError
 
 log = logging.getLogger(__name__)

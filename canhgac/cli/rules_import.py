@@ -17,9 +17,9 @@ from rich.console import Console
 from rich.table import Table
 
 from alerting.detect.compile import QUERY_COMPILERS
+from alerting.detect.load.ruleset import load_rules
 from alerting.detect.pack_import import PackAssessment, assess_pack
 from alerting.detect.pipeline import load_pipeline
-from alerting.detect.ruleset import load_rules
 from canhgac.cli.rules_tools import line
 from canhgac.config import Settings
 

@@ -59,8 +59,8 @@ def detection_for(settings: Settings, rules_dir: Path | None) -> DetectionConfig
 def compile_for_every_store(detection: DetectionConfig) -> dict[str, CompiledRuleSet]:
     """The rules compiled for each store's query language (loaded and mapped once)."""
     from alerting.detect.compile import QUERY_COMPILERS
+    from alerting.detect.load.ruleset import load_rules
     from alerting.detect.pipeline import load_pipeline
-    from alerting.detect.ruleset import load_rules
     from alerting.detect.service import compile_detection
 
     ruleset = load_rules(detection.rules_dir)
@@ -203,15 +203,15 @@ def impact(
     config: ConfigOption = None,
 ) -> None:
     """How many alerts of the last DAYS days each exception would have suppressed."""
-    from alerting.detect.exceptions import load_exceptions, today_in_hanoi
     from alerting.detect.exceptions_impact import preview_impact
+    from alerting.detect.load.suppressions import load_suppressions, today_in_hanoi
     from alerting.detect.pipeline import load_pipeline
     from alerting.detect.service import load_detection
     from canhgac.store.registry import build_store
     from canhgac.timeutil import utcnow
 
     settings, console = _settings(config), _console()
-    loaded = load_exceptions(exceptions)
+    loaded = load_suppressions(exceptions)
     for error in loaded.errors:
         line(console, str(error))
     if loaded.errors:
@@ -221,11 +221,11 @@ def impact(
         compiled = load_detection(settings.detection, store.query_language)
         pipeline = load_pipeline(settings.detection.pipeline)
         rules = [*compiled.rules, *compiled.correlation_inputs]
-        for item in loaded.exceptions:
+        for item in loaded.suppressions:
             report = preview_impact(item, rules, pipeline, store, days=days, now=utcnow())
-            expired = " (expired)" if item.exception.expired(today_in_hanoi()) else ""
+            expired = " (expired)" if item.suppression.expired(today_in_hanoi()) else ""
             table = Table(
-                title=f"exception '{item.exception.id}'{expired}: alerts since {report.since}"
+                title=f"exception '{item.suppression.id}'{expired}: alerts since {report.since}"
             )
             for column in ("rule", "alerts", "would be suppressed", "reduced", "events excluded"):
                 table.add_column(column, justify="right" if column != "rule" else "left")

@@ -14,8 +14,8 @@ import pytest
 from sigma.processing.pipeline import ProcessingPipeline
 
 from alerting.detect.compile import CompiledRule, CompiledRuleSet, compile_rules
+from alerting.detect.load.ruleset import load_rules
 from alerting.detect.pipeline import load_pipeline
-from alerting.detect.ruleset import load_rules
 from canhgac.models import Event
 from canhgac.store.sqlite import SQLiteStore
 

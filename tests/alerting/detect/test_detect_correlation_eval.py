@@ -17,7 +17,7 @@ from alerting.detect.correlation_metrics import (
     percentile_of,
 )
 from alerting.detect.correlation_metrics import Input as MetricInput
-from alerting.detect.correlation_model import Bound
+from alerting.detect.load.correlations import Bound
 from canhgac.models import Event
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)

@@ -20,8 +20,8 @@ from alerting.detect.es_fields import (
     store_event_mapping,
 )
 from alerting.detect.es_strings import NotSupportedOnElasticsearch
+from alerting.detect.load.ruleset import load_rules
 from alerting.detect.pipeline import load_pipeline
-from alerting.detect.ruleset import load_rules
 from canhgac.store.es_mappings import events_component
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -19,14 +19,14 @@ from sigma.exceptions import SigmaError, SigmaRuleLocation
 from sigma.filters import SigmaFilter
 from sigma.rule import SigmaRule
 
-from alerting.detect.correlation_model import (
+from alerting.detect.load.correlations import (
     LoadedCorrelation,
     load_correlation,
     split_condition_ranges,
 )
-from alerting.detect.exceptions import EXCEPTIONS_DIR
-from alerting.detect.filters import LoadedFilter
-from alerting.detect.settings import RuleSettings, RuleSettingsError, parse_settings
+from alerting.detect.load.filters import LoadedFilter
+from alerting.detect.load.rule_settings import RuleSettings, RuleSettingsError, parse_settings
+from alerting.detect.load.suppressions import SUPPRESSIONS_DIR
 from alerting.detect.yaml_lines import FAST_SAFE_LOADER, YamlLines
 from canhgac.errors import RuleError
 
@@ -34,7 +34,7 @@ RULE_SUFFIXES = (".yml", ".yaml")
 # Sigma test fixtures sit next to rules in some packs; pipelines and exceptions are not rules.
 FIXTURE_SUFFIXES = (".tests.yml", ".tests.yaml")
 PIPELINES_DIR = "pipelines"
-NOT_RULE_DIRS = (PIPELINES_DIR, EXCEPTIONS_DIR)
+NOT_RULE_DIRS = (PIPELINES_DIR, SUPPRESSIONS_DIR)
 
 # The rule key each pySigma error class is about, for the line number.
 ERROR_KEYS: dict[type[SigmaError], tuple[str, ...]] = {
@@ -224,7 +224,7 @@ def _parse_rules(
     documents, conditions = split_condition_ranges(documents)
     # Correlations reference rules of other files and filters apply to rules of other files:
     # both are resolved once the whole directory is loaded (alerting.detect.correlation_plan,
-    # alerting.detect.filters).
+    # alerting.detect.load.filters).
     collection = SigmaCollection.from_dicts(
         documents,
         collect_errors=True,
