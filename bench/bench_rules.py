@@ -29,9 +29,9 @@ from typing import Any
 from sigma.validation import SigmaValidator
 from sigma.validators.core import validators as core_validators
 
-from alerting.detect.compile import QUERY_COMPILERS
+from alerting.detect.compile.pipeline import load_pipeline
+from alerting.detect.compile.rules import QUERY_COMPILERS
 from alerting.detect.load.ruleset import load_rules
-from alerting.detect.pipeline import load_pipeline
 from alerting.detect.rule_checks import check_rules
 from alerting.detect.service import compile_detection
 from canhgac.config import DetectionConfig

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from alerting.alerts.build import AlertDraft, build_alerts
-from alerting.detect.compile import CompiledRule
+from alerting.detect.compile.rules import CompiledRule
 from alerting.detect.correlation_run import CorrelationQuery, DraftedAlerts, fetch_events
 from canhgac.store.base import Store
 from canhgac.timeutil import to_iso

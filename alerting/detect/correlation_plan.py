@@ -29,7 +29,7 @@ from sigma.exceptions import SigmaError, SigmaRuleNotFoundError
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
-from alerting.detect.compile import (
+from alerting.detect.compile.rules import (
     QUERY_COMPILERS,
     CompiledRule,
     CompiledRuleSet,

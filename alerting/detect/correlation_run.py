@@ -128,7 +128,7 @@ class WindowOutcome:
 
 @dataclass(frozen=True, slots=True)
 class CorrelationQuery:
-    """What a correlation's :class:`~alerting.detect.compile.CompiledRule` runs."""
+    """What a correlation's :class:`~alerting.detect.compile.rules.CompiledRule` runs."""
 
     root: CorrelationNode
     alert_rule: AlertRule

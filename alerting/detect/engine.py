@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from alerting.alerts.build import AlertDraft, build_alerts
-from alerting.detect.compile import CompiledRule
+from alerting.detect.compile.rules import CompiledRule
 from alerting.detect.lease import RuleLeases
 from alerting.detect.windows import Window, WindowPlan, plan_windows
 from canhgac.config import DetectionConfig

@@ -22,7 +22,7 @@ from typing import Any
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
-from alerting.detect.compile import QUERY_COMPILERS, CompiledRule
+from alerting.detect.compile.rules import QUERY_COMPILERS, CompiledRule
 from alerting.detect.correlation_run import CorrelationNode, CorrelationQuery, fetch_events
 from alerting.detect.load.filters import with_filter
 from alerting.detect.load.suppressions import LoadedSuppression

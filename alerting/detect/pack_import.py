@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sigma.processing.pipeline import ProcessingPipeline
 
-from alerting.detect.compile import CompiledRuleSet
+from alerting.detect.compile.rules import CompiledRuleSet
 from alerting.detect.load.correlations import LoadedCorrelation
 from alerting.detect.load.filters import LoadedFilter
 from alerting.detect.load.ruleset import LoadedRule, load_rules, rule_files

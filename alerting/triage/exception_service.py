@@ -20,10 +20,10 @@ from pathlib import Path
 
 from sigma.processing.pipeline import ProcessingPipeline
 
-from alerting.detect.compile import CompiledRule
+from alerting.detect.compile.pipeline import load_pipeline
+from alerting.detect.compile.rules import CompiledRule
 from alerting.detect.exceptions_impact import ImpactReport, preview_impact
 from alerting.detect.load.suppressions import today_in_hanoi
-from alerting.detect.pipeline import load_pipeline
 from alerting.detect.service import load_detection
 from alerting.triage.actions import TriageActions
 from alerting.triage.errors import InvalidInputError, NotFoundError

@@ -22,7 +22,7 @@ import yaml
 from rich.console import Console
 from rich.markup import escape
 
-from alerting.detect.compile import CompiledRule, CompiledRuleSet
+from alerting.detect.compile.rules import CompiledRule, CompiledRuleSet
 from alerting.detect.service import load_detection
 from canhgac.config import ElasticsearchStoreConfig, Settings
 from canhgac.errors import ConfigError

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from alerting.detect.compile import CompiledRule, CompiledRuleSet
+    from alerting.detect.compile.rules import CompiledRule, CompiledRuleSet
     from canhgac.config import DetectionConfig, Settings
 
 ConfigOption = Annotated[
@@ -58,9 +58,9 @@ def detection_for(settings: Settings, rules_dir: Path | None) -> DetectionConfig
 
 def compile_for_every_store(detection: DetectionConfig) -> dict[str, CompiledRuleSet]:
     """The rules compiled for each store's query language (loaded and mapped once)."""
-    from alerting.detect.compile import QUERY_COMPILERS
+    from alerting.detect.compile.pipeline import load_pipeline
+    from alerting.detect.compile.rules import QUERY_COMPILERS
     from alerting.detect.load.ruleset import load_rules
-    from alerting.detect.pipeline import load_pipeline
     from alerting.detect.service import compile_detection
 
     ruleset = load_rules(detection.rules_dir)
@@ -203,9 +203,9 @@ def impact(
     config: ConfigOption = None,
 ) -> None:
     """How many alerts of the last DAYS days each exception would have suppressed."""
+    from alerting.detect.compile.pipeline import load_pipeline
     from alerting.detect.exceptions_impact import preview_impact
     from alerting.detect.load.suppressions import load_suppressions, today_in_hanoi
-    from alerting.detect.pipeline import load_pipeline
     from alerting.detect.service import load_detection
     from canhgac.store.registry import build_store
     from canhgac.timeutil import utcnow
@@ -260,8 +260,8 @@ def import_pack(
 def check_report(settings: Settings, path: Path | None, console: Console) -> int:
     """Load and convert for every store, run the project checks, print one line per problem
     and a summary table; non-zero when any rule has an error."""
+    from alerting.detect.compile.pipeline import load_pipeline
     from alerting.detect.correlation_run import CorrelationQuery
-    from alerting.detect.pipeline import load_pipeline
     from alerting.detect.rule_checks import check_rules
 
     detection = detection_for(settings, path)

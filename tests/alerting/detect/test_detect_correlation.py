@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from alerting.detect.compile import CompiledRule, CompiledRuleSet
+from alerting.detect.compile.rules import CompiledRule, CompiledRuleSet
 from alerting.detect.engine import DetectionEngine, WindowEvaluator
 from alerting.detect.service import load_detection
 from canhgac.config import DetectionConfig

@@ -32,8 +32,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from alerting.detect.es_fields import EventMapping
-from alerting.detect.es_strings import Query
+from alerting.detect.compile.elasticsearch.fields import EventMapping
+from alerting.detect.compile.elasticsearch.strings import Query
 from canhgac.store.es_grams import needle_grams
 from canhgac.store.es_mappings import GRAMS_MARKER
 
