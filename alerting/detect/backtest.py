@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from alerting.alerts.build import AlertDraft, build_alerts
 from alerting.detect.compile.rules import CompiledRule
-from alerting.detect.correlation_run import CorrelationQuery, DraftedAlerts, fetch_events
+from alerting.detect.correlation.run import CorrelationQuery, DraftedAlerts, fetch_events
 from canhgac.store.base import Store
 from canhgac.timeutil import to_iso
 

@@ -48,7 +48,7 @@ Router = Callable[[Alert], Sequence[str]]
 @runtime_checkable
 class WindowEvaluator(Protocol):
     """A rule query that is not one store search: it reads the store itself and drafts the
-    window's alerts (a correlation, see :mod:`alerting.detect.correlation_run`)."""
+    window's alerts (a correlation, see :mod:`alerting.detect.correlation.run`)."""
 
     def evaluate_window(
         self, store: Store, start: str, end: str, *, page_size: int, now: str

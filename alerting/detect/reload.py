@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 
 from alerting.detect.compile.rules import CompiledRule, CompiledRuleSet
-from alerting.detect.correlation_run import CorrelationNode, CorrelationQuery
+from alerting.detect.correlation.run import CorrelationNode, CorrelationQuery
 from alerting.detect.load.suppressions import today_in_hanoi
 from canhgac.errors import CanhGacError
 

@@ -11,7 +11,7 @@ from sigma.processing.pipeline import ProcessingPipeline
 
 from alerting.detect.compile.pipeline import load_pipeline
 from alerting.detect.compile.rules import CompiledRule, CompiledRuleSet, compile_rules
-from alerting.detect.correlation_plan import compile_correlations
+from alerting.detect.correlation.plan import compile_correlations
 from alerting.detect.engine import Clock, DetectionEngine
 from alerting.detect.lease import RuleLeases
 from alerting.detect.load.filters import apply_filters

@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from alerting.detect.correlation_run import CorrelationQuery, fetch_events
+from alerting.detect.correlation.run import CorrelationQuery, fetch_events
 from alerting.detect.engine import WindowEvaluator
 from canhgac.cli.rules import FixtureResult, _fixture_event
 from canhgac.config import Duration

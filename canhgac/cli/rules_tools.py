@@ -110,7 +110,7 @@ def convert(
     config: ConfigOption = None,
 ) -> None:
     """Print the query each store runs for RULE (filters and exceptions included)."""
-    from alerting.detect.correlation_run import CorrelationQuery
+    from alerting.detect.correlation.run import CorrelationQuery
     from canhgac.text import dumps
 
     settings, console = _settings(config), _console()
@@ -261,7 +261,7 @@ def check_report(settings: Settings, path: Path | None, console: Console) -> int
     """Load and convert for every store, run the project checks, print one line per problem
     and a summary table; non-zero when any rule has an error."""
     from alerting.detect.compile.pipeline import load_pipeline
-    from alerting.detect.correlation_run import CorrelationQuery
+    from alerting.detect.correlation.run import CorrelationQuery
     from alerting.detect.rule_checks import check_rules
 
     detection = detection_for(settings, path)

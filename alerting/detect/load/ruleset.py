@@ -223,7 +223,7 @@ def _parse_rules(
     where = str(path)
     documents, conditions = split_condition_ranges(documents)
     # Correlations reference rules of other files and filters apply to rules of other files:
-    # both are resolved once the whole directory is loaded (alerting.detect.correlation_plan,
+    # both are resolved once the whole directory is loaded (alerting.detect.correlation.plan,
     # alerting.detect.load.filters).
     collection = SigmaCollection.from_dicts(
         documents,

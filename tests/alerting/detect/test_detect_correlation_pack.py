@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from alerting.detect.correlation_run import CorrelationQuery
+from alerting.detect.correlation.run import CorrelationQuery
 from alerting.detect.load.suppressions import load_suppressions
 from alerting.detect.service import load_detection
 from canhgac.config import DetectionConfig

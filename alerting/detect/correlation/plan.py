@@ -35,10 +35,10 @@ from alerting.detect.compile.rules import (
     CompiledRuleSet,
     alert_rule_for,
 )
-from alerting.detect.correlation_eval import CorrelationSpec
-from alerting.detect.correlation_fields import FieldMapper, FieldProblem, aliased
-from alerting.detect.correlation_metrics import MetricSpec, negations
-from alerting.detect.correlation_run import BaseInput, CorrelationNode, CorrelationQuery
+from alerting.detect.correlation.eval import CorrelationSpec
+from alerting.detect.correlation.fields import FieldMapper, FieldProblem, aliased
+from alerting.detect.correlation.metrics import MetricSpec, negations
+from alerting.detect.correlation.run import BaseInput, CorrelationNode, CorrelationQuery
 from alerting.detect.load.correlations import LoadedCorrelation
 from alerting.detect.load.filters import FilteredRules, with_filter
 from alerting.detect.load.ruleset import LoadedRule

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any, overload
 
 from alerting.alerts.build import event_time
-from alerting.detect.correlation_metrics import (
+from alerting.detect.correlation.metrics import (
     METRICS,
     Input,
     MetricSpec,
