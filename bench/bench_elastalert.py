@@ -53,8 +53,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_detect import make_events  # noqa: E402 - the shared synthetic event generator
 
 from alerting.detect.compile.pipeline import load_pipeline  # noqa: E402
+from alerting.detect.detector import build_scheduler, load_detection  # noqa: E402
 from alerting.detect.load.ruleset import LoadedRule  # noqa: E402
-from alerting.detect.service import build_scheduler, load_detection  # noqa: E402
 from canhgac.config import AlertingConfig, DetectionConfig, ElasticsearchStoreConfig  # noqa: E402
 from canhgac.store.elasticsearch import ElasticsearchStore  # noqa: E402
 

@@ -1,9 +1,9 @@
 """An exception drafted from an alert: pre-filled, validated, and written as the rules expect.
 
-The draft becomes a :class:`~alerting.detect.load.suppressions.RuleSuppression` written to
+The draft becomes a :class:`~alerting.detect.suppressions.RuleSuppression` written to
 ``<rules_dir>/exceptions/<id>.yml``, the folder and YAML format detection loads exceptions from
-(see :mod:`alerting.detect.load.suppressions`), so the exception is reviewed and versioned with the
-rules like any other and applies the next time the rules are loaded.
+(see :mod:`alerting.detect.suppressions`), so the exception is reviewed and versioned with
+the rules like any other and applies the next time the rules are loaded.
 
 Match values come from the alert, which comes from the logs: an attacker who can choose a host
 name could put Sigma wildcards in it and widen the exception. Every value is therefore escaped
@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from alerting.detect.load.suppressions import (
+from alerting.detect.suppressions import (
     SUPPRESSIONS_DIR,
     LoadedSuppression,
     RuleSuppression,

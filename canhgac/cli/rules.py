@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from alerting.detect.compile.rules import CompiledRule, CompiledRuleSet
-from alerting.detect.service import load_detection
+from alerting.detect.detector import load_detection
 from canhgac.config import ElasticsearchStoreConfig, Settings
 from canhgac.errors import ConfigError
 from canhgac.models import DeadLetter, Event, event_id

@@ -29,7 +29,7 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from alerting.detect.correlation.run import CorrelationQuery, fetch_events
-from alerting.detect.engine import WindowEvaluator
+from alerting.detect.run.engine import WindowEvaluator
 from canhgac.cli.rules import FixtureResult, _fixture_event
 from canhgac.config import Duration
 from canhgac.models import DeadLetter, Event

@@ -1,7 +1,7 @@
 """The rule author's tools: `canhgac rules convert|backtest|import|impact`, and the project
 checks and summary of `canhgac rules check`.
 
-Every command compiles rules through :func:`alerting.detect.service.load_detection`, the path
+Every command compiles rules through :func:`alerting.detect.detector.load_detection`, the path
 production takes (filters, exceptions, correlations, the configured pipeline), so what a tool
 prints is what the scheduler runs. Heavy imports stay inside the commands.
 """
@@ -60,8 +60,8 @@ def compile_for_every_store(detection: DetectionConfig) -> dict[str, CompiledRul
     """The rules compiled for each store's query language (loaded and mapped once)."""
     from alerting.detect.compile.pipeline import load_pipeline
     from alerting.detect.compile.rules import QUERY_COMPILERS
+    from alerting.detect.detector import compile_detection
     from alerting.detect.load.ruleset import load_rules
-    from alerting.detect.service import compile_detection
 
     ruleset = load_rules(detection.rules_dir)
     pipeline = load_pipeline(detection.pipeline)
@@ -152,7 +152,7 @@ def backtest(
     """Run RULE over the stored events ingested between --from and --to: the alerts it would
     have raised, per day. Nothing is stored or notified."""
     from alerting.detect.backtest import backtest as run_backtest
-    from alerting.detect.service import load_detection
+    from alerting.detect.detector import load_detection
     from canhgac.store.registry import build_store
     from canhgac.timeutil import DISPLAY_ZONE, from_iso, utcnow
 
@@ -203,10 +203,12 @@ def impact(
     config: ConfigOption = None,
 ) -> None:
     """How many alerts of the last DAYS days each exception would have suppressed."""
-    from alerting.detect.compile.pipeline import load_pipeline
-    from alerting.detect.exceptions_impact import preview_impact
-    from alerting.detect.load.suppressions import load_suppressions, today_in_hanoi
-    from alerting.detect.service import load_detection
+    from alerting.detect.suppressions import (
+        load_suppressions,
+        preview_impact,
+        preview_rules,
+        today_in_hanoi,
+    )
     from canhgac.store.registry import build_store
     from canhgac.timeutil import utcnow
 
@@ -218,11 +220,11 @@ def impact(
         raise typer.Exit(1)
     store = build_store(settings.store)
     try:
-        compiled = load_detection(settings.detection, store.query_language)
-        pipeline = load_pipeline(settings.detection.pipeline)
-        rules = [*compiled.rules, *compiled.correlation_inputs]
+        compiled = preview_rules(settings.detection, store.query_language)
         for item in loaded.suppressions:
-            report = preview_impact(item, rules, pipeline, store, days=days, now=utcnow())
+            report = preview_impact(
+                item, compiled.rules, compiled.pipeline, store, days=days, now=utcnow()
+            )
             expired = " (expired)" if item.suppression.expired(today_in_hanoi()) else ""
             table = Table(
                 title=f"exception '{item.suppression.id}'{expired}: alerts since {report.since}"

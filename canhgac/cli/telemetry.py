@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, cast, runtime_checkable
 
-from alerting.detect.scheduler import DetectionScheduler
+from alerting.detect.run.scheduler import DetectionScheduler
 from canhgac.errors import TransportError
 from canhgac.metrics import Metrics
 from canhgac.models import Alert, Event

@@ -36,7 +36,8 @@ QUERY_COMPILERS: dict[str, QueryCompiler] = {
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
     """A rule ready to run: its store query, schedule and alert template. A correlation's
-    query evaluates its base rules' queries (:class:`alerting.detect.engine.WindowEvaluator`)."""
+    query evaluates its base rules' queries
+    (:class:`alerting.detect.run.engine.WindowEvaluator`)."""
 
     source: LoadedRule | LoadedCorrelation
     query: Any

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from alerting.detect.correlation.run import CorrelationQuery
+from alerting.detect.detector import load_detection
 from alerting.detect.load.suppressions import load_suppressions
-from alerting.detect.service import load_detection
 from canhgac.config import DetectionConfig
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from alerting.detect.compile.pipeline import load_pipeline
-from alerting.detect.engine import DetectionEngine
-from alerting.detect.exceptions_impact import preview_impact
+from alerting.detect.detector import load_detection
 from alerting.detect.load.suppressions import load_suppressions
-from alerting.detect.service import load_detection
+from alerting.detect.run.engine import DetectionEngine
+from alerting.detect.suppression_impact import preview_impact
 from canhgac.config import DetectionConfig
 from canhgac.models import AlertFilter
 from canhgac.store.sqlite import SQLiteStore

@@ -12,13 +12,13 @@ from sigma.processing.pipeline import ProcessingPipeline
 from alerting.detect.compile.pipeline import load_pipeline
 from alerting.detect.compile.rules import CompiledRule, CompiledRuleSet, compile_rules
 from alerting.detect.correlation.plan import compile_correlations
-from alerting.detect.engine import Clock, DetectionEngine
-from alerting.detect.lease import RuleLeases
 from alerting.detect.load.filters import apply_filters
 from alerting.detect.load.ruleset import RuleSet, load_rules
 from alerting.detect.load.suppressions import SUPPRESSIONS_DIR, load_suppressions, today_in_hanoi
-from alerting.detect.reload import RELOAD_EVERY_S, RuleReloader, watched_files
-from alerting.detect.scheduler import DetectionScheduler
+from alerting.detect.run.engine import Clock, DetectionEngine
+from alerting.detect.run.lease import RuleLeases
+from alerting.detect.run.reload import RELOAD_EVERY_S, RuleReloader, watched_files
+from alerting.detect.run.scheduler import DetectionScheduler
 from alerting.notify.routing import channels_for
 from canhgac.config import AlertingConfig, DetectionConfig
 from canhgac.models import Alert

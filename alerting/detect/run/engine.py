@@ -1,6 +1,6 @@
 """Run rules over the events ingested since their watermarks, window by window.
 
-Which windows a run searches is :mod:`alerting.detect.windows`. Each window is read page by
+Which windows a run searches is :mod:`alerting.detect.run.window_plan`. Each window is read page by
 page until exhausted; alerts are recorded (idempotently, ids are deterministic) and
 notifications enqueued, and only *then* is the watermark advanced. A crash mid-window repeats
 that window after a restart, and nothing doubles.
@@ -28,8 +28,8 @@ from typing import Protocol, runtime_checkable
 
 from alerting.alerts.build import AlertDraft, build_alerts
 from alerting.detect.compile.rules import CompiledRule
-from alerting.detect.lease import RuleLeases
-from alerting.detect.windows import Window, WindowPlan, plan_windows
+from alerting.detect.run.lease import RuleLeases
+from alerting.detect.run.window_plan import Window, WindowPlan, plan_windows
 from canhgac.config import DetectionConfig
 from canhgac.models import Alert, Event, RuleRun, RuleState
 from canhgac.store.base import EventSearch, Store
