@@ -20,8 +20,7 @@ from sigma.processing.pipeline import ProcessingPipeline
 from alerting.detect.compile.rules import CompiledRuleSet
 from alerting.detect.detector import compile_detection
 from alerting.detect.load.correlations import LoadedCorrelation
-from alerting.detect.load.filters import LoadedFilter
-from alerting.detect.load.ruleset import LoadedRule, load_rules, rule_files
+from alerting.detect.load.ruleset import LoadedFilter, LoadedRule, load_rules, rule_files
 from alerting.detect.rule_checks import check_rules
 from canhgac.config import DetectionConfig
 

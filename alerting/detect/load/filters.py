@@ -25,41 +25,14 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sigma.filters import SigmaFilter, SigmaGlobalFilter
 from sigma.rule import SigmaRule
 
 from alerting.detect.load.correlations import LoadedCorrelation
+from alerting.detect.load.ruleset import LoadedFilter, LoadedRule, RuleSet
 from alerting.detect.load.suppressions import LoadedSuppression, SuppressionSet, expiry_warning
-from alerting.detect.yaml_lines import YamlLines
 from canhgac.errors import RuleError
-
-if TYPE_CHECKING:
-    from alerting.detect.load.ruleset import LoadedRule, RuleSet
-
-
-@dataclass(frozen=True, slots=True)
-class LoadedFilter:
-    """A valid Sigma filter document with where it came from."""
-
-    filter: SigmaFilter
-    path: Path
-    lines: YamlLines
-
-    @property
-    def id(self) -> str:
-        return str(self.filter.id)
-
-    @property
-    def title(self) -> str:
-        return str(self.filter.title)
-
-    def references(self) -> list[str] | None:
-        """The rule references it names; None for ``rules: any``."""
-        rules = self.filter.filter.rules
-        return None if isinstance(rules, str) else [ref.reference for ref in rules]
 
 
 @dataclass(slots=True)

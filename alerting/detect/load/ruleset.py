@@ -24,7 +24,6 @@ from alerting.detect.load.correlations import (
     load_correlation,
     split_condition_ranges,
 )
-from alerting.detect.load.filters import LoadedFilter
 from alerting.detect.load.rule_settings import RuleSettings, RuleSettingsError, parse_settings
 from alerting.detect.load.suppressions import SUPPRESSIONS_DIR
 from alerting.detect.yaml_lines import FAST_SAFE_LOADER, YamlLines
@@ -83,6 +82,28 @@ class LoadedRule:
 
     def error(self, message: str, *key: str | int) -> RuleError:
         return RuleError(message, str(self.path), self.line_of(*key))
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedFilter:
+    """A valid Sigma filter document with where it came from."""
+
+    filter: SigmaFilter
+    path: Path
+    lines: YamlLines
+
+    @property
+    def id(self) -> str:
+        return str(self.filter.id)
+
+    @property
+    def title(self) -> str:
+        return str(self.filter.title)
+
+    def references(self) -> list[str] | None:
+        """The rule references it names; None for ``rules: any``."""
+        rules = self.filter.filter.rules
+        return None if isinstance(rules, str) else [ref.reference for ref in rules]
 
 
 @dataclass(slots=True)
