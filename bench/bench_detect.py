@@ -22,8 +22,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from alerting.detect.engine import DetectionEngine
-from alerting.detect.service import load_detection
+from alerting.detect.detector import load_detection
+from alerting.detect.run.engine import DetectionEngine
 from canhgac.config import DetectionConfig
 from canhgac.models import Alert, Event, RuleRun, RuleState
 from canhgac.store.base import AlertWrite

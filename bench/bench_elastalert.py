@@ -52,9 +52,9 @@ from sigma.backends.elasticsearch import LuceneBackend  # type: ignore[attr-defi
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_detect import make_events  # the shared synthetic event generator
 
-from alerting.detect.pipeline import load_pipeline
-from alerting.detect.ruleset import LoadedRule
-from alerting.detect.service import build_scheduler, load_detection
+from alerting.detect.compile.pipeline import load_pipeline
+from alerting.detect.detector import build_scheduler, load_detection
+from alerting.detect.load.ruleset import LoadedRule
 from canhgac.config import AlertingConfig, DetectionConfig, ElasticsearchStoreConfig
 from canhgac.store.elasticsearch.store import ElasticsearchStore
 

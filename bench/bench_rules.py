@@ -29,11 +29,11 @@ from typing import Any
 from sigma.validation import SigmaValidator
 from sigma.validators.core import validators as core_validators
 
-from alerting.detect.compile import QUERY_COMPILERS
-from alerting.detect.pipeline import load_pipeline
+from alerting.detect.compile.pipeline import load_pipeline
+from alerting.detect.compile.rules import QUERY_COMPILERS
+from alerting.detect.detector import compile_detection
+from alerting.detect.load.ruleset import load_rules
 from alerting.detect.rule_checks import check_rules
-from alerting.detect.ruleset import load_rules
-from alerting.detect.service import compile_detection
 from canhgac.config import DetectionConfig
 
 ROOT = Path(__file__).resolve().parents[1]

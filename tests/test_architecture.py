@@ -88,7 +88,7 @@ def test_heavy_clients_are_imported_only_where_used() -> None:
 
 def test_embedded_mode_loads_no_kafka_or_elasticsearch() -> None:
     code = (
-        "import sys, canhgac.cli, ingest.sources.registry, alerting.detect.engine;"
+        "import sys, canhgac.cli, ingest.sources.registry, alerting.detect.run.engine;"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in {'kafka','elasticsearch'}))"
     )
     out = subprocess.run(

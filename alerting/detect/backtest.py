@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from alerting.alerts import AlertDraft, build_alerts
-from alerting.detect.compile import CompiledRule
-from alerting.detect.correlation_run import CorrelationQuery, DraftedAlerts, fetch_events
+from alerting.detect.compile.rules import CompiledRule
+from alerting.detect.correlation.run import CorrelationQuery, DraftedAlerts, fetch_events
 from canhgac.store.base import DetectionStore
 from canhgac.timeutil import to_iso
 

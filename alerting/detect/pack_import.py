@@ -17,12 +17,11 @@ from pathlib import Path
 
 from sigma.processing.pipeline import ProcessingPipeline
 
-from alerting.detect.compile import CompiledRuleSet
-from alerting.detect.correlation_model import LoadedCorrelation
-from alerting.detect.filters import LoadedFilter
+from alerting.detect.compile.rules import CompiledRuleSet
+from alerting.detect.detector import compile_detection
+from alerting.detect.load.correlations import LoadedCorrelation
+from alerting.detect.load.ruleset import LoadedFilter, LoadedRule, load_rules, rule_files
 from alerting.detect.rule_checks import check_rules
-from alerting.detect.ruleset import LoadedRule, load_rules, rule_files
-from alerting.detect.service import compile_detection
 from canhgac.config import DetectionConfig
 
 

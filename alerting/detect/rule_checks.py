@@ -21,11 +21,11 @@ from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.types import SigmaString
 
-from alerting.detect.compile import CompiledRule
-from alerting.detect.correlation_fields import FieldMapper, FieldProblem
-from alerting.detect.correlation_run import BaseInput, CorrelationNode, CorrelationQuery
+from alerting.detect.compile.rules import CompiledRule
+from alerting.detect.correlation.fields import FieldMapper, FieldProblem
+from alerting.detect.correlation.run import BaseInput, CorrelationNode, CorrelationQuery
 from alerting.detect.field_contract import dataset_of_channel, is_known
-from alerting.detect.ruleset import LoadedRule
+from alerting.detect.load.ruleset import LoadedRule
 
 FIXTURE_SUFFIX = ".tests.yml"
 

@@ -1,9 +1,9 @@
 """An exception drafted from an alert: pre-filled, validated, and written as the rules expect.
 
-The draft becomes a :class:`~alerting.detect.exceptions.RuleException` written to
+The draft becomes a :class:`~alerting.detect.suppressions.RuleSuppression` written to
 ``<rules_dir>/exceptions/<id>.yml``, the folder and YAML format detection loads exceptions from
-(see :mod:`alerting.detect.exceptions`), so the exception is reviewed and versioned with the
-rules like any other and applies the next time the rules are loaded.
+(see :mod:`alerting.detect.suppressions`), so the exception is reviewed and versioned with
+the rules like any other and applies the next time the rules are loaded.
 
 Match values come from the alert, which comes from the logs: an attacker who can choose a host
 name could put Sigma wildcards in it and widen the exception. Every value is therefore escaped
@@ -21,12 +21,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from alerting.detect.exceptions import (
-    EXCEPTIONS_DIR,
-    ExceptionFile,
-    LoadedException,
-    RuleException,
-    load_exceptions,
+from alerting.detect.suppressions import (
+    SUPPRESSIONS_DIR,
+    LoadedSuppression,
+    RuleSuppression,
+    SuppressionFile,
+    load_suppressions,
 )
 from alerting.triage.errors import ConflictError, InvalidInputError
 from canhgac.models import Alert
@@ -141,7 +141,7 @@ def draft_for(alert: Alert, owner: str, today: date) -> ExceptionDraft:
     )
 
 
-def rule_exception(draft: ExceptionDraft, today: date) -> RuleException:
+def rule_exception(draft: ExceptionDraft, today: date) -> RuleSuppression:
     """The exception as detection reads it; refuses an expiry in the past or too far ahead."""
     if draft.expires < today:
         raise InvalidInputError("the expiry date is in the past", code="exception_expired")
@@ -151,7 +151,7 @@ def rule_exception(draft: ExceptionDraft, today: date) -> RuleException:
         )
     match = {name: sigma_literal(value) for name, value in draft.match.items()}
     try:
-        return RuleException(
+        return RuleSuppression(
             id=draft.id,
             rules=draft.rules,
             owner=draft.owner,
@@ -163,9 +163,9 @@ def rule_exception(draft: ExceptionDraft, today: date) -> RuleException:
         raise InvalidInputError(f"the exception is incomplete: {exc.errors()[0]['msg']}") from None
 
 
-def loaded(exception: RuleException, path: Path) -> LoadedException:
+def loaded(exception: RuleSuppression, path: Path) -> LoadedSuppression:
     """The exception as if loaded from ``path``; its Sigma match is checked here."""
-    item = LoadedException(exception, path, 1)
+    item = LoadedSuppression(exception, path, 1)
     try:
         item.sigma_filter()
     except Exception as exc:  # noqa: BLE001 - pySigma raises many types for a bad selection
@@ -174,20 +174,20 @@ def loaded(exception: RuleException, path: Path) -> LoadedException:
 
 
 def exception_path(rules_dir: str | Path, exception_id: str) -> Path:
-    return Path(rules_dir) / EXCEPTIONS_DIR / f"{exception_id}.yml"
+    return Path(rules_dir) / SUPPRESSIONS_DIR / f"{exception_id}.yml"
 
 
-def write_exception(rules_dir: str | Path, exception: RuleException, note: str) -> Path:
+def write_exception(rules_dir: str | Path, exception: RuleSuppression, note: str) -> Path:
     """Write ``exception`` to its own file under ``rules_dir/exceptions``; refuses an id that
     any exception file already uses. The file is created exclusively and checked by loading
     it back as detection will."""
-    folder = Path(rules_dir) / EXCEPTIONS_DIR
+    folder = Path(rules_dir) / SUPPRESSIONS_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    known = load_exceptions(folder)
-    if any(e.exception.id == exception.id for e in known.exceptions):
+    known = load_suppressions(folder)
+    if any(e.suppression.id == exception.id for e in known.suppressions):
         raise ConflictError(f"an exception {exception.id!r} exists", code="exception_exists")
     path = exception_path(rules_dir, exception.id)
-    body: dict[str, Any] = ExceptionFile(exceptions=[exception]).model_dump()
+    body: dict[str, Any] = SuppressionFile(exceptions=[exception]).model_dump()
     text = "".join(f"# {line}\n" for line in note.splitlines()) + yaml.safe_dump(
         body, allow_unicode=True, sort_keys=False, width=100
     )
@@ -197,8 +197,8 @@ def write_exception(rules_dir: str | Path, exception: RuleException, note: str) 
         raise ConflictError(f"{path.name} exists", code="exception_exists") from None
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(text)
-    check = load_exceptions(path)
-    if check.errors or len(check.exceptions) != 1:
+    check = load_suppressions(path)
+    if check.errors or len(check.suppressions) != 1:
         path.unlink()
         raise InvalidInputError(f"the exception does not load back: {check.errors[:1]}")
     return path

@@ -1,6 +1,6 @@
 """Creating an exception from an alert: the draft, its impact preview, saving it.
 
-The preview is :func:`alerting.detect.exceptions_impact.preview_impact`: the rules' own queries,
+The preview is :func:`alerting.detect.suppressions.preview_impact`: the rules' own queries,
 restricted to the exception's match, run over the stored alerts' events, so it counts what
 production would have suppressed. The compiled rule set is cached until a file of the rules
 folder changes (compiling every rule per preview would cost seconds).
@@ -20,11 +20,13 @@ from pathlib import Path
 
 from sigma.processing.pipeline import ProcessingPipeline
 
-from alerting.detect.compile import CompiledRule
-from alerting.detect.exceptions import today_in_hanoi
-from alerting.detect.exceptions_impact import ImpactReport, preview_impact
-from alerting.detect.pipeline import load_pipeline
-from alerting.detect.service import load_detection
+from alerting.detect.suppressions import (
+    ImpactReport,
+    PreviewRules,
+    preview_impact,
+    preview_rules,
+    today_in_hanoi,
+)
 from alerting.triage.actions import TriageActions
 from alerting.triage.errors import InvalidInputError, NotFoundError
 from alerting.triage.exception_draft import (
@@ -42,12 +44,6 @@ from canhgac.store.triage import AuditEntry, CloseReason, TriageRecord, TriageSt
 from canhgac.timeutil import to_iso
 
 
-@dataclass(frozen=True, slots=True)
-class CompiledRules:
-    rules: list[CompiledRule]
-    pipeline: ProcessingPipeline
-
-
 class RuleCatalog:
     """The rules as detection compiles them for this store, recompiled when a file changes."""
 
@@ -56,7 +52,7 @@ class RuleCatalog:
         self._language = query_language
         self._lock = threading.Lock()
         self._stamp: tuple[tuple[str, float], ...] | None = None
-        self._compiled = CompiledRules([], ProcessingPipeline())
+        self._compiled = PreviewRules([], ProcessingPipeline())
 
     def _files_stamp(self) -> tuple[tuple[str, float], ...]:
         folder = Path(self._detection.rules_dir)
@@ -65,15 +61,11 @@ class RuleCatalog:
             files += [str(p) for p in folder.rglob("*") if p.suffix in (".yml", ".yaml")]
         return tuple((f, Path(f).stat().st_mtime) for f in sorted(files) if Path(f).is_file())
 
-    def __call__(self) -> CompiledRules:
+    def __call__(self) -> PreviewRules:
         with self._lock:
             stamp = self._files_stamp()
             if stamp != self._stamp:
-                result = load_detection(self._detection, self._language)
-                pipeline = load_pipeline(self._detection.pipeline)
-                self._compiled = CompiledRules(
-                    [*result.rules, *result.correlation_inputs], pipeline
-                )
+                self._compiled = preview_rules(self._detection, self._language)
                 self._stamp = stamp
             return self._compiled
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from alerting.detect.compile import CompiledRule
+from alerting.detect.compile.rules import CompiledRule
 from canhgac.models import DeadLetter, Event, event_id
 from canhgac.timeutil import now_iso
 from ingest.parse.base import Origin

@@ -22,8 +22,8 @@ import yaml
 from rich.console import Console
 from rich.markup import escape
 
-from alerting.detect.compile import CompiledRule, CompiledRuleSet
-from alerting.detect.service import load_detection
+from alerting.detect.compile.rules import CompiledRule, CompiledRuleSet
+from alerting.detect.detector import load_detection
 from canhgac.cli.rule_fixtures import FixtureResult, fixture_event
 from canhgac.cli.rules_scenarios import (
     ScenarioPlacer,

@@ -16,10 +16,10 @@ from pathlib import Path, PurePosixPath
 from rich.console import Console
 from rich.table import Table
 
-from alerting.detect.compile import QUERY_COMPILERS
+from alerting.detect.compile.pipeline import load_pipeline
+from alerting.detect.compile.rules import QUERY_COMPILERS
+from alerting.detect.load.ruleset import load_rules
 from alerting.detect.pack_import import PackAssessment, assess_pack
-from alerting.detect.pipeline import load_pipeline
-from alerting.detect.ruleset import load_rules
 from canhgac.cli.terminal import line
 from canhgac.config import Settings
 

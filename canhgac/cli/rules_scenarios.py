@@ -28,8 +28,8 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from alerting.detect.correlation_run import CorrelationQuery, fetch_events
-from alerting.detect.engine import WindowEvaluator
+from alerting.detect.correlation.run import CorrelationQuery, fetch_events
+from alerting.detect.run.engine import WindowEvaluator
 from canhgac.cli.rule_fixtures import FixtureResult, fixture_event
 from canhgac.config import Duration
 from canhgac.models import DeadLetter, Event

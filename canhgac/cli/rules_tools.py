@@ -1,7 +1,7 @@
 """The rule author's tools: `canhgac rules convert|backtest|import|impact`, and the project
 checks and summary of `canhgac rules check`.
 
-Every command compiles rules through :func:`alerting.detect.service.load_detection`, the path
+Every command compiles rules through :func:`alerting.detect.detector.load_detection`, the path
 production takes (filters, exceptions, correlations, the configured pipeline), so what a tool
 prints is what the scheduler runs. Heavy imports stay inside the commands.
 """
@@ -20,7 +20,7 @@ from canhgac.cli.options import ConfigOption, settings_from
 from canhgac.cli.terminal import console, line
 
 if TYPE_CHECKING:
-    from alerting.detect.compile import CompiledRule, CompiledRuleSet
+    from alerting.detect.compile.rules import CompiledRule, CompiledRuleSet
     from canhgac.config import DetectionConfig, Settings
 
 
@@ -39,10 +39,10 @@ def detection_for(settings: Settings, rules_dir: Path | None) -> DetectionConfig
 
 def compile_for_every_store(detection: DetectionConfig) -> dict[str, CompiledRuleSet]:
     """The rules compiled for each store's query language (loaded and mapped once)."""
-    from alerting.detect.compile import QUERY_COMPILERS
-    from alerting.detect.pipeline import load_pipeline
-    from alerting.detect.ruleset import load_rules
-    from alerting.detect.service import compile_detection
+    from alerting.detect.compile.pipeline import load_pipeline
+    from alerting.detect.compile.rules import QUERY_COMPILERS
+    from alerting.detect.detector import compile_detection
+    from alerting.detect.load.ruleset import load_rules
 
     ruleset = load_rules(detection.rules_dir)
     pipeline = load_pipeline(detection.pipeline)
@@ -91,7 +91,7 @@ def convert(
     config: ConfigOption = None,
 ) -> None:
     """Print the query each store runs for RULE (filters and exceptions included)."""
-    from alerting.detect.correlation_run import CorrelationQuery
+    from alerting.detect.correlation.run import CorrelationQuery
     from canhgac.text import dumps
 
     settings = settings_from(config)
@@ -133,7 +133,7 @@ def backtest(
     """Run RULE over the stored events ingested between --from and --to: the alerts it would
     have raised, per day. Nothing is stored or notified."""
     from alerting.detect.backtest import backtest as run_backtest
-    from alerting.detect.service import load_detection
+    from alerting.detect.detector import load_detection
     from canhgac.store.registry import build_store
     from canhgac.timeutil import DISPLAY_ZONE, from_iso, utcnow
 
@@ -184,29 +184,31 @@ def impact(
     config: ConfigOption = None,
 ) -> None:
     """How many alerts of the last DAYS days each exception would have suppressed."""
-    from alerting.detect.exceptions import load_exceptions, today_in_hanoi
-    from alerting.detect.exceptions_impact import preview_impact
-    from alerting.detect.pipeline import load_pipeline
-    from alerting.detect.service import load_detection
+    from alerting.detect.suppressions import (
+        load_suppressions,
+        preview_impact,
+        preview_rules,
+        today_in_hanoi,
+    )
     from canhgac.store.registry import build_store
     from canhgac.timeutil import utcnow
 
     settings = settings_from(config)
-    loaded = load_exceptions(exceptions)
+    loaded = load_suppressions(exceptions)
     for error in loaded.errors:
         line(console, str(error))
     if loaded.errors:
         raise typer.Exit(1)
     store = build_store(settings.store)
     try:
-        compiled = load_detection(settings.detection, store.query_language)
-        pipeline = load_pipeline(settings.detection.pipeline)
-        rules = [*compiled.rules, *compiled.correlation_inputs]
-        for item in loaded.exceptions:
-            report = preview_impact(item, rules, pipeline, store, days=days, now=utcnow())
-            expired = " (expired)" if item.exception.expired(today_in_hanoi()) else ""
+        compiled = preview_rules(settings.detection, store.query_language)
+        for item in loaded.suppressions:
+            report = preview_impact(
+                item, compiled.rules, compiled.pipeline, store, days=days, now=utcnow()
+            )
+            expired = " (expired)" if item.suppression.expired(today_in_hanoi()) else ""
             table = Table(
-                title=f"exception '{item.exception.id}'{expired}: alerts since {report.since}"
+                title=f"exception '{item.suppression.id}'{expired}: alerts since {report.since}"
             )
             for column in ("rule", "alerts", "would be suppressed", "reduced", "events excluded"):
                 table.add_column(column, justify="right" if column != "rule" else "left")
@@ -241,8 +243,8 @@ def import_pack(
 def check_report(settings: Settings, path: Path | None, console: Console) -> int:
     """Load and convert for every store, run the project checks, print one line per problem
     and a summary table; non-zero when any rule has an error."""
-    from alerting.detect.correlation_run import CorrelationQuery
-    from alerting.detect.pipeline import load_pipeline
+    from alerting.detect.compile.pipeline import load_pipeline
+    from alerting.detect.correlation.run import CorrelationQuery
     from alerting.detect.rule_checks import check_rules
 
     detection = detection_for(settings, path)

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from alerting.detect.lease import default_owner
-from alerting.detect.service import build_scheduler, load_detection
+from alerting.detect.detector import build_scheduler, load_detection
+from alerting.detect.run.lease import default_owner
 from alerting.notify.leased import LeasedDispatcher
 from alerting.notify.registry import build_channels
 from canhgac.cli import telemetry

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, cast, runtime_checkable
 
-from alerting.detect.scheduler import DetectionScheduler
+from alerting.detect.run.scheduler import DetectionScheduler
 from canhgac.cli.dead_letter_watch import DeadLetterWatch
 from canhgac.errors import TransportError
 from canhgac.metrics import CounterMetricFamily, GaugeMetricFamily, Metric, Metrics

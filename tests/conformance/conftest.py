@@ -28,8 +28,8 @@ import pytest
 import yaml
 from sigma.processing.pipeline import ProcessingPipeline
 
-from alerting.detect.compile import CompiledRuleSet, compile_rules
-from alerting.detect.ruleset import load_rules
+from alerting.detect.compile.rules import CompiledRuleSet, compile_rules
+from alerting.detect.load.ruleset import load_rules
 from canhgac.config import ElasticsearchStoreConfig
 from canhgac.models import Event
 from canhgac.store.base import Store

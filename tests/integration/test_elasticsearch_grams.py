@@ -17,7 +17,7 @@ from elasticsearch import Elasticsearch
 from sigma.collection import SigmaCollection
 from sigma.processing.pipeline import ProcessingPipeline
 
-from alerting.detect.es_backend import compile_elasticsearch
+from alerting.detect.compile.elasticsearch.backend import compile_elasticsearch
 from canhgac.config import ElasticsearchStoreConfig
 from canhgac.models import Event
 from canhgac.store.elasticsearch.mappings import GRAMS_FIELD, GRAMS_MARKER, IndexNames

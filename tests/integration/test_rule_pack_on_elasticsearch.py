@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from alerting.detect.compile import compile_rules
-from alerting.detect.pipeline import load_pipeline
-from alerting.detect.ruleset import load_rules
+from alerting.detect.compile.pipeline import load_pipeline
+from alerting.detect.compile.rules import compile_rules
+from alerting.detect.load.ruleset import load_rules
 from canhgac.cli import app
 from canhgac.cli.rules import run_fixtures
 from canhgac.config import DetectionConfig, ElasticsearchStoreConfig, Settings

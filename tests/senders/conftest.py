@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from alerting.detect.compile import CompiledRuleSet
+from alerting.detect.compile.rules import CompiledRuleSet
 from tests.senders.pipeline import Pipeline, compile_rules
 from tests.senders.programs import Daemon, StartDaemon
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from alerting.detect.compile import CompiledRuleSet
+from alerting.detect.compile.rules import CompiledRuleSet
 from tests.senders.corpus import (
     BRUTE_FORCE,
     BRUTE_FORCE_IP,

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from alerting.detect.backtest import backtest
-from alerting.detect.compile import CompiledRuleSet
-from alerting.detect.service import load_detection
+from alerting.detect.compile.rules import CompiledRuleSet
+from alerting.detect.detector import load_detection
 from canhgac.cli.runtime import Runtime
 from canhgac.config import DetectionConfig, Settings
 from canhgac.config_loader import load_settings

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from alerting.detect.compile import CompiledRuleSet
+from alerting.detect.compile.rules import CompiledRuleSet
 from tests.senders.attack_log import HOST, LINES, attack_log
 from tests.senders.pipeline import Pipeline
 from tests.senders.programs import StartDaemon, omfwd, rsyslog

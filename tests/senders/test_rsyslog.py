@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from alerting.detect.compile import CompiledRuleSet
+from alerting.detect.compile.rules import CompiledRuleSet
 from tests.senders.corpus import Line, check_event, city_lines
 from tests.senders.delivery import deliver
 from tests.senders.pipeline import Pipeline

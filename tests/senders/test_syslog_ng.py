@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from alerting.detect.compile import CompiledRuleSet
+from alerting.detect.compile.rules import CompiledRuleSet
 from tests.senders.delivery import deliver
 from tests.senders.pipeline import Pipeline
 from tests.senders.programs import StartDaemon, syslog_ng

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 
-from alerting.detect.exceptions_impact import ImpactReport
+from alerting.detect.suppressions import ImpactReport
 from alerting.triage.auth.principal import EXCEPTION_AUTHORS, TRIAGERS, Principal
 from alerting.triage.context import TriageContext, triage_context
 from alerting.triage.errors import API_ERROR_RESPONSES, ForbiddenError
@@ -60,7 +60,7 @@ class ImpactOut(BaseModel):
     @classmethod
     def of(cls, report: ImpactReport) -> ImpactOut:
         return cls(
-            exception_id=report.exception_id,
+            exception_id=report.suppression_id,
             since=report.since,
             suppressed=report.suppressed,
             rules=[RuleImpactOut.model_validate(r, from_attributes=True) for r in report.rules],

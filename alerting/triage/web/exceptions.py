@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from alerting.detect.exceptions_impact import ImpactReport
+from alerting.detect.suppressions import ImpactReport
 from alerting.triage.auth.principal import EXCEPTION_AUTHORS, TRIAGERS, Principal
 from alerting.triage.context import triage_context
 from alerting.triage.errors import ForbiddenError, InvalidInputError, TriageError

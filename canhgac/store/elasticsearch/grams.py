@@ -9,9 +9,10 @@ requires the needle's trigrams -- exact ``term`` lookups -- and only the few eve
 them all are verified by the exact query on doc values.
 
 That prefilter must never drop an event the exact query matches, for every way a string is
-matched (:mod:`alerting.detect.es_strings`): ASCII case folding (SQLite ``LIKE``, Elasticsearch
-``case_insensitive``), Unicode folding (:func:`canhgac.text.fold`, and the per-character fold
-classes of the Elasticsearch regexes) and exact code points (``|cased``). Hence:
+matched (:mod:`alerting.detect.compile.elasticsearch.strings`): ASCII case folding (SQLite
+``LIKE``, Elasticsearch ``case_insensitive``), Unicode folding (:func:`canhgac.text.fold`,
+and the per-character fold classes of the Elasticsearch regexes) and exact code points
+(``|cased``). Hence:
 
 * an event's grams are the trigrams of :func:`gram_text` of each value: every character
   replaced by its own fold, ASCII kept and every non-ASCII character of the fold turned into a

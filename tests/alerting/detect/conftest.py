@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from sigma.processing.pipeline import ProcessingPipeline
 
-from alerting.detect.compile import CompiledRule, CompiledRuleSet, compile_rules
-from alerting.detect.pipeline import load_pipeline
-from alerting.detect.ruleset import load_rules
+from alerting.detect.compile.pipeline import load_pipeline
+from alerting.detect.compile.rules import CompiledRule, CompiledRuleSet, compile_rules
+from alerting.detect.load.ruleset import load_rules
 from canhgac.models import Event
 from canhgac.store.sqlite.store import SQLiteStore
 

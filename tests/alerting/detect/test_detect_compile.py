@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 import canhgac.store
-from alerting.detect.compile import QUERY_COMPILERS, compile_rules
-from alerting.detect.pipeline import load_pipeline
-from alerting.detect.ruleset import load_rules
+from alerting.detect.compile.pipeline import load_pipeline
+from alerting.detect.compile.rules import QUERY_COMPILERS, compile_rules
+from alerting.detect.load.ruleset import load_rules
 from canhgac.errors import ConfigError, RuleError
 from canhgac.models import Severity
 from canhgac.store.base import Store

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from alerting.detect.compile import CompiledRule, CompiledRuleSet
-from alerting.detect.engine import DetectionEngine, WindowEvaluator
-from alerting.detect.service import load_detection
+from alerting.detect.compile.rules import CompiledRule, CompiledRuleSet
+from alerting.detect.detector import load_detection
+from alerting.detect.run.engine import DetectionEngine, WindowEvaluator
 from canhgac.config import DetectionConfig
 from canhgac.models import Alert, AlertFilter, Event
 from canhgac.store.sqlite.store import SQLiteStore

@@ -8,16 +8,16 @@ from typing import Any
 import pytest
 from sigma.correlations import SigmaCorrelationType
 
-from alerting.detect.correlation_eval import CorrelationSpec, Source, bursts, evaluate
-from alerting.detect.correlation_metrics import (
+from alerting.detect.correlation.eval import CorrelationSpec, Source, bursts, evaluate
+from alerting.detect.correlation.metrics import (
     METRICS,
     MetricSpec,
     as_number,
     longest_ordered_chain,
     percentile_of,
 )
-from alerting.detect.correlation_metrics import Input as MetricInput
-from alerting.detect.correlation_model import Bound
+from alerting.detect.correlation.metrics import Input as MetricInput
+from alerting.detect.load.correlations import Bound
 from canhgac.models import Event
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from alerting.detect.correlation_run import CorrelationQuery
-from alerting.detect.exceptions import load_exceptions
-from alerting.detect.service import load_detection
+from alerting.detect.correlation.run import CorrelationQuery
+from alerting.detect.detector import load_detection
+from alerting.detect.load.suppressions import load_suppressions
 from canhgac.config import DetectionConfig
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -104,7 +104,7 @@ def test_correlation_fixtures_are_scenarios(path: Path) -> None:
 
 
 def test_the_shipped_exceptions_load_and_name_existing_rules(compiled: Any) -> None:
-    exceptions = load_exceptions(RULES / "exceptions")
-    assert exceptions.errors == [] and exceptions.exceptions
+    exceptions = load_suppressions(RULES / "exceptions")
+    assert exceptions.errors == [] and exceptions.suppressions
     known = {r.id for r in [*compiled.rules, *compiled.correlation_inputs]}
-    assert all(set(e.exception.rules) <= known for e in exceptions.exceptions)
+    assert all(set(e.suppression.rules) <= known for e in exceptions.suppressions)

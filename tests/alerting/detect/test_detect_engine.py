@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from alerting.detect.engine import DetectionEngine
-from alerting.detect.windows import Window, plan_windows
+from alerting.detect.run.engine import DetectionEngine
+from alerting.detect.run.window_plan import Window, plan_windows
 from canhgac.config import DetectionConfig
 from canhgac.errors import StoreError
 from canhgac.models import Alert, AlertFilter, RuleRun, RuleState
@@ -257,7 +257,7 @@ def test_backfill_after_downtime_runs_oldest_first_and_logs_it(
     store.write_events(_bobs(kit, 2))
     clock.advance(timedelta(hours=3))
 
-    with caplog.at_level(logging.INFO, logger="alerting.detect.engine"):
+    with caplog.at_level(logging.INFO, logger="alerting.detect.run.engine"):
         report = engine.run_rule(rule)
 
     runs = store.list_rule_runs(rule.id)[1:]
@@ -285,7 +285,7 @@ def test_a_watermark_beyond_max_lookback_is_clamped_with_a_warning(
     store.write_events(_bobs(kit, 2))
     clock.now = datetime.now(UTC) + timedelta(seconds=10)
 
-    with caplog.at_level(logging.WARNING, logger="alerting.detect.engine"):
+    with caplog.at_level(logging.WARNING, logger="alerting.detect.run.engine"):
         report = engine.run_rule(rule)
 
     resume = clock.now - timedelta(hours=24)

@@ -1,4 +1,4 @@
-"""Whole Sigma rules compiled to query DSL (alerting.detect.es_backend, es_fields)."""
+"""Whole Sigma rules compiled to query DSL (alerting.detect.compile.elasticsearch: backend, fields)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,21 @@ import pytest
 from sigma.collection import SigmaCollection
 from sigma.processing.pipeline import ProcessingPipeline
 
-from alerting.detect.compile import compile_rules
-from alerting.detect.es_backend import ElasticsearchQueryBackend, compile_elasticsearch
-from alerting.detect.es_fields import (
+from alerting.detect.compile.elasticsearch.backend import (
+    ElasticsearchQueryBackend,
+    compile_elasticsearch,
+)
+from alerting.detect.compile.elasticsearch.fields import (
     DEFAULT_MAX_REGEX_LENGTH,
     EventMapping,
     FieldKind,
     mapping_from_template,
     store_event_mapping,
 )
-from alerting.detect.es_strings import NotSupportedOnElasticsearch
-from alerting.detect.pipeline import load_pipeline
-from alerting.detect.ruleset import load_rules
+from alerting.detect.compile.elasticsearch.strings import NotSupportedOnElasticsearch
+from alerting.detect.compile.pipeline import load_pipeline
+from alerting.detect.compile.rules import compile_rules
+from alerting.detect.load.ruleset import load_rules
 from canhgac.store.elasticsearch.mappings import events_component
 
 ROOT = Path(__file__).resolve().parents[3]

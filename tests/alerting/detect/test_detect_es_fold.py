@@ -1,4 +1,4 @@
-"""Case-insensitive non-ASCII strings for Elasticsearch (alerting.detect.es_fold).
+"""Case-insensitive non-ASCII strings for Elasticsearch (alerting.detect.compile.elasticsearch.fold).
 
 The oracle is the SQLite store's rule: ``fold(rule value)`` is a substring of
 ``fold(stored value)``. The regexes are run with Python's ``re.fullmatch`` (DOTALL), the
@@ -12,7 +12,7 @@ import unicodedata
 
 import pytest
 
-from alerting.detect.es_fold import canonical_spellings, fold_table
+from alerting.detect.compile.elasticsearch.fold import canonical_spellings, fold_table
 from canhgac.text import fold
 
 

@@ -1,4 +1,4 @@
-"""Trigram prefilters on the store's gram fields (alerting.detect.es_grams, es_strings).
+"""Trigram prefilters on the store's gram fields (alerting.detect.compile.elasticsearch.grams, es_strings).
 
 The property that matters: a needle's trigrams are implied by every match, on SQLite (the
 reference: the real LIKE/GLOB/cg_fold expressions) and by the Elasticsearch query the leaf
@@ -19,13 +19,21 @@ from sigma.collection import SigmaCollection
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.types import SigmaString
 
-from alerting.detect import es_leaves
-from alerting.detect.es_backend import ElasticsearchQueryBackend
-from alerting.detect.es_fields import EventMapping, FieldKind, store_event_mapping
-from alerting.detect.es_grams import MAX_RULE_GRAMS, gram_guarded, within_gram_budget
-from alerting.detect.es_strings import compared_segments
-from alerting.detect.sql_patterns import glob_pattern, sql_literal
-from alerting.detect.sqlite_backend import SQLiteQueryBackend
+from alerting.detect.compile.elasticsearch import leaves as es_leaves
+from alerting.detect.compile.elasticsearch.backend import ElasticsearchQueryBackend
+from alerting.detect.compile.elasticsearch.fields import (
+    EventMapping,
+    FieldKind,
+    store_event_mapping,
+)
+from alerting.detect.compile.elasticsearch.grams import (
+    MAX_RULE_GRAMS,
+    gram_guarded,
+    within_gram_budget,
+)
+from alerting.detect.compile.elasticsearch.strings import compared_segments
+from alerting.detect.compile.sqlite.backend import SQLiteQueryBackend
+from alerting.detect.compile.sqlite.patterns import glob_pattern, sql_literal
 from canhgac.store.elasticsearch.grams import document_grams, needle_grams
 from canhgac.store.elasticsearch.mappings import GRAM_SOURCES, GRAMS_FIELD, GRAMS_MARKER
 from canhgac.store.sqlite.functions import register_functions

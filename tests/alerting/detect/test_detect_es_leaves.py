@@ -1,4 +1,4 @@
-"""One field against one value, per Elasticsearch field type (alerting.detect.es_leaves)."""
+"""One field against one value, per Elasticsearch field type (alerting.detect.compile.elasticsearch.leaves)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from sigma.types import CompareOperators, SigmaString
 
-from alerting.detect import es_leaves
-from alerting.detect.es_fields import EventMapping, FieldKind
-from alerting.detect.es_leaves import (
+from alerting.detect.compile.elasticsearch import leaves as es_leaves
+from alerting.detect.compile.elasticsearch.fields import EventMapping, FieldKind
+from alerting.detect.compile.elasticsearch.leaves import (
     MATCH_NONE,
     ipv4_network_regex,
     octet_regex,
 )
-from alerting.detect.es_strings import NotSupportedOnElasticsearch
+from alerting.detect.compile.elasticsearch.strings import NotSupportedOnElasticsearch
 
 MAPPING = EventMapping()
 TABLES = [name for name in dir(es_leaves) if name.endswith("_QUERIES")]

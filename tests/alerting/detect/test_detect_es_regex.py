@@ -1,4 +1,4 @@
-"""Python regex search -> Lucene whole-value regex (alerting.detect.es_regex).
+"""Python regex search -> Lucene whole-value regex (alerting.detect.compile.elasticsearch.regex).
 
 The translation must find a match exactly when Python's ``re.search`` does. Lucene is emulated
 here with Python's ``re.fullmatch`` under DOTALL: the translation only emits the syntax both
@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from alerting.detect.es_regex import RegexNotSupported, lucene_regex
+from alerting.detect.compile.elasticsearch.regex import RegexNotSupported, lucene_regex
 
 # From SigmaHQ rules, plus every anchor placement and flag the translation handles.
 PATTERNS = [

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from alerting.detect.engine import DetectionEngine
-from alerting.detect.exceptions import load_exceptions
-from alerting.detect.exceptions_impact import preview_impact
-from alerting.detect.pipeline import load_pipeline
-from alerting.detect.service import load_detection
+from alerting.detect.compile.pipeline import load_pipeline
+from alerting.detect.detector import load_detection
+from alerting.detect.load.suppressions import load_suppressions
+from alerting.detect.run.engine import DetectionEngine
+from alerting.detect.suppression_impact import preview_impact
 from canhgac.config import DetectionConfig
 from canhgac.models import AlertFilter
 from canhgac.store.sqlite.store import SQLiteStore
@@ -113,7 +113,7 @@ def test_every_problem_is_one_line_with_its_path_and_line(
     kit: Any, text: str, line: int, message: str
 ) -> None:
     folder = rules(kit, **{"exceptions/x.yml": text})
-    result = load_exceptions(folder / "exceptions")
+    result = load_suppressions(folder / "exceptions")
     [error] = result.errors
     assert message in str(error) and error.line == line, str(error)
     assert error.path == str(folder / "exceptions" / "x.yml")
@@ -232,7 +232,7 @@ def test_the_preview_counts_the_alerts_an_exception_would_have_suppressed(
 
     draft = folder / "draft.yml"
     draft.write_text(exception(), encoding="utf-8")
-    [loaded] = load_exceptions(folder).exceptions
+    [loaded] = load_suppressions(folder).suppressions
     pipeline = load_pipeline([kit.pipeline_path])
     report = preview_impact(loaded, result.rules, pipeline, store, days=7, now=clock())
     [impact] = report.rules
@@ -274,7 +274,7 @@ def test_the_preview_counts_reduced_grouped_alerts(
     DetectionEngine(store, DetectionConfig(), clock=clock).run_rule(result.rules[0])
     path = kit.tmp_path / "draft.yml"
     path.write_text(exception(), encoding="utf-8")
-    [loaded] = load_exceptions(kit.tmp_path).exceptions
+    [loaded] = load_suppressions(kit.tmp_path).suppressions
     report = preview_impact(
         loaded, result.rules, load_pipeline([kit.pipeline_path]), store, days=1, now=clock()
     )
@@ -286,7 +286,7 @@ def test_the_preview_counts_reduced_grouped_alerts(
 
 
 def test_dates_are_read_in_hanoi() -> None:
-    from alerting.detect.exceptions import today_in_hanoi
+    from alerting.detect.load.suppressions import today_in_hanoi
 
     # 2026-11-28 18:30 UTC is already the 29th in Hanoi (UTC+7).
     assert today_in_hanoi(datetime(2026, 11, 28, 18, 30, tzinfo=UTC)) == date(2026, 11, 29)

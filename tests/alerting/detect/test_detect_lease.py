@@ -7,8 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from alerting.detect.engine import DetectionEngine
-from alerting.detect.lease import RuleLeases
+from alerting.detect.run.engine import DetectionEngine
+from alerting.detect.run.lease import RuleLeases
 from canhgac.config import DetectionConfig
 from canhgac.models import AlertFilter
 from canhgac.store.sqlite.store import SQLiteStore

@@ -1,4 +1,5 @@
-"""What the Elasticsearch regex translation (:mod:`alerting.detect.es_regex`) relies on in
+"""What the Elasticsearch regex translation
+(:mod:`alerting.detect.compile.elasticsearch.regex`) relies on in
 CPython's private regex parser ``re._parser``: the opcode names, the shape of each item's
 argument and where the inline flags land. Private means a Python upgrade may change any of it
 without notice; this file then fails by name, before any translated query is wrong."""

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from alerting.detect.engine import DetectionEngine
-from alerting.detect.reload import RuleReloader, watched_files
-from alerting.detect.scheduler import DetectionScheduler
-from alerting.detect.service import build_scheduler, load_detection
+from alerting.detect.detector import build_scheduler, load_detection
+from alerting.detect.run.engine import DetectionEngine
+from alerting.detect.run.reload import RuleReloader, watched_files
+from alerting.detect.run.scheduler import DetectionScheduler
 from canhgac.config import AlertingConfig, DetectionConfig
 from canhgac.store.sqlite.store import SQLiteStore
 
@@ -134,7 +134,7 @@ def test_a_broken_edit_keeps_the_last_good_version_and_logs_the_error(
     setup: Setup, caplog: pytest.LogCaptureFixture
 ) -> None:
     setup.write("a.yml", "title: [unclosed\n")
-    with caplog.at_level(logging.ERROR, logger="alerting.detect.reload"):
+    with caplog.at_level(logging.ERROR, logger="alerting.detect.run.reload"):
         outcome = setup.reloader.check()
     assert outcome is not None and outcome.kept == [A] and outcome.removed == []
     assert "'login'" in setup.query(A)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from alerting.detect.ruleset import load_rules
+from alerting.detect.load.ruleset import load_rules
 
 GOOD_1 = "5b3f1b0e-0000-4000-8000-0000000000a1"
 GOOD_2 = "5b3f1b0e-0000-4000-8000-0000000000a2"

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from alerting.detect.engine import DetectionEngine
-from alerting.detect.scheduler import DetectionScheduler
-from alerting.detect.service import build_scheduler, load_detection
+from alerting.detect.detector import build_scheduler, load_detection
+from alerting.detect.run.engine import DetectionEngine
+from alerting.detect.run.scheduler import DetectionScheduler
 from canhgac.config import AlertingConfig, DetectionConfig
 from canhgac.models import AlertFilter
 from canhgac.store.sqlite.store import SQLiteStore

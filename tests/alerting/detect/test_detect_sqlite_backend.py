@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from alerting.detect.sqlite_backend import glob_pattern, like_pattern, sql_literal
+from alerting.detect.compile.sqlite.patterns import glob_pattern, like_pattern, sql_literal
 from canhgac.store.sqlite.store import SQLiteStore
 
 NFD = "NFD"

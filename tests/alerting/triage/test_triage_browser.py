@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from alerting.detect.exceptions import load_exceptions
+from alerting.detect.load.suppressions import load_suppressions
 from alerting.triage.actions import TriageActions
 from alerting.triage.server import WebServer
 from canhgac.models import Notification, Severity
@@ -335,8 +335,8 @@ def test_closing_as_false_positive_with_an_exception(
     assert "Exception soc-scanner" in browser.evaluate(
         "document.querySelector('#comments').innerText"
     )
-    [saved] = load_exceptions(seeded.tmp_path / "rules" / "exceptions").exceptions
-    assert saved.exception.match == {"source.ip": SCANNER}
+    [saved] = load_suppressions(seeded.tmp_path / "rules" / "exceptions").suppressions
+    assert saved.suppression.match == {"source.ip": SCANNER}
     assert browser.logged("Content Security Policy") == []
 
 

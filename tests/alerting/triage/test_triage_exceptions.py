@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from alerting.detect.exceptions import load_exceptions
+from alerting.detect.load.suppressions import load_suppressions
 from alerting.triage.actions import TriageActions
 from alerting.triage.errors import InvalidInputError
 from alerting.triage.exception_draft import (
@@ -118,9 +118,9 @@ def test_preview_then_save_writes_the_exception_detection_loads(
     saved = author.post("/alerts/scan1/exception", data=_form(csrf, fingerprint=fingerprint))
     assert saved.status_code == 303
     assert saved.headers["location"] == "/alerts/scan1?notice=done_exception"
-    [loaded] = load_exceptions(exceptions_dir).exceptions
-    assert loaded.exception.id == "soc-scanner" and loaded.exception.rules == [RULE]
-    assert loaded.exception.match == {"source.ip": SCANNER}
+    [loaded] = load_suppressions(exceptions_dir).suppressions
+    assert loaded.suppression.id == "soc-scanner" and loaded.suppression.rules == [RULE]
+    assert loaded.suppression.match == {"source.ip": SCANNER}
     [entry] = seeded.triage.list_audit(actor="author", limit=1)
     assert entry.action == "exception.create" and entry.after is not None
     assert entry.after["would_have_suppressed"] == 3 and entry.after["alert_id"] == "scan1"

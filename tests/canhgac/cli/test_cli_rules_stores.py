@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from alerting.detect.compile import QUERY_COMPILERS
+from alerting.detect.compile.rules import QUERY_COMPILERS
 from canhgac.cli import app
 from canhgac.cli.rules import (
     ES_URL_VARIABLE,

@@ -271,8 +271,8 @@ def test_impact_previews_an_exception_over_stored_alerts(tmp_path: Path) -> None
         "rules", "backtest", FAILED_PASSWORD_ID, "--from", now_iso()[:10], "--config", str(config)
     )
     # Store real alerts the way production does, then preview.
-    from alerting.detect.engine import DetectionEngine
-    from alerting.detect.service import load_detection
+    from alerting.detect.detector import load_detection
+    from alerting.detect.run.engine import DetectionEngine
     from canhgac.config import DetectionConfig
 
     store = SQLiteStore(tmp_path / "store.db")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from alerting.detect.engine import DetectionEngine
-from alerting.detect.service import load_detection
+from alerting.detect.detector import load_detection
+from alerting.detect.run.engine import DetectionEngine
 from canhgac.cli.demo.attacks import SCENARIOS
 from canhgac.cli.demo.generator import DemoStream
 from canhgac.cli.demo.model import Channel

@@ -22,7 +22,8 @@ from collections.abc import Sequence
 from sigma.conditions import ConditionAND, ConditionFieldEqualsValueExpression, ConditionOR
 from sigma.types import SigmaExpansion, SigmaNumber, SigmaString, SpecialChars
 
-from alerting.detect.sql_patterns import StringPart, like_pattern, sql_literal
+from alerting.detect.compile.patterns import StringPart
+from alerting.detect.compile.sqlite.patterns import like_pattern, sql_literal
 from canhgac.store.dialect import sql_field_container
 from canhgac.text import dumps
 

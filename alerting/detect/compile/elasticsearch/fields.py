@@ -12,8 +12,8 @@ mapping change there is followed here without a second list to keep in sync:
 * every other field is dynamic, and the store maps dynamic strings as ``keyword``;
 * a keyword mapped ``"index": false`` is answered from doc values, where Elasticsearch folds
   more than ASCII for a case-insensitive ``term`` or ``prefix`` (see
-  :mod:`alerting.detect.es_strings`); one whose ``meta`` names a ``grams`` field has its
-  values' trigrams there (:mod:`canhgac.store.elasticsearch.grams`).
+  :mod:`alerting.detect.compile.elasticsearch.strings`); one whose ``meta`` names a ``grams``
+  field has its values' trigrams there (:mod:`canhgac.store.elasticsearch.grams`).
 """
 
 from __future__ import annotations

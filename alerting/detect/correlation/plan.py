@@ -29,19 +29,19 @@ from sigma.exceptions import SigmaError, SigmaRuleNotFoundError
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
-from alerting.detect.compile import (
+from alerting.detect.compile.rules import (
     QUERY_COMPILERS,
     CompiledRule,
     CompiledRuleSet,
     alert_rule_for,
 )
-from alerting.detect.correlation_eval import CorrelationSpec
-from alerting.detect.correlation_fields import FieldMapper, FieldProblem, aliased
-from alerting.detect.correlation_metrics import MetricSpec, negations
-from alerting.detect.correlation_model import LoadedCorrelation
-from alerting.detect.correlation_run import BaseInput, CorrelationNode, CorrelationQuery
-from alerting.detect.filters import FilteredRules, with_filter
-from alerting.detect.ruleset import LoadedRule
+from alerting.detect.correlation.eval import CorrelationSpec
+from alerting.detect.correlation.fields import FieldMapper, FieldProblem, aliased
+from alerting.detect.correlation.metrics import MetricSpec, negations
+from alerting.detect.correlation.run import BaseInput, CorrelationNode, CorrelationQuery
+from alerting.detect.load.correlations import LoadedCorrelation
+from alerting.detect.load.filters import FilteredRules, with_filter
+from alerting.detect.load.ruleset import LoadedRule
 from canhgac.errors import RuleError
 
 # The correlation types whose condition measures a field.

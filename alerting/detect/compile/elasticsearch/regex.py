@@ -6,7 +6,8 @@ Sigma regexes with Python's ``re.search``. So the pattern is parsed with Python'
 and rebuilt:
 
 * every single-character item (literal, ``.``, class, ``\\d`` ...) becomes the explicit set
-  of code points Python matches with the flags in force (:mod:`alerting.detect.es_charsets`);
+  of code points Python matches with the flags in force
+  (:mod:`alerting.detect.compile.elasticsearch.charsets`);
   ``(?i)`` is thereby applied exactly as Python applies it, and ``|re|i`` needs nothing more;
 * the search is made a whole-value match: ``.*`` before and after, except where an anchor
   pins the match. ``^``/``\\A`` hold only at the start (or after a newline with ``(?m)``),
@@ -28,7 +29,7 @@ from typing import Any
 
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 
-from alerting.detect.es_charsets import (
+from alerting.detect.compile.elasticsearch.charsets import (
     EVERYTHING,
     CharSet,
     complement,

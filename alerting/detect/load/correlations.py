@@ -22,7 +22,7 @@ from sigma.correlations import (
     SigmaExtendedCorrelationCondition,
 )
 
-from alerting.detect.settings import RuleSettings, RuleSettingsError, parse_settings
+from alerting.detect.load.rule_settings import RuleSettings, RuleSettingsError, parse_settings
 from canhgac.errors import RuleError
 from canhgac.yaml_lines import YamlLines
 

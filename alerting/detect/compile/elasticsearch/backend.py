@@ -3,9 +3,9 @@
 A pySigma backend built on the parsed condition tree (like the SQLite one), not on pySigma's
 Lucene backend: Lucene query strings are case-sensitive on keyword fields, have anchored
 regexes and cannot say "this field is an IP". Each leaf becomes a DSL query chosen by the
-field's type in the store's mapping (:mod:`alerting.detect.es_leaves`), and ``and``/``or``/
-``not`` become ``bool`` ``filter``/``should``/``must_not``, which is Sigma's two-valued logic:
-a condition on a field the event lacks is false, and its negation true.
+field's type in the store's mapping (:mod:`alerting.detect.compile.elasticsearch.leaves`),
+and ``and``/``or``/``not`` become ``bool`` ``filter``/``should``/``must_not``, which is Sigma's
+two-valued logic: a condition on a field the event lacks is false, and its negation true.
 
 The results are meant to equal the SQLite store's for every rule both accept; a rule this
 backend cannot run exactly is refused with the reason (field references, which need a script;
@@ -41,9 +41,13 @@ from sigma.types import (
     SigmaTimestampPart,
 )
 
-from alerting.detect.es_fields import EventMapping, FieldKind, store_event_mapping
-from alerting.detect.es_grams import within_gram_budget
-from alerting.detect.es_leaves import (
+from alerting.detect.compile.elasticsearch.fields import (
+    EventMapping,
+    FieldKind,
+    store_event_mapping,
+)
+from alerting.detect.compile.elasticsearch.grams import within_gram_budget
+from alerting.detect.compile.elasticsearch.leaves import (
     BOOL_QUERIES,
     CIDR_QUERIES,
     COMPARE_QUERIES,
@@ -52,10 +56,10 @@ from alerting.detect.es_leaves import (
     STRING_QUERIES,
     refuse,
 )
-from alerting.detect.es_strings import NotSupportedOnElasticsearch, Query
-from alerting.detect.pipeline import logsource_mapped
-from alerting.detect.sql_patterns import contains, regex_pattern
-from alerting.detect.sqlite_backend import CompiledQuery
+from alerting.detect.compile.elasticsearch.strings import NotSupportedOnElasticsearch, Query
+from alerting.detect.compile.patterns import contains, regex_pattern
+from alerting.detect.compile.pipeline import logsource_mapped
+from alerting.detect.compile.query import CompiledQuery
 from canhgac.models import ORIGINAL
 
 V = TypeVar("V")

@@ -34,8 +34,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from alerting.detect.es_fields import EventMapping
-from alerting.detect.es_strings import Query
+from alerting.detect.compile.elasticsearch.fields import EventMapping
+from alerting.detect.compile.elasticsearch.strings import Query
 from canhgac.store.dialect import GRAMS_MARKER, needle_grams
 
 # Trigram terms one rule may hold in all: half the smallest clause limit, the other half for

@@ -249,7 +249,7 @@ def evaluate_expression(node: Expression, present: set[Any], slots: dict[str, in
 
 
 def negations(node: Expression) -> bool:
-    """Whether an extended condition uses ``not`` (refused: see correlation_plan)."""
+    """Whether an extended condition uses ``not`` (refused: see correlation.plan)."""
     if isinstance(node, CorrelationConditionNOT):
         return True
     if isinstance(node, SigmaRuleReference):

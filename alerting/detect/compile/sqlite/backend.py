@@ -19,14 +19,13 @@ parts are right for our table), with the parts that differ for Canh Gác:
 * a string or number compared with a field kept in the JSON document is first looked for in
   the document's raw text (``doc LIKE '%value%'``), per value and for the whole rule: a
   substring scan costs a fraction of parsing the JSON and rejects almost every event before
-  ``json_extract`` runs (see :mod:`alerting.detect.prefilter`).
+  ``json_extract`` runs (see :mod:`alerting.detect.compile.sqlite.prefilter`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar, TypeVar
 
 from sigma.backends.sqlite.sqlite import sqliteBackend
 from sigma.conditions import (
@@ -51,31 +50,17 @@ from sigma.types import (
     SigmaTimestampPart,
 )
 
-from alerting.detect.pipeline import logsource_mapped
-from alerting.detect.prefilter import leaf_prefilter, render, required_prefilters
-from alerting.detect.sql_patterns import (
-    StringPart,
-    contains,
-    glob_pattern,
-    is_ascii,
-    like_pattern,
-    regex_pattern,
-    sql_literal,
-)
+from alerting.detect.compile.patterns import StringPart, contains, is_ascii, regex_pattern
+from alerting.detect.compile.pipeline import logsource_mapped
+from alerting.detect.compile.query import CompiledQuery
+from alerting.detect.compile.sqlite.patterns import glob_pattern, like_pattern, sql_literal
+from alerting.detect.compile.sqlite.prefilter import leaf_prefilter, render, required_prefilters
 from canhgac.errors import StoreError
 from canhgac.models import ORIGINAL
 from canhgac.store.dialect import sql_field, sql_field_container
 from canhgac.text import fold
 
 V = TypeVar("V")
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledQuery:
-    """A rule compiled for one store, and whether the pipeline mapped its log source."""
-
-    query: Any
-    logsource_mapped: bool
 
 
 def _value(

@@ -1,11 +1,12 @@
-"""Impact preview: how many of the last N days' alerts an exception would have suppressed.
+"""Impact preview: how many of the last N days' alerts a suppression would have suppressed.
 
-Run before an exception is saved. For each rule it names, the stored alerts of the period are
-read with their events, and the rule's query *restricted to the exception's match* is run over
-the time those events were ingested, through the store's own compiler (so the preview agrees
-with what production would have excluded, on either store). An alert is *suppressed* when every
-one of its events matches the exception, *reduced* when some do. For a correlation, the
-exception is tried on each of its base rules, as production applies it.
+Run before a suppression (an "exception" in the files and the UI) is saved. For each rule it
+names, the stored alerts of the period are read with their events, and the rule's query
+*restricted to the suppression's match* is run over the time those events were ingested,
+through the store's own compiler (so the preview agrees with what production would have
+excluded, on either store). An alert is *suppressed* when every one of its events matches the
+suppression, *reduced* when some do. For a correlation, the suppression is tried on each of its
+base rules, as production applies it.
 
 Alerts keep at most 100 event ids (the store keeps the full link list); for a bigger alert the
 preview decides on those 100.
@@ -22,10 +23,10 @@ from typing import Any
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
-from alerting.detect.compile import QUERY_COMPILERS, CompiledRule
-from alerting.detect.correlation_run import CorrelationNode, CorrelationQuery, fetch_events
-from alerting.detect.exceptions import LoadedException
-from alerting.detect.filters import with_filter
+from alerting.detect.compile.rules import QUERY_COMPILERS, CompiledRule
+from alerting.detect.correlation.run import CorrelationNode, CorrelationQuery, fetch_events
+from alerting.detect.load.filters import with_filter
+from alerting.detect.load.suppressions import LoadedSuppression
 from canhgac.models import INGESTED, Alert, AlertFilter
 from canhgac.store.base import DetectionStore
 from canhgac.timeutil import from_iso, to_iso
@@ -45,7 +46,7 @@ class RuleImpact:
 
 @dataclass(frozen=True, slots=True)
 class ImpactReport:
-    exception_id: str
+    suppression_id: str
     since: str
     rules: list[RuleImpact]
 
@@ -55,7 +56,7 @@ class ImpactReport:
 
 
 def preview_impact(
-    exception: LoadedException,
+    loaded: LoadedSuppression,
     rules: Sequence[CompiledRule],
     pipeline: ProcessingPipeline,
     store: DetectionStore,
@@ -63,12 +64,12 @@ def preview_impact(
     days: int,
     now: datetime,
 ) -> ImpactReport:
-    """What ``exception`` would have done to the alerts of the last ``days`` days.
+    """What ``loaded`` would have done to the alerts of the last ``days`` days.
     ``rules`` is every compiled rule (scheduled and correlation inputs)."""
     by_id = {rule.id: rule for rule in rules}
     since = to_iso(now - timedelta(days=days))
     impacts = []
-    for reference in exception.exception.rules:
+    for reference in loaded.suppression.rules:
         rule = by_id.get(reference) or next(
             (r for r in rules if r.source.rule.name == reference), None
         )
@@ -76,13 +77,13 @@ def preview_impact(
             continue
         alerts = list(_alerts(store, rule.id, since))
         event_ids = {event_id for alert in alerts for event_id in alert.event_ids}
-        excluded = _excluded(exception, rule, by_id, pipeline, store, event_ids)
+        excluded = _excluded(loaded, rule, by_id, pipeline, store, event_ids)
         suppressed = sum(1 for a in alerts if a.event_ids and set(a.event_ids) <= excluded)
         reduced = sum(1 for a in alerts if set(a.event_ids) & excluded) - suppressed
         impacts.append(
             RuleImpact(rule.id, rule.title, len(alerts), suppressed, reduced, len(excluded))
         )
-    return ImpactReport(exception.exception.id, since, impacts)
+    return ImpactReport(loaded.suppression.id, since, impacts)
 
 
 def _alerts(store: DetectionStore, rule_id: str, since: str) -> Iterator[Alert]:
@@ -98,14 +99,14 @@ def _alerts(store: DetectionStore, rule_id: str, since: str) -> Iterator[Alert]:
 
 
 def _excluded(
-    exception: LoadedException,
+    loaded: LoadedSuppression,
     rule: CompiledRule,
     by_id: dict[str, CompiledRule],
     pipeline: ProcessingPipeline,
     store: DetectionStore,
     event_ids: set[str],
 ) -> set[str]:
-    """The alert events the exception's match selects, through each base rule's query."""
+    """The alert events the suppression's match selects, through each base rule's query."""
     if not event_ids:
         return set()
     events = store.get_events(sorted(event_ids))
@@ -116,7 +117,7 @@ def _excluded(
     compile_query = QUERY_COMPILERS[store.query_language]
     selected: set[str] = set()
     for base in _base_rules(rule, by_id):
-        probe = with_filter(base, exception.sigma_filter(negate=False), "impact preview")
+        probe = with_filter(base, loaded.sigma_filter(negate=False), "impact preview")
         query: Any = compile_query(copy.deepcopy(probe), pipeline).query
         selected.update(
             e.id for e in fetch_events(store, query, start, end, PAGE) if e.id in event_ids

@@ -25,13 +25,13 @@ from datetime import datetime, timedelta
 from typing import Any, overload
 
 from alerting.alerts import event_time
-from alerting.detect.correlation_metrics import (
+from alerting.detect.correlation.metrics import (
     METRICS,
     Input,
     MetricSpec,
     distinct_value,
 )
-from alerting.detect.correlation_model import Bound
+from alerting.detect.load.correlations import Bound
 from canhgac.models import Event
 from canhgac.text import dumps
 from canhgac.timeutil import to_iso

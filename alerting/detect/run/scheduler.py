@@ -21,8 +21,8 @@ from typing import Protocol
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from alerting.detect.compile import CompiledRule
-from alerting.detect.engine import Clock, DetectionEngine, RuleRunReport
+from alerting.detect.compile.rules import CompiledRule
+from alerting.detect.run.engine import Clock, DetectionEngine, RuleRunReport
 from canhgac.timeutil import from_iso, to_iso, utcnow
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -19,15 +18,14 @@ from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
 from alerting.alerts import AlertRule, severity_for
-from alerting.detect.correlation_model import LoadedCorrelation
-from alerting.detect.es_backend import compile_elasticsearch
-from alerting.detect.ruleset import LoadedRule, RuleSet, one_line, sigma_error_line
-from alerting.detect.sqlite_backend import CompiledQuery, compile_sqlite
+from alerting.detect.compile.elasticsearch.backend import compile_elasticsearch
+from alerting.detect.compile.query import QueryCompiler
+from alerting.detect.compile.sqlite.backend import compile_sqlite
+from alerting.detect.load.correlations import LoadedCorrelation
+from alerting.detect.load.ruleset import LoadedRule, RuleSet, one_line, sigma_error_line
 from canhgac.errors import RuleError
 
 log = logging.getLogger(__name__)
-
-QueryCompiler = Callable[[SigmaRule, ProcessingPipeline], CompiledQuery]
 
 QUERY_COMPILERS: dict[str, QueryCompiler] = {
     "sqlite": compile_sqlite,
@@ -38,7 +36,8 @@ QUERY_COMPILERS: dict[str, QueryCompiler] = {
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
     """A rule ready to run: its store query, schedule and alert template. A correlation's
-    query evaluates its base rules' queries (:class:`alerting.detect.engine.WindowEvaluator`)."""
+    query evaluates its base rules' queries
+    (:class:`alerting.detect.run.engine.WindowEvaluator`)."""
 
     source: LoadedRule | LoadedCorrelation
     query: Any

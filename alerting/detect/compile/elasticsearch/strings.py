@@ -18,11 +18,11 @@ On a keyword kept in doc values only (the store's gram fields; checked on the te
   mapping: ``k`` finds the Kelvin sign, ``i`` finds ``İ`` and ``ı``), a ``wildcard`` ASCII
   only, so every case-insensitive match there is a ``wildcard``;
 * a case-insensitive wildcard is checked event by event (cheap behind the trigram filter of
-  :mod:`alerting.detect.es_grams`), a case-sensitive one, like a ``regexp``, walks every
-  distinct stored value first. A wildcard value without ASCII letters is the same either
-  way, so it is sent case-insensitive. Case-sensitive (``|cased``) wildcards with letters,
-  non-ASCII values (regexes) and ``|re`` still walk the values, at about the cost of walking
-  an indexed keyword's terms.
+  :mod:`alerting.detect.compile.elasticsearch.grams`), a case-sensitive one, like a
+  ``regexp``, walks every distinct stored value first. A wildcard value without ASCII
+  letters is the same either way, so it is sent case-insensitive. Case-sensitive
+  (``|cased``) wildcards with letters, non-ASCII values (regexes) and ``|re`` still walk the
+  values, at about the cost of walking an indexed keyword's terms.
 
 Values are NFC-normalized like stored text. Known difference, for characters whose fold is
 several characters (``ß``, ``ﬁ``; none occur in Vietnamese): SQLite compares folded text, so
@@ -37,9 +37,9 @@ from typing import Any
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 from sigma.types import SpecialChars
 
-from alerting.detect.es_charsets import length
-from alerting.detect.es_fold import fold_table
-from alerting.detect.sql_patterns import StringPart, is_ascii
+from alerting.detect.compile.elasticsearch.charsets import length
+from alerting.detect.compile.elasticsearch.fold import fold_table
+from alerting.detect.compile.patterns import StringPart, is_ascii
 from canhgac.text import fold, nfc
 
 Query = dict[str, Any]

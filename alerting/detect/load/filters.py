@@ -1,4 +1,5 @@
-"""Sigma filters and rule exceptions, applied to the rules before they are compiled.
+"""Sigma filters and rule suppressions (the files' "exceptions"), applied to the rules before
+they are compiled.
 
 Both become extra ``and not <selection>`` conditions of the rules they target (pySigma's
 :meth:`SigmaFilter.apply_on_rule`, the Sigma filters specification). Doing it at compile time
@@ -24,46 +25,19 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sigma.filters import SigmaFilter, SigmaGlobalFilter
 from sigma.rule import SigmaRule
 
-from alerting.detect.correlation_model import LoadedCorrelation
-from alerting.detect.exceptions import ExceptionSet, LoadedException, expiry_warning
+from alerting.detect.load.correlations import LoadedCorrelation
+from alerting.detect.load.ruleset import LoadedFilter, LoadedRule, RuleSet
+from alerting.detect.load.suppressions import LoadedSuppression, SuppressionSet, expiry_warning
 from canhgac.errors import RuleError
-from canhgac.yaml_lines import YamlLines
-
-if TYPE_CHECKING:
-    from alerting.detect.ruleset import LoadedRule, RuleSet
-
-
-@dataclass(frozen=True, slots=True)
-class LoadedFilter:
-    """A valid Sigma filter document with where it came from."""
-
-    filter: SigmaFilter
-    path: Path
-    lines: YamlLines
-
-    @property
-    def id(self) -> str:
-        return str(self.filter.id)
-
-    @property
-    def title(self) -> str:
-        return str(self.filter.title)
-
-    def references(self) -> list[str] | None:
-        """The rule references it names; None for ``rules: any``."""
-        rules = self.filter.filter.rules
-        return None if isinstance(rules, str) else [ref.reference for ref in rules]
 
 
 @dataclass(slots=True)
 class FilteredRules:
-    """The rule set with filters and exceptions applied, and what could not be applied."""
+    """The rule set with filters and suppressions applied, and what could not be applied."""
 
     ruleset: RuleSet
     # Correlation id -> filter bodies to add to each of its base rules, inside it only.
@@ -82,9 +56,9 @@ def with_filter(rule: SigmaRule, body: SigmaGlobalFilter, title: str) -> SigmaRu
     return result
 
 
-def apply_filters(ruleset: RuleSet, exceptions: ExceptionSet, today: date) -> FilteredRules:
-    """Apply every Sigma filter of ``ruleset`` and every unexpired exception."""
-    result = FilteredRules(ruleset, errors=list(exceptions.errors))
+def apply_filters(ruleset: RuleSet, suppressions: SuppressionSet, today: date) -> FilteredRules:
+    """Apply every Sigma filter of ``ruleset`` and every unexpired suppression."""
+    result = FilteredRules(ruleset, errors=list(suppressions.errors))
     names = _rule_names(ruleset)
     pending: dict[str, list[tuple[str, SigmaGlobalFilter]]] = {}
     for loaded_filter in ruleset.filters:
@@ -93,10 +67,10 @@ def apply_filters(ruleset: RuleSet, exceptions: ExceptionSet, today: date) -> Fi
                 (f"filter '{loaded_filter.title}'", loaded_filter.filter.filter)
             )
     correlation_ids = {c.id for c in ruleset.correlations}
-    result.warnings.extend(expiry_warning(e) for e in exceptions.expired(today))
-    for loaded in exceptions.active(today):
+    result.warnings.extend(expiry_warning(e) for e in suppressions.expired(today))
+    for loaded in suppressions.active(today):
         for rule_id in _exception_targets(loaded, names, result.errors):
-            label = f"exception '{loaded.exception.id}'"
+            label = f"exception '{loaded.suppression.id}'"
             if rule_id in correlation_ids:
                 result.correlation_filters.setdefault(rule_id, []).append(loaded.sigma_filter())
                 result.applied.setdefault(rule_id, []).append(label)
@@ -163,16 +137,16 @@ def _filter_targets(
 
 
 def _exception_targets(
-    loaded: LoadedException, names: dict[str, str], errors: list[RuleError]
+    loaded: LoadedSuppression, names: dict[str, str], errors: list[RuleError]
 ) -> list[str]:
     targets = []
-    for reference in loaded.exception.rules:
+    for reference in loaded.suppression.rules:
         if reference in names:
             targets.append(names[reference])
         else:
             errors.append(
                 RuleError(
-                    f"exception '{loaded.exception.id}' names unknown rule '{reference}'",
+                    f"exception '{loaded.suppression.id}' names unknown rule '{reference}'",
                     str(loaded.path),
                     loaded.line,
                 )

@@ -1,6 +1,6 @@
 """Run rules over the events ingested since their watermarks, window by window.
 
-Which windows a run searches is :mod:`alerting.detect.windows`. Each window is read page by
+Which windows a run searches is :mod:`alerting.detect.run.window_plan`. Each window is read page by
 page until exhausted; alerts are recorded (idempotently, ids are deterministic) and
 notifications enqueued, and only *then* is the watermark advanced. A crash mid-window repeats
 that window after a restart, and nothing doubles.
@@ -27,9 +27,9 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from alerting.alerts import AlertDraft, build_alerts
-from alerting.detect.compile import CompiledRule
-from alerting.detect.lease import RuleLeases
-from alerting.detect.windows import Window, WindowPlan, plan_windows
+from alerting.detect.compile.rules import CompiledRule
+from alerting.detect.run.lease import RuleLeases
+from alerting.detect.run.window_plan import Window, WindowPlan, plan_windows
 from canhgac.config import DetectionConfig
 from canhgac.models import Alert, Event, RuleRun, RuleState
 from canhgac.store.base import DetectionStore, EventSearch
@@ -48,7 +48,7 @@ Router = Callable[[Alert], Sequence[str]]
 @runtime_checkable
 class WindowEvaluator(Protocol):
     """A rule query that is not one store search: it reads the store itself and drafts the
-    window's alerts (a correlation, see :mod:`alerting.detect.correlation_run`)."""
+    window's alerts (a correlation, see :mod:`alerting.detect.correlation.run`)."""
 
     def evaluate_window(
         self, store: DetectionStore, start: str, end: str, *, page_size: int, now: str

@@ -1,16 +1,14 @@
-"""Sigma values as SQLite literals and patterns: LIKE, GLOB and Python regexes."""
+"""Sigma values as SQLite literals and patterns: string literals, ``LIKE`` and ``GLOB``."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
-from sigma.exceptions import SigmaRegularExpressionError, SigmaValueError
-from sigma.types import Placeholder, SigmaRegularExpression, SpecialChars
+from sigma.exceptions import SigmaValueError
+from sigma.types import Placeholder, SpecialChars
 
+from alerting.detect.compile.patterns import StringPart
 from canhgac.text import nfc
-
-StringPart = str | SpecialChars | Placeholder
 
 
 def sql_literal(text: str) -> str:
@@ -55,30 +53,3 @@ def glob_pattern(parts: Sequence[StringPart]) -> str:
 def _unresolved(part: object) -> SigmaValueError:
     name = part.name if isinstance(part, Placeholder) else str(part)
     return SigmaValueError(f"placeholder '%{name}%' is not resolved by the processing pipeline")
-
-
-def is_ascii(parts: Sequence[StringPart]) -> bool:
-    return all(part.isascii() for part in parts if isinstance(part, str))
-
-
-def contains(parts: Sequence[StringPart]) -> list[StringPart]:
-    inner = list(parts)
-    if not inner or inner[0] is not SpecialChars.WILDCARD_MULTI:
-        inner.insert(0, SpecialChars.WILDCARD_MULTI)
-    if inner[-1] is not SpecialChars.WILDCARD_MULTI:
-        inner.append(SpecialChars.WILDCARD_MULTI)
-    return inner
-
-
-def regex_pattern(value: SigmaRegularExpression) -> str:
-    """The Python regex the store's REGEXP runs, flags as an inline prefix; validated here so
-    a bad one is a rule error at load time, never a failing query at run time."""
-    flags = "".join(sorted(value.sigma_to_re_flag[flag] for flag in value.flags))
-    pattern = (f"(?{flags})" if flags else "") + nfc(str(value.regexp))
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise SigmaRegularExpressionError(
-            f"Regular expression '{value.regexp}' is invalid: {exc}"
-        ) from None
-    return pattern

@@ -1,6 +1,9 @@
-"""Per-rule exceptions: who accepted which false positive, why, and until when.
+"""Rule suppressions: who accepted which false positive, why, and until when.
 
-They live as YAML under ``rules/exceptions/*.yml``, next to the rules they change::
+In code they are *suppressions*; the files, the folder, the CLI and the UI call them
+*exceptions* (``rules/exceptions/``, ``canhgac rules impact``, the triage "exception" form), and
+those names are kept as they are. They live as YAML under ``rules/exceptions/*.yml``, next to
+the rules they change::
 
     exceptions:
       - id: soc-vulnerability-scanner
@@ -11,9 +14,10 @@ They live as YAML under ``rules/exceptions/*.yml``, next to the rules they chang
         match:                            # a Sigma selection; a list of them means "any of"
           source.ip|cidr: 10.20.99.0/28
 
-An exception becomes a Sigma filter (``condition: not <match>``) added to its rules before they
-are compiled, so it is part of the very query each store runs (see :mod:`alerting.detect.filters`
-for why). An expired exception stops applying and is reported, never silently kept.
+A suppression becomes a Sigma filter (``condition: not <match>``) added to its rules before they
+are compiled, so it is part of the very query each store runs (see
+:mod:`alerting.detect.load.filters` for why). An expired one stops applying and is reported,
+never silently kept.
 """
 
 from __future__ import annotations
@@ -32,12 +36,13 @@ from canhgac.errors import RuleError
 from canhgac.timeutil import DISPLAY_ZONE
 from canhgac.yaml_lines import YamlLines
 
-EXCEPTIONS_DIR = "exceptions"
-# The detection name an exception's match gets inside the rule it changes.
+SUPPRESSIONS_DIR = "exceptions"
+# The detection name a suppression's match gets inside the rule it changes (shown by
+# `rules convert`, so it keeps the name the files use).
 MATCH_NAME = "exception"
 
 
-class RuleException(BaseModel):
+class RuleSuppression(BaseModel):
     """One accepted false positive (the YAML boundary; extra keys are typos)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -62,17 +67,17 @@ class RuleException(BaseModel):
         return today > self.expires
 
 
-class ExceptionFile(BaseModel):
+class SuppressionFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    exceptions: list[RuleException] = Field(default_factory=list)
+    exceptions: list[RuleSuppression] = Field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
-class LoadedException:
-    """A valid exception with where it is written."""
+class LoadedSuppression:
+    """A valid suppression with where it is written."""
 
-    exception: RuleException
+    suppression: RuleSuppression
     path: Path
     line: int
 
@@ -81,24 +86,24 @@ class LoadedException:
         return f"{self.path}:{self.line}"
 
     def sigma_filter(self, negate: bool = True) -> SigmaGlobalFilter:
-        """The exception as a Sigma filter body; ``negate=False`` selects what it ignores
+        """The suppression as a Sigma filter body; ``negate=False`` selects what it ignores
         (the impact preview)."""
         condition = f"not {MATCH_NAME}" if negate else MATCH_NAME
         return SigmaGlobalFilter.from_dict(
-            {"rules": "any", MATCH_NAME: self.exception.match, "condition": condition}
+            {"rules": "any", MATCH_NAME: self.suppression.match, "condition": condition}
         )
 
 
 @dataclass(slots=True)
-class ExceptionSet:
-    exceptions: list[LoadedException] = field(default_factory=list)
+class SuppressionSet:
+    suppressions: list[LoadedSuppression] = field(default_factory=list)
     errors: list[RuleError] = field(default_factory=list)
 
-    def active(self, today: date) -> list[LoadedException]:
-        return [e for e in self.exceptions if not e.exception.expired(today)]
+    def active(self, today: date) -> list[LoadedSuppression]:
+        return [e for e in self.suppressions if not e.suppression.expired(today)]
 
-    def expired(self, today: date) -> list[LoadedException]:
-        return [e for e in self.exceptions if e.exception.expired(today)]
+    def expired(self, today: date) -> list[LoadedSuppression]:
+        return [e for e in self.suppressions if e.suppression.expired(today)]
 
 
 def today_in_hanoi(now: datetime | None = None) -> date:
@@ -106,15 +111,15 @@ def today_in_hanoi(now: datetime | None = None) -> date:
     return (now or datetime.now(DISPLAY_ZONE)).astimezone(DISPLAY_ZONE).date()
 
 
-def expiry_warning(loaded: LoadedException) -> str:
-    e = loaded.exception
+def expiry_warning(loaded: LoadedSuppression) -> str:
+    e = loaded.suppression
     return (
         f"{loaded.where}: exception '{e.id}' (owner {e.owner}) expired on {e.expires} and no "
         f"longer applies; renew it or delete it"
     )
 
 
-def exception_files(location: Path) -> list[Path]:
+def suppression_files(location: Path) -> list[Path]:
     """``location`` itself if it is a file, else its YAML files."""
     if location.is_file():
         return [location]
@@ -123,31 +128,31 @@ def exception_files(location: Path) -> list[Path]:
     return sorted(p for p in location.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
 
 
-def load_exceptions(location: str | Path) -> ExceptionSet:
-    """Every exception in a file or under a directory (none if it does not exist); one error
+def load_suppressions(location: str | Path) -> SuppressionSet:
+    """Every suppression in a file or under a directory (none if it does not exist); one error
     per problem."""
-    result = ExceptionSet()
-    seen: dict[str, LoadedException] = {}
-    for path in exception_files(Path(location)):
+    result = SuppressionSet()
+    seen: dict[str, LoadedSuppression] = {}
+    for path in suppression_files(Path(location)):
         for item in _load_file(path):
             if isinstance(item, RuleError):
                 result.errors.append(item)
-            elif item.exception.id in seen:
-                first = seen[item.exception.id]
+            elif item.suppression.id in seen:
+                first = seen[item.suppression.id]
                 result.errors.append(
                     RuleError(
-                        f"duplicate exception id '{item.exception.id}' (also at {first.where})",
+                        f"duplicate exception id '{item.suppression.id}' (also at {first.where})",
                         str(path),
                         item.line,
                     )
                 )
             else:
-                seen[item.exception.id] = item
-                result.exceptions.append(item)
+                seen[item.suppression.id] = item
+                result.suppressions.append(item)
     return result
 
 
-def _load_file(path: Path) -> list[LoadedException | RuleError]:
+def _load_file(path: Path) -> list[LoadedSuppression | RuleError]:
     where = str(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -163,19 +168,19 @@ def _load_file(path: Path) -> list[LoadedException | RuleError]:
         ]
     lines = YamlLines.of(text)
     try:
-        parsed = ExceptionFile.model_validate(raw if raw is not None else {})
+        parsed = SuppressionFile.model_validate(raw if raw is not None else {})
     except ValidationError as exc:
         return [_validation_error(error, where, lines) for error in exc.errors()]
-    loaded: list[LoadedException | RuleError] = []
-    for index, exception in enumerate(parsed.exceptions):
-        item = LoadedException(exception, path, lines.key("exceptions", index) or 1)
+    loaded: list[LoadedSuppression | RuleError] = []
+    for index, suppression in enumerate(parsed.exceptions):
+        item = LoadedSuppression(suppression, path, lines.key("exceptions", index) or 1)
         try:
             item.sigma_filter()
         except SigmaError as exc:
             line = lines.key("exceptions", index, "match") or item.line
             message = " ".join(str(exc.args[0] if exc.args else exc).split())
             loaded.append(
-                RuleError(f"exception '{exception.id}': invalid match: {message}", where, line)
+                RuleError(f"exception '{suppression.id}': invalid match: {message}", where, line)
             )
             continue
         loaded.append(item)

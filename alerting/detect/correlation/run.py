@@ -2,7 +2,7 @@
 
 The store only ever answers what it answers for every rule: the events each base rule's
 compiled query matches, ingested in a range. Everything else (windows, groups, conditions,
-bursts) happens in :mod:`alerting.detect.correlation_eval`, so SQLite and Elasticsearch give
+bursts) happens in :mod:`alerting.detect.correlation.eval`, so SQLite and Elasticsearch give
 the same alerts by construction.
 
 For a window ``[start, end)`` of ``event.ingested`` the base events are fetched from
@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from alerting.alerts import SNAPSHOT_TEXT_LIMIT, AlertDraft, AlertRule, alert_id, snapshot
-from alerting.detect.correlation_eval import (
+from alerting.detect.correlation.eval import (
     Burst,
     CorrelationSpec,
     GroupKey,
@@ -32,7 +32,7 @@ from alerting.detect.correlation_eval import (
     event_source,
     events_of,
 )
-from alerting.detect.correlation_metrics import distinct_value
+from alerting.detect.correlation.metrics import distinct_value
 from canhgac.models import INGESTED, Alert, AlertFilter, Event
 from canhgac.store.base import DetectionStore, EventReader, merge_alert
 from canhgac.text import dumps
@@ -128,7 +128,7 @@ class WindowOutcome:
 
 @dataclass(frozen=True, slots=True)
 class CorrelationQuery:
-    """What a correlation's :class:`~alerting.detect.compile.CompiledRule` runs."""
+    """What a correlation's :class:`~alerting.detect.compile.rules.CompiledRule` runs."""
 
     root: CorrelationNode
     alert_rule: AlertRule

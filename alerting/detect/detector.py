@@ -9,16 +9,16 @@ from pathlib import Path
 
 from sigma.processing.pipeline import ProcessingPipeline
 
-from alerting.detect.compile import CompiledRule, CompiledRuleSet, compile_rules
-from alerting.detect.correlation_plan import compile_correlations
-from alerting.detect.engine import Clock, DetectionEngine
-from alerting.detect.exceptions import EXCEPTIONS_DIR, load_exceptions, today_in_hanoi
-from alerting.detect.filters import apply_filters
-from alerting.detect.lease import RuleLeases
-from alerting.detect.pipeline import load_pipeline
-from alerting.detect.reload import RELOAD_EVERY_S, RuleReloader, watched_files
-from alerting.detect.ruleset import RuleSet, load_rules
-from alerting.detect.scheduler import DetectionScheduler
+from alerting.detect.compile.pipeline import load_pipeline
+from alerting.detect.compile.rules import CompiledRule, CompiledRuleSet, compile_rules
+from alerting.detect.correlation.plan import compile_correlations
+from alerting.detect.load.filters import apply_filters
+from alerting.detect.load.ruleset import RuleSet, load_rules
+from alerting.detect.load.suppressions import SUPPRESSIONS_DIR, load_suppressions, today_in_hanoi
+from alerting.detect.run.engine import Clock, DetectionEngine
+from alerting.detect.run.lease import RuleLeases
+from alerting.detect.run.reload import RELOAD_EVERY_S, RuleReloader, watched_files
+from alerting.detect.run.scheduler import DetectionScheduler
 from alerting.notify.routing import channels_for
 from canhgac.config import AlertingConfig, DetectionConfig
 from canhgac.models import Alert
@@ -47,10 +47,10 @@ def compile_detection(
     *,
     today: date | None = None,
 ) -> CompiledRuleSet:
-    """Apply Sigma filters and the unexpired exceptions of ``rules_dir/exceptions``, compile
+    """Apply Sigma filters and the unexpired suppressions of ``rules_dir/exceptions``, compile
     the detection rules, then the correlations over them."""
-    exceptions = load_exceptions(Path(config.rules_dir) / EXCEPTIONS_DIR)
-    filtered = apply_filters(ruleset, exceptions, today or today_in_hanoi())
+    suppressions = load_suppressions(Path(config.rules_dir) / SUPPRESSIONS_DIR)
+    filtered = apply_filters(ruleset, suppressions, today or today_in_hanoi())
     for warning in filtered.warnings:
         log.warning("%s", warning)
     compiled = compile_rules(

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from alerting.detect.compile import CompiledRule, CompiledRuleSet
-from alerting.detect.correlation_run import CorrelationNode, CorrelationQuery
-from alerting.detect.exceptions import today_in_hanoi
+from alerting.detect.compile.rules import CompiledRule, CompiledRuleSet
+from alerting.detect.correlation.run import CorrelationNode, CorrelationQuery
+from alerting.detect.load.suppressions import today_in_hanoi
 from canhgac.errors import CanhGacError
 
 log = logging.getLogger(__name__)

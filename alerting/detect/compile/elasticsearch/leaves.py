@@ -23,11 +23,11 @@ from typing import Any
 
 from sigma.types import CompareOperators
 
-from alerting.detect.es_charsets import python_charset, render
-from alerting.detect.es_fields import EventMapping, FieldKind
-from alerting.detect.es_grams import gram_guarded
-from alerting.detect.es_regex import lucene_regex
-from alerting.detect.es_strings import (
+from alerting.detect.compile.elasticsearch.charsets import python_charset, render
+from alerting.detect.compile.elasticsearch.fields import EventMapping, FieldKind
+from alerting.detect.compile.elasticsearch.grams import gram_guarded
+from alerting.detect.compile.elasticsearch.regex import lucene_regex
+from alerting.detect.compile.elasticsearch.strings import (
     NotSupportedOnElasticsearch,
     Query,
     check_regex_length,
@@ -37,7 +37,7 @@ from alerting.detect.es_strings import (
     joined_text,
     regexp,
 )
-from alerting.detect.sql_patterns import StringPart
+from alerting.detect.compile.patterns import StringPart
 
 MATCH_NONE: Query = {"match_none": {}}
 _CANONICAL_INT = re.compile(r"-?(0|[1-9][0-9]*)")

@@ -23,7 +23,13 @@ import unicodedata
 from collections import defaultdict
 from functools import lru_cache
 
-from alerting.detect.es_charsets import CharSet, escape_text, merge, render, universe
+from alerting.detect.compile.elasticsearch.charsets import (
+    CharSet,
+    escape_text,
+    merge,
+    render,
+    universe,
+)
 from canhgac.text import fold
 
 # Characters decomposing into more marks than this keep their composed spellings only.

@@ -19,14 +19,13 @@ from sigma.exceptions import SigmaError, SigmaRuleLocation
 from sigma.filters import SigmaFilter
 from sigma.rule import SigmaRule
 
-from alerting.detect.correlation_model import (
+from alerting.detect.load.correlations import (
     LoadedCorrelation,
     load_correlation,
     split_condition_ranges,
 )
-from alerting.detect.exceptions import EXCEPTIONS_DIR
-from alerting.detect.filters import LoadedFilter
-from alerting.detect.settings import RuleSettings, RuleSettingsError, parse_settings
+from alerting.detect.load.rule_settings import RuleSettings, RuleSettingsError, parse_settings
+from alerting.detect.load.suppressions import SUPPRESSIONS_DIR
 from canhgac.errors import RuleError
 from canhgac.yaml_lines import FAST_SAFE_LOADER, YamlLines
 
@@ -34,7 +33,7 @@ RULE_SUFFIXES = (".yml", ".yaml")
 # Sigma test fixtures sit next to rules in some packs; pipelines and exceptions are not rules.
 FIXTURE_SUFFIXES = (".tests.yml", ".tests.yaml")
 PIPELINES_DIR = "pipelines"
-NOT_RULE_DIRS = (PIPELINES_DIR, EXCEPTIONS_DIR)
+NOT_RULE_DIRS = (PIPELINES_DIR, SUPPRESSIONS_DIR)
 
 # The rule key each pySigma error class is about, for the line number.
 ERROR_KEYS: dict[type[SigmaError], tuple[str, ...]] = {
@@ -83,6 +82,28 @@ class LoadedRule:
 
     def error(self, message: str, *key: str | int) -> RuleError:
         return RuleError(message, str(self.path), self.line_of(*key))
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedFilter:
+    """A valid Sigma filter document with where it came from."""
+
+    filter: SigmaFilter
+    path: Path
+    lines: YamlLines
+
+    @property
+    def id(self) -> str:
+        return str(self.filter.id)
+
+    @property
+    def title(self) -> str:
+        return str(self.filter.title)
+
+    def references(self) -> list[str] | None:
+        """The rule references it names; None for ``rules: any``."""
+        rules = self.filter.filter.rules
+        return None if isinstance(rules, str) else [ref.reference for ref in rules]
 
 
 @dataclass(slots=True)
@@ -223,8 +244,8 @@ def _parse_rules(
     where = str(path)
     documents, conditions = split_condition_ranges(documents)
     # Correlations reference rules of other files and filters apply to rules of other files:
-    # both are resolved once the whole directory is loaded (alerting.detect.correlation_plan,
-    # alerting.detect.filters).
+    # both are resolved once the whole directory is loaded (alerting.detect.correlation.plan,
+    # alerting.detect.load.filters).
     collection = SigmaCollection.from_dicts(
         documents,
         collect_errors=True,
