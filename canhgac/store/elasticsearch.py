@@ -115,6 +115,7 @@ class ElasticsearchStore(Store):
         backoff: Backoff = DEFAULT_BACKOFF,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        now: Callable[[], str] = now_iso,
     ) -> None:
         if not _PREFIX.match(config.index_prefix):
             raise ConfigError(
@@ -129,6 +130,7 @@ class ElasticsearchStore(Store):
         self._sleep = sleep
         self._lock = threading.Lock()
         self._last_ingested = ""
+        self._now = now  # the clock event.ingested is read from (a seam for tests)
         self._alerts = ElasticsearchAlerts(self._es, self.names)
         self._marks = WriterMarks(self._es, self.names.writer_marks, self._ingested_now)
         self._leases = ElasticsearchLeases(self._es, self.names.leases, clock)
@@ -178,7 +180,7 @@ class ElasticsearchStore(Store):
     def _ingested_now(self) -> str:
         # Never go backwards, even if the wall clock does: windows are ranges over this field.
         with self._lock:
-            self._last_ingested = max(now_iso(), self._last_ingested)
+            self._last_ingested = max(self._now(), self._last_ingested)
             return self._last_ingested
 
     def write_events(self, events: Sequence[Event]) -> int:

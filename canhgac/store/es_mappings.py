@@ -50,6 +50,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from canhgac.health.fields import (
+    ADDRESS_FIELD,
+    FILE_PATH_FIELD,
+    SEQUENCE_FIELDS,
+    SOURCE_FIELD,
+)
 from canhgac.models import ORIGINAL
 
 # The keyword field events are sorted on after event.ingested: sorting on _id is disabled by
@@ -106,6 +112,12 @@ _ECS_IP = (
     "observer.ip",
 )
 _KEYWORD = {"type": "keyword", "ignore_above": KEYWORD_MAX_CHARS}
+# Provenance of every event (canhgac.health.fields), keywords like every string, named here
+# so the mapping documents them.
+_PROVENANCE = (SOURCE_FIELD, ADDRESS_FIELD, FILE_PATH_FIELD)
+# Sequence numbers data health looks for gaps in; sent by the log itself, so a malformed one
+# is left unindexed (the event is kept) rather than refused.
+_SEQUENCES = tuple(name for name in SEQUENCE_FIELDS if name not in _ECS_LONG)
 # Doc values answer every keyword query, as a per-document check (see module doc).
 _GRAM_KEYWORD = {**_KEYWORD, "index": False, "meta": {"grams": GRAMS_FIELD}}
 _TIME_KEYWORD = {
@@ -221,6 +233,8 @@ def events_component(*, total_fields_limit: int = 5000) -> dict[str, Any]:
         }
     )
     properties.update({name: {"type": "long"} for name in _ECS_LONG})
+    properties.update({name: {"type": "long", "ignore_malformed": True} for name in _SEQUENCES})
+    properties.update({name: _KEYWORD for name in _PROVENANCE})
     properties.update({name: {"type": "ip", "ignore_malformed": True} for name in _ECS_IP})
     return {
         "template": {

@@ -12,7 +12,7 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +33,7 @@ from canhgac.models import (
     RuleRun,
     RuleState,
 )
-from canhgac.store import sqlite_leases
+from canhgac.store import sqlite_health, sqlite_leases
 from canhgac.store.base import AlertWrite, EventPage, EventSearch, Store, merge_alert
 from canhgac.store.sqlite_db import SQLiteDatabase
 from canhgac.store.sqlite_functions import register_functions
@@ -192,21 +192,32 @@ class SQLiteStore(Store):
     query_language: ClassVar[str] = "sqlite"
 
     def __init__(
-        self, path: str | Path, *, synchronous: str = "FULL", search_threads: int | None = None
+        self,
+        path: str | Path,
+        *,
+        synchronous: str = "FULL",
+        search_threads: int | None = None,
+        now: Callable[[], str] = now_iso,
     ) -> None:
         self._db = SQLiteDatabase(path, synchronous=synchronous, setup=_setup_connection)
         self.path = self._db.path
         self._write = self._db.write
         self._read = self._db.read
         self._last_ingested = ""
+        self._now = now  # the clock event.ingested is read from (a seam for tests)
         # A tick's searches run on this many threads, each with its own connection: SQLite
         # reads run in parallel under WAL, and sqlite3 releases the GIL while a query steps.
         self._search_threads = search_threads or min(4, os.cpu_count() or 1)
         self._search_pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         with self._db.write_lock:
+            sqlite_health.check_integrity(self._db)
             self._db.executescript(SCHEMA)
             self._add_alert_search_column()
+        self._health = sqlite_health.SQLiteHealth(self._db)
+
+    def health(self) -> sqlite_health.SQLiteHealth:
+        return self._health
 
     def _add_alert_search_column(self) -> None:
         # Databases made before the queue's free-text search lack the column; their alerts
@@ -234,8 +245,7 @@ class SQLiteStore(Store):
     # --- events ------------------------------------------------------------------------------
     def _ingested_now(self) -> str:
         # Never go backwards, even if the wall clock does: windows are ranges over this field.
-        now = now_iso()
-        self._last_ingested = max(now, self._last_ingested)
+        self._last_ingested = max(self._now(), self._last_ingested)
         return self._last_ingested
 
     def write_events(self, events: Sequence[Event]) -> int:
