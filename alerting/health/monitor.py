@@ -9,8 +9,10 @@ Each run (every ``health.interval``, on its own APScheduler job in the detect ro
 3. read the last event per source key since the newest stored hour (incrementally: only
    events ingested since the previous run), so silence is judged every run;
 4. judge every key and raise alerts for the problems of the hours computed in this run and
-   for silences; alert ids are deterministic, so a repeated run repeats no alert;
-5. probe that the store can write (for ``/healthz``).
+   for silences; alert ids are deterministic, so a repeated run repeats no alert.
+
+Before all that it probes that the store can write (for ``/healthz``), and skips the run if
+it cannot.
 
 The latest judgement is kept for metrics and ``/healthz`` (:attr:`HealthMonitor.latest`).
 """
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 SAMPLE_EVENTS = 10
+LEASE = "canhgac-health"
 
 
 @dataclass
@@ -50,7 +53,6 @@ class HealthRun:
     sources: list[SourceHealth] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     alerts: list[AlertWrite] = field(default_factory=list)
-    write_error: str | None = None
 
 
 def _no_channels(alert: object) -> Sequence[str]:
@@ -67,8 +69,11 @@ class HealthMonitor:
         *,
         route: Router = _no_channels,
         clock: Clock = utcnow,
+        owner: str | None = None,
     ) -> None:
         self.store = store
+        # Several detectors: the one holding the lease runs the job (None: the only one).
+        self._owner = owner
         self.health = store.health()
         self.config = config
         self._route = route
@@ -78,9 +83,19 @@ class HealthMonitor:
         self._lock = threading.Lock()
         self._scheduler: BackgroundScheduler | None = None
         self.latest: HealthRun | None = None
+        #: why the store could not write at the start of the last run (None: it could)
+        self.write_error: str | None = None
 
     # --- one run ------------------------------------------------------------------------------
-    def run_once(self) -> HealthRun:
+    def run_once(self) -> HealthRun | None:
+        """One run; None when another detector holds the job's lease or the store cannot
+        write (:attr:`write_error` then says why)."""
+        self.write_error = self._probe()
+        if self.write_error is not None:
+            return None
+        ttl = 3 * self.config.interval.total_seconds()
+        if self._owner is not None and not self.store.acquire_lease(LEASE, self._owner, ttl):
+            return None
         with self._lock:
             now = self._clock()
             run = HealthRun()
@@ -94,7 +109,6 @@ class HealthMonitor:
             run.alerts = raise_alerts(
                 self.store, list(zip(run.findings, samples, strict=True)), self._route, to_iso(now)
             )
-            run.write_error = self._probe()
             self.latest = run
             return run
 

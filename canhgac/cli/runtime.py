@@ -20,7 +20,7 @@ from alerting.detect.lease import default_owner
 from alerting.detect.service import build_scheduler, load_detection
 from alerting.notify.leased import LeasedDispatcher
 from alerting.notify.registry import build_channels
-from canhgac.cli import telemetry
+from canhgac.cli import health, telemetry
 from canhgac.config import FileSourceConfig, Settings
 from canhgac.demo import DemoFeeder, targets_from_settings
 from canhgac.errors import ConfigError
@@ -120,6 +120,10 @@ class Runtime:
         scheduler = build_scheduler(compiled, store, settings.detection, settings.alerting)
         self._start(scheduler)
         telemetry.watch_scheduler(self.metrics, scheduler)
+        if settings.health.enabled:
+            monitor = health.build_monitor(settings, store)
+            self._start(monitor)
+            health.watch_health(self.metrics, monitor)
         # Every detector process starts one; the lease lets one at a time send.
         self._start(
             LeasedDispatcher(store, build_channels(settings.alerting), owner=default_owner())
