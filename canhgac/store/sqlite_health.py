@@ -1,9 +1,9 @@
 """Data health in the SQLite store: one ``GROUP BY`` over an hour's events, a table of buckets.
 
-The hour's events are read once through the ``events_ingested`` index. Each event's JSON
-document is parsed once (one ``json_extract`` with several paths); whether a field is present
-is a substring test on the document instead (``"name":`` with an unescaped quote only occurs
-as a key in JSON text, and a JSON ``null`` counts as absent, as in Elasticsearch).
+The hour's events are read once through the ``events_ingested`` index, and each event's JSON
+document is parsed once (one ``json_extract`` with every path health reads). Events never
+hold a JSON null (the JSON parser drops them), so a path that is null is a field that is
+absent, as Elasticsearch's ``exists`` sees it.
 """
 
 from __future__ import annotations
@@ -50,30 +50,46 @@ def _json_path(name: str) -> str:
     return f"'$.\"{name}\"'"
 
 
-def _has(name: str) -> str:
-    """SQL: the event's document has field ``name`` with a non-null value."""
-    return f"(instr(doc, '\"{name}\":') > 0 AND instr(doc, '\"{name}\":null') = 0)"
+# Every field health reads, extracted with one parse of the document: json_extract with
+# several paths returns a small JSON array, which the expressions below index. (Substring
+# tests on the document are no cheaper: SQLite's instr() steps through UTF-8 text.)
+_PATHS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        (
+            SOURCE_FIELD,
+            ADDRESS_FIELD,
+            MODULE_FIELD,
+            *SEQUENCE_FIELDS,
+            *(name for names in KEY_FIELDS.values() for name in names),
+            *GENERIC_FIELDS,
+        )
+    )
+)
 
 
-_RAW = f'(instr(doc, \'"{MODULE_FIELD}":"{RAW_MODULE}"\') > 0)'
+def _at(name: str) -> str:
+    return f"json_extract(prov, '$[{_PATHS.index(name)}]')"
+
+
+_RAW = f"coalesce({_at(MODULE_FIELD)} = '{RAW_MODULE}', 0)"
 
 
 def _understood_sql() -> str:
+    """SQL over ``prov`` and ``dataset``: 1 when the event has its dataset's key fields."""
     known = " ".join(
-        f"WHEN '{dataset}' THEN ({' AND '.join(_has(name) for name in names)})"
+        f"WHEN '{dataset}' THEN ({' AND '.join(f'{_at(name)} IS NOT NULL' for name in names)})"
         for dataset, names in KEY_FIELDS.items()
     )
-    generic = " OR ".join(_has(name) for name in GENERIC_FIELDS)
-    return f"(CASE WHEN {_RAW} THEN 0 ELSE (CASE dataset {known} ELSE ({generic}) END) END)"
+    indexes = ", ".join(f"'$[{_PATHS.index(name)}]'" for name in GENERIC_FIELDS)
+    nothing = "[" + ",".join(["null"] * len(GENERIC_FIELDS)) + "]"
+    # A known dataset's key fields are never set on a raw event, so only the other datasets
+    # need the raw test.
+    generic = f"json_extract(prov, {indexes}) != '{nothing}'"
+    return f"(CASE dataset {known} ELSE (NOT {_RAW} AND {generic}) END)"
 
 
-# One parse of the document for the source name, the sender and the sequence numbers.
-_PROVENANCE = "json_extract(doc, {})".format(
-    ", ".join(_json_path(name) for name in (SOURCE_FIELD, ADDRESS_FIELD, *SEQUENCE_FIELDS))
-)
-_SEQUENCE = "coalesce({})".format(
-    ", ".join(f"json_extract(prov, '$[{index + 2}]')" for index in range(len(SEQUENCE_FIELDS)))
-)
+_PROVENANCE = "json_extract(doc, {})".format(", ".join(_json_path(name) for name in _PATHS))
+_SEQUENCE = "coalesce({})".format(", ".join(_at(name) for name in SEQUENCE_FIELDS))
 # A sequence number counts only when it is a plain non-negative integer (as the Elasticsearch
 # mapping's ``long`` with ignore_malformed would index it).
 _SEQUENCE_NUMBER = (
@@ -81,59 +97,69 @@ _SEQUENCE_NUMBER = (
     " WHEN typeof(s) = 'text' AND length(s) BETWEEN 1 AND 18 AND s NOT GLOB '*[^0-9]*'"
     " THEN CAST(s AS INTEGER) END"
 )
-# Three levels: parse the document once (prov), pick the first sequence number, check it.
+# Levels: parse the document once (prov), then read its parts. ``LIMIT -1`` keeps SQLite from
+# flattening a level into the next, which would copy the json_extract into every reference
+# to ``prov`` and parse the document once per reference.
+_ROWS = """
+SELECT {prov} AS prov, host, dataset, ingested, ts, id, original
+FROM events WHERE ingested >= ? AND ingested < ? LIMIT -1
+"""
 _EVENTS = f"""
-SELECT source, host, dataset, ingested, skew, understood, raw, {_SEQUENCE_NUMBER} AS seq
-FROM (
-    SELECT coalesce(json_extract(prov, '$[0]'), '') AS source,
-           coalesce(host, json_extract(prov, '$[1]'), '') AS host,
-           coalesce(dataset, '') AS dataset,
-           ingested, skew, understood, raw, {_SEQUENCE} AS s
-    FROM (
-        SELECT {_PROVENANCE} AS prov, host, dataset, ingested,
-               round((julianday(ingested) - julianday(ts)) * 86400.0, 3) AS skew,
-               {_understood_sql()} AS understood, {_RAW} AS raw
-        FROM events WHERE ingested >= ? AND ingested < ?
-    )
-)
+SELECT coalesce({_at(SOURCE_FIELD)}, '') AS source,
+       coalesce(host, {_at(ADDRESS_FIELD)}, '') AS host,
+       coalesce(dataset, '') AS dataset,
+       ingested, round((julianday(ingested) - julianday(ts)) * 86400.0, 3) AS skew,
+       {_understood_sql()} AS understood, {_RAW} AS raw, {_SEQUENCE} AS s
+FROM ({_ROWS.format(prov=_PROVENANCE)}) LIMIT -1
 """
 
+# One pass, grouped; the median is an aggregate of this module (cg_median) because SQLite
+# has none and a window function would sort the whole hour once more.
 _HOUR_SQL = f"""
-WITH e AS MATERIALIZED ({_EVENTS}),
-g AS (
-    SELECT source, host, dataset, count(*) AS n, sum(understood) AS understood, sum(raw) AS raw,
-           sum(skew < -{FUTURE_TOLERANCE_S}) AS future, min(ingested) AS first,
-           max(ingested) AS last, min(skew) AS low, max(skew) AS high, count(seq) AS numbered,
-           count(DISTINCT seq) AS distinct_seq, min(seq) AS seq_low, max(seq) AS seq_high
-    FROM e GROUP BY source, host, dataset
-),
-m AS (
-    SELECT source, host, dataset, avg(skew) AS median FROM (
-        SELECT source, host, dataset, skew,
-               row_number() OVER (PARTITION BY source, host, dataset ORDER BY skew) AS rn,
-               count(*) OVER (PARTITION BY source, host, dataset) AS c
-        FROM e WHERE skew IS NOT NULL
-    ) WHERE rn IN ((c + 1) / 2, (c + 2) / 2) GROUP BY source, host, dataset
-)
-SELECT g.source, g.host, g.dataset, n, understood, raw, future, first, last, low, high,
-       numbered, distinct_seq, seq_low, seq_high, m.median
-FROM g LEFT JOIN m ON m.source = g.source AND m.host = g.host AND m.dataset = g.dataset
+SELECT source, host, dataset, count(*), sum(understood), sum(raw),
+       sum(skew < -{FUTURE_TOLERANCE_S}), min(ingested), max(ingested), min(skew), max(skew),
+       count(DISTINCT seq), min(seq), max(seq), cg_median(skew)
+FROM (SELECT *, {_SEQUENCE_NUMBER} AS seq FROM ({_EVENTS}) LIMIT -1)
+GROUP BY source, host, dataset
 """
+
+
+class _Median:
+    """SQLite aggregate: the median of the non-null values (the mean of the two middle
+    ones for an even count), as Elasticsearch's percentiles give it for small counts."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+
+    def step(self, value: Any) -> None:
+        if value is not None:
+            self.values.append(value)
+
+    def finalize(self) -> float | None:
+        values = sorted(self.values)
+        if not values:
+            return None
+        middle = len(values) // 2
+        if len(values) % 2:
+            return values[middle]
+        return (values[middle - 1] + values[middle]) / 2
+
 
 _LAST_SEEN_SQL = f"""
 SELECT coalesce(json_extract(prov, '$[0]'), ''), coalesce(host, json_extract(prov, '$[1]'), ''),
        coalesce(dataset, ''), max(ingested)
 FROM (SELECT json_extract(doc, {_json_path(SOURCE_FIELD)}, {_json_path(ADDRESS_FIELD)}) AS prov,
-             host, dataset, ingested FROM events WHERE ingested >= ?)
+             host, dataset, ingested FROM events WHERE ingested >= ? LIMIT -1)
 GROUP BY 1, 2, 3
 """
 
 _NOT_UNDERSTOOD_SQL = f"""
-SELECT id, ts, ingested, original FROM events
-WHERE ingested >= ? AND ingested < ? AND coalesce(dataset, '') = ?
-  AND coalesce(json_extract(doc, {_json_path(SOURCE_FIELD)}), '') = ?
-  AND coalesce(host, json_extract(doc, {_json_path(ADDRESS_FIELD)}), '') = ?
-  AND NOT {_understood_sql()}
+SELECT id, ts, ingested, original FROM (
+    SELECT id, ts, ingested, original, dataset, {_understood_sql()} AS understood,
+           coalesce({_at(SOURCE_FIELD)}, '') AS source,
+           coalesce(host, {_at(ADDRESS_FIELD)}, '') AS host
+    FROM ({_ROWS.format(prov=_PROVENANCE)}) WHERE coalesce(dataset, '') = ? LIMIT -1
+) WHERE source = ? AND host = ? AND NOT understood
 ORDER BY ingested DESC, id LIMIT ?
 """
 
@@ -146,7 +172,7 @@ def _worst(low: float | None, high: float | None) -> float | None:
 
 def _bucket(row: Sequence[Any], hour: str, computed_at: str) -> HealthBucket:
     source, host, dataset, n, understood, raw, future, first, last, low, high = row[:11]
-    distinct_seq, seq_low, seq_high, median = row[12:]
+    distinct_seq, seq_low, seq_high, median = row[11:]
     gaps = max(0, seq_high - seq_low + 1 - distinct_seq) if distinct_seq else 0
     return HealthBucket(
         key=SourceKey(source=source, host=host, dataset=dataset),
@@ -173,6 +199,8 @@ class SQLiteHealth(HealthStore):
         db.executescript(SCHEMA)
 
     def compute(self, start: str, end: str, *, computed_at: str) -> list[HealthBucket]:
+        # Registered on this thread's connection (connections are opened per thread).
+        self._db.conn().create_aggregate("cg_median", 1, _Median)
         rows = self._db.read(_HOUR_SQL, (start, end))
         buckets = {
             bucket.key: bucket for bucket in (_bucket(row, start, computed_at) for row in rows)
