@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from canhgac.errors import StoreError
 from canhgac.health.fields import (
@@ -200,7 +200,8 @@ class SQLiteHealth(HealthStore):
 
     def compute(self, start: str, end: str, *, computed_at: str) -> list[HealthBucket]:
         # Registered on this thread's connection (connections are opened per thread).
-        self._db.conn().create_aggregate("cg_median", 1, _Median)
+        # (cast: typeshed declares an aggregate's finalize() as returning int only)
+        self._db.conn().create_aggregate("cg_median", 1, cast(Any, _Median))
         rows = self._db.read(_HOUR_SQL, (start, end))
         buckets = {
             bucket.key: bucket for bucket in (_bucket(row, start, computed_at) for row in rows)
