@@ -70,6 +70,17 @@ SEQUENCE_FIELDS: tuple[str, ...] = (
     "auditd.log.sequence",
 )
 
+
+def sequence_number(value: object) -> int | None:
+    """A sequence field's value as a number: a non-negative integer, or a string of at most
+    18 digits; anything else (sent by the log itself) counts as no number."""
+    if type(value) is int:
+        return value if value >= 0 else None
+    if isinstance(value, str) and 0 < len(value) <= 18 and value.isascii() and value.isdigit():
+        return int(value)
+    return None
+
+
 #: An event stamped more than this after it was stored is "in the future" (its sender's
 #: clock runs ahead); below it, ordinary clock jitter.
 FUTURE_TOLERANCE_S = 60.0

@@ -78,6 +78,7 @@ from canhgac.store.es_documents import (
     prepare_event,
 )
 from canhgac.store.es_errors import is_retryable, translated
+from canhgac.store.es_health import ElasticsearchHealth
 from canhgac.store.es_leases import ElasticsearchLeases
 from canhgac.store.es_mappings import (
     EVENT_ID_FIELD,
@@ -134,6 +135,7 @@ class ElasticsearchStore(Store):
         self._alerts = ElasticsearchAlerts(self._es, self.names)
         self._marks = WriterMarks(self._es, self.names.writer_marks, self._ingested_now)
         self._leases = ElasticsearchLeases(self._es, self.names.leases, clock)
+        self._health = ElasticsearchHealth(self._es, self.names)
         try:
             self._setup()
         except BaseException:
@@ -151,6 +153,9 @@ class ElasticsearchStore(Store):
             )
             for index, body in self.names.fixed().items():
                 self._client.indices.put_index_template(name=index, **fixed_template(index, body))
+
+    def health(self) -> ElasticsearchHealth:
+        return self._health
 
     def close(self) -> None:
         try:
