@@ -3,8 +3,9 @@
 Components do not depend on this module: the composition root registers metrics here and
 either updates them as things happen (``inc``/``observe``) or reads the components' own
 stats when scraped (:meth:`Metrics.on_scrape`). Health checks are functions returning
-``None`` when fine, else the problem in a few words; ``/healthz`` answers 200 only when every
-check is fine, 503 otherwise, with the details as JSON either way.
+``None`` when fine, else the problem in a few words; ``/healthz`` answers 200 with status
+``ok`` when every check is fine, 200 with ``degraded`` when only *soft* checks fail (a silent
+log source), 503 ``unhealthy`` otherwise, with the details as JSON either way.
 
 The metric objects, their registry and the text format are ``prometheus_client``'s. Each
 :class:`Metrics` has a registry of its own (not the library's global one), so two runtimes or
@@ -79,6 +80,9 @@ class Metrics:
         self.registry = CollectorRegistry()
         self._families: dict[str, tuple[Family, tuple[str, ...]]] = {}
         self._checks: dict[str, Check] = {}
+        # Checks whose failure degrades the process without making it unhealthy (a silent
+        # log source is worth reporting, not worth a restart by the orchestrator).
+        self._soft: set[str] = set()
         self._lock = threading.Lock()
 
     def _family(self, kind: type[F], name: str, labels: Sequence[str], make: Callable[[], F]) -> F:
@@ -122,9 +126,12 @@ class Metrics:
         (counters it keeps itself, gauges of its state)."""
         self.registry.register(_OnScrape(collect))
 
-    def check(self, name: str, check: Check) -> None:
+    def check(self, name: str, check: Check, *, soft: bool = False) -> None:
+        """Register a health check; a ``soft`` one's failure only degrades (HTTP 200)."""
         with self._lock:
             self._checks[name] = check
+            if soft:
+                self._soft.add(name)
 
     def render(self) -> str:
         return generate_latest(self.registry).decode("utf-8")
@@ -141,6 +148,17 @@ class Metrics:
                 problem = f"{type(exc).__name__}: {exc}"
             results[name] = "ok" if problem is None else problem
         return all(value == "ok" for value in results.values()), results
+
+    def status(self) -> tuple[str, dict[str, str]]:
+        """("ok" | "degraded" | "unhealthy", check results): degraded when only soft checks
+        fail."""
+        healthy, results = self.health()
+        if healthy:
+            return "ok", results
+        with self._lock:
+            soft = set(self._soft)
+        hard = [name for name, value in results.items() if value != "ok" and name not in soft]
+        return ("unhealthy" if hard else "degraded"), results
 
 
 class MetricsServer:
@@ -186,12 +204,12 @@ def _handler(metrics: Metrics, roles: list[str]) -> type[BaseHTTPRequestHandler]
             if path == "/metrics":
                 self._send(200, CONTENT_TYPE, metrics.render())
             elif path == "/healthz":
-                healthy, checks = metrics.health()
+                status, checks = metrics.status()
                 body = json.dumps(
-                    {"status": "ok" if healthy else "unhealthy", "roles": roles, "checks": checks},
-                    ensure_ascii=False,
+                    {"status": status, "roles": roles, "checks": checks}, ensure_ascii=False
                 )
-                self._send(200 if healthy else 503, "application/json", body + "\n")
+                code = 503 if status == "unhealthy" else 200
+                self._send(code, "application/json", body + "\n")
             else:
                 self._send(404, "text/plain; charset=utf-8", "not found\n")
 

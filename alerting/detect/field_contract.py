@@ -14,7 +14,9 @@ import re
 # Every event has these (the kernel's contract).
 COMMON = frozenset(
     {"@timestamp", "event.original", "event.dataset", "event.module", "event.kind",
-     "event.ingested", "message", "tags", "event.timestamp_fallback", "log.encoding_errors"}
+     "event.ingested", "message", "tags", "event.timestamp_fallback", "log.encoding_errors",
+     # provenance, set at intake (canhgac.health.fields)
+     "canhgac.source", "log.source.address", "log.file.path", "log.offset"}
 )  # fmt: skip
 
 SYSLOG = frozenset(

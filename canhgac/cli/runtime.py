@@ -20,7 +20,7 @@ from alerting.detect.detector import build_scheduler, load_detection
 from alerting.detect.run.lease import default_owner
 from alerting.notify.leased import LeasedDispatcher
 from alerting.notify.registry import build_channels
-from canhgac.cli import telemetry
+from canhgac.cli import health, telemetry
 from canhgac.cli.demo import DemoFeeder, targets_from_settings
 from canhgac.config import FileSourceConfig, Settings
 from canhgac.errors import ConfigError
@@ -122,6 +122,10 @@ class Runtime:
         scheduler = build_scheduler(compiled, store, settings.detection, settings.alerting)
         self._start(scheduler)
         telemetry.watch_scheduler(self.metrics, scheduler)
+        if settings.health.enabled:
+            monitor = health.build_monitor(settings, store)
+            self._start(monitor)
+            health.watch_health(self.metrics, monitor)
         # Every detector process starts one; the lease lets one at a time send.
         self._start(
             LeasedDispatcher(store, build_channels(settings.alerting), owner=default_owner())

@@ -34,6 +34,7 @@ from canhgac.models import (
     RuleRun,
     RuleState,
 )
+from canhgac.store.health import HealthStore
 
 
 class Dialect(Protocol):
@@ -305,6 +306,11 @@ class LeaseStore(Protocol):
         """:meth:`release_lease` for each name."""
         for name in names:
             self.release_lease(name, owner)
+
+    # --- data health (canhgac.store.health) ------------------------------------------------------
+    def health(self) -> HealthStore:
+        """The store's data-health numbers (:class:`~canhgac.store.health.HealthStore`)."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no data-health numbers")
 
 
 class StoreHealth(Protocol):

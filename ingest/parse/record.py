@@ -16,6 +16,7 @@ import codecs
 from functools import lru_cache
 
 from canhgac.errors import CanhGacError, ParseError
+from canhgac.health.fields import ADDRESS_FIELD, SOURCE_FIELD, host_of_peer
 from canhgac.models import DeadLetter, Event, event_id
 from canhgac.registry import Registry
 from canhgac.text import nfc
@@ -97,7 +98,18 @@ def to_record(
         fields["event.module"] = str(fields["event.dataset"]).partition(".")[0]
     if had_errors:
         fields["log.encoding_errors"] = True
+    _provenance(fields, origin)
     return Event(record_id, fields)
+
+
+def _provenance(fields: dict[str, object], origin: Origin) -> None:
+    """Where the event came from, for data health (canhgac.health.fields): the configured
+    source and the sender's address. A record that names its own source is overruled: the
+    provenance is what we saw, not what the sender claims."""
+    fields[SOURCE_FIELD] = origin.source
+    address = host_of_peer(origin.peer)
+    if address:
+        fields[ADDRESS_FIELD] = address
 
 
 def _dead(record_id: str, raw: bytes, origin: Origin, reason: str) -> DeadLetter:
@@ -107,5 +119,12 @@ def _dead(record_id: str, raw: bytes, origin: Origin, reason: str) -> DeadLetter
         reason=reason,
         raw=raw,
         received_at=origin.received_at,
-        context={"parser": origin.parser, "identity": origin.identity},
+        context=_context(origin),
     )
+
+
+def _context(origin: Origin) -> dict[str, object]:
+    context: dict[str, object] = {"parser": origin.parser, "identity": origin.identity}
+    if origin.peer:
+        context["peer"] = origin.peer  # data health counts dead letters per sender
+    return context

@@ -1,7 +1,9 @@
 """How the store's records look as Elasticsearch documents, and back (no client here).
 
 - events: the flat ECS fields plus ``canhgac.event_id`` (sortable id) and ``event.ingested``
-  spliced in per write attempt; ``_id`` is the event id. Also ``canhgac.grams``, the trigrams
+  spliced in per write attempt, with the clock skew it makes (``canhgac.health.skew_ms``)
+  and the health key's host and sequence number (see :func:`health_fields`), all three kept
+  out of ``_source`` by the mapping; ``_id`` is the event id. Also ``canhgac.grams``, the trigrams
   of the gram fields' values, and ``canhgac.grammed: true`` (see
   :mod:`.grams`); the mapping keeps both out of ``_source``, and an event's
   own fields of those names are dropped like its ``canhgac.event_id``.
@@ -19,8 +21,16 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
+from canhgac.health.fields import (
+    ADDRESS_FIELD,
+    HOST_FIELD,
+    SEQUENCE_FIELDS,
+    sequence_number,
+)
 from canhgac.models import (
     ALERT_SNAPSHOT_FILTERS,
     DATASET,
@@ -34,19 +44,24 @@ from canhgac.models import (
 )
 from canhgac.store.elasticsearch.grams import document_grams, indexed_strings
 from canhgac.store.elasticsearch.mappings import (
+    DERIVED_FIELDS,
     EVENT_ID_FIELD,
     GRAM_SOURCES,
     GRAMS_FIELD,
     GRAMS_MARKER,
+    HEALTH_HOST_FIELD,
     KEYWORD_MAX_CHARS,
+    SEQUENCE_FIELD,
+    SKEW_FIELD,
     IndexNames,
 )
 from canhgac.text import dumps, fold
-from canhgac.timeutil import now_iso
+from canhgac.timeutil import from_iso, now_iso
 
 _MAX_ID_BYTES = 512  # Elasticsearch's limit for _id
 _DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})T")
-_EVENT_SKIPPED = frozenset({INGESTED, EVENT_ID_FIELD, GRAMS_FIELD, GRAMS_MARKER})
+_EVENT_SKIPPED = frozenset({INGESTED, EVENT_ID_FIELD, *DERIVED_FIELDS})
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Strict JSON (no NaN, which Elasticsearch refuses), raw UTF-8; one encoder, made once.
 _STRICT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 # Same ranks as the SQLite store's ORDER BY: informational 0 ... critical 4.
@@ -83,9 +98,14 @@ class PreparedEvent:
     index: str
     action: str
     tail: str
+    #: @timestamp in epoch milliseconds, for the derived clock skew (None: unreadable)
+    timestamp_ms: int | None = None
 
     def source(self, ingested: str) -> str:
-        return f'{{"{INGESTED}":"{ingested}",{self.tail}'
+        if self.timestamp_ms is None:
+            return f'{{"{INGESTED}":"{ingested}",{self.tail}'
+        skew = epoch_ms(ingested) - self.timestamp_ms
+        return f'{{"{INGESTED}":"{ingested}","{SKEW_FIELD}":{skew},{self.tail}'
 
 
 def prepare_event(event: Event, names: IndexNames) -> PreparedEvent | str:
@@ -109,8 +129,38 @@ def prepare_event(event: Event, names: IndexNames) -> PreparedEvent | str:
         return f"the event cannot be represented as JSON for Elasticsearch: {exc}"
     grams = dumps(list(event_grams(event.fields)))
     derived = f'"{EVENT_ID_FIELD}":{event_id},"{GRAMS_FIELD}":{grams},"{GRAMS_MARKER}":true'
+    derived += health_fields(event.fields)
     # body is never "{}": it holds @timestamp at least.
-    return PreparedEvent(event, index, action, f"{derived},{body[1:]}")
+    return PreparedEvent(event, index, action, f"{derived},{body[1:]}", _timestamp_ms(day.string))
+
+
+@lru_cache(maxsize=64)
+def epoch_ms(text: str) -> int:
+    """Milliseconds since the epoch of a canonical time string, truncated as Elasticsearch
+    truncates a ``date``; cached because one write stamps all its events alike."""
+    moment = from_iso(text)
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
+def _timestamp_ms(text: str) -> int | None:
+    try:
+        return epoch_ms(text)
+    except ValueError:
+        return None
+
+
+def health_fields(fields: Mapping[str, Any]) -> str:
+    """Derived fields data health aggregates on (canhgac.store.elasticsearch.health), as JSON
+    members to splice into the document: the source key's host and the first sequence number."""
+    host = fields.get(HOST_FIELD) or fields.get(ADDRESS_FIELD) or ""
+    text = f',"{HEALTH_HOST_FIELD}":{_STRICT_JSON.encode(str(host))}'
+    for name in SEQUENCE_FIELDS:
+        if name in fields:
+            number = sequence_number(fields[name])
+            if number is not None:
+                text += f',"{SEQUENCE_FIELD}":{number}'
+            break
+    return text
 
 
 def event_grams(fields: Mapping[str, Any]) -> set[str]:
@@ -129,8 +179,8 @@ def hit_event(hit: Mapping[str, Any]) -> Event:
     fields: dict[str, Any] = dict(hit["_source"])
     event_id = fields.pop(EVENT_ID_FIELD, hit["_id"])
     # Only in indices created before the mapping left them out of _source.
-    fields.pop(GRAMS_FIELD, None)
-    fields.pop(GRAMS_MARKER, None)
+    for name in DERIVED_FIELDS:
+        fields.pop(name, None)
     return Event(str(event_id), fields)
 
 
@@ -142,6 +192,7 @@ def dead_letter_doc(letter: DeadLetter) -> dict[str, Any]:
         "reason": letter.reason,
         "raw": base64.b64encode(letter.raw).decode("ascii"),
         "received_at": letter.received_at,
+        "peer": letter.context.get("peer") if isinstance(letter.context.get("peer"), str) else None,
         "context": loose_json(letter.context),
     }
 

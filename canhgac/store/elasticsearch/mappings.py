@@ -50,6 +50,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from canhgac.health.fields import (
+    ADDRESS_FIELD,
+    FILE_PATH_FIELD,
+    SOURCE_FIELD,
+)
 from canhgac.models import ORIGINAL
 
 # The keyword field events are sorted on after event.ingested: sorting on _id is disabled by
@@ -59,6 +64,14 @@ KEYWORD_MAX_CHARS = 8191
 # Trigrams of the gram fields' values, and the mark of an event that has them.
 GRAMS_FIELD = "canhgac.grams"
 GRAMS_MARKER = "canhgac.grammed"
+# Derived at write time for data health (canhgac.store.elasticsearch.health), because the
+# aggregations need them per event and a script is not always available: ms of event.ingested minus
+# @timestamp, host.name or else log.source.address, the first sequence number.
+SKEW_FIELD = "canhgac.health.skew_ms"
+HEALTH_HOST_FIELD = "canhgac.health.host"
+SEQUENCE_FIELD = "canhgac.health.sequence"
+#: Fields the store adds to an event and keeps out of its _source.
+DERIVED_FIELDS = (GRAMS_FIELD, GRAMS_MARKER, SKEW_FIELD, HEALTH_HOST_FIELD, SEQUENCE_FIELD)
 # The gram fields: ``event.original`` (Sigma keywords search it; unique per event) first, so
 # the values inside it add no work; then the strings SigmaHQ rules search with contains or
 # endswith whose values are nearly unique per event. Measured on 200,000 events, a
@@ -106,6 +119,9 @@ _ECS_IP = (
     "observer.ip",
 )
 _KEYWORD = {"type": "keyword", "ignore_above": KEYWORD_MAX_CHARS}
+# Provenance of every event (canhgac.health.fields), keywords like every string, named here
+# so the mapping documents them.
+_PROVENANCE = (SOURCE_FIELD, ADDRESS_FIELD, FILE_PATH_FIELD)
 # Doc values answer every keyword query, as a per-document check (see module doc).
 _GRAM_KEYWORD = {**_KEYWORD, "index": False, "meta": {"grams": GRAMS_FIELD}}
 _TIME_KEYWORD = {
@@ -179,6 +195,11 @@ class IndexNames:
     def writer_marks(self) -> str:
         return f"{self.prefix}-writer-marks"
 
+    @property
+    def health(self) -> str:
+        """Hourly data-health buckets per source key (canhgac.store.elasticsearch.health)."""
+        return f"{self.prefix}-health"
+
     def templates(self) -> list[str]:
         """Every index template the store puts (for an operator's or a test's cleanup)."""
         return [self.events_template, *self.fixed()]
@@ -196,6 +217,7 @@ class IndexNames:
             self.rule_runs: RULE_RUN_MAPPING,
             self.leases: LEASE_MAPPING,
             self.writer_marks: WRITER_MARK_MAPPING,
+            self.health: HEALTH_MAPPING,
         }
 
 
@@ -218,9 +240,13 @@ def events_component(*, total_fields_limit: int = 5000) -> dict[str, Any]:
             "tags": _KEYWORD,
             GRAMS_FIELD: {"type": "keyword", "doc_values": False},
             GRAMS_MARKER: {"type": "boolean"},
+            SKEW_FIELD: {"type": "long"},
+            HEALTH_HOST_FIELD: _KEYWORD,
+            SEQUENCE_FIELD: {"type": "long"},
         }
     )
     properties.update({name: {"type": "long"} for name in _ECS_LONG})
+    properties.update({name: _KEYWORD for name in _PROVENANCE})
     properties.update({name: {"type": "ip", "ignore_malformed": True} for name in _ECS_IP})
     return {
         "template": {
@@ -240,7 +266,7 @@ def events_component(*, total_fields_limit: int = 5000) -> dict[str, Any]:
             },
             "mappings": {
                 # Derived at write time, never part of the stored event.
-                "_source": {"excludes": [GRAMS_FIELD, GRAMS_MARKER]},
+                "_source": {"excludes": list(DERIVED_FIELDS)},
                 "subobjects": False,
                 "date_detection": False,
                 "dynamic_templates": [
@@ -290,6 +316,8 @@ DEAD_LETTER_MAPPING = _fixed(
         "reason": {**_KEYWORD, "fields": {"text": {"type": "text"}}},
         "raw": {"type": "binary"},
         "received_at": _TIME_KEYWORD,
+        # the sender's host:port, copied from the context for data health
+        "peer": {"type": "keyword"},
         "context": {"type": "keyword", "index": False, "doc_values": False},
     }
 )
@@ -342,3 +370,15 @@ RULE_RUN_MAPPING = _fixed(
 LEASE_MAPPING = _fixed({"owner": {"type": "keyword"}, "expires_at": {"type": "double"}})
 # One document per process writing events (canhgac.store.elasticsearch.writer_marks).
 WRITER_MARK_MAPPING = _fixed({"mark": _TIME_KEYWORD})
+# One document per hour x source key; "doc" is the HealthBucket as stored, kept whole.
+HEALTH_MAPPING = _fixed(
+    {
+        "kind": {"type": "keyword"},
+        "hour": _TIME_KEYWORD,
+        "source": {"type": "keyword"},
+        "host": {"type": "keyword"},
+        "dataset": {"type": "keyword"},
+        "computed_at": {"type": "keyword"},
+        "doc": {"type": "object", "enabled": False},
+    }
+)

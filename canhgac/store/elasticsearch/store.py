@@ -86,6 +86,7 @@ from canhgac.store.elasticsearch.events import (
     msearch,
     related_query,
 )
+from canhgac.store.elasticsearch.health import ElasticsearchHealth
 from canhgac.store.elasticsearch.leases import ElasticsearchLeases
 from canhgac.store.elasticsearch.mappings import (
     IndexNames,
@@ -120,6 +121,7 @@ class ElasticsearchStore(Store):
         backoff: Backoff = DEFAULT_BACKOFF,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        now: Callable[[], str] = now_iso,
     ) -> None:
         if not _PREFIX.match(config.index_prefix):
             raise ConfigError(
@@ -134,11 +136,13 @@ class ElasticsearchStore(Store):
         self._sleep = sleep
         self._lock = threading.Lock()
         self._last_ingested = ""
+        self._now = now  # the clock event.ingested is read from (a seam for tests)
         self._alerts = ElasticsearchAlerts(self._es, self.names)
         self._marks = WriterMarks(self._es, self.names.writer_marks, self._ingested_now)
         self._leases = ElasticsearchLeases(self._es, self.names.leases, clock)
         self._notifications = ElasticsearchNotifications(self._es, self.names.notifications)
         self._rule_state = ElasticsearchRuleState(self._es, self.names)
+        self._health = ElasticsearchHealth(self._es, self.names)
         try:
             self._setup()
         except BaseException:
@@ -156,6 +160,9 @@ class ElasticsearchStore(Store):
             )
             for index, body in self.names.fixed().items():
                 self._client.indices.put_index_template(name=index, **fixed_template(index, body))
+
+    def health(self) -> ElasticsearchHealth:
+        return self._health
 
     def close(self) -> None:
         try:
@@ -185,7 +192,7 @@ class ElasticsearchStore(Store):
     def _ingested_now(self) -> str:
         # Never go backwards, even if the wall clock does: windows are ranges over this field.
         with self._lock:
-            self._last_ingested = max(now_iso(), self._last_ingested)
+            self._last_ingested = max(self._now(), self._last_ingested)
             return self._last_ingested
 
     def write_events(self, events: Sequence[Event]) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar
@@ -34,6 +34,7 @@ from canhgac.store.sqlite import events as sqlite_events
 from canhgac.store.sqlite import leases as sqlite_leases
 from canhgac.store.sqlite.db import SQLiteDatabase
 from canhgac.store.sqlite.dialect import SQLITE
+from canhgac.store.sqlite.health import SQLiteHealth, check_integrity
 from canhgac.store.sqlite.schema import SCHEMA, setup_connection
 from canhgac.timeutil import now_iso
 
@@ -46,21 +47,32 @@ class SQLiteStore(Store):
     dialect: ClassVar[Dialect] = SQLITE
 
     def __init__(
-        self, path: str | Path, *, synchronous: str = "FULL", search_threads: int | None = None
+        self,
+        path: str | Path,
+        *,
+        synchronous: str = "FULL",
+        search_threads: int | None = None,
+        now: Callable[[], str] = now_iso,
     ) -> None:
         self._db = SQLiteDatabase(path, synchronous=synchronous, setup=setup_connection)
         self.path = self._db.path
         self._write = self._db.write
         self._read = self._db.read
         self._last_ingested = ""
+        self._now = now  # the clock event.ingested is read from (a seam for tests)
         # A tick's searches run on this many threads, each with its own connection: SQLite
         # reads run in parallel under WAL, and sqlite3 releases the GIL while a query steps.
         self._search_threads = search_threads or min(4, os.cpu_count() or 1)
         self._search_pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         with self._db.write_lock:
+            check_integrity(self._db)
             self._db.executescript(SCHEMA)
             self._add_alert_search_column()
+        self._health = SQLiteHealth(self._db)
+
+    def health(self) -> SQLiteHealth:
+        return self._health
 
     def _add_alert_search_column(self) -> None:
         # Databases made before the queue's free-text search lack the column; their alerts
@@ -88,8 +100,7 @@ class SQLiteStore(Store):
     # --- events ------------------------------------------------------------------------------
     def _ingested_now(self) -> str:
         # Never go backwards, even if the wall clock does: windows are ranges over this field.
-        now = now_iso()
-        self._last_ingested = max(now, self._last_ingested)
+        self._last_ingested = max(self._now(), self._last_ingested)
         return self._last_ingested
 
     def write_events(self, events: Sequence[Event]) -> int:

@@ -97,7 +97,13 @@ metrics: {{enabled: true, port: 0}}
         assert status == 200
         health = json.loads(body)
         assert health["roles"] == ["collect", "detect", "index"]
-        assert health["checks"] == {"detection": "ok", "indexer": "ok", "transport": "ok"}
+        assert health["checks"] == {
+            "data_sources": "ok",
+            "detection": "ok",
+            "indexer": "ok",
+            "store_write": "ok",
+            "transport": "ok",
+        }
         text = _get(base + "/metrics")[1]
         assert _metric(text, "canhgac_collector_events_sent_total") == 2
         assert _metric(text, "canhgac_collector_events_acked_total") == 3  # and the letter

@@ -23,10 +23,14 @@ from canhgac.store.elasticsearch.documents import (
 )
 from canhgac.store.elasticsearch.grams import document_grams
 from canhgac.store.elasticsearch.mappings import (
+    DERIVED_FIELDS,
     GRAM_SOURCES,
     GRAMS_FIELD,
     GRAMS_MARKER,
+    HEALTH_HOST_FIELD,
     KEYWORD_MAX_CHARS,
+    SEQUENCE_FIELD,
+    SKEW_FIELD,
     IndexNames,
     events_component,
 )
@@ -95,7 +99,8 @@ def test_hits_never_show_the_derived_fields() -> None:
 def test_gram_fields_are_doc_values_only_and_the_grams_stay_out_of_source() -> None:
     mappings = events_component()["template"]["mappings"]
     properties = mappings["properties"]
-    assert mappings["_source"] == {"excludes": [GRAMS_FIELD, GRAMS_MARKER]}
+    assert mappings["_source"] == {"excludes": list(DERIVED_FIELDS)}
+    assert {GRAMS_FIELD, GRAMS_MARKER} <= set(DERIVED_FIELDS)
     for name in GRAM_SOURCES:
         spec = (
             properties[name]["fields"]["keyword"] if name == "event.original" else properties[name]
@@ -216,3 +221,25 @@ def test_an_unreachable_node_is_an_unavailable_store() -> None:
 
     with pytest.raises(StoreUnavailableError, match="cannot connect"):
         ElasticsearchStore(ElasticsearchStoreConfig(hosts=["http://127.0.0.1:1"]))
+
+
+def test_events_carry_the_fields_data_health_aggregates_on() -> None:
+    fields = {
+        "@timestamp": "2026-03-10T03:00:00.250000Z",
+        "event.original": "x",
+        "log.source.address": "10.0.0.12",
+        "winlog.record_id": "4711",
+    }
+    prepared = prepare_event(Event("e1", fields), IndexNames("cg"))
+    assert not isinstance(prepared, str)
+    source = json.loads(prepared.source("2026-03-10T03:00:02.000999Z"))
+    assert source[SKEW_FIELD] == 1750  # milliseconds, both times truncated to milliseconds
+    assert source[HEALTH_HOST_FIELD] == "10.0.0.12"  # no host.name: the sender
+    assert source[SEQUENCE_FIELD] == 4711
+    fields["host.name"] = "ecab-db01"
+    fields["winlog.record_id"] = "-1"
+    prepared = prepare_event(Event("e1", fields), IndexNames("cg"))
+    assert not isinstance(prepared, str)
+    source = json.loads(prepared.source("2026-03-10T03:00:00.250000Z"))
+    assert (source[HEALTH_HOST_FIELD], source[SKEW_FIELD]) == ("ecab-db01", 0)
+    assert SEQUENCE_FIELD not in source

@@ -125,3 +125,28 @@ def test_record_timestamp_and_original_are_authoritative(event_fields: EventFiel
     fields = event_fields('{"event": {"original": "forged"}, "message": "m"}', "json")
     assert fields["event.original"] == '{"event": {"original": "forged"}, "message": "m"}'
     assert fields["@timestamp"] == "2024-03-05T08:00:00.000000Z"
+
+
+# --- provenance (data health) ------------------------------------------------------------------
+def test_every_event_names_its_source_and_sender() -> None:
+    origin = Origin(
+        source="syslog-tcp",
+        identity="syslog-tcp:x",
+        received_at="2026-03-10T03:00:00.000000Z",
+        peer="[2001:db8::7]:51514",
+    )
+    event = to_record(b'{"canhgac.source": "forged", "msg": "hi"}', origin, 1)
+    assert isinstance(event, Event)
+    assert event.fields["canhgac.source"] == "syslog-tcp"  # what we saw, not what it claims
+    assert event.fields["log.source.address"] == "2001:db8::7"
+    dead = to_record(b"\x00\x01\xff" * 10, origin, 2)
+    assert isinstance(dead, DeadLetter)
+    assert dead.context["peer"] == "[2001:db8::7]:51514"
+
+
+def test_a_file_record_has_no_sender_address() -> None:
+    origin = Origin(source="portal", identity="file:1", received_at="2026-03-10T03:00:00.000000Z")
+    event = to_record(b"hello", origin, 1)
+    assert isinstance(event, Event)
+    assert event.fields["canhgac.source"] == "portal"
+    assert "log.source.address" not in event.fields
