@@ -209,21 +209,11 @@ class SQLiteStore(Store):
 
     def pending_notifications(self, limit: int = 100) -> list[Notification]:
         rows = self._read(
-            "SELECT alert_id, channel, status, attempts, last_error, updated_at"
-            " FROM notifications WHERE status = 'pending' ORDER BY updated_at LIMIT ?",
+            f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE status = 'pending'"
+            " ORDER BY updated_at LIMIT ?",
             (limit,),
         )
-        return [
-            Notification(
-                alert_id=r[0],
-                channel=r[1],
-                status=r[2],
-                attempts=r[3],
-                last_error=r[4],
-                updated_at=r[5],
-            )
-            for r in rows
-        ]
+        return [_notification(row) for row in rows]
 
     def mark_notification(self, note: Notification) -> None:
         with self._write() as conn:
@@ -242,21 +232,11 @@ class SQLiteStore(Store):
 
     def list_notifications(self, alert_id: str) -> list[Notification]:
         rows = self._read(
-            "SELECT alert_id, channel, status, attempts, last_error, updated_at"
-            " FROM notifications WHERE alert_id = ? ORDER BY channel",
+            f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE alert_id = ?"
+            " ORDER BY channel",
             (alert_id,),
         )
-        return [
-            Notification(
-                alert_id=r[0],
-                channel=r[1],
-                status=r[2],
-                attempts=r[3],
-                last_error=r[4],
-                updated_at=r[5],
-            )
-            for r in rows
-        ]
+        return [_notification(row) for row in rows]
 
     # --- rule run-state ------------------------------------------------------------------------
     def get_rule_state(self, rule_id: str) -> RuleState | None:
@@ -301,3 +281,18 @@ class SQLiteStore(Store):
             )
             for r in rows
         ]
+
+
+_NOTIFICATION_COLUMNS = "alert_id, channel, status, attempts, last_error, updated_at"
+
+
+def _notification(row: Sequence[Any]) -> Notification:
+    alert_id, channel, status, attempts, last_error, updated_at = row
+    return Notification(
+        alert_id=alert_id,
+        channel=channel,
+        status=status,
+        attempts=attempts,
+        last_error=last_error,
+        updated_at=updated_at,
+    )
