@@ -15,6 +15,7 @@ from fastapi.responses import Response
 
 from alerting.triage.auth.principal import EVERYONE, READERS, Principal
 from alerting.triage.context import triage_context
+from alerting.triage.i18n import request_language
 from alerting.triage.sources import QUALITIES
 from alerting.triage.sparkline import sparkline
 from alerting.triage.web.overview import duration
@@ -22,6 +23,17 @@ from canhgac.timeutil import DISPLAY_ZONE, from_iso
 
 router = APIRouter(include_in_schema=False)
 Anyone = Annotated[Principal, Depends(EVERYONE)]
+
+
+#: Duration units as :func:`duration` writes them, in the languages that name them otherwise.
+UNITS: dict[str, dict[str, str]] = {"vi": {"s": "giây", "min": "phút", "h": "giờ", "d": "ngày"}}
+
+
+def local_duration(seconds: float | None, lang: str) -> str:
+    """:func:`duration` with its unit in ``lang``: ``63 phút``."""
+    text = duration(seconds)
+    number, _, unit = text.rpartition(" ")
+    return f"{number} {UNITS[lang].get(unit, unit)}" if number and lang in UNITS else text
 
 
 def percent(ratio: float | None) -> str:
@@ -35,12 +47,12 @@ def percent(ratio: float | None) -> str:
     return f"{value:.1f} %"
 
 
-def signed_duration(seconds: float | None) -> str:
+def signed_duration(seconds: float | None, lang: str) -> str:
     """A clock skew with its sign: +2 s, -10 min (late arrival is positive)."""
     if seconds is None:
         return "—"
     sign = "-" if seconds < 0 else "+"
-    return sign + duration(abs(seconds))
+    return sign + local_duration(abs(seconds), lang)
 
 
 def hour_label(stamp: str, *, with_day: bool = False) -> str:
@@ -49,13 +61,23 @@ def hour_label(stamp: str, *, with_day: bool = False) -> str:
     return moment.strftime("%Y-%m-%d %H:%M" if with_day else "%H:%M")
 
 
-def formats() -> dict[str, Any]:
-    """The helpers the data-health templates format numbers with."""
+def moment_label(stamp: str) -> str:
+    """A stored time in Hanoi time to the second, without the zone the footer names."""
+    try:
+        return from_iso(stamp).astimezone(DISPLAY_ZONE).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return stamp
+
+
+def formats(request: Request) -> dict[str, Any]:
+    """The helpers the data-health templates format numbers with, in the request's language."""
+    lang = request_language(request.scope)
     return {
-        "duration": duration,
+        "duration": lambda seconds: local_duration(seconds, lang),
+        "signed_duration": lambda seconds: signed_duration(seconds, lang),
         "percent": percent,
-        "signed_duration": signed_duration,
         "hour_label": hour_label,
+        "moment_label": moment_label,
         "qualities": QUALITIES,
     }
 
@@ -64,7 +86,7 @@ def formats() -> dict[str, Any]:
 def sources_page(request: Request, _: Anyone) -> Response:
     ctx = triage_context(request)
     board = ctx.sources.board()
-    context = {"board": board} | formats()
+    context = {"board": board} | formats(request)
     return ctx.pages.render(request, "sources.html", context)
 
 
@@ -77,5 +99,5 @@ def source_page(request: Request, source_id: str, principal: Anyone) -> Response
         "row": page.row,
         "chart": sparkline(page.row.health.hourly, width=960, height=120, gap=4.0),
         "can_open_alerts": principal.role in READERS.roles,
-    } | formats()
+    } | formats(request)
     return ctx.pages.render(request, "source.html", context)
