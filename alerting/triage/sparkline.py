@@ -59,14 +59,17 @@ def _counts(hour: HealthBucket) -> tuple[tuple[str, int], ...]:
 
 
 def _segments(hour: HealthBucket, scale: float, height: int) -> tuple[Segment, ...]:
+    counted = [(kind, count) for kind, count in _counts(hour) if count > 0]
+    sizes = [max(count * scale, MIN_VISIBLE) for _, count in counted]
+    excess = sum(sizes) - height
+    if excess > 0:  # small segments were made visible: the largest gives up the room
+        largest = sizes.index(max(sizes))
+        sizes[largest] -= excess
     segments: list[Segment] = []
     top = float(height)
-    for kind, count in _counts(hour):
-        if count <= 0:
-            continue
-        size = min(max(count * scale, MIN_VISIBLE), top)
+    for (kind, _), size in zip(counted, sizes, strict=True):
         top -= size
-        segments.append(Segment(kind, round(top, 2), round(size, 2)))
+        segments.append(Segment(kind, round(top, 2) + 0.0, round(size, 2)))  # no -0.0
     return tuple(segments)
 
 

@@ -263,7 +263,7 @@ MESSAGES: dict[str, str] = {
     ),
     "sources.key": "Nguồn / máy gửi / loại dữ liệu",
     "sources.last_24h": "24 giờ qua",
-    "sources.per_hour": "sự kiện mỗi giờ",
+    "sources.per_hour": "bản ghi mỗi giờ",
     "sources.legend_understood": "hiểu được",
     "sources.legend_not_understood": "không hiểu được",
     "sources.legend_dead": "bị loại (dead letter)",
