@@ -19,6 +19,7 @@ from alerting.triage.app import create_app
 from alerting.triage.auth.accounts import Accounts
 from alerting.triage.auth.passwords import Passwords
 from canhgac.config import DetectionConfig, HealthConfig, Settings, WebConfig
+from canhgac.health.model import SourceKey
 from canhgac.models import Alert, DeadLetter, Event, Severity
 from canhgac.store.base import Store
 from canhgac.store.sqlite.store import SQLiteStore
@@ -265,6 +266,17 @@ HOSTILE_SOURCE = (
     " ⁞ nguồn\u202egnp.exe ⁞ {{ 7*7 }}"
 )
 HOSTILE_LINE = "</pre></td><svg onload=window.__pwned='line'> Phiên lạ \u202e của nguyễn"
+HOSTILE_KEY = SourceKey(source=HOSTILE_SOURCE, host=HOSTILE_SOURCE, dataset=HOSTILE_SOURCE)
+#: The scenario's source keys as the data sources page lists them, worst first: the dead
+#: letters of db01's sender, then not understood, sequence gaps, silent, clock skew, healthy.
+SCENARIO_KEYS = [
+    SourceKey(source="syslog-tcp", host="10.0.0.12"),
+    SourceKey(source="syslog-tcp", host="ecab-db01", dataset="system.auth"),
+    SourceKey(source="syslog-tcp", host="ecab-log01", dataset="system.auth"),
+    SourceKey(source="syslog-tcp", host="ecab-mail01", dataset="system.auth"),
+    SourceKey(source="syslog-udp", host="ecab-app01", dataset="system.auth"),
+    SourceKey(source="syslog-tcp", host="ecab-web01", dataset="system.auth"),
+]
 
 
 def seed_hostile_source(store: SQLiteStore, clock: ScenarioClock) -> None:

@@ -13,16 +13,14 @@ import pytest
 
 from alerting.triage.server import WebServer
 from alerting.triage.sources import source_id
-from canhgac.health.model import SourceKey
 
 from .cdp import Chromium
-from .conftest import HOSTILE_LINE, HOSTILE_SOURCE, PASSWORD, TriageEnv
+from .conftest import HOSTILE_KEY, HOSTILE_LINE, HOSTILE_SOURCE, PASSWORD, SCENARIO_KEYS, TriageEnv
 
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "var" / "screenshots"
-DB01 = SourceKey(source="syslog-tcp", host="ecab-db01", dataset="system.auth")
-HOSTILE = SourceKey(source=HOSTILE_SOURCE, host=HOSTILE_SOURCE, dataset=HOSTILE_SOURCE)
+DB01 = SCENARIO_KEYS[1]
 
 ROWS = """[...document.querySelectorAll('tr.source-row')].map(r => ({
   status: r.dataset.status,
@@ -123,7 +121,7 @@ def test_a_hostile_source_is_shown_and_never_runs(
 ) -> None:
     with WebServer(hostile_health_env.app()) as server:
         log_in(browser, server, "admin")
-        for path, sparklines in (("/sources", 8), (f"/sources/{source_id(HOSTILE)}", 1)):
+        for path, sparklines in (("/sources", 8), (f"/sources/{source_id(HOSTILE_KEY)}", 1)):
             browser.navigate(server.url + path)
             browser.evaluate("new Promise(r => setTimeout(r, 300))")  # let failed loads fire
             state: dict[str, Any] = browser.evaluate(INERT)
