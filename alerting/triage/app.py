@@ -15,6 +15,7 @@ from alerting.triage.actions import TriageActions
 from alerting.triage.api import admin as api_admin
 from alerting.triage.api import alerts as api_alerts
 from alerting.triage.api import exceptions as api_exceptions
+from alerting.triage.api import sources as api_sources
 from alerting.triage.auth.accounts import Accounts
 from alerting.triage.auth.passwords import Passwords
 from alerting.triage.auth.sessions import Sessions
@@ -27,14 +28,17 @@ from alerting.triage.i18n import LanguageMiddleware
 from alerting.triage.overview import build_overview
 from alerting.triage.render import Pages
 from alerting.triage.rule_index import RuleIndex
+from alerting.triage.sources import DataSources
 from alerting.triage.web import accounts as web_accounts
 from alerting.triage.web import admin as web_admin
 from alerting.triage.web import alerts as web_alerts
 from alerting.triage.web import exceptions as web_exceptions
 from alerting.triage.web import login as web_login
 from alerting.triage.web import overview as web_overview
+from alerting.triage.web import sources as web_sources
 from canhgac.config import Settings
-from canhgac.store.base import TriageSiteStore
+from canhgac.store.base import Store, TriageSiteStore
+from canhgac.store.health import HealthStore
 from canhgac.store.triage import TriageStore
 from canhgac.timeutil import utcnow
 
@@ -44,10 +48,12 @@ ROUTERS = (
     web_alerts.router,
     web_exceptions.router,
     web_overview.router,
+    web_sources.router,
     web_admin.router,
     web_accounts.router,
     api_alerts.router,
     api_exceptions.router,
+    api_sources.router,
     api_admin.router,
 )
 
@@ -60,6 +66,16 @@ def assignment_channel(settings: Settings) -> str | None:
     return channels[0].name if channels else None
 
 
+def health_of(store: TriageSiteStore) -> HealthStore | None:
+    """The store's data-health numbers, if it keeps any (a full :class:`Store` does)."""
+    if not isinstance(store, Store):
+        return None
+    try:
+        return store.health()
+    except NotImplementedError:
+        return None
+
+
 def create_app(
     store: TriageSiteStore,
     triage_store: TriageStore,
@@ -68,11 +84,13 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
     passwords: Passwords | None = None,
     rule_ids: Callable[[], Sequence[str]] | None = None,
+    health: HealthStore | None = None,
 ) -> FastAPI:
     """The triage app over ``store`` (alerts, events) and ``triage_store`` (users, history).
 
     ``clock``, ``passwords`` (a cheaper hasher) and ``rule_ids`` are seams for tests; by
-    default rule ids for the overview are read from ``settings.detection.rules_dir``.
+    default rule ids for the overview are read from ``settings.detection.rules_dir``. Data
+    health is read from ``health``, by default the store's own numbers.
     """
     web = settings.web
     passwords = passwords or Passwords()
@@ -99,6 +117,7 @@ def create_app(
         pages=Pages(),
         clock=clock,
         overview=lambda: build_overview(store, triage_store, clock(), rules),
+        sources=DataSources(health or health_of(store), store, settings.health, clock),
     )
     install_handlers(app)
     for router in ROUTERS:

@@ -16,6 +16,7 @@ from alerting.triage.auth.tokens import Tokens
 from alerting.triage.exception_service import ExceptionService
 from alerting.triage.overview import Overview
 from alerting.triage.render import Pages
+from alerting.triage.sources import DataSources
 from canhgac.config import WebConfig
 from canhgac.store.base import TriageSiteStore
 from canhgac.store.triage import TriageStore
@@ -35,6 +36,8 @@ class TriageContext:
     clock: Callable[[], datetime]
     #: Computes the overview's figures now.
     overview: Callable[[], Overview]
+    #: Data health per source key (the sources pages and API).
+    sources: DataSources
 
 
 def triage_context(connection: HTTPConnection) -> TriageContext:

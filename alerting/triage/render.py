@@ -41,6 +41,12 @@ def literal(value: Any) -> Markup:
     return Markup(_INVISIBLE.sub(_reveal, text))
 
 
+def plain(value: Any) -> str:
+    """Text with invisible and direction-changing characters as ``U+XXXX``, for places that
+    hold text only (the page's ``<title>``); autoescape still escapes it."""
+    return _INVISIBLE.sub(lambda match: f"U+{ord(match.group(0)):04X}", str(value))
+
+
 def local_time(value: Any) -> Markup:
     """A stored UTC time shown in Hanoi time with its zone; unreadable text shown as is."""
     if not value:
@@ -61,6 +67,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["literal"] = literal
+    env.filters["plain"] = plain
     env.filters["local_time"] = local_time
     env.filters["urlencode_params"] = urlencode
     return env

@@ -7,7 +7,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from alerting.triage.actions import MAX_BULK, MAX_COMMENT_CHARS, BulkAction
-from canhgac.models import Alert, AlertStatus, Notification
+from canhgac.health.model import DeadLetterSample, EventSample, Quality, Status, Verdict
+from canhgac.models import Alert, AlertStatus, Notification, Severity
 from canhgac.store.triage import ApiToken, CloseReason, Comment, Role, StatusChange, User
 
 
@@ -139,3 +140,69 @@ class TokenOut(BaseModel):
 
 class TokenCreated(TokenOut):
     token: str = Field(description="The secret: shown this once, stored only as a hash")
+
+
+# --- data sources (alerting.triage.sources) ---------------------------------------------------
+class SourceHour(BaseModel):
+    """One hour of arrival of a source key (empty hours are zero)."""
+
+    hour: str = Field(description="Start of the hour, UTC")
+    events: int
+    understood: int = Field(description="Events whose dataset's key fields were extracted")
+    raw: int = Field(description="Events no parser recognised")
+    future: int = Field(description="Events stamped in the future")
+    dead_letters: int
+    sequenced: int = Field(description="Events carrying a sequence number")
+    sequence_gaps: int = Field(description="Sequence numbers missing within the hour")
+    skew_median_s: float | None = Field(description="Median event.ingested - @timestamp")
+    skew_worst_s: float | None
+    understood_ratio: float | None
+    raw_ratio: float | None
+    dead_letter_ratio: float | None = Field(description="Dead letters / (events + dead letters)")
+
+
+class SourceOut(BaseModel):
+    """A source key's data health: four verdicts and its last 24 complete hours."""
+
+    id: str = Field(description="URL-safe id of the key, for /api/v1/sources/{source_id}")
+    source: str
+    host: str
+    dataset: str
+    label: str
+    status: Status = Field(description="The worst verdict")
+    last_seen: str | None
+    silence_s: float | None
+    silent_after_s: float | None = Field(description="How long a silence is normal for it")
+    events_per_minute: float = Field(description="Over the last complete hour")
+    judged_hour: str | None = Field(
+        description="The hour the complete/correct/clean verdicts judge"
+    )
+    verdicts: dict[Quality, Verdict]
+    hourly: list[SourceHour] = Field(description="The last 24 complete hours, oldest first")
+
+
+class SourceList(BaseModel):
+    generated_at: str
+    counts: dict[Status, int] = Field(description="Sources per overall status")
+    items: list[SourceOut] = Field(description="Worst first")
+
+
+class HealthAlertRef(BaseModel):
+    id: str
+    rule_id: str
+    rule_title: str
+    severity: Severity
+    status: AlertStatus
+    first_seen: str
+    last_seen: str
+    scope: dict[str, str] = Field(description="The key the alert is about (empty: any)")
+
+
+class SourceDetailOut(BaseModel):
+    generated_at: str
+    source: SourceOut
+    dead_letters: list[DeadLetterSample] = Field(
+        description="The source's commonest dead-letter reasons (24 h), with raw lines"
+    )
+    not_understood: list[EventSample] = Field(description="Latest events not understood (24 h)")
+    alerts: list[HealthAlertRef] = Field(description="Health alerts about the key or its source")

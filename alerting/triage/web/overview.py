@@ -30,4 +30,7 @@ def duration(seconds: float | None) -> str:
 def overview_page(request: Request, _: Annotated[Principal, Depends(EVERYONE)]) -> Response:
     ctx = triage_context(request)
     overview = ctx.overview()
-    return ctx.pages.render(request, "overview.html", {"o": overview, "duration": duration})
+    # Without health numbers (a store that keeps none) the section is left out.
+    counts = ctx.sources.board().counts if ctx.sources.available else None
+    context = {"o": overview, "duration": duration, "source_counts": counts}
+    return ctx.pages.render(request, "overview.html", context)

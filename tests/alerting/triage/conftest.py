@@ -14,16 +14,21 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from alerting.health.monitor import HealthMonitor
 from alerting.triage.app import create_app
 from alerting.triage.auth.accounts import Accounts
 from alerting.triage.auth.passwords import Passwords
-from canhgac.config import DetectionConfig, Settings, WebConfig
-from canhgac.models import Alert, Event, Severity
+from canhgac.config import DetectionConfig, HealthConfig, Settings, WebConfig
+from canhgac.health.model import SourceKey
+from canhgac.models import Alert, DeadLetter, Event, Severity
 from canhgac.store.base import Store
 from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.store.sqlite.triage import SQLiteTriageStore
 from canhgac.store.triage import Role
 from canhgac.timeutil import to_iso, utcnow
+from tests.support.health_scenario import HOUR, MINUTE, H
+from tests.support.health_scenario import Clock as ScenarioClock
+from tests.support.health_scenario import load as load_health_scenario
 
 PASSWORD = "mật khẩu đủ dài 2026"
 #: username -> role; "analyst2" is a second analyst to assign alerts to.
@@ -251,3 +256,89 @@ def seeded(env: TriageEnv) -> TriageEnv:
     env.settings = env.settings.model_copy(update={"detection": detection})
     seed_scanner_alerts(env.store, env.clock.now)
     return env
+
+
+# --- data health: the four-source scenario, judged an hour after hour H ----------------------
+HEALTH_JUDGED_AT = H + HOUR + 3 * MINUTE
+#: Attacker-controlled text in every part of a source key, its lines and its dead letters.
+HOSTILE_SOURCE = (
+    "<script>window.__pwned='src'</script>\"><img src=x onerror=\"window.__pwned='img'\">"
+    " ⁞ nguồn\u202egnp.exe ⁞ {{ 7*7 }}"
+)
+HOSTILE_LINE = "</pre></td><svg onload=window.__pwned='line'> Phiên lạ \u202e của nguyễn"
+HOSTILE_KEY = SourceKey(source=HOSTILE_SOURCE, host=HOSTILE_SOURCE, dataset=HOSTILE_SOURCE)
+#: The scenario's source keys as the data sources page lists them, worst first: the dead
+#: letters of db01's sender, then not understood, sequence gaps, silent, clock skew, healthy.
+SCENARIO_KEYS = [
+    SourceKey(source="syslog-tcp", host="10.0.0.12"),
+    SourceKey(source="syslog-tcp", host="ecab-db01", dataset="system.auth"),
+    SourceKey(source="syslog-tcp", host="ecab-log01", dataset="system.auth"),
+    SourceKey(source="syslog-tcp", host="ecab-mail01", dataset="system.auth"),
+    SourceKey(source="syslog-udp", host="ecab-app01", dataset="system.auth"),
+    SourceKey(source="syslog-tcp", host="ecab-web01", dataset="system.auth"),
+]
+
+
+def seed_hostile_source(store: SQLiteStore, clock: ScenarioClock) -> None:
+    """At the end of hour H (after the scenario: the store's ingest clock only moves forward):
+    three lines from a source, host and dataset named by an attacker, none understood, and 20
+    of its records refused as dead letters with hostile raw bytes."""
+    for index in range(3):
+        clock.now = H + 59 * MINUTE + timedelta(seconds=40 + 5 * index)
+        fields = {
+            "canhgac.source": HOSTILE_SOURCE,
+            "host.name": HOSTILE_SOURCE,
+            "event.dataset": HOSTILE_SOURCE,
+            "event.module": "raw",
+            "event.original": f"{HOSTILE_LINE} #{index}",
+        }
+        stamp = clock.now - timedelta(seconds=1)
+        store.write_events([make_event(f"hostile-{index}", stamp, **fields)])
+    clock.now = H + 30 * MINUTE
+    store.write_dead_letters(
+        [
+            DeadLetter(
+                id=f"hostile-dl-{index}",
+                source=HOSTILE_SOURCE,
+                reason=HOSTILE_SOURCE,
+                raw=HOSTILE_LINE.encode() + b"\x00\xff\xfe",
+                received_at=to_iso(H + (30 + index) * MINUTE),
+                context={"peer": "10.6.6.6:514"},
+            )
+            for index in range(20)
+        ]
+    )
+
+
+def health_store(path: Path, *, hostile: bool = False) -> SQLiteStore:
+    """A store holding the scenario (plus the hostile source), with the health job run once
+    at :data:`HEALTH_JUDGED_AT`: 24 hours computed, health alerts raised."""
+    clock = ScenarioClock(H - 3 * HOUR)
+    store = SQLiteStore(path, synchronous="OFF", now=clock.iso)
+    load_health_scenario(store, clock)
+    if hostile:
+        seed_hostile_source(store, clock)
+    clock.now = HEALTH_JUDGED_AT
+    run = HealthMonitor(store, HealthConfig(), clock=clock).run_once()
+    assert run is not None and len(run.computed_hours) == 24
+    return store
+
+
+def _with_health(env: TriageEnv, *, hostile: bool) -> Iterator[TriageEnv]:
+    store = health_store(env.tmp_path / "health.db", hostile=hostile)
+    env.store = store
+    env.clock.now = HEALTH_JUDGED_AT
+    yield env
+    store.close()
+
+
+@pytest.fixture
+def health_env(env: TriageEnv) -> Iterator[TriageEnv]:
+    """The env over a store holding the data-health scenario, its clock at the judgement."""
+    yield from _with_health(env, hostile=False)
+
+
+@pytest.fixture
+def hostile_health_env(env: TriageEnv) -> Iterator[TriageEnv]:
+    """:func:`health_env` plus a source whose names, lines and dead letters are hostile."""
+    yield from _with_health(env, hostile=True)

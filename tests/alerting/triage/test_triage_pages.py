@@ -17,6 +17,8 @@ from alerting.triage.headers import CONTENT_SECURITY_POLICY
 from alerting.triage.i18n import CATALOGUES, DEFAULT_LANGUAGE, Translator
 from alerting.triage.render import Pages, literal, local_time
 from canhgac.errors import StoreError
+from canhgac.health.model import Quality
+from canhgac.health.model import Status as HealthStatus
 from canhgac.models import Alert, AlertSort, AlertStatus, Severity
 from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.store.triage import CloseReason, Role
@@ -129,6 +131,9 @@ def _used_keys() -> set[str]:
             "done_token_issue", "done_token_revoke", "user_exists", "last_admin", "not_found",
         ],
         "login": ["invalid", "locked"],
+        "quality": [q.value for q in Quality],
+        "quality_hint": [q.value for q in Quality],
+        "health": [s.value for s in HealthStatus],
     }  # fmt: skip
     keys |= {f"{family}.{value}" for family, values in families.items() for value in values}
     return keys

@@ -57,7 +57,28 @@ def test_the_route_table_is_not_empty(env: TriageEnv) -> None:
     # Guards the tests below against passing over nothing.
     endpoints = list(_endpoints(env.app()))
     assert len(endpoints) >= 25
-    assert {p for _, p, _ in endpoints} >= {"/alerts", "/alerts/{alert_id}", "/api/v1/alerts"}
+    assert {p for _, p, _ in endpoints} >= {
+        "/alerts",
+        "/alerts/{alert_id}",
+        "/api/v1/alerts",
+        "/sources",
+        "/api/v1/sources/{source_id}",
+    }
+
+
+def test_every_role_reads_the_data_sources(env: TriageEnv) -> None:
+    # Operations fix the senders and parsers these pages point at; analysts need to know
+    # which sources they are blind on: every role reads them, none changes anything there.
+    sources = {(m, p): access for m, p, access in _endpoints(env.app()) if "/sources" in p}
+    assert sources == dict.fromkeys(
+        [
+            ("GET", "/sources"),
+            ("GET", "/sources/{source_id}"),
+            ("GET", "/api/v1/sources"),
+            ("GET", "/api/v1/sources/{source_id}"),
+        ],
+        frozenset(Role),
+    )
 
 
 def test_anonymous_requests_are_refused_everywhere(env: TriageEnv) -> None:

@@ -1,8 +1,8 @@
 """The API against its own OpenAPI document (schemathesis): no 500s, answers match the schema.
 
-Runs as an admin token (every operation admits admins) over a store holding a few alerts, with
-a bounded number of generated requests per operation so the whole file stays well under a
-minute.
+Runs as an admin token (every operation admits admins) over a store holding a few alerts and
+the data-health scenario's sources, with a bounded number of generated requests per operation
+so the whole file stays well under a minute.
 """
 
 from __future__ import annotations
@@ -49,23 +49,31 @@ def _seed(env: TriageEnv) -> None:
         env.add_alert(alert, [event])
 
 
-def _with_known_alerts(cases: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    """Cases whose ``alert_id`` is often a stored alert, so not everything is a 404."""
+def _with_known_ids(
+    cases: st.SearchStrategy[Any], known_sources: list[str]
+) -> st.SearchStrategy[Any]:
+    """Cases whose ``alert_id`` or ``source_id`` is often a stored one, so not everything is
+    a 404."""
+    known = {"alert_id": KNOWN_ALERTS, "source_id": known_sources}
 
-    def pick(pair: tuple[Any, str | None]) -> Any:
-        case, known = pair
-        if known is not None and "alert_id" in (case.path_parameters or {}):
-            case.path_parameters["alert_id"] = known
+    def pick(pair: tuple[Any, int | None]) -> Any:
+        case, index = pair
+        for name, ids in known.items():
+            if index is not None and name in (case.path_parameters or {}):
+                case.path_parameters[name] = ids[index % len(ids)]
         return case
 
-    return st.tuples(cases, st.sampled_from([*KNOWN_ALERTS, None])).map(pick)
+    return st.tuples(cases, st.sampled_from([*range(6), None])).map(pick)
 
 
-def test_api_conforms_to_its_openapi_document(env: TriageEnv) -> None:
+def test_api_conforms_to_its_openapi_document(health_env: TriageEnv) -> None:
     # schemathesis' own pytest plugin does not run under this pytest version, so each
     # operation's strategy is driven by hypothesis directly.
+    env = health_env
     _seed(env)
     app = env.app()
+    sources = [item.id for item in app.state.triage.sources.board().rows]
+    assert len(sources) == 7  # the scenario's six keys and the seeded events' (no source name)
     secret, _ = app.state.triage.tokens.issue("schemathesis", Role.admin, created_by="test")
     auth = {"Authorization": f"Bearer {secret}"}
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app, headers=auth)
@@ -74,7 +82,7 @@ def test_api_conforms_to_its_openapi_document(env: TriageEnv) -> None:
     failures: list[str] = []
     for operation in operations:
 
-        @given(case=_with_known_alerts(operation.as_strategy()))
+        @given(case=_with_known_ids(operation.as_strategy(), sources))
         @settings(
             max_examples=MAX_EXAMPLES,
             deadline=None,
