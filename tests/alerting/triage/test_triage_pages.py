@@ -121,14 +121,16 @@ def _used_keys() -> set[str]:
         "action": [a.value for a in BulkAction] + ["comment"],
         "delivery": ["pending", "sent", "failed"],
         "error": list(_KNOWN_PAGE_CODES),
-        "http": ["400", "401", "403", "404", "405", "409", "413", "422", "500", "503"],
+        "http": ["400", "401", "403", "404", "405", "409", "413", "422", "429", "500", "503"],
         "notice": [
             "done_acknowledge", "done_assign", "done_comment", "done_close", "done_reopen",
             "done_bulk", "not_new", "closed", "not_closed", "unknown_assignee", "invalid_input",
             "done_exception", "done_exception_closed", "done_user_add", "done_user_change",
             "done_token_issue", "done_token_revoke", "user_exists", "last_admin", "not_found",
+            "token_expiry",
         ],
-        "login": ["invalid", "locked"],
+        "login": ["invalid", "throttled", "busy"],
+        "password": ["mismatch", "wrong_current", "same", "invalid"],
     }  # fmt: skip
     keys |= {f"{family}.{value}" for family, values in families.items() for value in values}
     return keys

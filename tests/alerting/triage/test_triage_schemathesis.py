@@ -66,7 +66,7 @@ def test_api_conforms_to_its_openapi_document(env: TriageEnv) -> None:
     # operation's strategy is driven by hypothesis directly.
     _seed(env)
     app = env.app()
-    secret, _ = app.state.triage.tokens.issue("schemathesis", Role.admin, created_by="test")
+    secret, _ = app.state.triage.tokens.issue("schemathesis", Role.admin, created_by="admin")
     auth = {"Authorization": f"Bearer {secret}"}
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app, headers=auth)
     operations = [result.ok() for result in schema.get_all_operations()]
