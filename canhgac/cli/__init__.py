@@ -210,7 +210,9 @@ def main() -> None:
         errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
     except CanhGacError as exc:
-        Console(stderr=True).print(f"error: {exc}", markup=False, highlight=False)
+        # One line, never wrapped: scripts and tests read it (it names a file, a cause).
+        errors = Console(stderr=True)
+        errors.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)
 
 
