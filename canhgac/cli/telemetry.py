@@ -15,7 +15,7 @@ stats are copied at scrape time, and each role adds a health check.
   ``..._duration_seconds``, ``..._delay_seconds``; ``canhgac_alerts_raised_total`` per rule
   and severity;
 - every role: ``canhgac_role`` (1 per role run here);
-- every role with a store: the ``/healthz`` check ``store_writes`` fails while the last write
+- every role with a store: the ``/healthz`` check ``store_last_write`` fails while the last write
   of events, dead letters or alerts failed (a full disk, a read-only or damaged file).
 """
 
@@ -97,7 +97,7 @@ class _InstrumentedStore:
     def __init__(self, inner: Store, metrics: Metrics) -> None:
         self._inner = inner
         self.write_error: str | None = None
-        metrics.check("store_writes", lambda: self.write_error)
+        metrics.check("store_last_write", lambda: self.write_error)
         self._dead_letters = DeadLetterWatch(metrics)
         self._bulk = metrics.histogram(
             "canhgac_store_bulk_seconds", "Time to store one batch of events (bulk write)."

@@ -105,6 +105,7 @@ metrics: {{enabled: true, port: 0}}
             "detection": "ok",
             "indexer": "ok",
             "store_write": "ok",
+            "store_last_write": "ok",
             "transport": "ok",
         }
         text = _get(base + "/metrics")[1]
@@ -174,7 +175,7 @@ def test_a_full_disk_turns_healthz_unhealthy_until_writes_succeed(tmp_path: Path
         status, body = _get(f"http://127.0.0.1:{server.port}/healthz")
         assert status == 503
         report = json.loads(body)
-        assert report["status"] == "unhealthy" and "full" in report["checks"]["store_writes"]
+        assert report["status"] == "unhealthy" and "full" in report["checks"]["store_last_write"]
         conn.execute("PRAGMA max_page_count = 1073741823")
         instrumented.write_events(events(2000))
         assert _get(f"http://127.0.0.1:{server.port}/healthz")[0] == 200
