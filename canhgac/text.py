@@ -13,6 +13,41 @@ from typing import Any, NoReturn
 
 import orjson
 
+# Terminal safety: log content is attacker-controlled. Control characters (ANSI/OSC escapes
+# rewrite the screen or the window title, a newline forges a second line) and bidirectional
+# overrides (``evil\u202eexe.txt``) are shown as visible escapes or dropped.
+_BIDI_AND_SEPARATORS = (
+    [0x061C, 0x200E, 0x200F, 0x2028, 0x2029]
+    + list(range(0x202A, 0x202F))
+    + list(range(0x2066, 0x206A))
+)
+_CONTROL_POINTS = [*range(0x00, 0x20), *range(0x7F, 0xA0), *_BIDI_AND_SEPARATORS]
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_for(point: int) -> str:
+    char = chr(point)
+    if char in _NAMED:
+        return _NAMED[char]
+    return f"\\x{point:02x}" if point < 0x100 else f"\\u{point:04x}"
+
+
+_ESCAPE_TABLE = str.maketrans({point: _escape_for(point) for point in _CONTROL_POINTS})
+_STRIP_TABLE = str.maketrans({point: " " for point in _CONTROL_POINTS})
+_STRIP_KEEP_NEWLINES = str.maketrans(
+    {point: (None if point == 0x0D else " ") for point in _CONTROL_POINTS if point != 0x0A}
+)
+
+
+def escape_controls(text: str) -> str:
+    """Control and bidi characters shown as visible escapes (``\\x1b``, ``\\n``, ``\\u202e``)."""
+    return text.translate(_ESCAPE_TABLE)
+
+
+def strip_controls(text: str, *, keep_newlines: bool = False) -> str:
+    """Control and bidi characters replaced by spaces (``\\n`` kept if asked, ``\\r`` dropped)."""
+    return text.translate(_STRIP_KEEP_NEWLINES if keep_newlines else _STRIP_TABLE)
+
 
 def nfc(text: str) -> str:
     # is_normalized is a fast C check; most lines are already NFC.

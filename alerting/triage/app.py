@@ -17,7 +17,7 @@ from alerting.triage.api import alerts as api_alerts
 from alerting.triage.api import exceptions as api_exceptions
 from alerting.triage.api import sources as api_sources
 from alerting.triage.auth.accounts import Accounts
-from alerting.triage.auth.passwords import Passwords
+from alerting.triage.auth.passwords import HashingPool, Passwords
 from alerting.triage.auth.sessions import Sessions
 from alerting.triage.auth.tokens import Tokens
 from alerting.triage.context import TriageContext
@@ -43,6 +43,8 @@ from canhgac.store.triage import TriageStore
 from canhgac.timeutil import utcnow
 
 STATIC_DIR = Path(__file__).parent / "static"
+#: The first admin's generated password, under ``data_dir`` (deleted once it is changed).
+INITIAL_PASSWORD_FILE = "initial-admin-password"
 ROUTERS = (
     web_login.router,
     web_alerts.router,
@@ -88,12 +90,13 @@ def create_app(
 ) -> FastAPI:
     """The triage app over ``store`` (alerts, events) and ``triage_store`` (users, history).
 
-    ``clock``, ``passwords`` (a cheaper hasher) and ``rule_ids`` are seams for tests; by
-    default rule ids for the overview are read from ``settings.detection.rules_dir``. Data
-    health is read from ``health``, by default the store's own numbers.
+    ``clock``, ``passwords`` (a cheaper hasher, or another pool) and ``rule_ids`` are seams
+    for tests; by default rule ids for the overview are read from
+    ``settings.detection.rules_dir``. Data health is read from ``health``, by default the
+    store's own numbers.
     """
     web = settings.web
-    passwords = passwords or Passwords()
+    passwords = passwords or Passwords(pool=HashingPool.from_config(web.login))
     rules = rule_ids or RuleIndex(settings.detection.rules_dir)
     app = FastAPI(
         title="Canh Gác triage API",
@@ -109,9 +112,15 @@ def create_app(
         store=store,
         triage=triage_store,
         web=web,
-        accounts=Accounts(triage_store, passwords, clock),
+        accounts=Accounts(
+            triage_store,
+            passwords,
+            clock,
+            login=web.login,
+            initial_password_file=Path(settings.data_dir) / INITIAL_PASSWORD_FILE,
+        ),
         sessions=Sessions(triage_store, web, clock),
-        tokens=Tokens(triage_store, clock),
+        tokens=Tokens(triage_store, clock, web.tokens),
         actions=actions,
         exceptions=ExceptionService(store, triage_store, actions, settings.detection, clock),
         pages=Pages(),

@@ -57,6 +57,23 @@ class InvalidInputError(TriageError):
     code = "invalid_input"
 
 
+class PasswordChangeRequiredError(ForbiddenError):
+    """The account's password was generated or reset by someone else: change it first."""
+
+    code = "password_change_required"
+
+
+class TooManyRequestsError(TriageError):
+    """Slow down: too many logins at once, or too many failures. ``retry_after`` seconds."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = max(1, retry_after)
+
+
 class ErrorDetail(BaseModel):
     code: str
     message: str
@@ -82,6 +99,7 @@ API_ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         (404, "Not found"),
         (409, "The alert's state does not allow the action"),
         (422, "Invalid parameters or body"),
+        (429, "Too many password checks at once; see Retry-After"),
         (503, "The store is unavailable"),
     )
 }

@@ -13,9 +13,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from alerting.triage.auth.principal import API_PREFIX, SAFE_METHODS
+from alerting.triage.auth.principal import API_PREFIX, PASSWORD_PAGE, SAFE_METHODS
 from alerting.triage.context import triage_context
-from alerting.triage.errors import TriageError, error_body
+from alerting.triage.errors import (
+    PasswordChangeRequiredError,
+    TooManyRequestsError,
+    TriageError,
+    error_body,
+)
 from alerting.triage.exception_draft import EXCEPTION_ERROR_CODES
 from alerting.triage.headers import SECURITY_HEADERS
 from canhgac.errors import StoreError
@@ -31,6 +36,7 @@ _HTTP_CODES = {
     409: "conflict",
     413: "too_large",
     422: "invalid_input",
+    429: "too_many_requests",
     500: "internal",
     503: "store_unavailable",
 }
@@ -80,7 +86,12 @@ _KNOWN_PAGE_CODES = frozenset(
 
 async def _triage_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, TriageError)
-    return _answer(request, exc.status, exc.code, exc.message)
+    if isinstance(exc, PasswordChangeRequiredError) and not _is_api(request):
+        return RedirectResponse(PASSWORD_PAGE, status_code=303)
+    response = _answer(request, exc.status, exc.code, exc.message)
+    if isinstance(exc, TooManyRequestsError):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

@@ -7,7 +7,7 @@ times with ``Z`` or an offset are taken as given.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,16 +21,30 @@ from canhgac.timeutil import DISPLAY_ZONE, to_iso
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
 MAX_FILTER_CHARS = 500
+#: Times a filter or an expiry may name. Stored times are fixed-width four-digit-year UTC
+#: strings compared as text, and a year-0001 local time has no UTC value at all: both ends
+#: are refused with a message instead of failing deep inside (a 500).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def parse_time(text: str) -> str:
     """A canonical UTC string from ISO 8601 text; no offset means Asia/Ho_Chi_Minh."""
+    shown = repr(text[:50])
+    out_of_range = InvalidInputError(
+        f"{shown} is out of range: times from {EARLIEST.year} to {LATEST.year - 1} only"
+    )
     try:
         moment = datetime.fromisoformat(text.strip())
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=DISPLAY_ZONE)
+        moment = moment.astimezone(UTC)
     except ValueError:
-        raise InvalidInputError(f"{text[:50]!r} is not a date and time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=DISPLAY_ZONE)
+        raise InvalidInputError(f"{shown} is not a date and time") from None
+    except OverflowError:  # e.g. 0001-01-01 in Hanoi: before year 1 in UTC
+        raise out_of_range from None
+    if not EARLIEST <= moment < LATEST:
+        raise out_of_range
     return to_iso(moment)
 
 

@@ -7,6 +7,7 @@ demo attacks), 2 bad usage or configuration.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from dataclasses import replace
@@ -40,6 +41,11 @@ deadletters_app = typer.Typer(
 app.add_typer(deadletters_app, name="deadletters")
 
 log = logging.getLogger("canhgac")
+
+#: Everything the process creates (database and WAL files, the initial password, checkpoints,
+#: folders) is its own alone: files 0600, folders 0700, whatever umask the shell had. Logs
+#: and alerts are confidential, and the triage database holds password hashes.
+PRIVATE_UMASK = 0o077
 
 
 @app.command()
@@ -188,27 +194,13 @@ def alerts_list(
     list_alerts(settings_from(config), status, severity, limit, as_json, console)
 
 
-@users_app.command("add")
-def users_add(
-    username: Annotated[str, typer.Argument(help="Login name.")],
-    role: Annotated[str, typer.Option(help="analyst, rule_author, ops or admin.")] = "analyst",
-    display_name: Annotated[str, typer.Option(help="Shown in the UI.")] = "",
-    config: ConfigOption = None,
-) -> None:
-    """Add a web account; the password is read from the terminal (or stdin), never argv."""
-    from alerting.triage import create_user
-    from alerting.triage.stores import build_triage_store
+from canhgac.cli.users import register as _register_users  # noqa: E402
 
-    password = typer.prompt("password", hide_input=True, confirmation_prompt=sys.stdin.isatty())
-    triage = build_triage_store(settings_from(config))
-    try:
-        create_user(triage, username, password, role, display_name=display_name)
-    finally:
-        triage.close()
-    console.print(f"added {username} ({role})", markup=False)
+_register_users(users_app)
 
 
 def main() -> None:
+    os.umask(PRIVATE_UMASK)
     try:
         app()
     except ConfigError as exc:
@@ -218,7 +210,9 @@ def main() -> None:
         errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
     except CanhGacError as exc:
-        Console(stderr=True).print(f"error: {exc}", markup=False, highlight=False)
+        # One line, never wrapped: scripts and tests read it (it names a file, a cause).
+        errors = Console(stderr=True)
+        errors.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)
 
 

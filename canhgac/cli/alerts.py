@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from canhgac.cli.terminal import json_line, printable
 from canhgac.config import Settings
 from canhgac.models import AlertFilter, AlertStatus, Severity
 from canhgac.store.registry import build_store
@@ -32,22 +32,20 @@ def list_alerts(
         store.close()
     if as_json:
         for alert in alerts:
-            console.print_json(alert.model_dump_json())
+            console.out(json_line(alert.model_dump(mode="json")), highlight=False)
         return
     table = Table(title=f"{len(alerts)} alerts (newest first, times Asia/Ho_Chi_Minh)")
     for column in ("last seen", "severity", "rule", "count", "status", "host", "user", "source.ip"):
         table.add_column(column)
     for alert in alerts:
         snap = alert.snapshot
-        # Log content is attacker-controlled: escape it so it cannot inject rich markup.
+        # Log content is attacker-controlled: no markup, no terminal control sequences.
         table.add_row(
             for_display(alert.last_seen),
             str(alert.severity),
-            escape(alert.rule_title),
+            printable(alert.rule_title),
             str(alert.count),
             str(alert.status),
-            escape(str(snap.get("host.name", ""))),
-            escape(str(snap.get("user.name", ""))),
-            escape(str(snap.get("source.ip", ""))),
+            *(printable(snap.get(field, "")) for field in ("host.name", "user.name", "source.ip")),
         )
     console.print(table)

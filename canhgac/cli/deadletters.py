@@ -9,16 +9,15 @@ fail again stay with the new reason.
 from __future__ import annotations
 
 import base64
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from canhgac.cli.terminal import json_line, printable
 from canhgac.config import Duration
 from canhgac.dead_letters import CLASSES, DeadLetterQuery, reason_class
 from canhgac.models import DeadLetter
@@ -86,7 +85,7 @@ def list_command(
         store.close()
     if as_json:
         for letter in page.letters:
-            typer.echo(json.dumps(as_document(letter), ensure_ascii=False))
+            typer.echo(json_line(as_document(letter)))
         return
     console = Console()
     console.print(_table(page.letters))
@@ -140,10 +139,6 @@ def as_document(letter: DeadLetter) -> dict[str, object]:
     }
 
 
-def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
 def _table(letters: list[DeadLetter]) -> Table:
     table = Table(title=f"{len(letters)} dead letters (oldest first, times Asia/Ho_Chi_Minh)")
     for column in ("received", "source", "class", "reason", "raw", "id"):
@@ -154,10 +149,10 @@ def _table(letters: list[DeadLetter]) -> Table:
         raw = letter.raw[: _PREVIEW_CHARS * 4].decode("utf-8", "replace")[:_PREVIEW_CHARS]
         table.add_row(
             for_display(letter.received_at),
-            escape(letter.source),
+            printable(letter.source),
             reason_class(letter.reason),
-            escape(letter.reason),
-            escape(_printable(raw)),
-            letter.id,
+            printable(letter.reason),
+            printable(raw),
+            printable(letter.id),
         )
     return table

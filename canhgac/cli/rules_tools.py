@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from canhgac.cli.options import ConfigOption, settings_from
-from canhgac.cli.terminal import console, line
+from canhgac.cli.terminal import block, console, line
 
 if TYPE_CHECKING:
     from alerting.detect.compile.rules import CompiledRule, CompiledRuleSet
@@ -106,7 +106,7 @@ def convert(
             line(console, f"{language} — {item.title} ({item.id})")
             query = item.query
             text = str(query) if isinstance(query, str | CorrelationQuery) else dumps(query)
-            line(console, text)
+            block(console, text)
     if not found:
         line(console, f"no runnable rule matches {rule!r}")
         raise typer.Exit(1)

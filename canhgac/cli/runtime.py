@@ -166,17 +166,22 @@ class Runtime:
 def ensure_first_admin(triage: TriageStore, data_dir: Path) -> None:
     """On a fresh install, create an ``admin`` account so someone can log in.
 
-    Its random password goes to a file only root/the service user can read, never to the log.
+    Its random password goes to a file only the service user can read (0600), never to the
+    log; the account must change it at the first login, and the file is deleted then.
     """
     if triage.list_users():
         return
     from alerting.triage import create_user
+    from alerting.triage.app import INITIAL_PASSWORD_FILE
 
     password = secrets.token_urlsafe(18)
-    create_user(triage, "admin", password, "admin", display_name="Quản trị")
-    path = data_dir / "initial-admin-password"
+    create_user(
+        triage, "admin", password, "admin", display_name="Quản trị", must_change_password=True
+    )
+    path = data_dir / INITIAL_PASSWORD_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a file left by an earlier install keeps its mode otherwise
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(password + "\n")
     log.warning("created the first web account 'admin'; its password is in %s", path)

@@ -14,18 +14,21 @@ stats are copied at scrape time, and each role adds a health check.
 - detect: per rule ``canhgac_rule_runs_total``, ``..._failures_total``,
   ``..._duration_seconds``, ``..._delay_seconds``; ``canhgac_alerts_raised_total`` per rule
   and severity;
-- every role: ``canhgac_role`` (1 per role run here).
+- every role: ``canhgac_role`` (1 per role run here);
+- every role with a store: the ``/healthz`` check ``store_last_write`` fails while the last write
+  of events, dead letters or alerts failed (a full disk, a read-only or damaged file).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Protocol, cast, runtime_checkable
 
 from alerting.detect.run.scheduler import DetectionScheduler
 from canhgac.cli.dead_letter_watch import DeadLetterWatch
-from canhgac.errors import TransportError
+from canhgac.errors import StoreError, TransportError
 from canhgac.metrics import CounterMetricFamily, GaugeMetricFamily, Metric, Metrics
 from canhgac.models import Alert, DeadLetter, Event
 from canhgac.store.base import AlertWrite, Store
@@ -88,11 +91,13 @@ class CountingSender(Sender):
 
 
 class _InstrumentedStore:
-    """Forwards everything to the store; times event writes, counts new alerts and watches
-    dead letters."""
+    """Forwards everything to the store; times event writes, counts new alerts, watches
+    dead letters and remembers whether the last write failed."""
 
     def __init__(self, inner: Store, metrics: Metrics) -> None:
         self._inner = inner
+        self.write_error: str | None = None
+        metrics.check("store_last_write", lambda: self.write_error)
         self._dead_letters = DeadLetterWatch(metrics)
         self._bulk = metrics.histogram(
             "canhgac_store_bulk_seconds", "Time to store one batch of events (bulk write)."
@@ -103,15 +108,26 @@ class _InstrumentedStore:
             labels=("rule", "severity"),
         )
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        try:
+            yield
+        except StoreError as exc:
+            self.write_error = f"the last store write failed: {exc}"[:300]
+            raise
+        self.write_error = None
+
     def write_events(self, events: Sequence[Event]) -> int:
         started = time.perf_counter()
         try:
-            return self._inner.write_events(events)
+            with self._writing():
+                return self._inner.write_events(events)
         finally:
             self._bulk.observe(time.perf_counter() - started)
 
     def write_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
-        written = self._inner.write_dead_letters(letters)
+        with self._writing():
+            written = self._inner.write_dead_letters(letters)
         self._dead_letters.seen(letters)
         return written
 
@@ -119,7 +135,8 @@ class _InstrumentedStore:
         return self.record_alerts([(alert, event_ids)])[0]
 
     def record_alerts(self, alerts: Sequence[tuple[Alert, Sequence[str]]]) -> list[AlertWrite]:
-        writes = self._inner.record_alerts(alerts)
+        with self._writing():
+            writes = self._inner.record_alerts(alerts)
         for write in writes:
             if write.created:
                 alert = write.alert

@@ -43,9 +43,12 @@ class User(BaseModel):
     role: Role
     password_hash: str
     disabled: bool = False
-    #: Consecutive failed logins since the last success or lock-out.
+    #: Consecutive failed logins since the last success or unlock.
     failed_logins: int = 0
+    #: The next login is not checked before this time (a short backoff, never a hard lock).
     locked_until: str | None = None
+    #: The password was generated or reset by someone else: the next login must change it.
+    must_change_password: bool = False
     created_at: str
     updated_at: str
 

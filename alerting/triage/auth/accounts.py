@@ -1,38 +1,25 @@
-"""Local accounts: creating users and checking logins, with lock-out after repeated failures."""
+"""Local accounts: creating and changing users, their own password changes, and logins
+(checked by :mod:`alerting.triage.auth.logins`, throttled rather than locked)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import datetime
+from pathlib import Path
 
+from alerting.triage.auth.logins import MAX_PASSWORD_LENGTH, LoginCheck, LoginOutcome, LoginResult
 from alerting.triage.auth.passwords import Passwords
 from alerting.triage.errors import ConflictError, InvalidInputError, NotFoundError
+from canhgac.config import LoginConfig
 from canhgac.store.triage import AuditEntry, Role, TriageRecord, TriageStore, User
 from canhgac.text import nfc
-from canhgac.timeutil import from_iso, to_iso, utcnow
+from canhgac.timeutil import to_iso, utcnow
 
-#: Failed logins in a row that lock an account, and for how long.
-MAX_FAILURES = 5
-LOCKOUT = timedelta(minutes=15)
+__all__ = ["Accounts", "LoginOutcome", "LoginResult", "create_user"]
+
 MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 1024  # argon2 hashes any length; this bounds the work per request
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-
-
-class LoginResult(StrEnum):
-    ok = "ok"
-    invalid = "invalid"  # unknown user or wrong password: the caller cannot tell which
-    locked = "locked"
-    disabled = "disabled"
-
-
-@dataclass(frozen=True, slots=True)
-class LoginOutcome:
-    result: LoginResult
-    user: User | None = None
 
 
 class Accounts:
@@ -41,10 +28,17 @@ class Accounts:
         triage: TriageStore,
         passwords: Passwords,
         clock: Callable[[], datetime] = utcnow,
+        *,
+        login: LoginConfig | None = None,
+        initial_password_file: Path | None = None,
     ) -> None:
+        """``initial_password_file``: where the first admin's generated password was written;
+        it is deleted once that password stops being valid (changed or reset)."""
         self._triage = triage
         self._passwords = passwords
         self._clock = clock
+        self._logins = LoginCheck(triage, passwords, clock, login or LoginConfig())
+        self._initial_password_file = initial_password_file
 
     def create_user(
         self,
@@ -54,9 +48,11 @@ class Accounts:
         *,
         display_name: str = "",
         actor: str = "cli",
+        must_change_password: bool = False,
     ) -> User:
         """Add a local account, audited as done by ``actor``; raises
-        :class:`InvalidInputError` saying what is wrong."""
+        :class:`InvalidInputError` saying what is wrong. ``must_change_password``: the
+        password was generated, its owner must choose their own at the first login."""
         if not USERNAME_PATTERN.match(username):
             raise InvalidInputError(
                 f"username {username!r} must be 1-64 of a-z 0-9 . _ - (starting alphanumeric)"
@@ -76,6 +72,7 @@ class Accounts:
             password_hash=self._passwords.hash(password),
             created_at=now,
             updated_at=now,
+            must_change_password=must_change_password,
         )
         if not self._triage.add_user(user):
             raise InvalidInputError(f"user {username!r} already exists", code="user_exists")
@@ -93,9 +90,11 @@ class Accounts:
         disabled: bool | None = None,
         password: str | None = None,
         unlock: bool = False,
+        must_change_password: bool | None = None,
     ) -> User:
-        """Change an account (admins); audited with the fields before and after. Disabling
-        it or setting its password ends its sessions. The last active admin stays one."""
+        """Change an account (admins, ``canhgac users``); audited with the fields before and
+        after. Disabling it or setting its password ends its sessions. The last active admin
+        stays one."""
         user = self._triage.get_user(username)
         if user is None:
             raise NotFoundError(f"no user {username!r}")
@@ -111,12 +110,16 @@ class Accounts:
         if password is not None:
             self._check_password(password)
             update["password_hash"] = self._passwords.hash(password)
+        if must_change_password is not None:
+            update["must_change_password"] = must_change_password
         changed = user.model_copy(update={**update, "updated_at": to_iso(self._clock())})
         if _active_admin(user) and not _active_admin(changed) and self._admins() <= 1:
             raise ConflictError("keep at least one active admin", code="last_admin")
         self._triage.save_user(changed)
         if changed.disabled or password is not None:
             self._triage.delete_sessions(username=username)
+        if password is not None:
+            self._retire_initial_password(user.password_hash, username)
         before, after = _account_fields(user), _account_fields(changed)
         if password is not None:
             after["password"] = "changed"
@@ -135,50 +138,50 @@ class Accounts:
             )
 
     def login(self, username: str, password: str, *, source_ip: str | None = None) -> LoginOutcome:
-        """Check a login; every attempt is audited and failures count toward a lock-out."""
-        now = self._clock()
-        user = self._triage.get_user(username)
-        if user is None or len(password) > MAX_PASSWORD_LENGTH:
-            self._passwords.burn_time(password[:MAX_PASSWORD_LENGTH])
-            self._audit(username, "auth.login_failed", now, source_ip, {"reason": "invalid"})
-            return LoginOutcome(LoginResult.invalid)
-        if user.locked_until is not None and from_iso(user.locked_until) > now:
-            # Checked before the password, so guessing during a lock-out learns nothing.
-            self._audit(username, "auth.login_failed", now, source_ip, {"reason": "locked"})
-            return LoginOutcome(LoginResult.locked)
-        if not self._passwords.verify(user.password_hash, password):
-            return self._failed(user, now, source_ip)
-        if user.disabled:
-            self._audit(username, "auth.login_failed", now, source_ip, {"reason": "disabled"})
-            return LoginOutcome(LoginResult.disabled)
-        update: dict[str, object] = {"failed_logins": 0, "locked_until": None}
-        if self._passwords.needs_rehash(user.password_hash):
-            update["password_hash"] = self._passwords.hash(password)
-        if user.failed_logins or user.locked_until or "password_hash" in update:
-            user = user.model_copy(update={**update, "updated_at": to_iso(now)})
-            self._triage.save_user(user)
-        self._audit(username, "auth.login", now, source_ip, None)
-        return LoginOutcome(LoginResult.ok, user)
+        """Check a login (see :mod:`alerting.triage.auth.logins`); every attempt is audited,
+        except those refused while their address waits."""
+        return self._logins.login(username, password, source_ip)
 
-    def _failed(self, user: User, now: datetime, source_ip: str | None) -> LoginOutcome:
-        failures = user.failed_logins + 1
-        locked = failures >= MAX_FAILURES
-        user = user.model_copy(
+    def change_password(self, username: str, current: str, new: str) -> User:
+        """A user choosing their own password (after a generated one, or at will); raises
+        :class:`InvalidInputError` with code ``wrong_current``, ``same`` or ``invalid``."""
+        user = self._triage.get_user(username)
+        if user is None:
+            raise NotFoundError(f"no user {username!r}")
+        if len(current) > MAX_PASSWORD_LENGTH or not self._passwords.verify(
+            user.password_hash, current
+        ):
+            raise InvalidInputError("the current password is wrong", code="wrong_current")
+        if new == current:
+            raise InvalidInputError("choose a new password", code="same")
+        try:
+            self._check_password(new)
+        except InvalidInputError as exc:
+            raise InvalidInputError(exc.message, code="invalid") from None
+        now = self._clock()
+        changed = user.model_copy(
             update={
-                "failed_logins": 0 if locked else failures,
-                "locked_until": to_iso(now + LOCKOUT) if locked else None,
+                "password_hash": self._passwords.hash(new),
+                "must_change_password": False,
                 "updated_at": to_iso(now),
             }
         )
-        self._triage.save_user(user)
-        detail = {"reason": "invalid", "failures": failures}
-        self._audit(user.username, "auth.login_failed", now, source_ip, detail)
-        if locked:
-            self._audit(
-                user.username, "auth.locked_out", now, source_ip, {"until": user.locked_until}
-            )
-            return LoginOutcome(LoginResult.locked)
-        return LoginOutcome(LoginResult.invalid)
+        self._triage.save_user(changed)
+        self._retire_initial_password(user.password_hash, username)
+        after: dict[str, object] = {"password": "changed"}
+        self._audit(username, "user.password_change", now, None, after, target=username)
+        return changed
+
+    def _retire_initial_password(self, old_hash: str, username: str) -> None:
+        """Delete the first admin's password file once the password in it no longer works."""
+        path = self._initial_password_file
+        if path is None or not path.exists():
+            return
+        written = path.read_text(encoding="utf-8").strip()
+        if written and self._passwords.verify(old_hash, written):
+            path.unlink(missing_ok=True)
+            now = self._clock()
+            self._audit("system", "user.initial_password_deleted", now, None, None, target=username)
 
     def _audit(
         self,
@@ -221,8 +224,14 @@ def create_user(
     *,
     display_name: str = "",
     passwords: Passwords | None = None,
+    must_change_password: bool = False,
 ) -> User:
     """Add a local account (for ``canhgac users add``); audited as done by ``cli``."""
     return Accounts(triage, passwords or Passwords()).create_user(
-        username, password, role, display_name=display_name, actor="cli"
+        username,
+        password,
+        role,
+        display_name=display_name,
+        actor="cli",
+        must_change_password=must_change_password,
     )

@@ -19,13 +19,20 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.concurrency import run_in_threadpool
 
 from alerting.triage.context import TriageContext, triage_context
-from alerting.triage.errors import CsrfError, ForbiddenError, NotAuthenticatedError
+from alerting.triage.errors import (
+    CsrfError,
+    ForbiddenError,
+    NotAuthenticatedError,
+    PasswordChangeRequiredError,
+)
 from canhgac.store.triage import ApiToken, Role, Session
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 API_PREFIX = "/api/"
+#: Where a person whose password was set by someone else must go before anything else.
+PASSWORD_PAGE = "/password"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +44,8 @@ class Principal:
     display_name: str
     session: Session | None = None
     token: ApiToken | None = None
+    #: The account's password was generated or reset: only the password page is open.
+    must_change_password: bool = False
 
     @property
     def csrf_token(self) -> str:
@@ -51,8 +60,10 @@ class RoleRequirement:
     browsers on their own, so requests made with them need none.
     """
 
-    def __init__(self, *roles: Role) -> None:
+    def __init__(self, *roles: Role, before_password_change: bool = False) -> None:
         self.roles = frozenset((*roles, Role.admin))
+        #: Admits a session whose password must still be changed (the password page, logout).
+        self.before_password_change = before_password_change
 
     def __repr__(self) -> str:
         return f"RoleRequirement({', '.join(sorted(self.roles))})"
@@ -62,6 +73,8 @@ class RoleRequirement:
         principal = await run_in_threadpool(authenticate, triage_context(request), request)
         if principal is None:
             raise NotAuthenticatedError("log in first")
+        if principal.must_change_password and not self.before_password_change:
+            raise PasswordChangeRequiredError("change the generated password first")
         if principal.role not in self.roles:
             raise ForbiddenError(f"the role {principal.role.value} may not do this")
         if request.method not in SAFE_METHODS and principal.session is not None:
@@ -89,7 +102,13 @@ def authenticate(ctx: TriageContext, request: Request) -> Principal | None:
         ctx.sessions.close(session)
         return None
     # The role is read from the account on every request, so a demotion applies at once.
-    return Principal(user.username, user.role, user.display_name, session=session)
+    return Principal(
+        user.username,
+        user.role,
+        user.display_name,
+        session=session,
+        must_change_password=user.must_change_password,
+    )
 
 
 async def _check_csrf(request: Request, session: Session) -> None:
@@ -146,6 +165,8 @@ def app_endpoints(app: FastAPI) -> Iterator[Endpoint]:
 
 #: The requirements routes use, named by who they admit (admins are always admitted).
 EVERYONE = RoleRequirement(*Role)
+#: Everyone, also before changing a generated password (the password page and logout).
+SELF_SERVICE = RoleRequirement(*Role, before_password_change=True)
 READERS = RoleRequirement(Role.analyst, Role.rule_author)
 TRIAGERS = RoleRequirement(Role.analyst)
 EXCEPTION_AUTHORS = RoleRequirement(Role.rule_author)

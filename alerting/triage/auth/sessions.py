@@ -1,8 +1,13 @@
 """Browser sessions: a random cookie whose SHA-256 is the server-side session's key.
 
-The cookie is HttpOnly and SameSite=Strict, Secure (with the ``__Host-`` prefix) when the
-deployment says it is behind TLS. Logging out deletes the server-side row, so a stolen cookie
-dies with the session instead of living until its expiry.
+The session cookie and the login form's CSRF cookie are HttpOnly, SameSite=Strict and
+Path=/ without a Domain. Behind TLS (``web.secure_cookies``) they are also Secure and carry
+the ``__Host-`` prefix, so a sibling subdomain or a plain-HTTP page cannot plant or overwrite
+them. Over plain HTTP they keep their bare names without Secure: browsers refuse a
+``__Host-`` cookie that is not Secure, and Safari (like Chrome and Firefox for any host other
+than ``localhost``) drops Secure cookies set over ``http://``, so prefixing there would make
+logging in impossible. Logging out deletes the server-side row, so a stolen cookie dies with
+the session instead of living until its expiry.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from canhgac.config import WebConfig
 from canhgac.store.triage import Session, TriageStore, User
 from canhgac.timeutil import from_iso, to_iso, utcnow
 
+SESSION_COOKIE = "canhgac_session"
 LOGIN_CSRF_COOKIE = "canhgac_login_csrf"
+HOST_PREFIX = "__Host-"
 
 
 def digest(secret: str) -> str:
@@ -34,11 +41,16 @@ class Sessions:
         self._web = web
         self._clock = clock
 
+    def _named(self, name: str) -> str:
+        return HOST_PREFIX + name if self._web.secure_cookies else name
+
     @property
     def cookie_name(self) -> str:
-        # __Host- cookies must be Secure, host-only and Path=/: a sibling subdomain or a plain
-        # HTTP page cannot plant or overwrite them.
-        return "__Host-canhgac_session" if self._web.secure_cookies else "canhgac_session"
+        return self._named(SESSION_COOKIE)
+
+    @property
+    def login_csrf_cookie(self) -> str:
+        return self._named(LOGIN_CSRF_COOKIE)
 
     def open(self, user: User) -> tuple[str, Session]:
         """A new session for ``user``; returns the cookie value (kept nowhere else)."""
@@ -92,9 +104,18 @@ class Sessions:
     def set_login_csrf(self, response: Response, token: str) -> None:
         """The login form's double-submit token (there is no session to hold it yet)."""
         response.set_cookie(
-            LOGIN_CSRF_COOKIE,
+            self.login_csrf_cookie,
             token,
             max_age=3600,
+            path="/",
+            secure=self._web.secure_cookies,
+            httponly=True,
+            samesite="strict",
+        )
+
+    def clear_login_csrf(self, response: Response) -> None:
+        response.delete_cookie(
+            self.login_csrf_cookie,
             path="/",
             secure=self._web.secure_cookies,
             httponly=True,

@@ -17,7 +17,21 @@ MESSAGES: dict[str, str] = {
     "login.password": "Password",
     "login.submit": "Log in",
     "login.invalid": "Wrong username or password.",
-    "login.locked": "The account is locked after repeated failed logins. Try again in 15 minutes.",
+    "login.throttled": "Too many failed logins. Try again in {seconds} seconds.",
+    "login.busy": "Too many logins at once. Try again in a few seconds.",
+    "password.title": "Change your password",
+    "password.required": (
+        "This password was set for you (first start or reset). Choose your own to continue."
+    ),
+    "password.current": "Current password",
+    "password.new": "New password (at least 12 characters)",
+    "password.confirm": "New password again",
+    "password.submit": "Change password",
+    "password.wrong_current": "The current password is wrong.",
+    "password.mismatch": "The two new passwords differ.",
+    "password.same": "The new password must differ from the current one.",
+    "password.invalid": "The new password must be 12 to 1024 characters.",
+    "nav.password": "Password",
     # errors
     "error.home": "Back to the start page",
     "http.400": "Bad request",
@@ -28,6 +42,7 @@ MESSAGES: dict[str, str] = {
     "http.409": "Conflict",
     "http.413": "Request too large",
     "http.422": "Invalid input",
+    "http.429": "Too many requests",
     "http.500": "Internal error",
     "http.503": "Service unavailable",
     "error.bad_request": "The request is malformed.",
@@ -38,6 +53,7 @@ MESSAGES: dict[str, str] = {
     "error.conflict": "The alert's state does not allow this action.",
     "error.too_large": "The request is too large.",
     "error.invalid_input": "The submitted data is invalid.",
+    "error.too_many_requests": "Too many requests at once. Try again in a few seconds.",
     "error.internal": "Something went wrong. Please try again.",
     "error.store_unavailable": "The data store is unavailable right now. Please try again.",
     "error.csrf_failed": "The form expired or did not come from this site. Reload the page.",
@@ -247,6 +263,9 @@ MESSAGES: dict[str, str] = {
     "notice.done_token_issue": "Token issued.",
     "notice.done_token_revoke": "Token revoked.",
     "notice.user_exists": "A user with that name already exists.",
+    "notice.token_expiry": (
+        "The expiry must be in the future and within the longest token lifetime."
+    ),
     "notice.last_admin": "At least one active admin must remain.",
     "notice.not_found": "Not found.",
     # data sources (data health per source key)

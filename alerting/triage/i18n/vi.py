@@ -17,7 +17,22 @@ MESSAGES: dict[str, str] = {
     "login.password": "Mật khẩu",
     "login.submit": "Đăng nhập",
     "login.invalid": "Tên đăng nhập hoặc mật khẩu không đúng.",
-    "login.locked": "Tài khoản tạm khóa do đăng nhập sai nhiều lần. Vui lòng thử lại sau 15 phút.",
+    "login.throttled": "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {seconds} giây.",
+    "login.busy": "Quá nhiều lượt đăng nhập cùng lúc. Vui lòng thử lại sau vài giây.",
+    "password.title": "Đổi mật khẩu",
+    "password.required": (
+        "Mật khẩu này do người khác đặt (lần khởi động đầu hoặc "
+        "đặt lại). Hãy chọn mật khẩu của riêng bạn để tiếp tục."
+    ),
+    "password.current": "Mật khẩu hiện tại",
+    "password.new": "Mật khẩu mới (ít nhất 12 ký tự)",
+    "password.confirm": "Nhập lại mật khẩu mới",
+    "password.submit": "Đổi mật khẩu",
+    "password.wrong_current": "Mật khẩu hiện tại không đúng.",
+    "password.mismatch": "Hai mật khẩu mới không khớp.",
+    "password.same": "Mật khẩu mới phải khác mật khẩu hiện tại.",
+    "password.invalid": "Mật khẩu mới phải dài từ 12 đến 1024 ký tự.",
+    "nav.password": "Mật khẩu",
     # errors
     "error.home": "Về trang chính",
     "http.400": "Yêu cầu không hợp lệ",
@@ -28,6 +43,7 @@ MESSAGES: dict[str, str] = {
     "http.409": "Xung đột trạng thái",
     "http.413": "Yêu cầu quá lớn",
     "http.422": "Dữ liệu không hợp lệ",
+    "http.429": "Quá nhiều yêu cầu",
     "http.500": "Lỗi hệ thống",
     "http.503": "Dịch vụ tạm thời không khả dụng",
     "error.bad_request": "Yêu cầu không hợp lệ.",
@@ -38,6 +54,7 @@ MESSAGES: dict[str, str] = {
     "error.conflict": "Trạng thái cảnh báo không cho phép thao tác này.",
     "error.too_large": "Yêu cầu quá lớn.",
     "error.invalid_input": "Dữ liệu gửi lên không hợp lệ.",
+    "error.too_many_requests": "Quá nhiều yêu cầu cùng lúc. Vui lòng thử lại sau vài giây.",
     "error.internal": "Đã xảy ra lỗi hệ thống. Vui lòng thử lại.",
     "error.store_unavailable": "Kho dữ liệu tạm thời không khả dụng. Vui lòng thử lại.",
     "error.csrf_failed": "Biểu mẫu đã hết hạn hoặc không đến từ trang này. Vui lòng tải lại trang.",
@@ -251,6 +268,7 @@ MESSAGES: dict[str, str] = {
     "notice.done_token_issue": "Đã cấp mã.",
     "notice.done_token_revoke": "Đã thu hồi mã.",
     "notice.user_exists": "Tên đăng nhập này đã tồn tại.",
+    "notice.token_expiry": "Hạn dùng phải ở tương lai và không vượt quá thời hạn tối đa của token.",
     "notice.last_admin": "Phải còn ít nhất một quản trị viên đang hoạt động.",
     "notice.not_found": "Không tìm thấy.",
     # data sources (data health per source key)

@@ -1,4 +1,4 @@
-"""Logging in and out."""
+"""Logging in and out, and changing one's own password (required after a generated one)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,16 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from alerting.triage.auth.accounts import LoginResult
-from alerting.triage.auth.principal import EVERYONE, READERS, Principal, public_route
-from alerting.triage.auth.sessions import LOGIN_CSRF_COOKIE
+from alerting.triage.auth.principal import (
+    EVERYONE,
+    PASSWORD_PAGE,
+    READERS,
+    SELF_SERVICE,
+    Principal,
+    public_route,
+)
 from alerting.triage.context import triage_context
-from alerting.triage.errors import CsrfError
+from alerting.triage.errors import CsrfError, InvalidInputError, TooManyRequestsError
 from canhgac.store.triage import AuditEntry, Role, TriageRecord
 from canhgac.timeutil import to_iso
 
@@ -20,7 +26,7 @@ router = APIRouter(include_in_schema=False)
 
 _MESSAGES = {
     LoginResult.invalid: "login.invalid",
-    LoginResult.locked: "login.locked",
+    LoginResult.throttled: "login.throttled",
     LoginResult.disabled: "login.invalid",
 }
 
@@ -41,17 +47,24 @@ def landing(role: Role) -> str:
 
 
 def _login_page(
-    request: Request, next_path: str | None, error: str | None, status: int
+    request: Request,
+    next_path: str | None,
+    error: str | None,
+    status: int,
+    retry_after: int = 0,
 ) -> Response:
     ctx = triage_context(request)
     token = secrets.token_urlsafe(32)
-    response = ctx.pages.render(
-        request,
-        "login.html",
-        {"login_csrf": token, "next_path": next_path or "", "error": error},
-        status=status,
-    )
+    context = {
+        "login_csrf": token,
+        "next_path": next_path or "",
+        "error": error,
+        "retry_after": retry_after,
+    }
+    response = ctx.pages.render(request, "login.html", context, status=status)
     ctx.sessions.set_login_csrf(response, token)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
@@ -69,22 +82,31 @@ def login(
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     ctx = triage_context(request)
-    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    expected = request.cookies.get(ctx.sessions.login_csrf_cookie, "")
     if not expected or not secrets.compare_digest(csrf_token.encode(), expected.encode()):
         raise CsrfError("the login form is stale; reload it")
     source_ip = request.client.host if request.client else None
-    outcome = ctx.accounts.login(username.strip(), password, source_ip=source_ip)
+    back = safe_next(next)
+    try:
+        outcome = ctx.accounts.login(username.strip(), password, source_ip=source_ip)
+    except TooManyRequestsError as busy:  # the hashing pool is full: nothing was checked
+        return _login_page(request, back, "login.busy", 429, busy.retry_after)
     if outcome.user is None:
-        return _login_page(request, safe_next(next), _MESSAGES[outcome.result], 401)
+        status = 429 if outcome.result is LoginResult.throttled else 401
+        return _login_page(request, back, _MESSAGES[outcome.result], status, outcome.retry_after)
     cookie, _ = ctx.sessions.open(outcome.user)
-    response = RedirectResponse(safe_next(next) or landing(outcome.user.role), status_code=303)
+    if outcome.user.must_change_password:
+        target = PASSWORD_PAGE
+    else:
+        target = back or landing(outcome.user.role)
+    response = RedirectResponse(target, status_code=303)
     ctx.sessions.set_cookie(response, cookie)
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    ctx.sessions.clear_login_csrf(response)
     return response
 
 
 @router.post("/logout")
-def logout(request: Request, principal: Annotated[Principal, Depends(EVERYONE)]) -> Response:
+def logout(request: Request, principal: Annotated[Principal, Depends(SELF_SERVICE)]) -> Response:
     ctx = triage_context(request)
     if principal.session is not None:
         ctx.sessions.close(principal.session)
@@ -104,3 +126,36 @@ def logout(request: Request, principal: Annotated[Principal, Depends(EVERYONE)])
 @router.get("/")
 def home(principal: Annotated[Principal, Depends(EVERYONE)]) -> Response:
     return RedirectResponse(landing(principal.role), status_code=303)
+
+
+def _password_page(request: Request, principal: Principal, error: str | None) -> Response:
+    context = {"required": principal.must_change_password, "error": error}
+    pages = triage_context(request).pages
+    return pages.render(request, "password.html", context, status=422 if error else 200)
+
+
+@router.get(PASSWORD_PAGE)
+def password_form(
+    request: Request, principal: Annotated[Principal, Depends(SELF_SERVICE)]
+) -> Response:
+    return _password_page(request, principal, None)
+
+
+@router.post(PASSWORD_PAGE)
+def change_password(
+    request: Request,
+    principal: Annotated[Principal, Depends(SELF_SERVICE)],
+    current: Annotated[str, Form(max_length=1024)],
+    new: Annotated[str, Form(max_length=1024)],
+    confirm: Annotated[str, Form(max_length=1024)],
+) -> Response:
+    ctx = triage_context(request)
+    if principal.session is None:  # a token has no password of its own
+        raise CsrfError("change the password from a browser session")
+    if new != confirm:
+        return _password_page(request, principal, "password.mismatch")
+    try:
+        user = ctx.accounts.change_password(principal.username, current, new)
+    except InvalidInputError as exc:
+        return _password_page(request, principal, f"password.{exc.code}")
+    return RedirectResponse(landing(user.role), status_code=303)

@@ -121,7 +121,7 @@ def test_each_role_reaches_exactly_the_routes_that_admit_it(env: TriageEnv, role
 def test_api_tokens_are_held_to_their_role_too(env: TriageEnv, role: Role) -> None:
     app = env.app()
     ctx = app.state.triage
-    secret, _ = ctx.tokens.issue(f"token for {role}", role, created_by="test")
+    secret, _ = ctx.tokens.issue(f"token for {role}", role, created_by="admin")
     bearer = {"Authorization": f"Bearer {secret}"}
     with TestClient(app, follow_redirects=False) as client:
         for method, path, access in _endpoints(app):

@@ -74,7 +74,7 @@ def test_api_conforms_to_its_openapi_document(health_env: TriageEnv) -> None:
     app = env.app()
     sources = [item.id for item in app.state.triage.sources.board().rows]
     assert len(sources) == 7  # the scenario's six keys and the seeded events' (no source name)
-    secret, _ = app.state.triage.tokens.issue("schemathesis", Role.admin, created_by="test")
+    secret, _ = app.state.triage.tokens.issue("schemathesis", Role.admin, created_by="admin")
     auth = {"Authorization": f"Bearer {secret}"}
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app, headers=auth)
     operations = [result.ok() for result in schema.get_all_operations()]

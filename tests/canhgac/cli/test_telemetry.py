@@ -13,11 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from canhgac.cli import telemetry
 from canhgac.cli.runtime import Runtime
 from canhgac.cli.telemetry import CountingSender
 from canhgac.config_loader import load_settings
-from canhgac.errors import TransportError
-from canhgac.metrics import Metrics
+from canhgac.errors import StoreError, TransportError
+from canhgac.metrics import Metrics, MetricsServer
+from canhgac.models import Event
+from canhgac.store.sqlite.store import SQLiteStore
 from ingest.sources.syslog_udp import SyslogUdpSource
 from ingest.transport.base import Batch, Sender
 
@@ -102,6 +105,7 @@ metrics: {{enabled: true, port: 0}}
             "detection": "ok",
             "indexer": "ok",
             "store_write": "ok",
+            "store_last_write": "ok",
             "transport": "ok",
         }
         text = _get(base + "/metrics")[1]
@@ -144,3 +148,37 @@ def test_a_failed_transport_turns_the_collector_unhealthy() -> None:
         sender.send(Batch())
     healthy, checks = metrics.health()
     assert not healthy and "cannot reach a broker" in checks["transport"]
+
+
+def test_a_full_disk_turns_healthz_unhealthy_until_writes_succeed(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "canhgac.db", synchronous="OFF")
+    metrics = Metrics()
+    instrumented = telemetry.instrumented(store, metrics)
+    server = MetricsServer(metrics, "127.0.0.1", 0)
+    server.start()
+
+    def events(first: int) -> list[Event]:
+        stamp = "2026-11-27T03:15:00.000000Z"
+        doc = {"@timestamp": stamp, "event.original": "x" * 2000, "event.dataset": "system.auth"}
+        return [Event(f"e{n}", dict(doc)) for n in range(first, first + 200)]
+
+    try:
+        instrumented.write_events(events(0))
+        assert _get(f"http://127.0.0.1:{server.port}/healthz")[0] == 200
+        # This thread's connection may not grow the file any more: SQLITE_FULL, as on a full
+        # disk (the indexer and detection write through the same wrapper).
+        conn = store._db.conn()
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages}")
+        with pytest.raises(StoreError, match="full"):
+            instrumented.write_events(events(1000))
+        status, body = _get(f"http://127.0.0.1:{server.port}/healthz")
+        assert status == 503
+        report = json.loads(body)
+        assert report["status"] == "unhealthy" and "full" in report["checks"]["store_last_write"]
+        conn.execute("PRAGMA max_page_count = 1073741823")
+        instrumented.write_events(events(2000))
+        assert _get(f"http://127.0.0.1:{server.port}/healthz")[0] == 200
+    finally:
+        server.stop()
+        store.close()
