@@ -75,6 +75,7 @@ class SyslogTcpSource(ServerSource):
         identity = f"syslog-tcp:{self.name}:{peer}:{time.time_ns()}"
         decoder = FrameDecoder(self._config.max_message_bytes)
         sequence = 0  # frames so far on this connection
+        cut: str | None = None  # why the connection was closed on a deadline
         deadline = _Deadline(
             self._config.idle_timeout.total_seconds(), self._config.read_timeout.total_seconds()
         )
@@ -84,7 +85,8 @@ class SyslogTcpSource(ServerSource):
                     connection.settimeout(deadline.left())
                     data = connection.recv(READ_BYTES)
                 except TimeoutError:
-                    log.info("%s: closing %s: %s", self.name, peer, deadline.what())
+                    cut = deadline.what()
+                    log.info("%s: closing %s: %s", self.name, peer, cut)
                     break
                 except OSError as exc:  # reset by the peer, mid-frame or not
                     log.info("%s: connection from %s ended: %s", self.name, peer, exc)
@@ -94,7 +96,9 @@ class SyslogTcpSource(ServerSource):
                 frames = decoder.feed(data)
                 sequence = self._emit(frames, identity, peer, sequence)
                 deadline.received(len(frames), decoder.pending)
-            self._emit(decoder.finish(), identity, peer, sequence)
+            # A frame cut by its deadline is not a message the sender finished: dead letter.
+            rest = [Frame(f.data, f.error or cut) if cut else f for f in decoder.finish()]
+            self._emit(rest, identity, peer, sequence)
         except TransportError as exc:
             log.error("%s: transport refused a batch, closing %s: %s", self.name, peer, exc)
 
@@ -155,7 +159,7 @@ class _Deadline:
 
     def what(self) -> str:
         if self._pending:
-            return f"a frame begun was not complete within {self._frame:g} s (dead-lettered)"
+            return f"frame not complete within {self._frame:g} s"
         return f"idle for {self._idle:g} s"
 
 
