@@ -1,8 +1,8 @@
 """FortiGate key=value parsing costs linear time whatever a hostile record looks like, and a
 record with thousands of pairs does not become thousands of fields (issue 10, L).
 
-Timed as ratios (4n vs n, best of a few runs), not absolute times: the suite runs on a loaded
-machine.
+Timed as ratios (4n vs n, CPU time, best of a few runs; super-linear was 11-33), not
+absolute times: the suite runs on a loaded machine.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ SHAPES: dict[str, Callable[[int], str]] = {
 def _best_of(runs: int, text: str) -> float:
     best = float("inf")
     for _ in range(runs):
-        started = time.perf_counter()
+        started = time.process_time()
         parse_fortigate(text, ORIGIN)
-        best = min(best, time.perf_counter() - started)
+        best = min(best, time.process_time() - started)
     return best
 
 
@@ -44,7 +44,7 @@ def test_hostile_records_cost_linear_time(shape: str) -> None:
     make = SHAPES[shape]
     small = _best_of(5, make(256 * 1024))
     large = _best_of(5, make(1024 * 1024))
-    assert large / small < 7, (small, large)  # quadratic: about 16
+    assert large / small < 8, (small, large)  # quadratic: about 16
 
 
 def test_a_record_with_thousands_of_pairs_keeps_the_first_ones_and_says_so() -> None:

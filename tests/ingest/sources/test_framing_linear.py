@@ -1,8 +1,8 @@
 """The TCP framer reads each byte once: a long line in small reads costs linear time.
 
 The hardening review (issue 10) measured 0.57 s of CPU for one 1 MB line sent in 1 KB pieces:
-every read rescanned the whole partial line. Timed as a ratio (4n vs n), with the best of a
-few runs, so a loaded machine does not decide the outcome.
+every read rescanned the whole partial line. Timed as a ratio (4n vs n, CPU time, best of a
+few runs; the rescanning gave about 12), so a loaded machine does not decide the outcome.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ PIECE = 1024
 def _best_of(runs: int, work: Callable[[], None]) -> float:
     best = float("inf")
     for _ in range(runs):
-        started = time.perf_counter()
+        started = time.process_time()
         work()
-        best = min(best, time.perf_counter() - started)
+        best = min(best, time.process_time() - started)
     return best
 
 
@@ -40,7 +40,7 @@ def _one_line_in_pieces(size: int) -> Callable[[], None]:
 def test_a_line_fed_in_small_pieces_costs_linear_time() -> None:
     small = _best_of(5, _one_line_in_pieces(256 * 1024))
     large = _best_of(5, _one_line_in_pieces(1024 * 1024))
-    assert large / small < 7, (small, large)  # quadratic: about 16
+    assert large / small < 8, (small, large)  # quadratic: about 16
 
 
 def test_an_oversized_line_in_small_pieces_costs_linear_time() -> None:
@@ -57,4 +57,4 @@ def test_an_oversized_line_in_small_pieces_costs_linear_time() -> None:
 
     small = _best_of(5, oversized(1024 * 1024))
     large = _best_of(5, oversized(4 * 1024 * 1024))
-    assert large / small < 7, (small, large)  # quadratic: about 16
+    assert large / small < 8, (small, large)  # quadratic: about 16
