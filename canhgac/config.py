@@ -28,6 +28,7 @@ from pydantic import (
     Field,
     SecretStr,
     Tag,
+    model_validator,
 )
 from pydantic_settings import (
     BaseSettings,
@@ -126,14 +127,67 @@ class SyslogUdpSourceConfig(SourceBase):
     )
 
 
-class SyslogTcpSourceConfig(SourceBase):
+class StreamListenerConfig(SourceBase):
+    """What bounds a connection-oriented listener (TCP syslog, HTTP): a peer holding many
+    connections open, or one open without sending, costs this listener its connection slots
+    and nothing else (no other role, no other listener)."""
+
+    max_connections: int = Field(
+        default=256,
+        gt=0,
+        description="Connections served at once; one more is closed at once (one thread each).",
+    )
+    max_connections_per_address: int = Field(
+        default=32, gt=0, description="Connections served at once from one peer address."
+    )
+    listen_backlog: int = Field(
+        default=128,
+        gt=0,
+        description="Connections the kernel queues before accept (capped by net.core.somaxconn).",
+    )
+
+
+class SyslogTcpSourceConfig(StreamListenerConfig):
     type: Literal["syslog_tcp"] = "syslog_tcp"
     host: str = "127.0.0.1"
     port: int = 5514
     max_message_bytes: int = 1_048_576
+    idle_timeout: Duration = Field(
+        default=timedelta(minutes=10),
+        gt=timedelta(0),
+        description="A connection that sends nothing for this long is closed. Long: rsyslog "
+        "may lose the first message it sends on a connection the server closed.",
+    )
+    read_timeout: Duration = Field(
+        default=timedelta(seconds=30),
+        gt=timedelta(0),
+        description="A frame, once begun, must be complete within this (a sender trickling "
+        "bytes without ever ending a frame is closed; the partial frame is dead-lettered).",
+    )
 
 
-class HttpSourceConfig(SourceBase):
+class IngestToken(Section):
+    """One sender's credential for an HTTP source: revoked by removing it from the config."""
+
+    name: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._-]+$",
+        description="Who sends with it (a host or group); scopes its Idempotency-Keys.",
+    )
+    secret: SecretStr | None = Field(default=None, description="The bearer token itself.")
+    secret_file: str | None = Field(
+        default=None, description="A file holding the token (a Docker/systemd secret)."
+    )
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> IngestToken:
+        if (self.secret is None) == (self.secret_file is None):
+            raise ValueError("give exactly one of 'secret' and 'secret_file'")
+        return self
+
+
+class HttpSourceConfig(StreamListenerConfig):
     type: Literal["http"] = "http"
     parser: str = "json"
     host: str = "127.0.0.1"
@@ -142,6 +196,27 @@ class HttpSourceConfig(SourceBase):
     token: SecretStr | None = Field(
         default=None, description="If set, requests must send 'Authorization: Bearer <token>'."
     )
+    tokens: list[IngestToken] = Field(
+        default_factory=list,
+        description="Named tokens, one per sending host or group (with or instead of 'token').",
+    )
+    idle_timeout: Duration = Field(
+        default=timedelta(seconds=5),
+        gt=timedelta(0),
+        description="An idle keep-alive connection is closed after this long.",
+    )
+    read_timeout: Duration = Field(
+        default=timedelta(seconds=60),
+        gt=timedelta(0),
+        description="A request (headers and body), once begun, must arrive within this.",
+    )
+
+    @model_validator(mode="after")
+    def _unique_token_names(self) -> HttpSourceConfig:
+        names = [token.name for token in self.tokens]
+        if len(set(names)) != len(names) or (self.token is not None and "default" in names):
+            raise ValueError("token names must be unique ('default' is the name of 'token')")
+        return self
 
 
 SourceConfig = Annotated[
@@ -241,6 +316,7 @@ class DetectionConfig(Section):
     jitter_seconds: int = 5
     lease_ttl: Duration = Field(
         default=timedelta(minutes=10),
+        gt=timedelta(0),
         description="A detector holds a rule's lease this long per run (renewed each window), "
         "so two detectors never run the same rule at once; longer than any one window's "
         "search plus the detectors' clock skew.",

@@ -26,6 +26,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    ProcessCollector,
     disable_created_metrics,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -40,6 +41,7 @@ __all__ = [
     "Metric",
     "Metrics",
     "MetricsServer",
+    "ProcessCollector",
 ]
 
 log = logging.getLogger(__name__)

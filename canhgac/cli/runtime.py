@@ -64,6 +64,7 @@ class Runtime:
         self.store = build_store(settings.store) if roles - {"collect"} else None
         store = telemetry.instrumented(self.store, self.metrics) if self.store else None
         telemetry.mark_roles(self.metrics, sorted(roles))
+        telemetry.watch_process(self.metrics)
         sender, receiver = _transport(settings, roles)
         try:
             if "index" in roles:

@@ -6,7 +6,9 @@ stats are copied at scrape time, and each role adds a health check.
 
 - collect: ``canhgac_collector_events_sent_total``, ``..._dead_letters_sent_total``,
   ``..._events_acked_total``; per UDP source ``canhgac_udp_dropped_total`` (datagrams the
-  kernel dropped) and ``canhgac_udp_receive_buffer_bytes`` (the effective SO_RCVBUF);
+  kernel dropped) and ``canhgac_udp_receive_buffer_bytes`` (the effective SO_RCVBUF); per
+  TCP syslog and HTTP source ``canhgac_source_connections`` (served now) and
+  ``canhgac_source_connections_rejected_total{reason}`` (closed at once: a limit reached);
 - index: ``canhgac_indexer_events_received_total``, ``..._events_written_total``,
   ``..._duplicates_total``, ``..._dead_letters_total``, ``..._retries_total``,
   ``..._lag_messages`` and ``canhgac_store_bulk_seconds`` (histogram of event writes);
@@ -14,13 +16,15 @@ stats are copied at scrape time, and each role adds a health check.
 - detect: per rule ``canhgac_rule_runs_total``, ``..._failures_total``,
   ``..._duration_seconds``, ``..._delay_seconds``; ``canhgac_alerts_raised_total`` per rule
   and severity;
-- every role: ``canhgac_role`` (1 per role run here);
+- every role: ``canhgac_role`` (1 per role run here), ``canhgac_threads`` and the
+  ``process_*`` series (``process_open_fds``, ``process_max_fds``, memory, CPU);
 - every role with a store: the ``/healthz`` check ``store_last_write`` fails while the last write
   of events, dead letters or alerts failed (a full disk, a read-only or damaged file).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -29,11 +33,18 @@ from typing import Any, Protocol, cast, runtime_checkable
 from alerting.detect.run.scheduler import DetectionScheduler
 from canhgac.cli.dead_letter_watch import DeadLetterWatch
 from canhgac.errors import StoreError, TransportError
-from canhgac.metrics import CounterMetricFamily, GaugeMetricFamily, Metric, Metrics
+from canhgac.metrics import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    Metric,
+    Metrics,
+    ProcessCollector,
+)
 from canhgac.models import Alert, DeadLetter, Event
 from canhgac.store.base import AlertWrite, Store
 from ingest.indexer import Indexer
 from ingest.sources.base import Source
+from ingest.sources.connections import ConnectionGate
 from ingest.sources.syslog_udp import SyslogUdpSource
 from ingest.transport.base import Batch, Receiver, Sender
 
@@ -209,7 +220,11 @@ def watch_scheduler(metrics: Metrics, scheduler: DetectionScheduler) -> None:
 
 
 def watch_source(metrics: Metrics, source: Source) -> None:
-    """What a UDP source lost in the kernel, and the receive buffer it got."""
+    """What a UDP source lost in the kernel and the buffer it got; a stream listener's
+    connections and the ones it refused."""
+    connections = getattr(source, "connections", None)
+    if isinstance(connections, ConnectionGate):
+        _watch_connections(metrics, connections)
     if not isinstance(source, SyslogUdpSource):
         return
 
@@ -227,6 +242,38 @@ def watch_source(metrics: Metrics, source: Source) -> None:
         )
         buffer.add_metric([source.name], source.receive_buffer)
         return [dropped, buffer]
+
+    metrics.on_scrape(scrape)
+
+
+def _watch_connections(metrics: Metrics, gate: ConnectionGate) -> None:
+    def scrape() -> list[Metric]:
+        held = GaugeMetricFamily(
+            "canhgac_source_connections",
+            "Connections a stream source (TCP syslog, HTTP) serves now, one thread each.",
+            labels=["source"],
+        )
+        held.add_metric([gate.name], gate.open)
+        rejected = CounterMetricFamily(
+            "canhgac_source_connections_rejected_total",
+            "Connections closed at once: a connection limit was reached, or accept failed.",
+            labels=["source", "reason"],
+        )
+        for reason, count in gate.rejected().items():
+            rejected.add_metric([gate.name, reason], count)
+        return [held, rejected]
+
+    metrics.on_scrape(scrape)
+
+
+def watch_process(metrics: Metrics) -> None:
+    """File descriptors (process_open_fds, process_max_fds, ...) and threads of the process."""
+    ProcessCollector(registry=metrics.registry)
+
+    def scrape() -> list[Metric]:
+        threads = GaugeMetricFamily("canhgac_threads", "Threads of this process.")
+        threads.add_metric([], threading.active_count())
+        return [threads]
 
     metrics.on_scrape(scrape)
 

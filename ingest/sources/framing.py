@@ -48,6 +48,9 @@ class FrameDecoder:
     def _reset(self) -> None:
         self._buffer = bytearray()
         self._pos = 0  # start of the unconsumed bytes in _buffer
+        # How far the current line was searched for its terminator: each byte is searched
+        # once, however small the reads (rescanning the partial line made it quadratic).
+        self._scanned = 0
         self._mode = _Mode.START
         self._remaining = 0  # octet frames: bytes still to come
         self._count = 0  # octet frames: the announced length
@@ -60,8 +63,14 @@ class FrameDecoder:
         while self._step(frames):
             pass
         del self._buffer[: self._pos]
+        self._scanned = max(0, self._scanned - self._pos)
         self._pos = 0
         return frames
+
+    @property
+    def pending(self) -> bool:
+        """Mid-frame: bytes of a frame not yet complete were received."""
+        return self._mode is not _Mode.START or self._pos < len(self._buffer)
 
     def finish(self) -> list[Frame]:
         """The connection ended: whatever is left becomes a last frame or an error."""
@@ -125,8 +134,9 @@ class FrameDecoder:
         return True
 
     def _line(self, frames: list[Frame]) -> bool:
-        match = _TERMINATOR.search(self._buffer, self._pos)
+        match = _TERMINATOR.search(self._buffer, max(self._pos, self._scanned))
         if match is None:
+            self._scanned = len(self._buffer)
             if len(self._buffer) - self._pos > self._max:
                 frames.append(
                     self._oversized(bytes(self._buffer[self._pos : self._pos + self._max]))
@@ -135,7 +145,7 @@ class FrameDecoder:
                 self._mode = _Mode.SKIP_LINE
             return False
         data = _without_cr(bytes(self._buffer[self._pos : match.start()]))
-        self._pos = match.end()
+        self._pos = self._scanned = match.end()
         self._mode = _Mode.START
         if len(data) > self._max:
             frames.append(self._oversized(data[: self._max]))

@@ -7,14 +7,13 @@ the same (see :mod:`ingest.sources.http_body`), so the store keeps one copy.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import io
 import logging
 import socket
 import threading
 import time
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,7 +23,11 @@ from canhgac.text import dumps
 from canhgac.timeutil import now_iso
 from ingest.parse.base import Origin
 from ingest.sources.addresses import family_for, peer_text
+from ingest.sources.connections import ConnectionGate, GatedServer, limits_of
+from ingest.sources.deadline_reader import DeadlineReader
 from ingest.sources.http_body import DecodedBody, decode_json, decode_ndjson
+from ingest.sources.http_tokens import SenderTokens
+from ingest.sources.idempotency import RecentKeys, request_key
 from ingest.sources.listener import ServerSource
 from ingest.transport.base import Batch, Sender
 
@@ -36,8 +39,6 @@ NDJSON_TYPES = frozenset(
     {"application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines"}
 )
 MAX_IDEMPOTENCY_KEY = 256
-# An idle keep-alive connection is closed after this long; stop() waits at most that much.
-IDLE_TIMEOUT_SECONDS = 5.0
 # A refused request's unread body is discarded for at most this long / this much.
 LINGER_SECONDS = 2.0
 LINGER_BYTES = 4 * 1024 * 1024
@@ -56,29 +57,34 @@ class HttpSource(ServerSource):
         self._sender = sender
         self._ack_timeout = ack_timeout
         self._identity = f"http:{config.name}"
-        self._token = config.token.get_secret_value().encode() if config.token else None
+        self._tokens = SenderTokens(config)
+        self._recent_keys = RecentKeys()
+        self.connections = ConnectionGate(config.name, limits_of(config))
 
     @property
-    def max_body_bytes(self) -> int:
-        return self._config.max_body_bytes
+    def config(self) -> HttpSourceConfig:
+        return self._config
 
     def _make_server(self) -> _Server:
         return _Server(self, (self._config.host, self._config.port))
 
+    def _interrupt(self) -> None:
+        super()._interrupt()  # no new connections from here on
+        self.connections.end_all()
+
     # --- the request, without HTTP --------------------------------------------------------
-    def authorized(self, header: str | None) -> bool:
-        if self._token is None:
-            return True
-        scheme, _, credentials = (header or "").partition(" ")
-        try:
-            # http.server decodes header bytes as Latin-1; this restores the bytes sent.
-            given = credentials.strip().encode("latin-1")
-        except UnicodeEncodeError:
-            return False
-        return scheme.lower() == "bearer" and hmac.compare_digest(given, self._token)
+    def sender(self, authorization: str | None, peer_host: str) -> str | None:
+        """Who sends (a token's name, or the address if the source has no token); None:
+        refused."""
+        return self._tokens.sender(authorization, peer_host)
 
     def ingest(
-        self, body: bytes, content_type: str, idempotency_key: str | None, peer: str
+        self,
+        body: bytes,
+        content_type: str,
+        idempotency_key: str | None,
+        peer: str,
+        sender: str,
     ) -> Reply:
         media_type = content_type.partition(";")[0].strip().lower()
         ndjson = media_type in NDJSON_TYPES
@@ -90,10 +96,6 @@ class HttpSource(ServerSource):
             return HTTPStatus.BAD_REQUEST, {"error": "invalid Idempotency-Key"}
         if not body.strip():
             return HTTPStatus.BAD_REQUEST, {"error": "empty body", "line": 1}
-        if idempotency_key:
-            key = f"key:{idempotency_key}"
-        else:
-            key = f"body:{hashlib.blake2b(body, digest_size=16).hexdigest()}"
         origin = Origin(
             source=self.name,
             identity=self._identity,
@@ -105,7 +107,13 @@ class HttpSource(ServerSource):
             year=self._config.year,
             peer=peer,
         )
-        decoded = (decode_ndjson if ndjson else decode_json)(body, origin, key)
+        decoded = (decode_ndjson if ndjson else decode_json)(
+            body, origin, lambda digest: request_key(sender, idempotency_key, digest)
+        )
+        if idempotency_key and not self._recent_keys.claim(sender, idempotency_key, decoded.digest):
+            return HTTPStatus.UNPROCESSABLE_ENTITY, {
+                "error": "Idempotency-Key already used for a different body"
+            }
         if not self._store(decoded):
             return HTTPStatus.SERVICE_UNAVAILABLE, {"error": "not stored in time; retry"}
         if decoded.error is not None:
@@ -131,7 +139,24 @@ class HttpSource(ServerSource):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
-    timeout = IDLE_TIMEOUT_SECONDS
+    _sender: str | None = None
+
+    def setup(self) -> None:
+        config = self.server.source.config
+        super().setup()
+        self._write_timeout = config.read_timeout.total_seconds()
+        self.rfile.close()  # replaced: reads get whole-request deadlines
+        self._reader = DeadlineReader(
+            self.connection,
+            idle=config.idle_timeout.total_seconds(),
+            request=config.read_timeout.total_seconds(),
+        )
+        self.rfile = io.BufferedReader(self._reader, max(self.rbufsize, io.DEFAULT_BUFFER_SIZE))
+
+    def handle_one_request(self) -> None:
+        self._reader.between_requests()
+        self._sender = None
+        super().handle_one_request()
 
     def do_GET(self) -> None:  # the name http.server dispatches to
         if urlsplit(self.path).path == "/healthz":
@@ -140,17 +165,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(HTTPStatus.NOT_FOUND, {"error": "not found"})
 
     def do_POST(self) -> None:
-        if not self._acceptable():
+        if self._sender is None and not self._acceptable():
             return
         source = self.server.source
-        body = self._read_body(source.max_body_bytes)
-        if body is None:
+        body = self._read_body(source.config.max_body_bytes)
+        if body is None or self._sender is None:
             return
         status, payload = source.ingest(
             body,
             self.headers.get("Content-Type", ""),
             self.headers.get("Idempotency-Key"),
             peer_text(self.client_address),
+            self._sender,
         )
         self._reply(status, payload)
 
@@ -165,12 +191,13 @@ class _Handler(BaseHTTPRequestHandler):
         if urlsplit(self.path).path not in INGEST_PATHS:
             self._refuse(HTTPStatus.NOT_FOUND, {"error": "not found"})
             return False
-        if not source.authorized(self.headers.get("Authorization")):
+        self._sender = source.sender(self.headers.get("Authorization"), self.client_address[0])
+        if self._sender is None:
             self._refuse(HTTPStatus.UNAUTHORIZED, {"error": "missing or wrong token"})
             return False
         length = self.headers.get("Content-Length", "")
-        if length.isdigit() and int(length) > source.max_body_bytes:
-            self._too_large(source.max_body_bytes)
+        if length.isdigit() and int(length) > source.config.max_body_bytes:
+            self._too_large(source.config.max_body_bytes)
             return False
         return True
 
@@ -247,6 +274,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reply(self, status: HTTPStatus, payload: dict[str, Any], close: bool = False) -> None:
         data = dumps(payload).encode("utf-8")
+        self.connection.settimeout(self._write_timeout)  # reads set their own deadlines
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
@@ -262,15 +290,8 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("%s: %s - %s", self.server.source.name, self.address_string(), format % args)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = False
-    block_on_close = True
-
+class _Server(GatedServer):
     def __init__(self, source: HttpSource, address: tuple[str, int]) -> None:
         self.address_family = family_for(address[0])
         self.source = source
-        super().__init__(address, _Handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client resetting its connection is routine; never print tracebacks to stderr.
-        log.info("%s: request from %s failed", self.source.name, client_address, exc_info=True)
+        super().__init__(source.connections, address, _Handler)

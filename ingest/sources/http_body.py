@@ -1,14 +1,17 @@
 """Turn an HTTP request body (JSON or NDJSON) into records, one per JSON object.
 
 Each object is re-serialized on its own (compact UTF-8 JSON), so the parser receives exactly
-one JSON document per record. Record positions are ``<request key>:<index>``: the request key
-is the client's Idempotency-Key or a digest of the body, so a retried request yields the same
-ids and the store keeps one copy.
+one JSON document per record. Record positions are ``<request key>:<index>``, the request key
+made by the caller from the digest of those re-serialized records (:attr:`DecodedBody.digest`,
+the same however the client spaced its JSON), so a retried request yields the same ids and the
+store keeps one copy, and a different body can never get the ids of another.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +29,8 @@ class DecodedBody:
     # holds the whole body, so nothing is silently lost.
     error: str | None = None
     line: int | None = None
+    # Of the records as re-serialized: a request's identity, whatever its spacing.
+    digest: str = ""
 
     def add(self, record: Event | DeadLetter) -> None:
         if isinstance(record, Event):
@@ -53,44 +58,65 @@ def _problem(exc: Exception, data: bytes) -> tuple[str, int]:
     return f"invalid JSON: {exc}", 1
 
 
-class _Builder:
-    """Records of one request, positioned under its key."""
+#: Makes a request's key from the digest of its records.
+KeyFor = Callable[[str], str]
 
-    def __init__(self, origin: Origin, key: str) -> None:
+
+class _Builder:
+    """Records of one request: collected first, then positioned under its key, which
+    depends on all of them."""
+
+    def __init__(self, origin: Origin) -> None:
         self.origin = origin
-        self.key = key
         self.body = DecodedBody()
+        self._hash = hashlib.blake2b(digest_size=16)
+        # (raw, position, reason): an object to parse when reason is None, else a dead letter
+        self._pending: list[tuple[bytes, str, str | None]] = []
 
     def object(self, value: dict[str, Any], index: int) -> None:
-        raw = dumps(value).encode("utf-8")
-        self.body.add(to_record(raw, self.origin, f"{self.key}:{index}"))
+        self._collect(dumps(value).encode("utf-8"), str(index), None)
 
     def dead(self, raw: bytes, reason: str, position: str) -> None:
-        self.body.add(
-            DeadLetter(
-                id=event_id(self.origin.identity, f"{self.key}:{position}"),
-                source=self.origin.source,
-                reason=reason,
-                raw=raw,
-                received_at=self.origin.received_at,
-                context={"identity": self.origin.identity, "peer": self.origin.peer},
-            )
-        )
+        self._collect(raw, position, reason)
 
-    def reject(self, raw: bytes, reason: str, line: int) -> DecodedBody:
+    def _collect(self, raw: bytes, position: str, reason: str | None) -> None:
+        self._hash.update(b"%d:%s\n" % (len(raw), raw))
+        self._pending.append((raw, position, reason))
+
+    def reject(self, raw: bytes, reason: str, line: int) -> None:
         self.dead(raw, reason, "body")
         self.body.error, self.body.line = reason, line
+
+    def build(self, key_for: KeyFor) -> DecodedBody:
+        self.body.digest = self._hash.hexdigest()
+        key = key_for(self.body.digest)
+        for raw, position, reason in self._pending:
+            if reason is None:
+                self.body.add(to_record(raw, self.origin, f"{key}:{position}"))
+            else:
+                self.body.add(self._dead_letter(raw, reason, f"{key}:{position}"))
         return self.body
 
+    def _dead_letter(self, raw: bytes, reason: str, position: str) -> DeadLetter:
+        return DeadLetter(
+            id=event_id(self.origin.identity, position),
+            source=self.origin.source,
+            reason=reason,
+            raw=raw,
+            received_at=self.origin.received_at,
+            context={"identity": self.origin.identity, "peer": self.origin.peer},
+        )
 
-def decode_json(body: bytes, origin: Origin, key: str) -> DecodedBody:
+
+def decode_json(body: bytes, origin: Origin, key_for: KeyFor) -> DecodedBody:
     """One JSON object, or an array of objects (other elements become dead letters)."""
-    builder = _Builder(origin, key)
+    builder = _Builder(origin)
     try:
         value = _loads(body)
     except (ValueError, RecursionError) as exc:
         reason, line = _problem(exc, body)
-        return builder.reject(body, reason, line)
+        builder.reject(body, reason, line)
+        return builder.build(key_for)
     if isinstance(value, dict):
         builder.object(value, 0)
     elif isinstance(value, list):
@@ -101,13 +127,13 @@ def decode_json(body: bytes, origin: Origin, key: str) -> DecodedBody:
                 raw = dumps(item).encode("utf-8")
                 builder.dead(raw, f"array element {index} is not a JSON object", str(index))
     else:
-        return builder.reject(body, "expected a JSON object or an array of objects", 1)
-    return builder.body
+        builder.reject(body, "expected a JSON object or an array of objects", 1)
+    return builder.build(key_for)
 
 
-def decode_ndjson(body: bytes, origin: Origin, key: str) -> DecodedBody:
+def decode_ndjson(body: bytes, origin: Origin, key_for: KeyFor) -> DecodedBody:
     """One JSON object per line; a bad line becomes a dead letter, the others are kept."""
-    builder = _Builder(origin, key)
+    builder = _Builder(origin)
     for index, line in enumerate(body.split(b"\n")):
         text = line.strip(b" \t\r")
         if not text:
@@ -122,4 +148,4 @@ def decode_ndjson(body: bytes, origin: Origin, key: str) -> DecodedBody:
             builder.object(value, index)
         else:
             builder.dead(line, f"line {index + 1}: not a JSON object", str(index))
-    return builder.body
+    return builder.build(key_for)

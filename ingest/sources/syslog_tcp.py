@@ -3,6 +3,11 @@
 Each connection is its own stream: identity ``syslog-tcp:<name>:<peer>:<connection start ns>``,
 position the frame's sequence number in it. A connection thread that finds the transport full
 stops reading, so TCP flow control pushes back on that sender.
+
+Connections are bounded (:mod:`ingest.sources.connections`): at most ``max_connections`` at
+once (``max_connections_per_address`` from one address), a connection silent for
+``idle_timeout`` is closed, and so is one that began a frame and did not finish it within
+``read_timeout`` (what it sent is dead-lettered); ``stop`` ends every connection at once.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from ingest.parse.base import Origin
 from ingest.parse.record import to_record
 from ingest.sources.addresses import family_for, peer_text
 from ingest.sources.batching import Batcher
+from ingest.sources.connections import ConnectionGate, GatedServer, limits_of
 from ingest.sources.framing import Frame, FrameDecoder
 from ingest.sources.listener import ServerSource
 from ingest.transport.base import Sender
@@ -28,8 +34,6 @@ from ingest.transport.base import Sender
 log = logging.getLogger(__name__)
 
 READ_BYTES = 64 * 1024
-# How soon idle connections notice stop().
-_WAKE_SECONDS = 0.05
 
 
 class SyslogTcpSource(ServerSource):
@@ -48,16 +52,21 @@ class SyslogTcpSource(ServerSource):
         self._batcher = Batcher(
             sender, name=config.name, max_records=batch_records, max_wait=batch_wait
         )
+        self.connections = ConnectionGate(config.name, limits_of(config))
 
     def _make_server(self) -> _Server:
         return _Server(self, (self._config.host, self._config.port))
+
+    def _interrupt(self) -> None:
+        super()._interrupt()  # no new connections from here on
+        self.connections.end_all()
 
     def _bind(self) -> None:
         super()._bind()
         self._batcher.start_timer()
 
     def _close(self) -> None:
-        super()._close()  # connection threads notice _stopping within _WAKE_SECONDS
+        super()._close()  # joins the connection threads, which end_all() woke
         self._batcher.close()
 
     # --- one connection ----------------------------------------------------------------------
@@ -66,20 +75,30 @@ class SyslogTcpSource(ServerSource):
         identity = f"syslog-tcp:{self.name}:{peer}:{time.time_ns()}"
         decoder = FrameDecoder(self._config.max_message_bytes)
         sequence = 0  # frames so far on this connection
-        connection.settimeout(_WAKE_SECONDS)
+        cut: str | None = None  # why the connection was closed on a deadline
+        deadline = _Deadline(
+            self._config.idle_timeout.total_seconds(), self._config.read_timeout.total_seconds()
+        )
         try:
             while not self._stopping.is_set():
                 try:
+                    connection.settimeout(deadline.left())
                     data = connection.recv(READ_BYTES)
                 except TimeoutError:
-                    continue
+                    cut = deadline.what()
+                    log.info("%s: closing %s: %s", self.name, peer, cut)
+                    break
                 except OSError as exc:  # reset by the peer, mid-frame or not
                     log.info("%s: connection from %s ended: %s", self.name, peer, exc)
                     break
                 if not data:
                     break
-                sequence = self._emit(decoder.feed(data), identity, peer, sequence)
-            self._emit(decoder.finish(), identity, peer, sequence)
+                frames = decoder.feed(data)
+                sequence = self._emit(frames, identity, peer, sequence)
+                deadline.received(len(frames), decoder.pending)
+            # A frame cut by its deadline is not a message the sender finished: dead letter.
+            rest = [Frame(f.data, f.error or cut) if cut else f for f in decoder.finish()]
+            self._emit(rest, identity, peer, sequence)
         except TransportError as exc:
             log.error("%s: transport refused a batch, closing %s: %s", self.name, peer, exc)
 
@@ -116,6 +135,34 @@ class SyslogTcpSource(ServerSource):
         )
 
 
+class _Deadline:
+    """When a connection must next send something: within the idle timeout between frames,
+    by the frame's deadline inside one (a frame begun gets no more time by trickling)."""
+
+    def __init__(self, idle: float, frame: float) -> None:
+        self._idle, self._frame = idle, frame
+        self._last = self._frame_began = time.monotonic()
+        self._pending = False  # mid-frame
+
+    def received(self, frames: int, pending: bool) -> None:
+        """A read ended ``frames`` frames and left a frame ``pending`` or not."""
+        now = time.monotonic()
+        if pending and (frames or not self._pending):
+            self._frame_began = now  # the pending frame began in this read
+        self._pending, self._last = pending, now
+
+    def left(self) -> float:
+        end = self._last + self._idle
+        if self._pending:
+            end = min(end, self._frame_began + self._frame)
+        return max(end - time.monotonic(), 0.001)
+
+    def what(self) -> str:
+        if self._pending:
+            return f"frame not complete within {self._frame:g} s"
+        return f"idle for {self._idle:g} s"
+
+
 class _Handler(socketserver.BaseRequestHandler):
     server: _Server
 
@@ -123,12 +170,8 @@ class _Handler(socketserver.BaseRequestHandler):
         self.server.source.serve_connection(self.request, self.client_address)
 
 
-class _Server(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-    daemon_threads = False
-    block_on_close = True
-
+class _Server(GatedServer):
     def __init__(self, source: SyslogTcpSource, address: tuple[str, int]) -> None:
         self.address_family = family_for(address[0])
         self.source = source
-        super().__init__(address, _Handler)
+        super().__init__(source.connections, address, _Handler)

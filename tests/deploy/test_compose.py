@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from canhgac.cli import app
-from canhgac.config import KafkaTransportConfig
+from canhgac.config import HttpSourceConfig, KafkaTransportConfig
 from canhgac.config_loader import load_settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -116,3 +116,31 @@ def test_the_shared_config_points_at_the_compose_services(compose: dict[str, Any
     assert settings.store.api_key is None and settings.store.password is None
     example = (DEPLOY / "compose" / "secrets.env.example").read_text(encoding="utf-8")
     assert "CANHGAC_STORE__API_KEY=\n" in example
+
+
+def test_http_ingest_takes_only_senders_with_a_token_on_the_internal_address(
+    compose: dict[str, Any],
+) -> None:
+    settings = load_settings(DEPLOY / "compose" / "canhgac.yaml")
+    http_ports = {
+        source.port for source in settings.sources if isinstance(source, HttpSourceConfig)
+    }
+    assert http_ports, "the compose config has an HTTP source"
+    secrets = compose.get("secrets", {})
+    for name, service in compose["services"].items():
+        for mapping in service.get("ports", []):
+            *host, published, target = str(mapping).split(":")
+            if int(target.split("/")[0]) not in http_ports:
+                continue
+            # Published on one chosen (internal) address, never on every interface.
+            assert host and host[0] not in ("", "0.0.0.0", "::", "[::]"), (name, mapping)
+    for source in settings.sources:
+        if not isinstance(source, HttpSourceConfig):
+            continue
+        assert source.tokens and source.token is None, source.name
+        collector = compose["services"]["collector"]
+        for token in source.tokens:
+            assert token.secret is None and token.secret_file is not None, token.name
+            secret = token.secret_file.removeprefix("/run/secrets/")
+            assert secret in collector["secrets"] and secret in secrets, token.name
+            assert not secrets[secret]["file"].endswith(".example"), secret
