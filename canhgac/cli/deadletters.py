@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from canhgac.cli.terminal import print_table
 from canhgac.config import Duration
 from canhgac.dead_letters import CLASSES, DeadLetterQuery, reason_class
 from canhgac.models import DeadLetter
@@ -89,7 +90,7 @@ def list_command(
             typer.echo(json.dumps(as_document(letter), ensure_ascii=False))
         return
     console = Console()
-    console.print(_table(page.letters))
+    print_table(console, _table(page.letters))
     if page.after is not None:
         console.print(
             f"more follow: raise --limit, or narrow with --since {page.after[0]}", markup=False

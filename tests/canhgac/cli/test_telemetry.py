@@ -101,6 +101,7 @@ metrics: {{enabled: true, port: 0}}
             "data_sources": "ok",
             "detection": "ok",
             "indexer": "ok",
+            "notifications": "ok",
             "store_write": "ok",
             "transport": "ok",
         }
