@@ -23,4 +23,6 @@ def print_table(console: Console, table: Table) -> None:
         console.print(table)
         return
     width = console.measure(table, options=console.options.update_width(_UNBOUNDED_WIDTH))
-    console.print(table, width=width.maximum, soft_wrap=False, crop=False)
+    # print(width=) cannot exceed the console's own width: a console as wide as the table.
+    whole = Console(file=console.file, width=width.maximum, color_system=None)
+    whole.print(table, crop=False)

@@ -93,6 +93,8 @@ metrics: {{enabled: true, port: 0}}
             )
 
         _wait(raised, 20)
+        # The detect role exports notification delivery (no channel configured here: no series).
+        assert "# TYPE canhgac_notifications_pending gauge" in _get(base + "/metrics")[1]
         status, body = _get(base + "/healthz")
         assert status == 200
         health = json.loads(body)
