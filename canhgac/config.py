@@ -15,16 +15,12 @@ errors one line each, naming the key and the YAML ``file:line`` it came from.
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
-    Discriminator,
     Field,
     SecretStr,
     Tag,
@@ -36,36 +32,16 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+from canhgac.config_base import Duration as Duration
+from canhgac.config_base import Section as Section
+from canhgac.config_base import _tag_or
 
-
-def _duration(value: Any) -> Any:
-    """Accept "500ms", "30s", "5m", "1h", "2d" besides pydantic's own forms."""
-    if isinstance(value, str) and (match := _DURATION.match(value)):
-        return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
-    return value
-
-
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
-
-
-def _tag_or(default: str) -> Any:
-    """A discriminator that falls back to ``default`` when ``type`` is left out, so
-    ``CANHGAC_STORE__PATH=...`` alone still means the default store kind."""
-
-    def tag(value: Any) -> str:
-        if isinstance(value, dict):
-            return str(value.get("type", default))
-        return str(getattr(value, "type", default))
-
-    return Discriminator(tag)
-
-
-class Section(BaseModel):
-    """Base of every config section: unknown keys are errors, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# The channel models live in canhgac.config_channels; these are re-exported for older imports.
+from canhgac.config_channels import ChannelConfig as ChannelConfig
+from canhgac.config_channels import ConsoleChannelConfig as ConsoleChannelConfig
+from canhgac.config_channels import EmailChannelConfig as EmailChannelConfig
+from canhgac.config_channels import SeverityName
+from canhgac.config_channels import WebhookChannelConfig as WebhookChannelConfig
 
 
 # --- sources --------------------------------------------------------------------------------
@@ -324,50 +300,15 @@ class DetectionConfig(Section):
 
 
 # --- alerting -------------------------------------------------------------------------------
-class ConsoleChannelConfig(Section):
-    type: Literal["console"] = "console"
-    name: str = "console"
-
-
-class WebhookChannelConfig(Section):
-    type: Literal["webhook"] = "webhook"
-    name: str = "webhook"
-    url: str
-    secret: SecretStr | None = Field(
-        default=None, description="Sent as 'Authorization: Bearer <secret>'."
-    )
-    timeout: Duration = timedelta(seconds=10)
-    max_attempts: int = 5
-
-
-class EmailChannelConfig(Section):
-    type: Literal["email"] = "email"
-    name: str = "email"
-    host: str = "127.0.0.1"
-    port: int = 25
-    starttls: bool = False
-    username: str | None = None
-    password: SecretStr | None = None
-    sender: str = "canhgac@localhost"
-    recipients: list[str]
-    max_attempts: int = 5
-
-
-ChannelConfig = Annotated[
-    Annotated[ConsoleChannelConfig, Tag("console")]
-    | Annotated[WebhookChannelConfig, Tag("webhook")]
-    | Annotated[EmailChannelConfig, Tag("email")],
-    _tag_or("console"),
-]
-
-
 def _default_channels() -> list[ChannelConfig]:
     return [ConsoleChannelConfig()]
 
 
 class AlertingConfig(Section):
     channels: list[ChannelConfig] = Field(default_factory=_default_channels)
-    min_severity: Literal["informational", "low", "medium", "high", "critical"] = "low"
+    min_severity: SeverityName = Field(
+        default="low", description="Lowest severity notified, for channels that set none."
+    )
 
 
 class LoginConfig(Section):
@@ -410,6 +351,11 @@ class TokenConfig(Section):
 class WebConfig(Section):
     host: str = "127.0.0.1"
     port: int = 8080
+    public_url: str | None = Field(
+        default=None,
+        description="The UI's address as analysts reach it (https://soc.example); "
+        "notifications link to {public_url}/alerts/{id}.",
+    )
     enabled: bool = Field(
         default=True, description="Start the web UI when the 'web' role runs in this process."
     )

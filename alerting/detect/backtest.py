@@ -10,7 +10,7 @@ would in production.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -45,22 +45,26 @@ def backtest(
     window: timedelta,
     page_size: int,
     now: datetime,
+    on_window: Callable[[int, int], object] | None = None,
 ) -> Backtest:
-    """The alerts ``rule`` would have raised for events ingested in ``[start, end)``."""
+    """The alerts ``rule`` would have raised for events ingested in ``[start, end)``;
+    ``on_window(done, total)`` is called after each window (a progress bar)."""
     drafted = DraftedAlerts()
-    count = matches = 0
+    matches = 0
     stamp = to_iso(now)
-    for window_start, window_end in windows(start, end, window):
-        count += 1
+    spans = list(windows(start, end, window))
+    for done, (window_start, window_end) in enumerate(spans, start=1):
         if isinstance(rule.query, CorrelationQuery):
             outcome = rule.query.run(
                 store, window_start, window_end, page_size=page_size, now=stamp, known=drafted
             )
             matches += outcome.matches
             drafted.add(outcome.drafts)
-            continue
-        events = list(fetch_events(store, rule.query, window_start, window_end, page_size))
-        matches += len(events)
-        drafted.add(build_alerts(rule.alert_rule, events, stamp))
+        else:
+            events = list(fetch_events(store, rule.query, window_start, window_end, page_size))
+            matches += len(events)
+            drafted.add(build_alerts(rule.alert_rule, events, stamp))
+        if on_window is not None:
+            on_window(done, len(spans))
     drafts = sorted(drafted.drafts.values(), key=lambda d: (d.alert.first_seen, d.alert.id))
-    return Backtest(rule, drafts, count, matches)
+    return Backtest(rule, drafts, len(spans), matches)

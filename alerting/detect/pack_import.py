@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,12 +79,19 @@ def assess_pack(
     config: DetectionConfig,
     languages: Sequence[str],
     known_ids: dict[str, str] | None = None,
+    on_step: Callable[[str], object] | None = None,
 ) -> PackAssessment:
     """Load and compile every rule under ``source``; ``known_ids`` (rule id -> where) are
-    taken already (the rules the pack is imported next to)."""
+    taken already (the rules the pack is imported next to). ``on_step(what)`` is called as
+    each of the ``2 + len(languages)`` steps begins (a progress bar)."""
+    step = on_step or (lambda what: None)
+    step("loading rules")
     ruleset = load_rules(source)
     config = config.model_copy(update={"rules_dir": str(source)})
-    compiled = {lang: compile_detection(ruleset, pipeline, lang, config) for lang in languages}
+    compiled: dict[str, CompiledRuleSet] = {}
+    for lang in languages:
+        step(f"converting for {lang}")
+        compiled[lang] = compile_detection(ruleset, pipeline, lang, config)
     verdicts = {path: RuleVerdict(path) for path in rule_files(source)}
     items: list[LoadedRule | LoadedCorrelation | LoadedFilter] = [
         *ruleset.rules,
@@ -102,6 +109,7 @@ def assess_pack(
     for language, result in compiled.items():
         _record(verdicts, language, result)
     first = compiled[languages[0]]
+    step("checking rules")
     for finding in check_rules([*first.rules, *first.correlation_inputs], pipeline):
         if finding.kind != "no tests" and Path(finding.path) in verdicts:
             verdicts[Path(finding.path)].warnings.append(str(finding))

@@ -10,7 +10,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import ClassVar
 
-from canhgac.config import ChannelConfig, Section
+from alerting.notify.message import AlertLinks
+from canhgac.config_base import Section
+from canhgac.config_channels import ChannelBase
 from canhgac.errors import NotificationError
 from canhgac.models import Alert
 
@@ -25,8 +27,10 @@ class Channel(ABC):
     #: The config model this channel is built from; its ``type`` is the registry key.
     config_type: ClassVar[type[Section]]
 
-    def __init__(self, config: ChannelConfig) -> None:
+    def __init__(self, config: ChannelBase, links: AlertLinks | None = None) -> None:
         self.name = config.name
+        #: Where messages link to: the alert's page in the web UI (``web.public_url``).
+        self.links = links or AlertLinks()
         #: Overrides the dispatcher's default attempt limit when the config sets one.
         self.max_attempts: int | None = None
 

@@ -6,28 +6,37 @@ import sys
 from typing import TextIO
 
 from alerting.notify.channel import Channel
+from alerting.notify.message import AlertLinks
 from alerting.notify.render import escape_controls, summary
-from canhgac.config import ConsoleChannelConfig
+from canhgac.config_channels import ConsoleChannelConfig
 from canhgac.errors import NotificationError
 from canhgac.models import Alert
 
 
-def console_line(alert: Alert) -> str:
-    """``[Canh Gác] [HIGH] title — host.name=… user.name=… source.ip=… — time — alert <id>``."""
-    return f"[Canh Gác] {summary(alert)} — alert {escape_controls(alert.id)}"
+def console_line(alert: Alert, link: str | None = None) -> str:
+    """``[Canh Gác] [HIGH] title — host.name=… user.name=… source.ip=… — time — alert <id>``,
+    then `` — <link>`` to its page in the web UI when there is one."""
+    line = f"[Canh Gác] {summary(alert)} — alert {escape_controls(alert.id)}"
+    return f"{line} — {escape_controls(link)}" if link else line
 
 
 class ConsoleChannel(Channel):
     config_type = ConsoleChannelConfig
 
-    def __init__(self, config: ConsoleChannelConfig, *, stream: TextIO | None = None) -> None:
-        super().__init__(config)
+    def __init__(
+        self,
+        config: ConsoleChannelConfig,
+        links: AlertLinks | None = None,
+        *,
+        stream: TextIO | None = None,
+    ) -> None:
+        super().__init__(config, links)
         self._stream = stream
 
     def send(self, alert: Alert) -> None:
         # Looked up per send, not at construction, so a redirected sys.stdout is honoured.
         stream = self._stream if self._stream is not None else sys.stdout
-        line = console_line(alert)
+        line = console_line(alert, self.links.alert(alert.id))
         encoding = getattr(stream, "encoding", None)
         if encoding:
             # A terminal in an ASCII locale must still get the alert, with \u escapes for

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from alerting.notify.channel import Channel, PermanentNotificationError
+from alerting.notify.delivery import DeliveryStats, FailureLog
 from alerting.notify.render import shorten, strip_controls
 from canhgac.errors import NotificationError
 from canhgac.lifecycle import Service
@@ -60,11 +62,16 @@ class Dispatcher(Service):
         poll_interval: float = 1.0,
         batch_size: int = 500,
         clock: Callable[[], datetime] = utcnow,
+        stats: DeliveryStats | None = None,
+        failure_log: FailureLog | None = None,
     ) -> None:
         """``max_attempts`` applies to channels whose config sets none (the console);
         ``backoff_*`` and ``poll_interval`` are seconds; ``clock`` returns an aware datetime
         (a test seam). A pass reads at most ``batch_size`` pending rows, oldest ``updated_at``
-        first; with more rows than that in backoff, newer rows wait at most ``backoff_cap``."""
+        first; with more rows than that in backoff, newer rows wait at most ``backoff_cap``.
+        ``stats`` receives every outcome per channel (metrics and health read it); retryable
+        failures are logged through ``failure_log`` (rate-limited per channel), a notification
+        given up is always logged."""
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self._store = store
@@ -74,6 +81,8 @@ class Dispatcher(Service):
         self._poll_interval = poll_interval
         self._batch_size = batch_size
         self._clock = clock
+        self.stats = stats or DeliveryStats(self._channels)
+        self._failure_log = failure_log or FailureLog()
         self._pass_lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -96,11 +105,13 @@ class Dispatcher(Service):
     def run_once(self) -> DispatchReport:
         """Try every due pending notification once. Store errors propagate."""
         sent = retrying = failed = waiting = 0
+        backlog: dict[str, int] = {}
         with self._pass_lock:
             now = self._clock()
             for note in self._store.pending_notifications(self._batch_size):
                 if not self.is_due(note, now):
                     waiting += 1
+                    backlog[note.channel] = backlog.get(note.channel, 0) + 1
                     continue
                 outcome = self._attempt(note)
                 self._store.mark_notification(outcome)
@@ -110,16 +121,18 @@ class Dispatcher(Service):
                     failed += 1
                 else:
                     retrying += 1
+                    backlog[note.channel] = backlog.get(note.channel, 0) + 1
+            self.stats.backlog(backlog)
         return DispatchReport(sent=sent, retrying=retrying, failed=failed, waiting=waiting)
 
     def _attempt(self, note: Notification) -> Notification:
         attempts = note.attempts + 1
         channel = self._channels.get(note.channel)
         if channel is None:
-            return self._outcome(note, attempts, "failed", "channel is not configured")
+            return self._failure(note, attempts, "channel is not configured", permanent=True)
         alert = self._store.get_alert(note.alert_id)
         if alert is None:
-            return self._outcome(note, attempts, "failed", "alert not found")
+            return self._failure(note, attempts, "alert not found", permanent=True)
         try:
             channel.send(alert)
         except PermanentNotificationError as exc:
@@ -129,18 +142,20 @@ class Dispatcher(Service):
         except Exception as exc:  # a channel bug must not stop the other deliveries
             log.exception("channel %s crashed sending alert %s", note.channel, note.alert_id)
             return self._failure(note, attempts, f"{type(exc).__name__}: {exc}", permanent=False)
+        self.stats.sent(note.channel, self._clock())
         return self._outcome(note, attempts, "sent", None)
 
     def _failure(
         self, note: Notification, attempts: int, error: str, *, permanent: bool
     ) -> Notification:
-        channel = self._channels[note.channel]
-        limit = channel.max_attempts or self._max_attempts
+        channel = self._channels.get(note.channel)
+        limit = (channel.max_attempts if channel else None) or self._max_attempts
         give_up = permanent or attempts >= limit
         # The error may quote a receiver's answer: no raw newlines or escapes into the log.
         error = _one_line(error)
-        log.warning(
-            "notification of alert %s via %s failed (attempt %d/%d%s): %s",
+        self.stats.failed(note.channel, error, gave_up=give_up)
+        message = "notification of alert %s via %s failed (attempt %d/%d%s): %s"
+        args = (
             note.alert_id,
             note.channel,
             attempts,
@@ -148,6 +163,10 @@ class Dispatcher(Service):
             ", giving up" if give_up else "",
             error,
         )
+        if give_up:  # a notification lost for good is always worth a line
+            log.warning(message, *args)
+        else:
+            self._failure_log.failure(note.channel, time.monotonic(), message, *args)
         return self._outcome(note, attempts, "failed" if give_up else "pending", error)
 
     def _outcome(

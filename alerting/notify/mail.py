@@ -25,6 +25,7 @@ from email.mime.text import MIMEText
 from email.utils import formatdate, make_msgid
 
 from alerting.notify.channel import Channel, PermanentNotificationError
+from alerting.notify.message import AlertLinks
 from alerting.notify.render import (
     context,
     display_time,
@@ -32,7 +33,7 @@ from alerting.notify.render import (
     snapshot_value,
     strip_controls,
 )
-from canhgac.config import EmailChannelConfig
+from canhgac.config_channels import EmailChannelConfig
 from canhgac.errors import NotificationError
 from canhgac.models import Alert, Severity
 
@@ -71,8 +72,9 @@ def _clean(text: str) -> str:
     return strip_controls(text).strip()
 
 
-def body(alert: Alert) -> str:
-    """The plain-text body: the Vietnamese section, then the same facts in English."""
+def body(alert: Alert, link: str | None = None) -> str:
+    """The plain-text body: the Vietnamese section, then the same facts in English; ``link``
+    is the alert's page in the web UI."""
     severity = alert.severity.upper()
     # Rows of (Vietnamese label, English label, Vietnamese value, English value).
     rows: list[tuple[str, str, str, str]] = [
@@ -85,6 +87,8 @@ def body(alert: Alert) -> str:
         ("Mã quy tắc", "Rule id", alert.rule_id),
         ("Mã cảnh báo", "Alert id", alert.id),
     ]
+    if link is not None:
+        facts.append(("Xem cảnh báo", "Alert page", link))
     original = snapshot_value(alert, "event.original")
     if original is not None:
         facts.append(("Sự kiện gốc", "Original event", original))
@@ -111,11 +115,12 @@ class EmailChannel(Channel):
     def __init__(
         self,
         config: EmailChannelConfig,
+        links: AlertLinks | None = None,
         *,
         timeout: float = DEFAULT_TIMEOUT_S,
         tls_context: ssl.SSLContext | None = None,
     ) -> None:
-        super().__init__(config)
+        super().__init__(config, links)
         self.max_attempts = config.max_attempts
         self._config = config
         self._timeout = timeout
@@ -125,7 +130,7 @@ class EmailChannel(Channel):
         config = self._config
         utf8_qp = Charset("utf-8")
         utf8_qp.body_encoding = QP  # readable in a raw view, 7-bit safe
-        msg = MIMEText(body(alert), "plain", utf8_qp)  # type: ignore[arg-type]  # accepts a Charset
+        msg = MIMEText(body(alert, self.links.alert(alert.id)), "plain", utf8_qp)  # type: ignore[arg-type]  # accepts a Charset
         msg["Subject"] = Header(subject(alert), "utf-8")  # type: ignore[assignment]  # see above
         msg["From"] = config.sender
         msg["To"] = ", ".join(config.recipients)

@@ -1,8 +1,18 @@
-"""Which channels an alert goes to: the detection engine calls this when it enqueues."""
+"""Which channels an alert goes to: the detection engine calls this when it enqueues.
+
+Each channel has its own routing (:class:`~canhgac.config_channels.ChannelBase`): a severity
+threshold (else ``alerting.min_severity``) and optional filters on the rule id, the rule's
+tags and the event dataset, each a list of shell patterns of which one must match.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from fnmatch import fnmatchcase
+
+from alerting.notify.render import snapshot_value
 from canhgac.config import AlertingConfig
+from canhgac.config_channels import ChannelBase
 from canhgac.errors import ConfigError
 from canhgac.models import Alert, Severity
 
@@ -21,8 +31,26 @@ def channel_names(config: AlertingConfig) -> list[str]:
     return names
 
 
+def _any_match(values: Iterable[str], patterns: list[str]) -> bool:
+    return any(fnmatchcase(value, pattern) for value in values for pattern in patterns)
+
+
+def takes(channel: ChannelBase, alert: Alert, default_min_severity: str) -> bool:
+    """Whether ``channel``'s routing lets ``alert`` through."""
+    threshold = Severity(channel.min_severity or default_min_severity)
+    if _RANK[alert.severity] < _RANK[threshold]:
+        return False
+    if channel.rules and not _any_match([alert.rule_id], channel.rules):
+        return False
+    if channel.tags and not _any_match(alert.tags, channel.tags):
+        return False
+    dataset = snapshot_value(alert, "event.dataset")
+    return not channel.datasets or _any_match([dataset] if dataset else [], channel.datasets)
+
+
 def channels_for(alert: Alert, config: AlertingConfig) -> list[str]:
-    """The channels to enqueue ``alert`` for: all of them at or above ``min_severity``."""
-    if _RANK[alert.severity] < _RANK[Severity(config.min_severity)]:
-        return []
-    return channel_names(config)
+    """The channels to enqueue ``alert`` for, in config order."""
+    channel_names(config)  # rejects duplicate names
+    return [
+        channel.name for channel in config.channels if takes(channel, alert, config.min_severity)
+    ]

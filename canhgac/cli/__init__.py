@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from canhgac.cli.completion import complete_fixture_store, complete_severity, complete_status
 from canhgac.cli.logs import setup_logging
 from canhgac.cli.options import ConfigOption, VerboseOption, config_from, settings_from
 from canhgac.cli.rules_tools import register as _register_rule_tools
@@ -46,6 +47,34 @@ log = logging.getLogger("canhgac")
 #: folders) is its own alone: files 0600, folders 0700, whatever umask the shell had. Logs
 #: and alerts are confidential, and the triage database holds password hashes.
 PRIVATE_UMASK = 0o077
+
+
+def package_version() -> str:
+    """The installed distribution's version (the source tree's when run uninstalled)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("canhgac")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"canhgac {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+        ),
+    ] = False,
+) -> None:
+    """Canh Gác: SOC log monitoring — collect city logs, run Sigma rules, raise alerts."""
 
 
 @app.command()
@@ -163,6 +192,7 @@ def rules_test(
             "--store",
             help="sqlite (a temporary database) or elasticsearch (temporary indices on the "
             "configured node, else on $CANHGAC_TEST_ES_URL).",
+            autocompletion=complete_fixture_store,
         ),
     ] = "sqlite",
 ) -> None:
@@ -183,15 +213,35 @@ _register_dead_letters(deadletters_app)
 @alerts_app.command("list")
 def alerts_list(
     config: ConfigOption = None,
-    status: Annotated[str | None, typer.Option(help="new, acknowledged or closed.")] = None,
-    severity: Annotated[str | None, typer.Option(help="low … critical.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(help="new, acknowledged or closed.", autocompletion=complete_status),
+    ] = None,
+    severity: Annotated[
+        str | None,
+        typer.Option(help="informational … critical.", autocompletion=complete_severity),
+    ] = None,
     limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    output: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="table, json (JSON Lines: one alert object per line) or csv.",
+            autocompletion=lambda incomplete: [
+                name for name in ("table", "json", "csv") if name.startswith(incomplete)
+            ],
+        ),
+    ] = "table",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Same as --format json: one JSON object per line.")
+    ] = False,
 ) -> None:
     """List alerts, newest first."""
     from canhgac.cli.alerts import list_alerts
 
-    list_alerts(settings_from(config), status, severity, limit, as_json, console)
+    list_alerts(
+        settings_from(config), status, severity, limit, "json" if as_json else output, console
+    )
 
 
 from canhgac.cli.users import register as _register_users  # noqa: E402

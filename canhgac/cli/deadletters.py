@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from canhgac.cli.terminal import json_line, printable
+from canhgac.cli.terminal import json_line, print_table, printable
 from canhgac.config import Duration
 from canhgac.dead_letters import CLASSES, DeadLetterQuery, reason_class
 from canhgac.models import DeadLetter
@@ -88,7 +88,7 @@ def list_command(
             typer.echo(json_line(as_document(letter)))
         return
     console = Console()
-    console.print(_table(page.letters))
+    print_table(console, _table(page.letters))
     if page.after is not None:
         console.print(
             f"more follow: raise --limit, or narrow with --since {page.after[0]}", markup=False

@@ -24,6 +24,7 @@ from rich.markup import escape
 
 from alerting.detect.compile.rules import CompiledRule, CompiledRuleSet
 from alerting.detect.detector import load_detection
+from canhgac.cli.progress import tracked
 from canhgac.cli.rule_fixtures import FixtureResult, fixture_event
 from canhgac.cli.rules_scenarios import (
     ScenarioPlacer,
@@ -117,9 +118,15 @@ class FixtureRun:
     untested: list[CompiledRule] = field(default_factory=list)
 
 
-def run_fixtures(settings: Settings, path: Path | None, store_name: str) -> FixtureRun:
+def run_fixtures(
+    settings: Settings,
+    path: Path | None,
+    store_name: str,
+    on_rule: Callable[[int, int], object] | None = None,
+) -> FixtureRun:
     """Compile the rules for the store ``store_name`` and run every rule's fixture on it:
-    every fixture's events are written first (one batch), then each rule is searched."""
+    every fixture's events are written first (one batch), then each rule is searched
+    (``on_rule(done, total)`` after each: a progress bar)."""
     open_store = FIXTURE_STORES.get(store_name)
     run = FixtureRun(_compile(settings, path, FIXTURE_LANGUAGES[store_name]))
     events: list[Event] = []
@@ -136,18 +143,21 @@ def run_fixtures(settings: Settings, path: Path | None, store_name: str) -> Fixt
     with open_store(settings) as store:
         store.write_events(events)
         stored = {event.id for event in store.get_events([event.id for event in events])}
-        for result in run.results:
+        for done, result in enumerate(run.results, start=1):
             if isinstance(result, ScenarioResult):
                 check_scenarios(result, store)
             else:
                 check_fixture(result, store, stored)
+            if on_rule is not None:
+                on_rule(done, len(run.results))
     return run
 
 
 def run_rule_tests(
     settings: Settings, path: Path | None, console: Console, store_name: str = "sqlite"
 ) -> int:
-    run = run_fixtures(settings, path, store_name)
+    with tracked(f"rules test on {store_name}") as progress:
+        run = run_fixtures(settings, path, store_name, progress.at)
     for error in run.compiled.errors:
         line(console, str(error))
     failed = [r for r in run.results if r.failures]

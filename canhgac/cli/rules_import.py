@@ -20,7 +20,8 @@ from alerting.detect.compile.pipeline import load_pipeline
 from alerting.detect.compile.rules import QUERY_COMPILERS
 from alerting.detect.load.ruleset import load_rules
 from alerting.detect.pack_import import PackAssessment, assess_pack
-from canhgac.cli.terminal import line
+from canhgac.cli.progress import tracked
+from canhgac.cli.terminal import line, print_table
 from canhgac.config import Settings
 
 RULE_SUFFIXES = (".yml", ".yaml")
@@ -72,7 +73,14 @@ def run_import(
         elif not source.is_dir():
             line(console, f"{source}: not a folder or a zip file")
             return 2
-        assessment = assess_pack(folder, pipeline, detection, list(QUERY_COMPILERS), known)
+        languages = list(QUERY_COMPILERS)
+        with tracked(f"import {source.name}", total=2 + len(languages)) as progress:
+
+            def step(what: str) -> None:
+                progress.update(description=f"import {source.name}: {what}")
+                progress.advance()
+
+            assessment = assess_pack(folder, pipeline, detection, languages, known, step)
         # A zip's rules are named inside the archive, not in the temporary folder.
         report(assessment, console, str(source) if folder != source else None)
         imported = 0 if dry_run else copy_runnable(assessment, target)
@@ -122,10 +130,10 @@ def report(assessment: PackAssessment, console: Console, shown_as: str | None = 
         str(assessment.count("runnable")),
         str(assessment.count("passes_check")),
     )
-    console.print(table)
+    print_table(console, table)
     reasons = Table(title="why the others cannot run")
     reasons.add_column("rules", justify="right")
     reasons.add_column("reason")
     for reason, count in assessment.reasons():
         reasons.add_row(str(count), reason)
-    console.print(reasons)
+    print_table(console, reasons)

@@ -16,8 +16,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from canhgac.cli.completion import complete_rule
 from canhgac.cli.options import ConfigOption, settings_from
-from canhgac.cli.terminal import block, console, line
+from canhgac.cli.progress import tracked
+from canhgac.cli.terminal import block, console, line, print_table
 
 if TYPE_CHECKING:
     from alerting.detect.compile.rules import CompiledRule, CompiledRuleSet
@@ -53,12 +55,17 @@ def compile_for_every_store(detection: DetectionConfig) -> dict[str, CompiledRul
 
 
 def select_rules(compiled: CompiledRuleSet, reference: str) -> list[CompiledRule]:
-    """The compiled rules a RULE argument names: a rule file, or a rule id or name."""
+    """The compiled rules a RULE argument names: a rule file, a rule id or name, or a title
+    (any case)."""
     everything = [*compiled.rules, *compiled.correlation_inputs]
     path = Path(reference)
     if path.is_file():
         return [r for r in everything if Path(r.source.path).resolve() == path.resolve()]
-    return [r for r in everything if reference in (r.id, r.source.rule.name)]
+    by_id = [r for r in everything if reference in (r.id, r.source.rule.name)]
+    if by_id:
+        return by_id
+    title = " ".join(reference.split()).casefold()
+    return [r for r in everything if " ".join(r.title.split()).casefold() == title]
 
 
 def _rules_dir_for(reference: str, settings: Settings) -> Path | None:
@@ -85,19 +92,51 @@ def _fail_unknown(console: Console, compiled: CompiledRuleSet, reference: str) -
     raise typer.Exit(1)
 
 
+RuleArgument = Annotated[
+    str,
+    typer.Argument(
+        help="A rule file, a rule id or name, or a rule title.", autocompletion=complete_rule
+    ),
+]
+#: ``--target`` values: our stores' own queries, or Kibana's languages for a cross-check.
+STORE_TARGETS = {"dsl": "elasticsearch", "sql": "sqlite"}
+TARGETS = ("stores", "dsl", "sql", "lucene", "esql", "kql")
+
+
 # --- convert ------------------------------------------------------------------------------------
 def convert(
-    rule: Annotated[str, typer.Argument(help="A rule file, or a rule id or name.")],
+    rule: RuleArgument,
+    target: Annotated[
+        str,
+        typer.Option(
+            help="stores: the query each store runs (dsl: Elasticsearch Query DSL, sql: "
+            "SQLite); lucene or esql: the rule in Kibana's languages, to cross-check there.",
+            autocompletion=lambda incomplete: [t for t in TARGETS if t.startswith(incomplete)],
+        ),
+    ] = "stores",
     config: ConfigOption = None,
 ) -> None:
-    """Print the query each store runs for RULE (filters and exceptions included)."""
+    """Print the query each store runs for RULE (filters and exceptions included), or the
+    rule in Lucene / ES|QL for Kibana."""
     from alerting.detect.correlation.run import CorrelationQuery
     from canhgac.text import dumps
 
+    if target not in TARGETS:
+        raise typer.BadParameter(f"{target!r}: one of {', '.join(TARGETS)}", param_hint="--target")
+    if target == "kql":
+        from canhgac.cli.rules_kibana import KQL_NOTE
+
+        line(console, KQL_NOTE)
+        raise typer.Exit(2)
     settings = settings_from(config)
     detection = detection_for(settings, _rules_dir_for(rule, settings))
+    if target in ("lucene", "esql"):
+        _convert_for_kibana(detection, rule, target)
+        return
     found = False
     for language, compiled in compile_for_every_store(detection).items():
+        if target in STORE_TARGETS and STORE_TARGETS[target] != language:
+            continue
         selected = select_rules(compiled, rule)
         for error in [] if selected else errors_of(compiled, rule):
             line(console, f"{language}: {error}")
@@ -110,6 +149,26 @@ def convert(
     if not found:
         line(console, f"no runnable rule matches {rule!r}")
         raise typer.Exit(1)
+
+
+def _convert_for_kibana(detection: DetectionConfig, rule: str, target: str) -> None:
+    from alerting.detect.compile.pipeline import load_pipeline
+    from alerting.detect.detector import load_detection
+    from alerting.detect.load.ruleset import LoadedRule
+    from canhgac.cli.rules_kibana import CASE_NOTE, kibana_query
+
+    compiled = load_detection(detection, "sqlite")
+    selected = select_rules(compiled, rule)
+    if not selected:
+        _fail_unknown(console, compiled, rule)
+    pipeline = load_pipeline(detection.pipeline)
+    for item in selected:
+        line(console, f"{target} — {item.title} ({item.id})")
+        if isinstance(item.source, LoadedRule):
+            line(console, kibana_query(item.source.rule, pipeline, target))
+        else:
+            line(console, "a correlation: not converted (use --target dsl or sql)")
+    line(console, CASE_NOTE)
 
 
 # --- backtest -----------------------------------------------------------------------------------
@@ -125,7 +184,7 @@ def parse_moment(text: str) -> datetime:
 
 
 def backtest(
-    rule: Annotated[str, typer.Argument(help="A rule file, or a rule id or name.")],
+    rule: RuleArgument,
     start: Annotated[str, typer.Option("--from", help="Start (date or ISO time, Hanoi).")],
     end: Annotated[str | None, typer.Option("--to", help="End (default: now).")] = None,
     config: ConfigOption = None,
@@ -146,15 +205,17 @@ def backtest(
         if not selected:
             _fail_unknown(console, compiled, rule)
         for item in selected:
-            result = run_backtest(
-                item,
-                store,
-                since,
-                until,
-                window=settings.detection.max_window,
-                page_size=settings.detection.page_size,
-                now=utcnow(),
-            )
+            with tracked(f"backtest {item.id}") as progress:
+                result = run_backtest(
+                    item,
+                    store,
+                    since,
+                    until,
+                    window=settings.detection.max_window,
+                    page_size=settings.detection.page_size,
+                    now=utcnow(),
+                    on_window=progress.at,
+                )
             line(
                 console,
                 f"{item.title}: {len(result.drafts)} alerts from {result.matches} matched events "
@@ -172,7 +233,7 @@ def backtest(
                 row[2] += store.get_alert(draft.alert.id) is not None
             for day, (alerts, events, known) in sorted(days.items()):
                 table.add_row(day, str(alerts), str(events), str(known))
-            console.print(table)
+            print_table(console, table)
     finally:
         store.close()
 

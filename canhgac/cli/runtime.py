@@ -17,10 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from alerting.detect.detector import build_scheduler, load_detection
-from alerting.detect.run.lease import default_owner
-from alerting.notify.leased import LeasedDispatcher
-from alerting.notify.registry import build_channels
-from canhgac.cli import health, telemetry
+from canhgac.cli import health, notifications, telemetry
 from canhgac.cli.demo import DemoFeeder, targets_from_settings
 from canhgac.config import FileSourceConfig, Settings
 from canhgac.errors import ConfigError
@@ -128,9 +125,9 @@ class Runtime:
             self._start(monitor)
             health.watch_health(self.metrics, monitor)
         # Every detector process starts one; the lease lets one at a time send.
-        self._start(
-            LeasedDispatcher(store, build_channels(settings.alerting), owner=default_owner())
-        )
+        dispatcher = notifications.build_dispatcher(settings, store)
+        self._start(dispatcher)
+        notifications.watch_notifications(self.metrics, dispatcher.stats)
 
     def _start_web(self, settings: Settings, store: Store) -> None:
         from alerting.triage.app import create_app

@@ -1,4 +1,5 @@
-"""What the commands print to: the shared console, one-line problem reports, and safe text.
+"""What the commands print to: the shared console, one-line problem reports, whole tables, and
+safe text.
 
 Whatever a command shows of log content (alerts' snapshots, dead letters' raw bytes, events a
 rule test quotes) is attacker-controlled: :func:`printable` shows its control characters as
@@ -13,10 +14,14 @@ import re
 
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from canhgac.text import escape_controls
 
 console = Console()
+
+#: Wide enough for any row: a piped table is never cut to the 80 columns rich assumes.
+_UNBOUNDED_WIDTH = 1_000_000
 
 # JSON escapes only C0 controls; C1 controls (0x9b is an 8-bit CSI) and bidi overrides would
 # reach the terminal raw. Outside strings JSON text is ASCII, so escaping them as \uXXXX
@@ -46,3 +51,15 @@ def json_line(document: object) -> str:
     """One JSON document on one line (UTF-8 kept), with no character a terminal obeys."""
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
     return _RAW_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def print_table(console: Console, table: Table) -> None:
+    """On a terminal, the table fitted to it; piped or redirected, at its natural width, so no
+    IP address, id or path is cut or folded (scripts read every cell whole)."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    width = console.measure(table, options=console.options.update_width(_UNBOUNDED_WIDTH))
+    # print(width=) cannot exceed the console's own width: a console as wide as the table.
+    whole = Console(file=console.file, width=width.maximum, color_system=None)
+    whole.print(table, crop=False)

@@ -3,8 +3,11 @@ factory. (Tests run with --import-mode=importlib, so helpers are shared as fixtu
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -71,3 +74,62 @@ def _make_alert(**overrides: Any) -> Alert:
 def make_alert() -> Callable[..., Alert]:
     """A Vietnamese SSH brute-force alert; keyword arguments replace its fields."""
     return _make_alert
+
+
+# --- a real HTTP receiver on 127.0.0.1 (chat and case-management channels) ---------------------
+class HttpReceiver:
+    """Records every POST (path, headers, JSON body); answers with the scripted (status, body)
+    pairs in order, then ``default``."""
+
+    def __init__(self, default: tuple[int, str] = (200, "{}")) -> None:
+        self.requests: list[tuple[str, dict[str, str], Any]] = []
+        self.answers: list[tuple[int, str]] = []
+        self.default = default
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # http.server hook name
+                raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                body = json.loads(raw.decode("utf-8"))
+                receiver.requests.append((self.path, dict(self.headers.items()), body))
+                status, text = receiver.answers.pop(0) if receiver.answers else receiver.default
+                reply = text.encode("utf-8")
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def http_receiver() -> Iterator[HttpReceiver]:
+    receiver = HttpReceiver()
+    yield receiver
+    receiver.close()
+
+
+#: Snapshot values that are markup, mentions or links in one target or another.
+HOSTILE_SNAPSHOT = {
+    "host.name": "máy-chủ-01 <b>x</b>",
+    "user.name": "nguyễn.văn.an @everyone <!channel> & *đậm* [a](http://evil) {code}|x",
+    "source.ip": "2001:db8::7",
+    "event.dataset": "sshd",
+}
+
+
+@pytest.fixture
+def hostile_alert() -> Alert:
+    """A Vietnamese alert whose log-derived values try to format, ping and link."""
+    return _make_alert(snapshot=dict(HOSTILE_SNAPSHOT), tags=["attack.credential_access"])

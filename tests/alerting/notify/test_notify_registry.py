@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from alerting.notify.console import ConsoleChannel
 from alerting.notify.mail import EmailChannel
 from alerting.notify.registry import CHANNELS, build_channels
 from alerting.notify.routing import channel_names, channels_for
 from alerting.notify.webhook import WebhookChannel
-from canhgac import config
+from canhgac import config, config_channels
 from canhgac.errors import ConfigError
 from canhgac.models import Alert, Severity
 from tests.support.registries import assert_builds_every_config_type
@@ -84,3 +87,63 @@ def test_channels_for_applies_min_severity(
         channels=[{"type": "console"}, {"type": "webhook", "name": "hook", "url": "http://h/"}],
     )
     assert channels_for(make_alert(severity=Severity(severity)), alerting) == expected
+
+
+def test_each_channel_has_its_own_threshold_and_filters(make_alert: Callable[..., Alert]) -> None:
+    alerting = _alerting(
+        min_severity="low",
+        channels=[
+            {"type": "console"},
+            {"type": "slack", "name": "pager", "url": "http://h/", "min_severity": "critical"},
+            {"type": "discord", "name": "ssh", "url": "http://h/", "rules": ["ssh-*"]},
+            {"type": "teams", "name": "attack", "url": "http://h/", "tags": ["attack.t1110*"]},
+            {"type": "thehive", "name": "win", "url": "http://h", "api_key": "k"}
+            | {"datasets": ["windows.*"]},
+        ],
+    )
+    ssh = make_alert(severity=Severity.high, tags=["attack.t1110.001"])
+    assert channels_for(ssh, alerting) == ["console", "ssh", "attack"]
+    windows = make_alert(
+        rule_id="win-new-service",
+        severity=Severity.critical,
+        snapshot={"event.dataset": "windows.system", "host.name": "ubnd-dc01"},
+    )
+    assert channels_for(windows, alerting) == ["console", "pager", "win"]
+    assert channels_for(make_alert(severity=Severity.informational), alerting) == []
+
+
+def test_secrets_are_read_from_the_environment_files_and_the_secrets_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "teams-url").write_text("https://teams.example/hook?sig=S\n", encoding="utf-8")
+    (tmp_path / "hive-key").write_text("HIVE", encoding="utf-8")
+    monkeypatch.setenv("CANHGAC_TEST_TG_TOKEN", "123:ABC")
+    monkeypatch.setenv("CANHGAC_SECRETS_DIR", str(tmp_path))
+    alerting = _alerting(
+        channels=[
+            {"type": "telegram", "token": {"env": "CANHGAC_TEST_TG_TOKEN"}, "chat_id": "1"},
+            {"type": "teams", "url": {"file": str(tmp_path / "teams-url")}},
+            {"type": "thehive", "url": "http://h", "api_key": {"secret": "hive-key"}},
+        ]
+    )
+    telegram, teams, hive = alerting.channels
+    assert isinstance(telegram, config_channels.TelegramChannelConfig)
+    assert telegram.token.get_secret_value() == "123:ABC"
+    assert isinstance(teams, config_channels.TeamsChannelConfig)
+    assert teams.url.get_secret_value() == "https://teams.example/hook?sig=S"
+    assert isinstance(hive, config_channels.TheHiveChannelConfig)
+    assert hive.api_key.get_secret_value() == "HIVE"
+    assert "123:ABC" not in repr(alerting) and "HIVE" not in repr(alerting)
+
+
+@pytest.mark.parametrize(
+    ("secret", "message"),
+    [
+        ({"env": "CANHGAC_TEST_UNSET_VARIABLE"}, "'CANHGAC_TEST_UNSET_VARIABLE' is not set"),
+        ({"file": "/nonexistent/secret"}, "cannot read secret file '/nonexistent/secret'"),
+        ({"vault": "x"}, "a secret is a string, {env: NAME}, {file: PATH} or {secret: NAME}"),
+    ],
+)
+def test_a_missing_secret_is_refused_at_load(secret: dict[str, str], message: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        _alerting(channels=[{"type": "slack", "url": secret}])

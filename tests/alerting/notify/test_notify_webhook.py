@@ -137,7 +137,8 @@ def test_posts_the_alert_as_json_with_summary_display_time_and_bearer_secret(
     assert {key: body[key] for key in expected} == expected
     assert body["display_time"] == "2026-11-27 10:04:05 +07 (UTC+07:00)"
     assert body["summary"].startswith("[HIGH] Đăng nhập SSH thất bại nhiều lần — host.name=")
-    assert set(body) == set(expected) | {"display_time", "summary"}
+    assert set(body) == set(expected) | {"display_time", "summary", "url"}
+    assert body["url"] is None  # no web.public_url configured
     # Vietnamese travels as UTF-8, not as \u escapes.
     assert "Đăng nhập".encode() in request.body
     assert body == webhook_payload(alert)

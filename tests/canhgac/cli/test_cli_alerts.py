@@ -59,7 +59,7 @@ def test_the_table_shows_escapes_instead_of_obeying_them(tmp_path: Path) -> None
     assert not any(raw in listed.output for raw in RAW), repr(listed.output)
     # Wide enough that no cell wraps, to read the escapes whole.
     wide = Console(file=io.StringIO(), width=400, color_system=None)
-    list_alerts(settings_from(config), None, None, 50, False, wide)
+    list_alerts(settings_from(config), None, None, 50, "table", wide)
     shown = wide.file.getvalue()  # type: ignore[attr-defined]
     for text in ("web-01\\x1b]0;pwned\\x07", "nguyễn\\x1b[2J\\x9b31m", "SSH \\x1b[31mbrute"):
         assert text in shown, shown
@@ -75,3 +75,13 @@ def test_json_lines_keep_the_values_and_no_raw_controls(tmp_path: Path) -> None:
     document = json.loads(line)
     assert document["snapshot"] == HOSTILE  # the value is unchanged, only its spelling
     assert document["rule_title"] == "SSH \x1b[31mbrute\x1b[0m force"
+
+
+def test_csv_cells_show_escapes_instead_of_obeying_them(tmp_path: Path) -> None:
+    args = ["alerts", "list", "--format", "csv", "--config", str(_config(tmp_path))]
+    listed = runner.invoke(app, args)
+    assert listed.exit_code == 0, listed.output
+    # The row's own line end follows its last cell; a forged one would stand alone.
+    assert not any(raw in listed.output for raw in RAW[:-1]), repr(listed.output)
+    assert len(listed.output.splitlines()) == 2
+    assert "web-01\\x1b]0;pwned\\x07" in listed.output

@@ -96,6 +96,8 @@ metrics: {{enabled: true, port: 0}}
             )
 
         _wait(raised, 20)
+        # The detect role exports notification delivery (no channel configured here: no series).
+        assert "# TYPE canhgac_notifications_pending gauge" in _get(base + "/metrics")[1]
         status, body = _get(base + "/healthz")
         assert status == 200
         health = json.loads(body)
@@ -104,6 +106,7 @@ metrics: {{enabled: true, port: 0}}
             "data_sources": "ok",
             "detection": "ok",
             "indexer": "ok",
+            "notifications": "ok",
             "store_write": "ok",
             "store_last_write": "ok",
             "transport": "ok",

@@ -1,0 +1,1 @@
+"""Chat channels: Telegram, Microsoft Teams, Slack, Mattermost, Discord, Google Chat."""

@@ -1,0 +1,63 @@
+"""The shape every HTTP channel shares: endpoint, headers and payload from its config, one POST.
+
+A chat or case-management channel says only where it posts (:meth:`HttpChannel.endpoint`), with
+which headers, and what the payload of an :class:`~alerting.notify.message.AlertMessage` is
+(:meth:`HttpChannel.payload`, a pure function the tests compare with the documented shape).
+Sending, timeouts and what an answer means are :class:`~alerting.notify.http.JsonPoster`'s.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any, ClassVar, Generic, TypeVar
+from urllib.request import OpenerDirector
+
+from alerting.notify.channel import Channel
+from alerting.notify.http import Answer, JsonPoster
+from alerting.notify.message import AlertLinks, AlertMessage, alert_message
+from canhgac.config_channels import RemoteChannelBase
+from canhgac.models import Alert
+
+C = TypeVar("C", bound=RemoteChannelBase)
+
+
+class HttpChannel(Channel, Generic[C]):
+    #: A word for errors and logs ("telegram", "thehive"); the URL never appears in them.
+    kind: ClassVar[str]
+
+    def __init__(
+        self, config: C, links: AlertLinks | None = None, *, opener: OpenerDirector | None = None
+    ) -> None:
+        super().__init__(config, links)
+        self.config = config
+        self.max_attempts = config.max_attempts
+        self.poster = JsonPoster(
+            self.endpoint(),
+            channel=config.name,
+            kind=self.kind,
+            timeout=config.timeout.total_seconds(),
+            opener=opener,
+            already_delivered=self.already_delivered,
+        )
+
+    @abstractmethod
+    def endpoint(self) -> str:
+        """The URL to POST to (it may hold a secret: it is never logged)."""
+
+    @abstractmethod
+    def payload(self, message: AlertMessage) -> dict[str, Any]:
+        """The JSON body for ``message``, every log-derived value escaped for the target."""
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+    def already_delivered(self, status: int, body: str) -> bool:
+        """Whether a refusal means the receiver has it already (a repeat after a crash)."""
+        return False
+
+    def check(self, answer: Answer) -> None:
+        """Raise if a 2xx answer still says the message was not taken."""
+
+    def send(self, alert: Alert) -> None:
+        answer = self.poster.post(self.payload(alert_message(alert, self.links)), self.headers())
+        self.check(answer)

@@ -1,0 +1,86 @@
+"""What a chat message or a case says about an alert, before any target's markup.
+
+:func:`alert_message` reduces an alert to plain, bounded, control-free text fields and the link
+to its page in the web UI (``web.public_url`` + ``/alerts/<id>``); each channel then writes
+those fields in its own markup, escaping every value (:mod:`alerting.notify.markup`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from alerting.notify.render import context, display_time, shorten, strip_controls
+from canhgac.models import Alert, Severity
+
+#: Words of the messages (Vietnamese, the team's language; field names stay ECS).
+LABELS = {
+    "alert": "Cảnh báo",
+    "time": "Thời gian",
+    "count": "Số sự kiện",
+    "rule": "Quy tắc",
+    "open": "Mở cảnh báo",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AlertLinks:
+    """Where the web UI is, as analysts reach it; None: messages carry no link."""
+
+    public_url: str | None = None
+
+    def alert(self, alert_id: str) -> str | None:
+        if not self.public_url:
+            return None
+        return f"{self.public_url.rstrip('/')}/alerts/{quote(alert_id, safe='')}"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertMessage:
+    """An alert as plain text fields (controls stripped, values bounded), not yet escaped."""
+
+    alert_id: str
+    rule_id: str
+    severity: Severity
+    title: str
+    description: str
+    time: str
+    count: int
+    context: dict[str, str] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    link: str | None = None
+    first_seen: str = ""
+
+    @property
+    def headline(self) -> str:
+        """``[HIGH] rule title``."""
+        return f"[{self.severity.upper()}] {self.title}"
+
+    def facts(self) -> list[tuple[str, str]]:
+        """(label, value) pairs in display order: who/where, time, count, rule."""
+        return [
+            *self.context.items(),
+            (LABELS["time"], self.time),
+            (LABELS["count"], str(self.count)),
+            (LABELS["rule"], self.rule_id),
+        ]
+
+
+def _plain(text: str, limit: int = 200) -> str:
+    return shorten(strip_controls(text).strip(), limit)
+
+
+def alert_message(alert: Alert, links: AlertLinks) -> AlertMessage:
+    return AlertMessage(
+        alert_id=_plain(alert.id),
+        rule_id=_plain(alert.rule_id),
+        severity=alert.severity,
+        title=_plain(alert.rule_title),
+        description=_plain(alert.rule_description, 1000),
+        time=display_time(alert),
+        count=alert.count,
+        context={name: _plain(value) for name, value in context(alert).items()},
+        tags=[_plain(tag, 100) for tag in alert.tags],
+        link=links.alert(alert.id),
+        first_seen=alert.first_seen,
+    )
