@@ -207,18 +207,25 @@ def tally(events: Iterable[dict[str, Any]], ingested: str) -> dict[Key, Tally]:
     This runs on every write, so the per-event work is done in C-level passes (``map`` of
     ``dict.get``, ``list.count``); Python code runs per key, not per event."""
     everything = list(events)
-    groups: defaultdict[Any, list[dict[str, Any]]] = defaultdict(list)
     try:
-        keys = zip(
-            _values(everything, SOURCE_FIELD),
-            _hosts(everything),
-            _values(everything, DATASET_FIELD),
-            strict=True,
+        groups = _grouped(
+            everything,
+            zip(
+                _values(everything, SOURCE_FIELD),
+                _values(everything, HOST_FIELD),
+                _values(everything, DATASET_FIELD),
+                strict=True,
+            ),
         )
-        # Each event appended to its key's list without a Python-level loop.
-        deque(map(list.append, map(groups.__getitem__, keys), everything), maxlen=0)
+        for key in [key for key in groups if not key[1]]:
+            # no host.name: the sender's address names the host
+            group = groups.pop(key)
+            addresses = _values(group, ADDRESS_FIELD)
+            keys = ((key[0], address, key[2]) for address in addresses)
+            for sub, events_of_sub in _grouped(group, keys).items():
+                groups.setdefault(sub, []).extend(events_of_sub)
     except TypeError:  # a key part that is a list or an object (log content): the slow way
-        groups.clear()
+        groups = defaultdict(list)
         for fields in everything:
             groups[key_parts(fields)].append(fields)
     by_key: dict[Key, list[dict[str, Any]]] = {}
@@ -233,12 +240,13 @@ def _values(events: list[dict[str, Any]], name: str) -> list[Any]:
     return list(map(dict.get, events, repeat(name)))
 
 
-def _hosts(events: list[dict[str, Any]]) -> list[Any]:
-    hosts = _values(events, HOST_FIELD)
-    if None in hosts or "" in hosts:
-        addresses = _values(events, ADDRESS_FIELD)
-        return [host or address for host, address in zip(hosts, addresses, strict=True)]
-    return hosts
+def _grouped(
+    events: list[dict[str, Any]], keys: Iterable[Any]
+) -> defaultdict[Any, list[dict[str, Any]]]:
+    """The events by key, each appended to its key's list without a Python-level loop."""
+    groups: defaultdict[Any, list[dict[str, Any]]] = defaultdict(list)
+    deque(map(list.append, map(groups.__getitem__, keys), events), maxlen=0)
+    return groups
 
 
 def _text_key(key: tuple[Any, ...]) -> Key:
@@ -280,8 +288,8 @@ def _close(
         runs=_runs(_sequences(group)) if numbered else [],
     )
     if at is not None:
-        if set(map(type, stamps)) != {str}:
-            stamps = [stamp for stamp in stamps if type(stamp) is str]
+        if set(map(type, stamps)) != {str} or "" in stamps:
+            stamps = [stamp for stamp in stamps if stamp and type(stamp) is str]
         if stamps:
             _skews(result, stamps, at)
     return result
