@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
+from operator import attrgetter
 from typing import Any
 
 from canhgac.models import INGESTED, ORIGINAL, TIMESTAMP, Event
@@ -17,6 +18,7 @@ from canhgac.text import dumps_utf8
 #: :meth:`canhgac.store.sqlite.db.SQLiteDatabase.read`: SQL and parameters -> rows.
 Read = Callable[[str, Sequence[Any]], list[Any]]
 
+_FIELDS = attrgetter("fields")
 # Kept in their own columns, not in the JSON document.
 _DOC_EXCLUDED = {INGESTED, ORIGINAL}
 
@@ -35,7 +37,7 @@ def write(conn: sqlite3.Connection, events: Sequence[Event], ingested: str) -> i
     )
     added = conn.total_changes - before
     stored = events if added == len(events) else _added(conn, events, newest)
-    health_tally.record(conn, (event.fields for event in stored), ingested)
+    health_tally.record(conn, list(map(_FIELDS, stored)), ingested)
     return added
 
 

@@ -160,7 +160,7 @@ class SQLiteHealth(HealthStore):
 
     def _tally_legacy(self, start: str, end: str, into: dict[Key, Tally]) -> None:
         for ingested, group in groupby(self._legacy_events(start, end), key=itemgetter(0)):
-            merge(tally((fields for _, fields in group), ingested), into)
+            merge(tally([fields for _, fields in group], ingested), into)
 
     def _dead_letters(self, start: str, end: str) -> dict[SourceKey, dict[str, int]]:
         rows = self._db.read(

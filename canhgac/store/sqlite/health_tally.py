@@ -83,12 +83,12 @@ _FUTURE_MS = int(FUTURE_TOLERANCE_S * 1000)
 Key = tuple[str, str, str]
 
 
-def epoch_ms(text: str) -> int | None:
+def epoch_ms(text: Any) -> int | None:
     """Milliseconds since the epoch of an ISO 8601 time (truncated, as Elasticsearch keeps a
     ``date``; naive means UTC), or None when it is no time."""
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+    except (TypeError, ValueError):
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -201,12 +201,12 @@ def _runs(numbers: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def tally(events: Iterable[dict[str, Any]], ingested: str) -> dict[Key, Tally]:
+def tally(events: list[dict[str, Any]], ingested: str) -> dict[Key, Tally]:
     """The tallies per source key of events (their fields) all stored at ``ingested``.
 
     This runs on every write, so the per-event work is done in C-level passes (``map`` of
     ``dict.get``, ``list.count``); Python code runs per key, not per event."""
-    everything = list(events)
+    everything = events
     try:
         groups = _grouped(
             everything,
@@ -267,7 +267,7 @@ def _understood(group: list[dict[str, Any]], dataset: str) -> int:
 
 def _numbered(events: list[dict[str, Any]]) -> bool:
     """Whether any of the events has a sequence field (most writes have none)."""
-    return any(_values(events, name).count(None) < len(events) for name in SEQUENCE_FIELDS)
+    return any(any(map(dict.__contains__, events, repeat(name))) for name in SEQUENCE_FIELDS)
 
 
 def _sequences(group: list[dict[str, Any]]) -> list[int]:
@@ -288,22 +288,25 @@ def _close(
         runs=_runs(_sequences(group)) if numbered else [],
     )
     if at is not None:
-        if set(map(type, stamps)) != {str} or "" in stamps:
-            stamps = [stamp for stamp in stamps if stamp and type(stamp) is str]
-        if stamps:
-            _skews(result, stamps, at)
+        _skews(result, stamps, at)
     return result
 
 
-def _skews(result: Tally, stamps: list[str], at: int) -> None:
-    """Fill the clock-skew numbers of a batch stored at epoch ms ``at``. Canonical time
-    strings sort as the times they name, so only the extremes and the sampled ones are
-    converted; anything else is converted one by one (a time that is none has no skew)."""
-    stamps.sort()
-    canonical = set(map(len, stamps)) == {_CANONICAL_LENGTH}
+def _skews(result: Tally, stamps: list[Any], at: int) -> None:
+    """Fill the clock-skew numbers of a batch stored at epoch ms ``at`` from its events'
+    ``@timestamp`` values. Canonical time strings sort as the times they name, so only the
+    extremes and the sampled ones are converted; anything else is converted one by one (a
+    value that is no time has no skew)."""
+    try:
+        canonical = set(map(len, stamps)) == {_CANONICAL_LENGTH}
+        if canonical:
+            stamps.sort()  # (a TypeError here: values of that length that are not text)
+    except TypeError:
+        canonical = False
     ranked = _ranked(stamps, at) if canonical else None
     if ranked is None:
-        values = sorted(at - ms for ms in map(epoch_ms, stamps) if ms is not None)
+        texts = (stamp for stamp in stamps if stamp and type(stamp) is str)
+        values = sorted(at - ms for ms in map(epoch_ms, texts) if ms is not None)
         if not values:
             return
         result.skew_min, result.skew_max = values[0], values[-1]
@@ -366,7 +369,7 @@ def _pairs(text: str) -> list[tuple[int, int]]:
     return list(zip(numbers[::2], numbers[1::2], strict=True))
 
 
-def record(conn: sqlite3.Connection, events: Iterable[dict[str, Any]], ingested: str) -> None:
+def record(conn: sqlite3.Connection, events: list[dict[str, Any]], ingested: str) -> None:
     """Tally events just stored at ``ingested`` into ``health_batches`` and move their keys'
     ``source_last_seen``, inside the caller's transaction."""
     tallies = tally(events, ingested)
