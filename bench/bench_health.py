@@ -4,7 +4,7 @@ N realistic records (sshd via syslog from four senders, nginx access lines from 
 raw text; Vietnamese included) are parsed with the real parsers and written in batches of
 2,000, all within one hour of ``event.ingested``. Health costs CPU in two places, both timed:
 when events are written (the store tallies each write per source key,
-:mod:`canhgac.store.sqlite.health_tally`) and in the health job (the hourly computation,
+:mod:`canhgac.store.sqlite.health_batches`) and in the health job (the hourly computation,
 ``HealthStore.compute``, and the liveness scan, ``HealthStore.last_seen``). Prints CPU
 seconds side by side and the ratio of health to the rest of ingest (parse + store); the
 target is <= 5 %.
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from canhgac.models import DeadLetter, Event
-from canhgac.store.sqlite import health_tally
+from canhgac.store.sqlite import health_batches
 from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.timeutil import to_iso
 from ingest.parse.base import Origin
@@ -70,18 +70,18 @@ def make_lines(count: int, seed: int = 7) -> list[tuple[bytes, Origin]]:
 def tally_timer() -> Iterator[list[float]]:
     """CPU seconds spent in the store's write-time tallies, summed into the yielded list."""
     spent = [0.0]
-    record = health_tally.record
+    record = health_batches.record
 
     def timed(*args: Any) -> None:
         began = time.process_time()
         record(*args)
         spent[0] += time.process_time() - began
 
-    health_tally.record = timed
+    health_batches.record = timed
     try:
         yield spent
     finally:
-        health_tally.record = record
+        health_batches.record = record
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from canhgac.models import INGESTED, ORIGINAL, TIMESTAMP, Event
 from canhgac.store.base import EventPage, RelatedQuery
-from canhgac.store.sqlite import health_tally
+from canhgac.store.sqlite import health_batches
 from canhgac.store.sqlite.schema import sql_field
 from canhgac.text import dumps_utf8
 
@@ -37,7 +37,7 @@ def write(conn: sqlite3.Connection, events: Sequence[Event], ingested: str) -> i
     )
     added = conn.total_changes - before
     stored = events if added == len(events) else _added(conn, events, newest)
-    health_tally.record(conn, list(map(_FIELDS, stored)), ingested)
+    health_batches.record(conn, list(map(_FIELDS, stored)), ingested)
     return added
 
 

@@ -2,7 +2,7 @@
 events, a table of buckets.
 
 The numbers of each write batch and source key are tallied when the events are stored
-(:mod:`canhgac.store.sqlite.health_tally`), so an hour is a few hundred small rows, not every
+(:mod:`canhgac.store.sqlite.health_batches`), so an hour is a few hundred small rows, not every
 event's JSON document parsed again, and liveness is one row per key (``source_last_seen``).
 
 A database made before the tallies existed keeps its older events untallied: the boundary (the
@@ -36,8 +36,9 @@ from canhgac.health.fields import (
 from canhgac.health.model import DeadLetterSample, EventSample, HealthBucket, SourceKey
 from canhgac.store.health import HealthStore
 from canhgac.store.sqlite.db import SQLiteDatabase
-from canhgac.store.sqlite.health_tally import COLUMNS, Key, Tally, merge, merge_rows, tally
-from canhgac.store.sqlite.health_tally import SCHEMA as TALLY_SCHEMA
+from canhgac.store.sqlite.health_batches import COLUMNS, merge_rows
+from canhgac.store.sqlite.health_batches import SCHEMA as TALLY_SCHEMA
+from canhgac.store.sqlite.health_tally import Key, Tally, merge, tally
 from canhgac.timeutil import now_iso
 
 SCHEMA = """

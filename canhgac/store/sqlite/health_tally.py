@@ -1,12 +1,6 @@
-"""Health inputs tallied when events are written: one row per write batch and source key.
-
-Reading an hour's events back to count them cost a third of ingest (SQLite 3.40 parses each
-event's JSON document again; bench/bench_health.py), so the store counts them while it still
-holds each event's fields: :func:`record` runs in the write transaction of
-:func:`canhgac.store.sqlite.events.write` and adds, per source key, one row to
-``health_batches`` (counts, clock-skew extremes, a sample of skews, sequence-number runs) and
-moves the key's ``source_last_seen``. An hour's buckets are then a merge of a few hundred
-rows (:func:`merge`).
+"""Health numbers tallied from events' fields: per source key, for one write batch
+(:func:`tally`), added up over an hour (:meth:`Tally.add`, :func:`merge`), then a bucket
+(:meth:`Tally.bucket`). The tallies are stored by :mod:`canhgac.store.sqlite.health_batches`.
 
 The median clock skew comes from a sample, as Elasticsearch's comes from a t-digest: a batch
 keeps every skew of a key while it has at most :data:`SAMPLE` events of it, else
@@ -17,8 +11,6 @@ rank is off by at most half an event in ``SAMPLE`` per batch.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from bisect import bisect_left
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -43,34 +35,6 @@ from canhgac.health.fields import (
 )
 from canhgac.health.model import HealthBucket, SourceKey
 from canhgac.models import TIMESTAMP
-from canhgac.text import dumps
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS health_batches (
-    ingested TEXT NOT NULL,
-    source TEXT NOT NULL,
-    host TEXT NOT NULL,
-    dataset TEXT NOT NULL,
-    events INTEGER NOT NULL,
-    understood INTEGER NOT NULL,
-    raw INTEGER NOT NULL,
-    future INTEGER NOT NULL,
-    skew_min INTEGER,
-    skew_max INTEGER,
-    -- JSON [skew_ms, weight, skew_ms, weight, ...], ordered by skew
-    skews TEXT NOT NULL,
-    -- JSON [low, high, low, high, ...]: runs of consecutive sequence numbers
-    sequences TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS health_batches_ingested ON health_batches(ingested);
-CREATE TABLE IF NOT EXISTS source_last_seen (
-    source TEXT NOT NULL,
-    host TEXT NOT NULL,
-    dataset TEXT NOT NULL,
-    last TEXT NOT NULL,
-    PRIMARY KEY (source, host, dataset)
-) WITHOUT ROWID;
-"""
 
 #: Skews a batch keeps per source key (see the module's docstring).
 SAMPLE = 32
@@ -343,79 +307,6 @@ def _picks(values: Sequence[Item]) -> list[tuple[Item, int]]:
     return [
         (values[(bounds[i] + bounds[i + 1]) // 2], bounds[i + 1] - bounds[i]) for i in range(SAMPLE)
     ]
-
-
-# --- rows --------------------------------------------------------------------------------------
-_INSERT = (
-    "INSERT INTO health_batches (ingested, source, host, dataset, events, understood, raw,"
-    " future, skew_min, skew_max, skews, sequences) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_SEEN = (
-    "INSERT INTO source_last_seen (source, host, dataset, last) VALUES (?, ?, ?, ?)"
-    " ON CONFLICT (source, host, dataset) DO UPDATE SET last = max(last, excluded.last)"
-)
-COLUMNS = (
-    "ingested, source, host, dataset, events, understood, raw, future, skew_min, skew_max,"
-    " skews, sequences"
-)
-
-
-def _flat(pairs: Sequence[tuple[int, int]]) -> str:
-    return dumps([number for pair in pairs for number in pair])
-
-
-def _pairs(text: str) -> list[tuple[int, int]]:
-    numbers = json.loads(text)
-    return list(zip(numbers[::2], numbers[1::2], strict=True))
-
-
-def record(conn: sqlite3.Connection, events: list[dict[str, Any]], ingested: str) -> None:
-    """Tally events just stored at ``ingested`` into ``health_batches`` and move their keys'
-    ``source_last_seen``, inside the caller's transaction."""
-    tallies = tally(events, ingested)
-    conn.executemany(
-        _INSERT,
-        [
-            (
-                ingested,
-                *key,
-                t.events,
-                t.understood,
-                t.raw,
-                t.future,
-                t.skew_min,
-                t.skew_max,
-                _flat(t.skews),
-                _flat(t.runs),
-            )
-            for key, t in tallies.items()
-        ],
-    )
-    conn.executemany(_SEEN, [(*key, ingested) for key in tallies])
-
-
-def merge_rows(rows: Iterable[Sequence[Any]], into: dict[Key, Tally]) -> None:
-    """Add ``health_batches`` rows (selected as :data:`COLUMNS`) to the tallies per key."""
-    for row in rows:
-        ingested, source, host, dataset, events, understood, raw, future = row[:8]
-        skew_min, skew_max, skews, sequences = row[8:]
-        merge(
-            {
-                (source, host, dataset): Tally(
-                    events=events,
-                    understood=understood,
-                    raw=raw,
-                    future=future,
-                    first=ingested,
-                    last=ingested,
-                    skew_min=skew_min,
-                    skew_max=skew_max,
-                    skews=_pairs(skews),
-                    runs=_pairs(sequences),
-                )
-            },
-            into,
-        )
 
 
 def merge(tallies: Mapping[Key, Tally], into: dict[Key, Tally]) -> None:

@@ -94,7 +94,9 @@ def test_unexpected_exception_is_contained(make_origin: OriginFactory) -> None:
     def explode(text: str, origin: Origin) -> dict[str, Any]:
         raise ZeroDivisionError("boom " + "x" * 1000)
 
-    result = to_record(b"anything", make_origin("explode"), 1, parsers=Registry("parser", {"explode": explode}))
+    result = to_record(
+        b"anything", make_origin("explode"), 1, parsers=Registry("parser", {"explode": explode})
+    )
     assert isinstance(result, DeadLetter)
     assert result.reason.startswith("parser explode failed: ZeroDivisionError: boom xxx")
     assert len(result.reason) == 300
