@@ -2,10 +2,12 @@
 
 N realistic records (sshd via syslog from four senders, nginx access lines from a file, some
 raw text; Vietnamese included) are parsed with the real parsers and written in batches of
-2,000, all within one hour of ``event.ingested``. Then the health job's work for that hour is
-timed: the hourly computation (``HealthStore.compute``) and the liveness scan
-(``HealthStore.last_seen``, each event read once). Prints CPU seconds and the ratio of health
-to ingest (parse + store); the target is <= 5 %.
+2,000, all within one hour of ``event.ingested``. Health costs CPU in two places, both timed:
+when events are written (the store tallies each write per source key,
+:mod:`canhgac.store.sqlite.health_batches`) and in the health job (the hourly computation,
+``HealthStore.compute``, and the liveness scan, ``HealthStore.last_seen``). Prints CPU
+seconds side by side and the ratio of health to the rest of ingest (parse + store); the
+target is <= 5 %.
 
     .venv/bin/python bench/bench_health.py [--events 200000]
 """
@@ -16,10 +18,14 @@ import argparse
 import random
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from canhgac.models import DeadLetter, Event
+from canhgac.store.sqlite import health_batches
 from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.timeutil import to_iso
 from ingest.parse.base import Origin
@@ -60,6 +66,24 @@ def make_lines(count: int, seed: int = 7) -> list[tuple[bytes, Origin]]:
     return lines
 
 
+@contextmanager
+def tally_timer() -> Iterator[list[float]]:
+    """CPU seconds spent in the store's write-time tallies, summed into the yielded list."""
+    spent = [0.0]
+    record = health_batches.record
+
+    def timed(*args: Any) -> None:
+        began = time.process_time()
+        record(*args)
+        spent[0] += time.process_time() - began
+
+    health_batches.record = timed
+    try:
+        yield spent
+    finally:
+        health_batches.record = record
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=200_000)
@@ -73,15 +97,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         store = SQLiteStore(Path(folder) / "bench.db", now=clock)
         ingest = 0.0
-        for start in range(0, len(lines), BATCH):
-            began = time.process_time()
-            records = [
-                to_record(raw, o, start + i)
-                for i, (raw, o) in enumerate(lines[start : start + BATCH])
-            ]
-            store.write_events([r for r in records if isinstance(r, Event)])
-            store.write_dead_letters([r for r in records if isinstance(r, DeadLetter)])
-            ingest += time.process_time() - began
+        with tally_timer() as tallies:
+            for start in range(0, len(lines), BATCH):
+                began = time.process_time()
+                records = [
+                    to_record(raw, o, start + i)
+                    for i, (raw, o) in enumerate(lines[start : start + BATCH])
+                ]
+                store.write_events([r for r in records if isinstance(r, Event)])
+                store.write_dead_letters([r for r in records if isinstance(r, DeadLetter)])
+                ingest += time.process_time() - began
         health = store.health()
         hour, end = to_iso(HOUR_START), to_iso(HOUR_START + timedelta(hours=2))
         began = time.process_time()
@@ -92,12 +117,15 @@ def main() -> None:
         scan = time.process_time() - began
         store.close()
     events = sum(b.events for b in buckets)
-    total = compute + scan
-    print(f"events stored       {events:>10,}  in {len(buckets)} source keys ({len(seen)} seen)")
-    print(f"ingest (parse+store) {ingest:>9.2f} s CPU  ({events / ingest:,.0f} events/s)")
-    print(f"health: hour compute {compute:>9.3f} s CPU")
-    print(f"health: liveness scan {scan:>8.3f} s CPU")
-    print(f"health / ingest      {total / ingest:>9.1%}   (target <= {TARGET:.0%})")
+    written = tallies[0]
+    rest = ingest - written
+    total = written + compute + scan
+    print(f"events stored          {events:>10,}  in {len(buckets)} source keys ({len(seen)} seen)")
+    print(f"ingest (parse+store)   {rest:>10.3f} s CPU  ({events / ingest:,.0f} events/s in all)")
+    print(f"health: write tallies  {written:>10.3f} s CPU  (inside the writes)")
+    print(f"health: hour compute   {compute:>10.3f} s CPU")
+    print(f"health: liveness scan  {scan:>10.3f} s CPU")
+    print(f"health / ingest        {total / rest:>10.1%}   (target <= {TARGET:.0%})")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ A *source key* is (``canhgac.source``, ``host.name`` or else ``log.source.addres
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 SOURCE_FIELD = "canhgac.source"
 ADDRESS_FIELD = "log.source.address"
@@ -79,6 +81,46 @@ def sequence_number(value: object) -> int | None:
     if isinstance(value, str) and 0 < len(value) <= 18 and value.isascii() and value.isdigit():
         return int(value)
     return None
+
+
+def key_parts(fields: Mapping[str, Any]) -> tuple[str, str, str]:
+    """The source key of an event as (source, host, dataset): ``host.name``, else the sender's
+    address; a part the event lacks is empty. Values come from log content, so anything that
+    is not text is shown as text."""
+    source = fields.get(SOURCE_FIELD) or ""
+    host = fields.get(HOST_FIELD) or fields.get(ADDRESS_FIELD) or ""
+    dataset = fields.get(DATASET_FIELD) or ""
+    return (
+        source if type(source) is str else str(source),
+        host if type(host) is str else str(host),
+        dataset if type(dataset) is str else str(dataset),
+    )
+
+
+def first_sequence(fields: Mapping[str, Any]) -> int | None:
+    """The event's sequence number: the first sequence field it has, if that is a number."""
+    for name in SEQUENCE_FIELDS:
+        if name in fields:
+            return sequence_number(fields[name])
+    return None
+
+
+def is_understood(fields: Mapping[str, Any], dataset: str) -> bool:
+    """Whether the event of ``dataset`` (as :func:`key_parts` gives it) carries its dataset's key
+    fields, or, for another dataset, is not raw and has one of :data:`GENERIC_FIELDS`. A field
+    holding null counts as absent, as Elasticsearch's ``exists`` sees it."""
+    names = KEY_FIELDS.get(dataset)
+    if names is not None:
+        for name in names:
+            if fields.get(name) is None:
+                return False
+        return True
+    if fields.get(MODULE_FIELD) == RAW_MODULE:
+        return False
+    for name in GENERIC_FIELDS:
+        if fields.get(name) is not None:
+            return True
+    return False
 
 
 #: An event stamped more than this after it was stored is "in the future" (its sender's

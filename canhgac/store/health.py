@@ -1,11 +1,14 @@
 """The data-health interface of a store: hourly numbers per source key, computed where the
-events are (SQL ``GROUP BY`` in SQLite, aggregations in Elasticsearch), kept as a series.
+events are (tallies SQLite writes with each batch of events, aggregations in Elasticsearch),
+kept as a series.
 
 Both stores give the same numbers for the same events (tests/canhgac/store and
 tests/integration check it); what is measured is defined once in :mod:`canhgac.health.fields`.
-Clock skews are in seconds rounded to milliseconds, as Elasticsearch keeps ``@timestamp``.
-Two Elasticsearch numbers are estimates on large hours: the median skew (t-digest; exact up
-to a few hundred events) and distinct sequence numbers (exact below 40,000 per key and hour).
+Clock skews are in seconds, of times truncated to milliseconds as Elasticsearch keeps dates.
+The median skew is an estimate on large hours in both stores (Elasticsearch: a t-digest,
+exact up to a few hundred events; SQLite: a sample by rank, exact while no write holds more
+than 32 events of a key), and so is Elasticsearch's count of distinct sequence numbers
+(exact below 40,000 per key and hour).
 
 A store hands its implementation out through :meth:`canhgac.store.base.Store.health`.
 """

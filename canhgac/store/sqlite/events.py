@@ -6,16 +6,19 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
+from operator import attrgetter
 from typing import Any
 
 from canhgac.models import INGESTED, ORIGINAL, TIMESTAMP, Event
 from canhgac.store.base import EventPage, RelatedQuery
+from canhgac.store.sqlite import health_batches
 from canhgac.store.sqlite.schema import sql_field
 from canhgac.text import dumps_utf8
 
 #: :meth:`canhgac.store.sqlite.db.SQLiteDatabase.read`: SQL and parameters -> rows.
 Read = Callable[[str, Sequence[Any]], list[Any]]
 
+_FIELDS = attrgetter("fields")
 # Kept in their own columns, not in the JSON document.
 _DOC_EXCLUDED = {INGESTED, ORIGINAL}
 
@@ -23,6 +26,7 @@ _DOC_EXCLUDED = {INGESTED, ORIGINAL}
 def write(conn: sqlite3.Connection, events: Sequence[Event], ingested: str) -> int:
     """Insert events not stored yet inside the caller's transaction; how many were new."""
     rows = [_event_row(event, ingested) for event in events]
+    (newest,) = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
     before = conn.total_changes
     # doc arrives as UTF-8 bytes (see _event_row); CAST makes it TEXT, which JSON
     # functions read as JSON text (a BLOB would be read as SQLite's binary JSONB).
@@ -31,7 +35,22 @@ def write(conn: sqlite3.Connection, events: Sequence[Event], ingested: str) -> i
         " source_ip, original, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT))",
         rows,
     )
-    return conn.total_changes - before
+    added = conn.total_changes - before
+    stored = events if added == len(events) else _added(conn, events, newest)
+    health_batches.record(conn, list(map(_FIELDS, stored)), ingested)
+    return added
+
+
+def _added(conn: sqlite3.Connection, events: Sequence[Event], newest: int) -> list[Event]:
+    """The events of a write that were stored (not already there), in order: rows past
+    ``newest``, the last ``seq`` before the write (new rows get larger ones)."""
+    fresh = {row[0] for row in conn.execute("SELECT id FROM events WHERE seq > ?", (newest,))}
+    added: list[Event] = []
+    for event in events:
+        if event.id in fresh:
+            fresh.discard(event.id)  # an id twice in one write was stored once
+            added.append(event)
+    return added
 
 
 def search(

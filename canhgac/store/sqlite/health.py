@@ -1,33 +1,44 @@
-"""Data health in the SQLite store: one ``GROUP BY`` over an hour's events, a table of buckets.
+"""Data health in the SQLite store: an hour's buckets merged from the tallies written with the
+events, a table of buckets.
 
-The hour's events are read once through the ``events_ingested`` index, and each event's JSON
-document is parsed once (one ``json_extract`` with every path health reads). Events never
-hold a JSON null (the JSON parser drops them), so a path that is null is a field that is
-absent, as Elasticsearch's ``exists`` sees it.
+The numbers of each write batch and source key are tallied when the events are stored
+(:mod:`canhgac.store.sqlite.health_batches`), so an hour is a few hundred small rows, not every
+event's JSON document parsed again, and liveness is one row per key (``source_last_seen``).
+
+A database made before the tallies existed keeps its older events untallied: the boundary (the
+last event then) is noted when the tables are made, and those events are tallied from their
+documents whenever an hour or a liveness scan reaches back to them. Only the samples of events
+not understood, read for one key on demand, parse documents in SQL (events never hold a JSON
+null, so a path that is null is a field that is absent, as Elasticsearch's ``exists`` sees it).
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Sequence
-from typing import Any, cast
+from collections.abc import Iterator, Sequence
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
 
 from canhgac.errors import StoreError
 from canhgac.health.fields import (
     ADDRESS_FIELD,
-    FUTURE_TOLERANCE_S,
     GENERIC_FIELDS,
     KEY_FIELDS,
     MODULE_FIELD,
     RAW_MODULE,
-    SEQUENCE_FIELDS,
     SOURCE_FIELD,
     host_of_peer,
+    key_parts,
     reason_class,
 )
 from canhgac.health.model import DeadLetterSample, EventSample, HealthBucket, SourceKey
 from canhgac.store.health import HealthStore
 from canhgac.store.sqlite.db import SQLiteDatabase
+from canhgac.store.sqlite.health_batches import COLUMNS, merge_rows
+from canhgac.store.sqlite.health_batches import SCHEMA as TALLY_SCHEMA
+from canhgac.store.sqlite.health_tally import Key, Tally, merge, tally
 from canhgac.timeutil import now_iso
 
 SCHEMA = """
@@ -43,6 +54,8 @@ CREATE TABLE IF NOT EXISTS health_buckets (
 CREATE INDEX IF NOT EXISTS health_buckets_key ON health_buckets(source, host, dataset, hour);
 CREATE TABLE IF NOT EXISTS health_probe (id INTEGER PRIMARY KEY, at TEXT NOT NULL);
 """
+# name -> value: "legacy_seq" and "legacy_until", the last untallied event (see _prepare).
+_META_SCHEMA = "CREATE TABLE IF NOT EXISTS health_meta (name TEXT PRIMARY KEY, value NOT NULL)"
 SAMPLE_CHARS = 2000
 
 
@@ -59,7 +72,6 @@ _PATHS: tuple[str, ...] = tuple(
             SOURCE_FIELD,
             ADDRESS_FIELD,
             MODULE_FIELD,
-            *SEQUENCE_FIELDS,
             *(name for names in KEY_FIELDS.values() for name in names),
             *GENERIC_FIELDS,
         )
@@ -89,14 +101,6 @@ def _understood_sql() -> str:
 
 
 _PROVENANCE = "json_extract(doc, {})".format(", ".join(_json_path(name) for name in _PATHS))
-_SEQUENCE = "coalesce({})".format(", ".join(_at(name) for name in SEQUENCE_FIELDS))
-# A sequence number counts only when it is a plain non-negative integer (as the Elasticsearch
-# mapping's ``long`` with ignore_malformed would index it).
-_SEQUENCE_NUMBER = (
-    "CASE WHEN typeof(s) = 'integer' AND s >= 0 THEN s"
-    " WHEN typeof(s) = 'text' AND length(s) BETWEEN 1 AND 18 AND s NOT GLOB '*[^0-9]*'"
-    " THEN CAST(s AS INTEGER) END"
-)
 # Levels: parse the document once (prov), then read its parts. ``LIMIT -1`` keeps SQLite from
 # flattening a level into the next, which would copy the json_extract into every reference
 # to ``prov`` and parse the document once per reference.
@@ -104,91 +108,21 @@ _ROWS = """
 SELECT {prov} AS prov, host, dataset, ingested, ts, id, original
 FROM events WHERE ingested >= ? AND ingested < ? LIMIT -1
 """
-_EVENTS = f"""
-SELECT coalesce({_at(SOURCE_FIELD)}, '') AS source,
-       coalesce(host, {_at(ADDRESS_FIELD)}, '') AS host,
-       coalesce(dataset, '') AS dataset,
-       ingested, round((julianday(ingested) - julianday(ts)) * 86400.0, 3) AS skew,
-       {_understood_sql()} AS understood, {_RAW} AS raw, {_SEQUENCE} AS s
-FROM ({_ROWS.format(prov=_PROVENANCE)}) LIMIT -1
-"""
-
-# One pass, grouped; the median is an aggregate of this module (cg_median) because SQLite
-# has none and a window function would sort the whole hour once more.
-_HOUR_SQL = f"""
-SELECT source, host, dataset, count(*), sum(understood), sum(raw),
-       sum(skew < -{FUTURE_TOLERANCE_S}), min(ingested), max(ingested), min(skew), max(skew),
-       count(DISTINCT seq), min(seq), max(seq), cg_median(skew)
-FROM (SELECT *, {_SEQUENCE_NUMBER} AS seq FROM ({_EVENTS}) LIMIT -1)
-GROUP BY source, host, dataset
-"""
-
-
-class _Median:
-    """SQLite aggregate: the median of the non-null values (the mean of the two middle
-    ones for an even count), as Elasticsearch's percentiles give it for small counts."""
-
-    def __init__(self) -> None:
-        self.values: list[float] = []
-
-    def step(self, value: Any) -> None:
-        if value is not None:
-            self.values.append(value)
-
-    def finalize(self) -> float | None:
-        values = sorted(self.values)
-        if not values:
-            return None
-        middle = len(values) // 2
-        if len(values) % 2:
-            return values[middle]
-        return (values[middle - 1] + values[middle]) / 2
-
-
-_LAST_SEEN_SQL = f"""
-SELECT coalesce(json_extract(prov, '$[0]'), ''), coalesce(host, json_extract(prov, '$[1]'), ''),
-       coalesce(dataset, ''), max(ingested)
-FROM (SELECT json_extract(doc, {_json_path(SOURCE_FIELD)}, {_json_path(ADDRESS_FIELD)}) AS prov,
-             host, dataset, ingested FROM events WHERE ingested >= ? LIMIT -1)
-GROUP BY 1, 2, 3
-"""
+_HOUR_SQL = f"SELECT {COLUMNS} FROM health_batches WHERE ingested >= ? AND ingested < ?"
+# Events stored before the store tallied them at write time (see _legacy_boundary).
+_LEGACY_SQL = "SELECT ingested, doc FROM events WHERE ingested >= ? AND ingested < ? AND seq <= ?"
+_LEGACY_BATCH = 2000
+_AFTER_ALL = "\U0010ffff"  # sorts after every time string
 
 _NOT_UNDERSTOOD_SQL = f"""
 SELECT id, ts, ingested, original FROM (
     SELECT id, ts, ingested, original, dataset, {_understood_sql()} AS understood,
            coalesce({_at(SOURCE_FIELD)}, '') AS source,
-           coalesce(host, {_at(ADDRESS_FIELD)}, '') AS host
+           coalesce(nullif(host, ''), nullif({_at(ADDRESS_FIELD)}, ''), '') AS host
     FROM ({_ROWS.format(prov=_PROVENANCE)}) WHERE coalesce(dataset, '') = ? LIMIT -1
 ) WHERE source = ? AND host = ? AND NOT understood
 ORDER BY ingested DESC, id LIMIT ?
 """
-
-
-def _worst(low: float | None, high: float | None) -> float | None:
-    if low is None or high is None:
-        return None
-    return low if abs(low) > abs(high) else high
-
-
-def _bucket(row: Sequence[Any], hour: str, computed_at: str) -> HealthBucket:
-    source, host, dataset, n, understood, raw, future, first, last, low, high = row[:11]
-    distinct_seq, seq_low, seq_high, median = row[11:]
-    gaps = max(0, seq_high - seq_low + 1 - distinct_seq) if distinct_seq else 0
-    return HealthBucket(
-        key=SourceKey(source=source, host=host, dataset=dataset),
-        hour=hour,
-        events=n,
-        understood=understood or 0,
-        raw=raw or 0,
-        future=future or 0,
-        first_ingested=first,
-        last_ingested=last,
-        skew_median_s=None if median is None else round(median, 3),
-        skew_worst_s=_worst(low, high),
-        sequenced=distinct_seq or 0,
-        sequence_gaps=gaps,
-        computed_at=computed_at,
-    )
 
 
 class SQLiteHealth(HealthStore):
@@ -197,14 +131,16 @@ class SQLiteHealth(HealthStore):
     def __init__(self, db: SQLiteDatabase) -> None:
         self._db = db
         db.executescript(SCHEMA)
+        self._legacy_seq, self._legacy_until = _prepare(db)
 
     def compute(self, start: str, end: str, *, computed_at: str) -> list[HealthBucket]:
-        # Registered on this thread's connection (connections are opened per thread).
-        # (cast: typeshed declares an aggregate's finalize() as returning int only)
-        self._db.conn().create_aggregate("cg_median", 1, cast(Any, _Median))
-        rows = self._db.read(_HOUR_SQL, (start, end))
+        tallies: dict[Key, Tally] = {}
+        if self._legacy_seq is not None and start <= self._legacy_until:
+            self._tally_legacy(start, end, tallies)
+        merge_rows(self._db.read(_HOUR_SQL, (start, end)), tallies)
         buckets = {
-            bucket.key: bucket for bucket in (_bucket(row, start, computed_at) for row in rows)
+            bucket.key: bucket
+            for bucket in (part.bucket(key, start, computed_at) for key, part in tallies.items())
         }
         for key, reasons in self._dead_letters(start, end).items():
             bucket = buckets.get(key) or HealthBucket(key=key, hour=start, computed_at=computed_at)
@@ -212,6 +148,20 @@ class SQLiteHealth(HealthStore):
             bucket.dead_letter_reasons = reasons
             buckets[key] = bucket
         return sorted(buckets.values(), key=lambda b: (b.key.source, b.key.host, b.key.dataset))
+
+    def _legacy_events(self, start: str, end: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(ingested, fields) of the untallied events ingested in ``[start, end)``, in order."""
+        try:
+            cursor = self._db.conn().execute(_LEGACY_SQL, (start, end, self._legacy_seq))
+            while rows := cursor.fetchmany(_LEGACY_BATCH):
+                for ingested, doc in rows:
+                    yield ingested, json.loads(doc)
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite query failed: {exc}") from exc
+
+    def _tally_legacy(self, start: str, end: str, into: dict[Key, Tally]) -> None:
+        for ingested, group in groupby(self._legacy_events(start, end), key=itemgetter(0)):
+            merge(tally([fields for _, fields in group], ingested), into)
 
     def _dead_letters(self, start: str, end: str) -> dict[SourceKey, dict[str, int]]:
         rows = self._db.read(
@@ -267,10 +217,19 @@ class SQLiteHealth(HealthStore):
         return {str(hour): str(at) for hour, at in rows}
 
     def last_seen(self, since: str) -> dict[SourceKey, str]:
-        rows = self._db.read(_LAST_SEEN_SQL, (since,))
+        rows = self._db.read(
+            "SELECT source, host, dataset, last FROM source_last_seen WHERE last >= ?", (since,)
+        )
+        found: dict[Key, str] = {
+            (source, host, dataset): last for source, host, dataset, last in rows
+        }
+        if self._legacy_seq is not None and since <= self._legacy_until:
+            for ingested, fields in self._legacy_events(since, _AFTER_ALL):
+                key = key_parts(fields)
+                found[key] = max(found.get(key, ""), ingested)
         return {
             SourceKey(source=source, host=host, dataset=dataset): last
-            for source, host, dataset, last in rows
+            for (source, host, dataset), last in found.items()
         }
 
     def dead_letter_samples(
@@ -328,6 +287,31 @@ class SQLiteHealth(HealthStore):
     def probe_write(self) -> None:
         with self._db.write() as conn:
             conn.execute("INSERT OR REPLACE INTO health_probe (id, at) VALUES (1, ?)", (now_iso(),))
+
+
+def _prepare(db: SQLiteDatabase) -> tuple[int | None, str]:
+    """Make the tally tables; on a database whose events predate them, note the last of those
+    events (they are tallied from their documents when read). Returns that event's ``seq`` and
+    ``event.ingested``, or None and "" when every event is tallied."""
+    with db.write() as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'health_batches'"
+        ).fetchone()
+        conn.execute(_META_SCHEMA)
+        if not exists:
+            for statement in TALLY_SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            seq, until = conn.execute("SELECT max(seq), max(ingested) FROM events").fetchone()
+            if seq is not None:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO health_meta (name, value) VALUES (?, ?)",
+                    [("legacy_seq", seq), ("legacy_until", until)],
+                )
+    meta = dict(db.read("SELECT name, value FROM health_meta"))
+    if "legacy_seq" not in meta:
+        return None, ""
+    return int(meta["legacy_seq"]), str(meta["legacy_until"])
 
 
 def check_integrity(db: SQLiteDatabase) -> None:
