@@ -28,6 +28,7 @@ from pydantic import (
     Field,
     SecretStr,
     Tag,
+    model_validator,
 )
 from pydantic_settings import (
     BaseSettings,
@@ -65,6 +66,44 @@ class Section(BaseModel):
     """Base of every config section: unknown keys are errors, values are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- TLS ------------------------------------------------------------------------------------
+class TlsConfig(Section):
+    """A TLS server's certificate and key, as PEM files: never inline, so the key lives only in
+    a file the service user reads (mode 0600), mounted or provisioned like any secret."""
+
+    cert_file: str = Field(description="PEM certificate chain, the server's certificate first.")
+    key_file: str = Field(description="PEM private key of that certificate (unencrypted).")
+    min_version: Literal["1.2", "1.3"] = Field(
+        default="1.2", description="Oldest TLS version accepted."
+    )
+
+
+class ListenerTlsConfig(TlsConfig):
+    """TLS on a network source (syslog over TLS, RFC 5425; HTTPS ingest), optionally mutual."""
+
+    client_ca_file: str | None = Field(
+        default=None,
+        description="PEM CA certificates; when set, every client must present a certificate "
+        "one of them signed (mutual TLS), or it is refused.",
+    )
+    allowed_clients: list[str] = Field(
+        default_factory=list,
+        description="Client certificate names allowed (the subject CN or a DNS, IP, URI or "
+        "email subjectAltName, case-insensitive); empty: any certificate the CA signed.",
+    )
+    handshake_timeout: Duration = Field(
+        default=timedelta(seconds=10),
+        gt=timedelta(0),
+        description="A client that has not finished its TLS handshake by then is dropped.",
+    )
+
+    @model_validator(mode="after")
+    def _names_need_a_ca(self) -> ListenerTlsConfig:
+        if self.allowed_clients and self.client_ca_file is None:
+            raise ValueError("allowed_clients needs client_ca_file (the CA that signs them)")
+        return self
 
 
 # --- sources --------------------------------------------------------------------------------
@@ -130,6 +169,9 @@ class SyslogTcpSourceConfig(SourceBase):
     type: Literal["syslog_tcp"] = "syslog_tcp"
     host: str = "127.0.0.1"
     port: int = 5514
+    tls: ListenerTlsConfig | None = Field(
+        default=None, description="Syslog over TLS (RFC 5425, conventionally port 6514)."
+    )
     max_message_bytes: int = 1_048_576
 
 
@@ -138,6 +180,7 @@ class HttpSourceConfig(SourceBase):
     parser: str = "json"
     host: str = "127.0.0.1"
     port: int = 8088
+    tls: ListenerTlsConfig | None = Field(default=None, description="HTTPS ingest.")
     max_body_bytes: int = 10_485_760
     token: SecretStr | None = Field(
         default=None, description="If set, requests must send 'Authorization: Bearer <token>'."
@@ -297,6 +340,10 @@ class AlertingConfig(Section):
 class WebConfig(Section):
     host: str = "127.0.0.1"
     port: int = 8080
+    tls: TlsConfig | None = Field(
+        default=None,
+        description="Serve HTTPS (when no TLS proxy is in front); implies secure_cookies.",
+    )
     enabled: bool = Field(
         default=True, description="Start the web UI when the 'web' role runs in this process."
     )
@@ -318,6 +365,14 @@ class WebConfig(Section):
         "store is (the SQLite store's file, or the Elasticsearch cluster, shared by every web "
         "instance).",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tls_means_secure_cookies(cls, data: Any) -> Any:
+        """Served over TLS, the cookies are Secure unless the file says otherwise."""
+        if isinstance(data, dict) and data.get("tls") is not None:
+            return {"secure_cookies": True, **data}
+        return data
 
 
 class MetricsConfig(Section):

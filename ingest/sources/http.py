@@ -26,6 +26,7 @@ from ingest.parse.base import Origin
 from ingest.sources.addresses import family_for, peer_text
 from ingest.sources.http_body import DecodedBody, decode_json, decode_ndjson
 from ingest.sources.listener import ServerSource
+from ingest.sources.tls import TlsServer, acceptor
 from ingest.transport.base import Batch, Sender
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class HttpSource(ServerSource):
     ) -> None:
         super().__init__(config.name)
         self._config = config
+        self.tls = acceptor(config.tls, config.name, self._stopping)
         self._sender = sender
         self._ack_timeout = ack_timeout
         self._identity = f"http:{config.name}"
@@ -262,13 +264,14 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("%s: %s - %s", self.server.source.name, self.address_string(), format % args)
 
 
-class _Server(ThreadingHTTPServer):
+class _Server(TlsServer, ThreadingHTTPServer):
     daemon_threads = False
     block_on_close = True
 
     def __init__(self, source: HttpSource, address: tuple[str, int]) -> None:
         self.address_family = family_for(address[0])
         self.source = source
+        self.tls = source.tls
         super().__init__(address, _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:

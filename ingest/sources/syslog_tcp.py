@@ -23,6 +23,7 @@ from ingest.sources.addresses import family_for, peer_text
 from ingest.sources.batching import Batcher
 from ingest.sources.framing import Frame, FrameDecoder
 from ingest.sources.listener import ServerSource
+from ingest.sources.tls import TlsServer, acceptor
 from ingest.transport.base import Sender
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class SyslogTcpSource(ServerSource):
     ) -> None:
         super().__init__(config.name)
         self._config = config
+        self.tls = acceptor(config.tls, config.name, self._stopping)
         self._batcher = Batcher(
             sender, name=config.name, max_records=batch_records, max_wait=batch_wait
         )
@@ -123,7 +125,7 @@ class _Handler(socketserver.BaseRequestHandler):
         self.server.source.serve_connection(self.request, self.client_address)
 
 
-class _Server(socketserver.ThreadingTCPServer):
+class _Server(TlsServer, socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = False
     block_on_close = True
@@ -131,4 +133,5 @@ class _Server(socketserver.ThreadingTCPServer):
     def __init__(self, source: SyslogTcpSource, address: tuple[str, int]) -> None:
         self.address_family = family_for(address[0])
         self.source = source
+        self.tls = source.tls
         super().__init__(address, _Handler)
