@@ -46,7 +46,7 @@ class SyslogTcpSource(ServerSource):
     ) -> None:
         super().__init__(config.name)
         self._config = config
-        self.tls = acceptor(config.tls, config.name, self._stopping)
+        self.tls = acceptor(config.tls, config.name, self._stopping, one_way=True)
         self._batcher = Batcher(
             sender, name=config.name, max_records=batch_records, max_wait=batch_wait
         )

@@ -44,10 +44,18 @@ REFUSAL_REASONS = {
 }
 
 
-def server_context(config: ListenerTlsConfig) -> ssl.SSLContext:
-    """The server context of ``config``; raises OSError/ssl.SSLError on unusable files."""
+def server_context(config: ListenerTlsConfig, *, one_way: bool = False) -> ssl.SSLContext:
+    """The server context of ``config``; raises OSError/ssl.SSLError on unusable files.
+
+    ``one_way``: the clients only send (syslog). A TLS 1.3 server sends session tickets after
+    the handshake; a sender that never reads them and closes leaves them unread, so its kernel
+    resets the connection instead of closing it, and the reset discards what the server had
+    not read yet: the end of the stream. So such a server sends no tickets.
+    """
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = VERSIONS[config.min_version]
+    if one_way:
+        context.num_tickets = 0
     # Syslog senders often close TCP without a TLS close_notify: that is an end, not an error.
     context.options |= getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
     context.load_cert_chain(config.cert_file, config.key_file)
@@ -112,8 +120,15 @@ class RefusalLog:
 class TlsAcceptor:
     """Secures the accepted connections of one source."""
 
-    def __init__(self, config: ListenerTlsConfig, name: str, stopping: threading.Event) -> None:
-        self._context = server_context(config)
+    def __init__(
+        self,
+        config: ListenerTlsConfig,
+        name: str,
+        stopping: threading.Event,
+        *,
+        one_way: bool = False,
+    ) -> None:
+        self._context = server_context(config, one_way=one_way)
         self._allowed = frozenset(name.lower() for name in config.allowed_clients)
         self._timeout = config.handshake_timeout.total_seconds()
         self._stopping = stopping
@@ -178,9 +193,15 @@ def close(secured: ssl.SSLSocket) -> None:
 
 
 def acceptor(
-    config: ListenerTlsConfig | None, name: str, stopping: threading.Event
+    config: ListenerTlsConfig | None,
+    name: str,
+    stopping: threading.Event,
+    *,
+    one_way: bool = False,
 ) -> TlsAcceptor | None:
-    return None if config is None else TlsAcceptor(config, name, stopping)
+    """The acceptor of a source's ``tls:`` block, None without one (see :func:`server_context`
+    for ``one_way``)."""
+    return None if config is None else TlsAcceptor(config, name, stopping, one_way=one_way)
 
 
 class TlsServer(socketserver.BaseServer):

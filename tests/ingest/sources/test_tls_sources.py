@@ -82,6 +82,18 @@ def test_syslog_over_tls_stores_octet_counted_frames(
     assert {e.fields["log.source.address"] for e in pipeline.events()} == {"127.0.0.1"}
 
 
+def test_a_sender_that_never_reads_loses_nothing_when_it_closes(
+    pki: Pki, pipeline: Pipeline, wait_until: Wait
+) -> None:
+    # Syslog is one-way: a TLS 1.3 session ticket the sender never reads would turn its close
+    # into a reset that discards the stream's unread end on the server.
+    messages = [f"<13>dòng {n} " + "x" * 150 for n in range(3000)]
+    with _syslog(pipeline, pki.server_tls()) as source:
+        _send_tls(source, pki.client_context(), b"".join(_octets(m) for m in messages))
+        wait_until(lambda: pipeline.records() == len(messages))
+    assert pipeline.originals() == sorted(messages)
+
+
 def test_mutual_tls_accepts_a_listed_sender(pki: Pki, pipeline: Pipeline, wait_until: Wait) -> None:
     sender = pki.issue("allowed", ALLOWED_SENDER)
     with _syslog(pipeline, pki.mutual_tls(ALLOWED_SENDER.upper())) as source:
