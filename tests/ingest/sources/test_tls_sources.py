@@ -64,7 +64,8 @@ def _refusals(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 def _refused_once(source: ServerSource, caplog: pytest.LogCaptureFixture, wait_until: Wait) -> str:
     """The one refusal line, after the acceptor counted it; no traceback attached."""
-    wait_until(lambda: _acceptor(source).refusals.refused == 1)
+    # The count goes up before the line is written: wait for both.
+    wait_until(lambda: _acceptor(source).refusals.refused == 1 and _refusals(caplog))
     [line] = _refusals(caplog)
     assert all(r.exc_info is None for r in caplog.records if r.name == TLS_LOG)
     return line
