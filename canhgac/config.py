@@ -44,6 +44,44 @@ from canhgac.config_channels import SeverityName
 from canhgac.config_channels import WebhookChannelConfig as WebhookChannelConfig
 
 
+# --- TLS ------------------------------------------------------------------------------------
+class TlsConfig(Section):
+    """A TLS server's certificate and key, as PEM files: never inline, so the key lives only in
+    a file the service user reads (mode 0600), mounted or provisioned like any secret."""
+
+    cert_file: str = Field(description="PEM certificate chain, the server's certificate first.")
+    key_file: str = Field(description="PEM private key of that certificate (unencrypted).")
+    min_version: Literal["1.2", "1.3"] = Field(
+        default="1.2", description="Oldest TLS version accepted."
+    )
+
+
+class ListenerTlsConfig(TlsConfig):
+    """TLS on a network source (syslog over TLS, RFC 5425; HTTPS ingest), optionally mutual."""
+
+    client_ca_file: str | None = Field(
+        default=None,
+        description="PEM CA certificates; when set, every client must present a certificate "
+        "one of them signed (mutual TLS), or it is refused.",
+    )
+    allowed_clients: list[str] = Field(
+        default_factory=list,
+        description="Client certificate names allowed (the subject CN or a DNS, IP, URI or "
+        "email subjectAltName, case-insensitive); empty: any certificate the CA signed.",
+    )
+    handshake_timeout: Duration = Field(
+        default=timedelta(seconds=10),
+        gt=timedelta(0),
+        description="A client that has not finished its TLS handshake by then is dropped.",
+    )
+
+    @model_validator(mode="after")
+    def _names_need_a_ca(self) -> ListenerTlsConfig:
+        if self.allowed_clients and self.client_ca_file is None:
+            raise ValueError("allowed_clients needs client_ca_file (the CA that signs them)")
+        return self
+
+
 # --- sources --------------------------------------------------------------------------------
 def _timezone(value: Any) -> Any:
     """Refuse a zone name the IANA database does not know, at load time, not per record."""
@@ -127,6 +165,9 @@ class SyslogTcpSourceConfig(StreamListenerConfig):
     type: Literal["syslog_tcp"] = "syslog_tcp"
     host: str = "127.0.0.1"
     port: int = 5514
+    tls: ListenerTlsConfig | None = Field(
+        default=None, description="Syslog over TLS (RFC 5425, conventionally port 6514)."
+    )
     max_message_bytes: int = 1_048_576
     idle_timeout: Duration = Field(
         default=timedelta(minutes=10),
@@ -168,6 +209,7 @@ class HttpSourceConfig(StreamListenerConfig):
     parser: str = "json"
     host: str = "127.0.0.1"
     port: int = 8088
+    tls: ListenerTlsConfig | None = Field(default=None, description="HTTPS ingest.")
     max_body_bytes: int = 10_485_760
     token: SecretStr | None = Field(
         default=None, description="If set, requests must send 'Authorization: Bearer <token>'."
@@ -356,6 +398,10 @@ class WebConfig(Section):
         description="The UI's address as analysts reach it (https://soc.example); "
         "notifications link to {public_url}/alerts/{id}.",
     )
+    tls: TlsConfig | None = Field(
+        default=None,
+        description="Serve HTTPS (when no TLS proxy is in front); implies secure_cookies.",
+    )
     enabled: bool = Field(
         default=True, description="Start the web UI when the 'web' role runs in this process."
     )
@@ -379,6 +425,14 @@ class WebConfig(Section):
     )
     login: LoginConfig = Field(default_factory=LoginConfig)
     tokens: TokenConfig = Field(default_factory=TokenConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tls_means_secure_cookies(cls, data: Any) -> Any:
+        """Served over TLS, the cookies are Secure unless the file says otherwise."""
+        if isinstance(data, dict) and data.get("tls") is not None:
+            return {"secure_cookies": True, **data}
+        return data
 
 
 class MetricsConfig(Section):

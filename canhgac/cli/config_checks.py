@@ -10,10 +10,12 @@ as ``file:line: 'key.path': message`` and the command exits with code 2.
 from __future__ import annotations
 
 import codecs
+import os
+import ssl
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from canhgac.config import Settings
+from canhgac.config import ListenerTlsConfig, Settings, TlsConfig
 from canhgac.config_loader import ConfigFile, refuse, unknown_name
 from canhgac.yaml_lines import KeyPath
 from ingest.parse.registry import PARSERS
@@ -65,14 +67,58 @@ def assign_channel(settings: Settings) -> Iterator[Problem]:
         yield ("web", "assign_channel"), unknown_name("channel", wanted, names)
 
 
+def source_tls_files(settings: Settings) -> Iterator[Problem]:
+    for index, source in enumerate(settings.sources):
+        tls = getattr(source, "tls", None)
+        if tls is not None:
+            yield from _tls_files(("sources", index, "tls"), tls)
+
+
+def web_tls_files(settings: Settings) -> Iterator[Problem]:
+    if settings.web.tls is not None:
+        yield from _tls_files(("web", "tls"), settings.web.tls)
+
+
+def _tls_files(loc: KeyPath, tls: TlsConfig) -> Iterator[Problem]:
+    """Each file readable, then the key the certificate's and the CA file certificates."""
+    files = {"cert_file": tls.cert_file, "key_file": tls.key_file}
+    if isinstance(tls, ListenerTlsConfig) and tls.client_ca_file is not None:
+        files["client_ca_file"] = tls.client_ca_file
+    unreadable = {key: problem for key, path in files.items() if (problem := _unreadable(path))}
+    for key, problem in unreadable.items():
+        yield (*loc, key), problem
+    if unreadable:
+        return
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(tls.cert_file, tls.key_file)
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        yield (*loc, "key_file"), f"not the key of {tls.cert_file!r}, or not PEM: {exc}"
+    if "client_ca_file" in files:
+        try:
+            context.load_verify_locations(cafile=files["client_ca_file"])
+        except (OSError, ValueError) as exc:
+            yield (*loc, "client_ca_file"), f"no PEM CA certificates: {exc}"
+
+
+def _unreadable(path: str) -> str | None:
+    if not Path(path).is_file():
+        return f"no file {path!r}"
+    if not os.access(path, os.R_OK):
+        return f"cannot read {path!r} (permissions: the service user must read it)"
+    return None
+
+
 #: Each check and the roles whose processes need it to pass.
 CHECKS: tuple[tuple[Check, frozenset[str]], ...] = (
     (source_parsers, frozenset({"collect"})),
     (source_encodings, frozenset({"collect"})),
     (source_names, frozenset({"collect"})),
+    (source_tls_files, frozenset({"collect"})),
     (rules_dir, frozenset({"detect"})),
     (pipeline_files, frozenset({"detect"})),
     (assign_channel, frozenset({"web"})),
+    (web_tls_files, frozenset({"web"})),
 )
 
 

@@ -137,11 +137,10 @@ class Runtime:
         triage = build_triage_store(settings)
         self.closers.append(triage.close)
         ensure_first_admin(triage, Path(settings.data_dir))
-        server = WebServer(
-            create_app(store, triage, settings), settings.web.host, settings.web.port
-        )
+        web = settings.web
+        server = WebServer(create_app(store, triage, settings), web.host, web.port, web.tls)
         self._start(server)
-        log.info("web UI on http://%s:%d/", settings.web.host, settings.web.port)
+        log.info("web UI on %s/", server.url)
 
     def stop(self) -> None:
         if self.feeder is not None:

@@ -122,6 +122,13 @@ class ConnectionGate:
         )
         return False
 
+    def replace(self, connection: socket.socket, wrapper: socket.socket) -> None:
+        """Track ``wrapper`` (a TLS socket that took over ``connection``'s descriptor) in
+        its place, so :meth:`end_all` still reaches it."""
+        with self._lock:
+            if id(connection) in self._sockets:
+                self._sockets[id(connection)] = wrapper
+
     def release(self, connection: socket.socket, address: Any) -> None:
         host = _host(address)
         with self._lock:
@@ -147,7 +154,9 @@ class ConnectionGate:
             connections = list(self._sockets.values())
         for connection in connections:
             try:
-                connection.shutdown(socket.SHUT_RD)
+                # The plain socket's shutdown, also for a TLS one: ``SSLSocket.shutdown`` would
+                # drop the TLS state under the thread still reading it.
+                socket.socket.shutdown(connection, socket.SHUT_RD)
             except OSError:  # already closed by its thread or by the peer
                 pass
 
@@ -191,6 +200,9 @@ class GatedServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         except BaseException:  # no thread started (none left): the slot is free again
             self.gate.release(request, client_address)
             raise
+
+    def connection_secured(self, request: Any, secured: socket.socket) -> None:
+        self.gate.replace(request, secured)
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:

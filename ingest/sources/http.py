@@ -29,6 +29,7 @@ from ingest.sources.http_body import DecodedBody, decode_json, decode_ndjson
 from ingest.sources.http_tokens import SenderTokens
 from ingest.sources.idempotency import RecentKeys, request_key
 from ingest.sources.listener import ServerSource
+from ingest.sources.tls import TlsServer, acceptor
 from ingest.transport.base import Batch, Sender
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ class HttpSource(ServerSource):
     ) -> None:
         super().__init__(config.name)
         self._config = config
+        self.tls = acceptor(config.tls, config.name, self._stopping)
         self._sender = sender
         self._ack_timeout = ack_timeout
         self._identity = f"http:{config.name}"
@@ -290,8 +292,9 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("%s: %s - %s", self.server.source.name, self.address_string(), format % args)
 
 
-class _Server(GatedServer):
+class _Server(GatedServer, TlsServer):
     def __init__(self, source: HttpSource, address: tuple[str, int]) -> None:
         self.address_family = family_for(address[0])
         self.source = source
+        self.tls = source.tls
         super().__init__(source.connections, address, _Handler)

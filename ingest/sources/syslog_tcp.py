@@ -29,6 +29,7 @@ from ingest.sources.batching import Batcher
 from ingest.sources.connections import ConnectionGate, GatedServer, limits_of
 from ingest.sources.framing import Frame, FrameDecoder
 from ingest.sources.listener import ServerSource
+from ingest.sources.tls import TlsServer, acceptor
 from ingest.transport.base import Sender
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class SyslogTcpSource(ServerSource):
     ) -> None:
         super().__init__(config.name)
         self._config = config
+        self.tls = acceptor(config.tls, config.name, self._stopping, one_way=True)
         self._batcher = Batcher(
             sender, name=config.name, max_records=batch_records, max_wait=batch_wait
         )
@@ -170,8 +172,9 @@ class _Handler(socketserver.BaseRequestHandler):
         self.server.source.serve_connection(self.request, self.client_address)
 
 
-class _Server(GatedServer):
+class _Server(GatedServer, TlsServer):
     def __init__(self, source: SyslogTcpSource, address: tuple[str, int]) -> None:
         self.address_family = family_for(address[0])
         self.source = source
+        self.tls = source.tls
         super().__init__(source.connections, address, _Handler)

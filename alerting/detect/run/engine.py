@@ -209,6 +209,7 @@ class DetectionEngine:
             progress = [
                 self._progress(rule, states.get(rule.id), now, settled_at) for rule in rules
             ]
+            self._save_origins(progress)
             self._run_rounds(progress, now)
         duration = time.perf_counter() - started
         return {item.rule.id: (self._report(item, now, duration), item.error) for item in progress}
@@ -245,6 +246,22 @@ class DetectionEngine:
         return _Progress(
             rule, plan, state.watermark if state else None, rule.id not in self._settled
         )
+
+    def _save_origins(self, progress: Sequence[_Progress]) -> None:
+        """Store where each rule without a watermark starts, before searching: if this
+        process dies mid-window, the next one resumes there instead of one interval before its
+        own start, which would leave the events in between unsearched."""
+        origins = [
+            RuleState(rule_id=item.rule.id, watermark=to_iso(item.plan.windows[0].start))
+            for item in progress
+            if item.watermark is None and item.plan.windows
+        ]
+        if not origins:
+            return
+        try:
+            self.store.save_rule_states(origins)
+        except Exception as exc:  # noqa: BLE001 - the searches that follow will fail and say so
+            log.warning("could not store where %d new rules start: %s", len(origins), exc)
 
     def _run_rounds(self, progress: Sequence[_Progress], now: datetime) -> None:
         round_ = 0

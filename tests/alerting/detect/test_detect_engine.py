@@ -245,6 +245,43 @@ def test_a_restart_continues_at_the_watermark_with_no_gap_and_no_repeat(
         second.close()
 
 
+class _Killed(BaseException):
+    """kill -9 in the middle of a search: nothing after it runs, no handler sees it."""
+
+
+class _DyingStore(SQLiteStore):
+    def search_events_batch(self, searches: Sequence[EventSearch]) -> list[EventPage | StoreError]:
+        raise _Killed
+
+
+def test_a_process_killed_in_its_first_window_leaves_where_the_rule_starts(
+    tmp_path: Path, kit: Any, clock: Any
+) -> None:
+    rule = kit.compile_text(kit.rule_text(BOB_RULE))
+    path = tmp_path / "killed.db"
+    first = _DyingStore(path)
+    first.write_events(_bobs(kit, 2, prefix="a"))
+    clock.advance(timedelta(seconds=10))
+    with pytest.raises(_Killed):
+        DetectionEngine(first, _config(), route=_route, clock=clock).run_rule(rule)
+    origin = first.get_rule_state(rule.id)
+    first.close()
+    assert origin is not None and origin.last_run_at is None
+
+    # The restart comes long after: a rule with no stored start would begin one interval
+    # before it and never search the events of the first process.
+    clock.advance(timedelta(minutes=5))
+    second = SQLiteStore(path)
+    try:
+        DetectionEngine(second, _config(), route=_route, clock=clock).run_rule(rule)
+        runs = second.list_rule_runs(rule.id)
+        assert runs[0].window_start == origin.watermark
+        _assert_contiguous(runs)
+        assert sorted(a.event_ids[0] for a in _all_alerts(second)) == ["a000", "a001"]
+    finally:
+        second.close()
+
+
 def test_backfill_after_downtime_runs_oldest_first_and_logs_it(
     store: SQLiteStore, kit: Any, clock: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
