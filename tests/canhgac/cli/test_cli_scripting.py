@@ -208,7 +208,7 @@ def test_backtest_takes_a_rule_by_its_title(tmp_path: Path) -> None:
     ("target", "expected"),
     [
         ("lucene", "event.dataset:"),
-        ("esql", "| where event.dataset==\"system.auth\""),
+        ("esql", '| where event.dataset=="system.auth"'),
     ],
 )
 def test_convert_prints_kibana_languages_with_the_case_note(
