@@ -1,7 +1,7 @@
 """Notification channel configuration: one model per channel ``type``, and their union.
 
 Every channel has a ``name`` (the outbox key) and its own routing: ``min_severity`` (else
-``alerting.min_severity``), and optional ``rules``, ``tags`` and ``datasets`` filters (shell
+``alerting.min_severity``), and optional ``rules``, ``tags``, ``datasets`` and ``hosts`` filters (shell
 patterns such as ``attack.t1110*``; an alert passes a filter when one of its values matches one
 pattern). Secrets (bot tokens, webhook URLs, which carry their token, API keys) are
 :class:`~pydantic.SecretStr` and may be given in place or read from the environment or a file:
@@ -78,6 +78,10 @@ class ChannelBase(Section):
     )
     datasets: list[str] = Field(
         default_factory=list, description="Only alerts of these event.dataset values."
+    )
+    hosts: list[str] = Field(
+        default_factory=list,
+        description="Only alerts on these hosts (a host group: shell patterns on host.name).",
     )
 
 
@@ -159,6 +163,18 @@ class GoogleChatChannelConfig(RemoteChannelBase):
     url: Secret = Field(description="The space's webhook URL (carries key and token).")
 
 
+class AppriseChannelConfig(RemoteChannelBase):
+    """Any service Apprise reaches (ntfy, Matrix, Rocket.Chat, Zulip, Pushover, SMS gateways,
+    and the chat services above): one Apprise URL per destination, e.g.
+    ``ntfy://ntfy.soc.hanoi.example/canh-gac`` or ``matrix://user:pass@matrix.example/!room``."""
+
+    type: Literal["apprise"] = "apprise"
+    name: str = "apprise"
+    urls: list[Secret] = Field(
+        min_length=1, description="Apprise URLs (they carry tokens: secrets, never logged)."
+    )
+
+
 # --- case management ----------------------------------------------------------------------------
 class TheHiveChannelConfig(RemoteChannelBase):
     type: Literal["thehive"] = "thehive"
@@ -205,6 +221,7 @@ ChannelConfig = Annotated[
     | Annotated[MattermostChannelConfig, Tag("mattermost")]
     | Annotated[DiscordChannelConfig, Tag("discord")]
     | Annotated[GoogleChatChannelConfig, Tag("google_chat")]
+    | Annotated[AppriseChannelConfig, Tag("apprise")]
     | Annotated[TheHiveChannelConfig, Tag("thehive")]
     | Annotated[DfirIrisChannelConfig, Tag("dfir_iris")]
     | Annotated[JiraChannelConfig, Tag("jira")],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from alerting.notify.apprise_channel import AppriseChannel
 from alerting.notify.cases.dfir_iris import DfirIrisChannel
 from alerting.notify.cases.jira import JiraChannel
 from alerting.notify.cases.thehive import TheHiveChannel
@@ -18,6 +19,7 @@ from alerting.notify.routing import channel_names
 from alerting.notify.webhook import WebhookChannel
 from canhgac.config import AlertingConfig
 from canhgac.config_channels import (
+    AppriseChannelConfig,
     ConsoleChannelConfig,
     DfirIrisChannelConfig,
     DiscordChannelConfig,
@@ -47,6 +49,7 @@ CHANNELS: Registry[Builder[[AlertLinks], Channel]] = Registry(
         "mattermost": Builder(MattermostChannelConfig, MattermostChannel),
         "discord": Builder(DiscordChannelConfig, DiscordChannel),
         "google_chat": Builder(GoogleChatChannelConfig, GoogleChatChannel),
+        "apprise": Builder(AppriseChannelConfig, AppriseChannel),
         "thehive": Builder(TheHiveChannelConfig, TheHiveChannel),
         "dfir_iris": Builder(DfirIrisChannelConfig, DfirIrisChannel),
         "jira": Builder(JiraChannelConfig, JiraChannel),

@@ -2,7 +2,8 @@
 
 Each channel has its own routing (:class:`~canhgac.config_channels.ChannelBase`): a severity
 threshold (else ``alerting.min_severity``) and optional filters on the rule id, the rule's
-tags and the event dataset, each a list of shell patterns of which one must match.
+tags, the event dataset and the host (a host group), each a list of shell patterns of which one
+must match.
 """
 
 from __future__ import annotations
@@ -45,7 +46,12 @@ def takes(channel: ChannelBase, alert: Alert, default_min_severity: str) -> bool
     if channel.tags and not _any_match(alert.tags, channel.tags):
         return False
     dataset = snapshot_value(alert, "event.dataset")
-    return not channel.datasets or _any_match([dataset] if dataset else [], channel.datasets)
+    if channel.datasets and not _any_match([dataset] if dataset else [], channel.datasets):
+        return False
+    # Host names are case-insensitive (DNS, NetBIOS): ECAB-WS-01 is ecab-ws-01.
+    host = snapshot_value(alert, "host.name")
+    hosts = [pattern.lower() for pattern in channel.hosts]
+    return not hosts or _any_match([host.lower()] if host else [], hosts)
 
 
 def channels_for(alert: Alert, config: AlertingConfig) -> list[str]:

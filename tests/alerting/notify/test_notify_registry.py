@@ -112,6 +112,23 @@ def test_each_channel_has_its_own_threshold_and_filters(make_alert: Callable[...
     assert channels_for(make_alert(severity=Severity.informational), alerting) == []
 
 
+def test_a_host_group_takes_only_its_hosts_whatever_their_case(
+    make_alert: Callable[..., Alert],
+) -> None:
+    alerting = _alerting(
+        channels=[
+            {"type": "slack", "name": "ecabinet", "url": "http://h/", "hosts": ["ECAB-*"]},
+            {"type": "slack", "name": "all", "url": "http://h/"},
+        ]
+    )
+    on = make_alert(snapshot={"host.name": "ecab-ws-017"})
+    off = make_alert(snapshot={"host.name": "thue-db-01"})
+    hostless = make_alert(snapshot={"source.ip": "203.0.113.9"})
+    assert channels_for(on, alerting) == ["ecabinet", "all"]
+    assert channels_for(off, alerting) == ["all"]
+    assert channels_for(hostless, alerting) == ["all"]
+
+
 def test_secrets_are_read_from_the_environment_files_and_the_secrets_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
