@@ -43,43 +43,14 @@ from canhgac.config_channels import EmailChannelConfig as EmailChannelConfig
 from canhgac.config_channels import SeverityName
 from canhgac.config_channels import WebhookChannelConfig as WebhookChannelConfig
 
-
-# --- TLS ------------------------------------------------------------------------------------
-class TlsConfig(Section):
-    """A TLS server's certificate and key, as PEM files: never inline, so the key lives only in
-    a file the service user reads (mode 0600), mounted or provisioned like any secret."""
-
-    cert_file: str = Field(description="PEM certificate chain, the server's certificate first.")
-    key_file: str = Field(description="PEM private key of that certificate (unencrypted).")
-    min_version: Literal["1.2", "1.3"] = Field(
-        default="1.2", description="Oldest TLS version accepted."
-    )
-
-
-class ListenerTlsConfig(TlsConfig):
-    """TLS on a network source (syslog over TLS, RFC 5425; HTTPS ingest), optionally mutual."""
-
-    client_ca_file: str | None = Field(
-        default=None,
-        description="PEM CA certificates; when set, every client must present a certificate "
-        "one of them signed (mutual TLS), or it is refused.",
-    )
-    allowed_clients: list[str] = Field(
-        default_factory=list,
-        description="Client certificate names allowed (the subject CN or a DNS, IP, URI or "
-        "email subjectAltName, case-insensitive); empty: any certificate the CA signed.",
-    )
-    handshake_timeout: Duration = Field(
-        default=timedelta(seconds=10),
-        gt=timedelta(0),
-        description="A client that has not finished its TLS handshake by then is dropped.",
-    )
-
-    @model_validator(mode="after")
-    def _names_need_a_ca(self) -> ListenerTlsConfig:
-        if self.allowed_clients and self.client_ca_file is None:
-            raise ValueError("allowed_clients needs client_ca_file (the CA that signs them)")
-        return self
+# Sections with a module of their own, re-exported so ``from canhgac.config import X`` works.
+from canhgac.config_health import HealthConfig as HealthConfig
+from canhgac.config_health import HealthSourceConfig as HealthSourceConfig
+from canhgac.config_tls import ListenerTlsConfig as ListenerTlsConfig
+from canhgac.config_tls import TlsConfig as TlsConfig
+from canhgac.config_web import LoginConfig as LoginConfig
+from canhgac.config_web import TokenConfig as TokenConfig
+from canhgac.config_web import WebConfig as WebConfig
 
 
 # --- sources --------------------------------------------------------------------------------
@@ -353,88 +324,6 @@ class AlertingConfig(Section):
     )
 
 
-class LoginConfig(Section):
-    """How logins are paid for and slowed down (``web.login``).
-
-    Each check costs one argon2id hash (64 MiB, tens of milliseconds of CPU): at most
-    ``hash_concurrency`` run at once, ``hash_queue`` more wait up to ``hash_wait``, the rest are
-    answered 429 with Retry-After. Failed attempts slow down per source address and per
-    account with exponential backoff (1 s, 2 s, 4 s ... up to the maximum delay) after the free
-    failures; an account is never locked longer than ``account_max_delay``, so the right
-    password from another address gets in after a short wait."""
-
-    hash_concurrency: int = Field(default=2, ge=1, le=64, description="Password hashes at once.")
-    hash_queue: int = Field(default=8, ge=0, le=1024, description="Logins waiting for a hash.")
-    hash_wait: Duration = Field(
-        default=timedelta(seconds=5), description="Longest wait for a hash before 429."
-    )
-    address_free_failures: int = Field(
-        default=10, ge=1, description="Failed logins from one address before backoff."
-    )
-    address_max_delay: Duration = Field(
-        default=timedelta(minutes=15), description="Longest backoff of one source address."
-    )
-    account_free_failures: int = Field(
-        default=5, ge=1, description="Failed logins of one account before backoff."
-    )
-    account_max_delay: Duration = Field(
-        default=timedelta(seconds=30), description="Longest backoff of one account."
-    )
-
-
-class TokenConfig(Section):
-    """API token lifetimes (``web.tokens``): a token without an expiry gets the default one,
-    none may outlive the maximum (older tokens included, counted from their creation)."""
-
-    default_lifetime: Duration = Field(default=timedelta(days=90))
-    max_lifetime: Duration = Field(default=timedelta(days=365))
-
-
-class WebConfig(Section):
-    host: str = "127.0.0.1"
-    port: int = 8080
-    public_url: str | None = Field(
-        default=None,
-        description="The UI's address as analysts reach it (https://soc.example); "
-        "notifications link to {public_url}/alerts/{id}.",
-    )
-    tls: TlsConfig | None = Field(
-        default=None,
-        description="Serve HTTPS (when no TLS proxy is in front); implies secure_cookies.",
-    )
-    enabled: bool = Field(
-        default=True, description="Start the web UI when the 'web' role runs in this process."
-    )
-    secure_cookies: bool = Field(
-        default=False,
-        description="Mark cookies Secure (and send HSTS): set when served behind TLS.",
-    )
-    session_lifetime: Duration = Field(
-        default=timedelta(hours=8), description="A login lasts this long."
-    )
-    assign_channel: str | None = Field(
-        default=None,
-        description="Notification channel told about assignments; default: the first "
-        "configured channel.",
-    )
-    triage_db: str | None = Field(
-        default=None,
-        description="SQLite file for users, comments and the audit log; default: where the "
-        "store is (the SQLite store's file, or the Elasticsearch cluster, shared by every web "
-        "instance).",
-    )
-    login: LoginConfig = Field(default_factory=LoginConfig)
-    tokens: TokenConfig = Field(default_factory=TokenConfig)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _tls_means_secure_cookies(cls, data: Any) -> Any:
-        """Served over TLS, the cookies are Secure unless the file says otherwise."""
-        if isinstance(data, dict) and data.get("tls") is not None:
-            return {"secure_cookies": True, **data}
-        return data
-
-
 class MetricsConfig(Section):
     enabled: bool = Field(
         default=False, description="Serve /healthz and Prometheus /metrics for this process."
@@ -449,71 +338,6 @@ class DemoConfig(Section):
         description="auto: feed the built-in demo stream when no file source is configured.",
     )
     rate: float = Field(default=20.0, description="Demo events per second.")
-
-
-# --- data health ----------------------------------------------------------------------------
-class HealthSourceConfig(Section):
-    """Overrides for one source, by source name or key label (``syslog-tcp / ecab-db01 /
-    system.auth``); the label wins over the name."""
-
-    silent_after: Duration | None = Field(
-        default=None, description="Silent when nothing arrived for this long (no rhythm)."
-    )
-    enabled: bool = Field(default=True, description="False: never judge or alert.")
-
-
-class HealthConfig(Section):
-    """Data health per source (canhgac.health): numbers per hour, verdicts and alerts."""
-
-    enabled: bool = Field(
-        default=True, description="Compute health in the detect role and raise health alerts."
-    )
-    interval: Duration = Field(
-        default=timedelta(minutes=1), description="How often liveness is checked."
-    )
-    settle: Duration = Field(
-        default=timedelta(minutes=2),
-        description="An hour's numbers are computed this long after it ends (late writes).",
-    )
-    retention: Duration = Field(
-        default=timedelta(days=30), description="Hourly numbers are kept this long (>= 30d)."
-    )
-    backfill: Duration = Field(
-        default=timedelta(hours=24), description="Hours computed on the very first start."
-    )
-    baseline: Duration = Field(
-        default=timedelta(days=7),
-        description="History a source is compared with (its rhythm, its usual shares).",
-    )
-    silence_floor: Duration = Field(
-        default=timedelta(minutes=15), description="No source is silent before this."
-    )
-    silence_factor: float = Field(
-        default=3.0, description="Silent after this many times its usual longest gap."
-    )
-    min_events: int = Field(
-        default=20, description="Baseline events needed before a rhythm is judged."
-    )
-    min_hour_events: int = Field(
-        default=20, description="Hours with fewer events are not judged for shares."
-    )
-    max_clock_skew: Duration = Field(
-        default=timedelta(minutes=5), description="|median skew| above this is wrong time."
-    )
-    understood_drop: float = Field(
-        default=0.25,
-        description="Alert when the understood share falls this much below its baseline.",
-    )
-    max_dead_letter_ratio: float = Field(default=0.05, description="Dead letters / records.")
-    max_raw_ratio: float = Field(default=0.5, description="Unparsed (raw) events / events.")
-    max_sequence_gap_ratio: float = Field(
-        default=0.01, description="Missing sequence numbers / numbered records."
-    )
-    suppress: Duration = Field(
-        default=timedelta(hours=6),
-        description="Repeats of one health problem within this window add to one alert.",
-    )
-    sources: dict[str, HealthSourceConfig] = Field(default_factory=dict)
 
 
 # --- the whole file -------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 """Notification channel configuration: one model per channel ``type``, and their union.
 
 Every channel has a ``name`` (the outbox key) and its own routing: ``min_severity`` (else
-``alerting.min_severity``), and optional ``rules``, ``tags``, ``datasets`` and ``hosts`` filters (shell
-patterns such as ``attack.t1110*``; an alert passes a filter when one of its values matches one
-pattern). Secrets (bot tokens, webhook URLs, which carry their token, API keys) are
-:class:`~pydantic.SecretStr` and may be given in place or read from the environment or a file:
+``alerting.min_severity``), and optional ``rules``, ``tags``, ``datasets`` and ``hosts``
+filters (shell patterns such as ``attack.t1110*``; an alert passes a filter when one of its
+values matches one pattern). Secrets (bot tokens, webhook URLs, which carry their token, API
+keys) are :class:`~pydantic.SecretStr` and may be given in place or read from the environment
+or a file:
 
 .. code-block:: yaml
 
