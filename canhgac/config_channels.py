@@ -80,6 +80,9 @@ class ChannelBase(Section):
     datasets: list[str] = Field(
         default_factory=list, description="Only alerts of these event.dataset values."
     )
+    language: Literal["vi", "en"] = Field(
+        default="vi", description="Language of the message's words (field names stay ECS)."
+    )
     hosts: list[str] = Field(
         default_factory=list,
         description="Only alerts on these hosts (a host group: shell patterns on host.name).",

@@ -47,7 +47,7 @@ class AppriseChannel(Channel):
                 )
 
     def send(self, alert: Alert) -> None:
-        message = alert_message(alert, self.links)
+        message = alert_message(alert, self.links, self.language)
         delivered = self._targets.notify(
             title=message.headline,
             body=apprise_body(message),

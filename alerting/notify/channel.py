@@ -29,6 +29,8 @@ class Channel(ABC):
 
     def __init__(self, config: ChannelBase, links: AlertLinks | None = None) -> None:
         self.name = config.name
+        #: The language of the message's words (``vi`` or ``en``).
+        self.language: str = config.language
         #: Where messages link to: the alert's page in the web UI (``web.public_url``).
         self.links = links or AlertLinks()
         #: Overrides the dispatcher's default attempt limit when the config sets one.

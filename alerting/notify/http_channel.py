@@ -59,5 +59,7 @@ class HttpChannel(Channel, Generic[C]):
         """Raise if a 2xx answer still says the message was not taken."""
 
     def send(self, alert: Alert) -> None:
-        answer = self.poster.post(self.payload(alert_message(alert, self.links)), self.headers())
+        answer = self.poster.post(
+            self.payload(alert_message(alert, self.links, self.language)), self.headers()
+        )
         self.check(answer)

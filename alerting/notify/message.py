@@ -13,14 +13,25 @@ from urllib.parse import quote
 from alerting.notify.render import context, display_time, shorten, strip_controls
 from canhgac.models import Alert, Severity
 
-#: Words of the messages (Vietnamese, the team's language; field names stay ECS).
-LABELS = {
-    "alert": "Cảnh báo",
-    "time": "Thời gian",
-    "count": "Số sự kiện",
-    "rule": "Quy tắc",
-    "open": "Mở cảnh báo",
+#: Words of the messages by ``language`` (a channel's setting); field names stay ECS.
+LABELS_BY_LANGUAGE: dict[str, dict[str, str]] = {
+    "vi": {
+        "alert": "Cảnh báo",
+        "time": "Thời gian",
+        "count": "Số sự kiện",
+        "rule": "Quy tắc",
+        "open": "Mở cảnh báo",
+    },
+    "en": {
+        "alert": "Alert",
+        "time": "Time",
+        "count": "Events",
+        "rule": "Rule",
+        "open": "Open alert",
+    },
 }
+#: Vietnamese, the team's language and every channel's default.
+LABELS = LABELS_BY_LANGUAGE["vi"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +61,7 @@ class AlertMessage:
     tags: list[str] = field(default_factory=list)
     link: str | None = None
     first_seen: str = ""
+    labels: dict[str, str] = field(default_factory=lambda: LABELS)
 
     @property
     def headline(self) -> str:
@@ -60,9 +72,9 @@ class AlertMessage:
         """(label, value) pairs in display order: who/where, time, count, rule."""
         return [
             *self.context.items(),
-            (LABELS["time"], self.time),
-            (LABELS["count"], str(self.count)),
-            (LABELS["rule"], self.rule_id),
+            (self.labels["time"], self.time),
+            (self.labels["count"], str(self.count)),
+            (self.labels["rule"], self.rule_id),
         ]
 
 
@@ -70,7 +82,7 @@ def _plain(text: str, limit: int = 200) -> str:
     return shorten(strip_controls(text).strip(), limit)
 
 
-def alert_message(alert: Alert, links: AlertLinks) -> AlertMessage:
+def alert_message(alert: Alert, links: AlertLinks, language: str = "vi") -> AlertMessage:
     return AlertMessage(
         alert_id=_plain(alert.id),
         rule_id=_plain(alert.rule_id),
@@ -83,4 +95,5 @@ def alert_message(alert: Alert, links: AlertLinks) -> AlertMessage:
         tags=[_plain(tag, 100) for tag in alert.tags],
         link=links.alert(alert.id),
         first_seen=alert.first_seen,
+        labels=LABELS_BY_LANGUAGE[language],
     )

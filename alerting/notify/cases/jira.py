@@ -13,7 +13,7 @@ from typing import Any
 
 from alerting.notify.http_channel import HttpChannel
 from alerting.notify.markup import jira_wiki_text
-from alerting.notify.message import LABELS, AlertMessage
+from alerting.notify.message import AlertMessage
 from alerting.notify.render import shorten
 from canhgac.config_channels import JiraChannelConfig
 
@@ -29,7 +29,7 @@ def jira_description(message: AlertMessage) -> str:
         f"|{jira_wiki_text(label)}|{jira_wiki_text(value)}|" for label, value in message.facts()
     ]
     if message.link:
-        lines.append(f"[{LABELS['open']}|{message.link}]")
+        lines.append(f"[{message.labels['open']}|{message.link}]")
     return "\n".join(lines)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from alerting.notify.http_channel import HttpChannel
 from alerting.notify.markup import markdown_text
-from alerting.notify.message import LABELS, AlertMessage
+from alerting.notify.message import AlertMessage
 from canhgac.config_channels import TheHiveChannelConfig
 from canhgac.models import Severity
 from canhgac.timeutil import from_iso
@@ -38,7 +38,7 @@ def thehive_description(message: AlertMessage) -> str:
         f"- {markdown_text(label)}: {markdown_text(value)}" for label, value in message.facts()
     ]
     if message.link:
-        lines += ["", f"[{LABELS['open']}]({message.link})"]
+        lines += ["", f"[{message.labels['open']}]({message.link})"]
     return "\n".join(lines)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from alerting.notify.http_channel import HttpChannel
 from alerting.notify.markup import discord_text
-from alerting.notify.message import LABELS, AlertMessage
+from alerting.notify.message import AlertMessage
 from alerting.notify.render import shorten
 from canhgac.config_channels import DiscordChannelConfig
 
@@ -24,7 +24,7 @@ def discord_content(message: AlertMessage) -> str:
     lines += [f"{discord_text(label)}: {discord_text(value)}" for label, value in message.facts()]
     if message.link:
         # The angle brackets keep Discord from unfurling a preview of the UI's login page.
-        lines.append(f"[{LABELS['open']}](<{message.link}>)")
+        lines.append(f"[{message.labels['open']}](<{message.link}>)")
     return shorten("\n".join(lines), MAX_CONTENT)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from alerting.notify.http_channel import HttpChannel
 from alerting.notify.markup import html_text
-from alerting.notify.message import LABELS, AlertMessage
+from alerting.notify.message import AlertMessage
 from canhgac.config_channels import GoogleChatChannelConfig
 
 
@@ -26,7 +26,10 @@ def chat_card(message: AlertMessage) -> dict[str, Any]:
             {
                 "buttonList": {
                     "buttons": [
-                        {"text": LABELS["open"], "onClick": {"openLink": {"url": message.link}}}
+                        {
+                            "text": message.labels["open"],
+                            "onClick": {"openLink": {"url": message.link}},
+                        }
                     ]
                 }
             }
@@ -36,7 +39,7 @@ def chat_card(message: AlertMessage) -> dict[str, Any]:
         "card": {
             "header": {
                 "title": html_text(message.headline),
-                "subtitle": f"Canh Gác — {LABELS['alert']} {html_text(message.alert_id)}",
+                "subtitle": f"Canh Gác — {message.labels['alert']} {html_text(message.alert_id)}",
             },
             "sections": [{"widgets": widgets}],
         },
@@ -53,5 +56,5 @@ class GoogleChatChannel(HttpChannel[GoogleChatChannelConfig]):
     def payload(self, message: AlertMessage) -> dict[str, Any]:
         text = f"🚨 [{message.severity.upper()}] Canh Gác"
         if message.link:
-            text += f" — <{message.link}|{LABELS['open']}>"
+            text += f" — <{message.link}|{message.labels['open']}>"
         return {"text": text, "cardsV2": [chat_card(message)]}

@@ -12,7 +12,7 @@ from typing import Any
 
 from alerting.notify.http_channel import HttpChannel
 from alerting.notify.markup import markdown_text, slack_text
-from alerting.notify.message import LABELS, AlertMessage
+from alerting.notify.message import AlertMessage
 from canhgac.config_channels import MattermostChannelConfig, SlackChannelConfig
 
 
@@ -20,7 +20,7 @@ def slack_message(message: AlertMessage) -> str:
     lines = [f":rotating_light: *{slack_text(message.headline)}*"]
     lines += [f"{slack_text(label)}: `{slack_text(value)}`" for label, value in message.facts()]
     if message.link:
-        lines.append(f"<{message.link}|{LABELS['open']}>")
+        lines.append(f"<{message.link}|{message.labels['open']}>")
     return "\n".join(lines)
 
 
@@ -30,7 +30,7 @@ def mattermost_message(message: AlertMessage) -> str:
         f"- {markdown_text(label)}: {markdown_text(value)}" for label, value in message.facts()
     ]
     if message.link:
-        lines.append(f"[{LABELS['open']}]({message.link})")
+        lines.append(f"[{message.labels['open']}]({message.link})")
     return "\n".join(lines)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from alerting.notify.http_channel import HttpChannel
 from alerting.notify.markup import markdown_text
-from alerting.notify.message import LABELS, AlertMessage
+from alerting.notify.message import AlertMessage
 from canhgac.config_channels import TeamsChannelConfig
 from canhgac.models import Severity
 
@@ -44,7 +44,9 @@ def adaptive_card(message: AlertMessage) -> dict[str, Any]:
         ],
     }
     if message.link:
-        card["actions"] = [{"type": "Action.OpenUrl", "title": LABELS["open"], "url": message.link}]
+        card["actions"] = [
+            {"type": "Action.OpenUrl", "title": message.labels["open"], "url": message.link}
+        ]
     return card
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from alerting.notify.http import Answer
 from alerting.notify.http_channel import HttpChannel
 from alerting.notify.markup import html_text
-from alerting.notify.message import LABELS, AlertMessage
+from alerting.notify.message import AlertMessage
 from canhgac.config_channels import TelegramChannelConfig
 from canhgac.errors import NotificationError
 
@@ -28,7 +28,7 @@ def telegram_text(message: AlertMessage) -> str:
         f"{html_text(label)}: <code>{html_text(value)}</code>" for label, value in message.facts()
     ]
     if message.link:
-        lines.append(f'<a href="{html_text(message.link)}">{LABELS["open"]}</a>')
+        lines.append(f'<a href="{html_text(message.link)}">{message.labels["open"]}</a>')
     return "\n".join(lines)
 
 

@@ -166,6 +166,20 @@ def test_slack_escapes_the_three_mrkdwn_characters(
     }
 
 
+@pytest.mark.parametrize("kind", ["slack", "discord", "mattermost"])
+def test_a_channel_in_english_speaks_english_and_keeps_the_field_names(
+    store: SQLiteStore, make_alert: Any, http_receiver: Any, clock: Any, kind: str
+) -> None:
+    http_receiver.default = (200, "ok")
+    channel = {"type": kind, "name": kind, "url": f"{http_receiver.url}/h", "language": "en"}
+    assert deliver(store, make_alert(), channel, clock) == DispatchReport(sent=1)
+    [(_, _, body)] = http_receiver.requests
+    text = body.get("text") or body["content"]
+    assert "Time: " in text and "Events: " in text and "Open alert" in text
+    assert "Thời gian" not in text and "Mở cảnh báo" not in text
+    assert "host.name" in text
+
+
 def test_mattermost_escapes_markdown_and_breaks_mass_mentions(
     store: SQLiteStore, hostile_alert: Alert, http_receiver: Any, clock: Any
 ) -> None:
