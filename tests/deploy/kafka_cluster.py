@@ -151,6 +151,11 @@ class KafkaCluster:
         for folder in self.dirs:
             self._script("node-start", folder)
 
+    def started(self) -> bool:
+        """Every node says it started (it then has a quorum, and its listeners are open)."""
+        logs = [folder / "kafka.log" for folder in self.dirs]
+        return all(log.exists() and "Kafka Server started" in log.read_text() for log in logs)
+
     def kill(self, index: int) -> None:
         self._script("node-kill", self.dirs[index])
 
