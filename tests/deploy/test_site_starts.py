@@ -16,7 +16,7 @@ import pytest
 
 from canhgac.config import KafkaTransportConfig
 from ingest.transport.kafka.topics import ensure_topics
-from tests.deploy.kafka_cluster import KafkaCluster, site
+from tests.deploy.kafka_cluster import KafkaCluster
 from tests.integration.scaled_site import Role
 from tests.support.city_traffic import free_port, wait_for
 
