@@ -183,3 +183,15 @@ ELASTICSEARCH: Mapping[str, str] = {
     "xpack.security.transport.ssl.key": "certs/elasticsearch.key",
     "xpack.security.transport.ssl.certificate_authorities": "certs/ca.crt",
 }
+
+#: The canhgac roles' privileges (deploy/elasticsearch.md): given to its API key in production,
+#: and to a file-realm role where the node cannot make API keys (the test distribution).
+CANHGAC_ROLE: Mapping[str, object] = {
+    "cluster": ["monitor", "manage_index_templates"],
+    "indices": [
+        {
+            "names": ["canhgac-*"],
+            "privileges": ["create_index", "write", "read", "view_index_metadata"],
+        }
+    ],
+}
