@@ -184,8 +184,9 @@ ELASTICSEARCH: Mapping[str, str] = {
     "xpack.security.transport.ssl.certificate_authorities": "certs/ca.crt",
 }
 
-#: The canhgac roles' privileges (deploy/elasticsearch.md): given to its API key in production,
-#: and to a file-realm role where the node cannot make API keys (the test distribution).
+#: The canhgac roles' privileges (deploy/elasticsearch.md, plus read-only `monitor`): given to
+#: its API key in production, and to a file-realm role where the node cannot make API keys (the
+#: test distribution).
 CANHGAC_ROLE: Mapping[str, object] = {
     "cluster": ["monitor", "manage_index_templates"],
     "indices": [

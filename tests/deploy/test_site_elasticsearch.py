@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from canhgac.config import ElasticsearchStoreConfig
 from canhgac.errors import StoreError
@@ -125,7 +126,7 @@ def test_canhgac_writes_with_its_role_and_nothing_else_gets_in(node: tuple[str, 
     assert _request(f"{url}/canhgac-it-events-*/_count", pki, {})[0] == 401
     wrong = (CANHGAC[0], "not-the-password")
     assert _request(f"{url}/canhgac-it-events-*/_count", pki, _basic(wrong))[0] == 401
-    bad = ElasticsearchStore(config.model_copy(update={"password": wrong[1]}))
+    bad = ElasticsearchStore(config.model_copy(update={"password": SecretStr(wrong[1])}))
     try:
         with pytest.raises(StoreError):
             bad.write_events(events[:1])
