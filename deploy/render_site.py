@@ -111,7 +111,8 @@ def _kafka_setup() -> dict[str, Any]:
     commands = [
         f"/opt/kafka/bin/kafka-configs.sh --bootstrap-server kafka-1:{LISTENER_PORTS['BROKER']}"
         f" --command-config {admin} --alter --entity-type users --entity-name {user}"
-        f" --add-config '{site.scram_credential(f'$${{{variable}}}')}'"
+        # Double quotes: the shell expands the password variable (compose's $$ is a $).
+        f' --add-config "{site.scram_credential(f"$${{{variable}}}")}"'
         for user, variable in zip(
             site.SCRAM_USERS, ("KAFKA_ROLES_PASSWORD", "KAFKA_COLLECTOR_PASSWORD"), strict=True
         )

@@ -3,6 +3,7 @@
 #
 # Usage: deploy/services/kafka.sh fetch|start|stop|status|health
 #        deploy/services/kafka.sh node-start|node-stop|node-kill DIR
+#        deploy/services/kafka.sh node-admin DIR BOOTSTRAP   (cluster id via DIR/admin.properties)
 #
 # node-*: one node of a multi-node cluster whose DIR holds a rendered server.properties
 # (deploy/site_description.py) and format.args (kafka-storage format arguments, one a line:
@@ -354,6 +355,12 @@ case "${1:-}" in
     node-start) node_start "${2:?node dir}" ;;
     node-stop) node_stop "${2:?node dir}" stop ;;
     node-kill) node_stop "${2:?node dir}" kill ;;
+    node-admin)
+        kafka_fetch
+        timeout 60 "$(kafka_java)" -Xmx128m -XX:TieredStopAtLevel=1 -Xshare:auto \
+            -Dlog4j2.configurationFile="${2:?node dir}/log4j2.properties" \
+            -cp "${KAFKA_HOME}/lib/*" org.apache.kafka.tools.ClusterTool cluster-id \
+            --bootstrap-server "${3:?bootstrap}" --config "$2/admin.properties" ;;
     fetch) kafka_fetch; log "kafka ${KAFKA_VERSION} cached in ${KAFKA_HOME}" ;;
     start) kafka_start ;;
     stop) kafka_stop ;;

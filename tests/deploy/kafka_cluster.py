@@ -156,6 +156,19 @@ class KafkaCluster:
         logs = [folder / "kafka.log" for folder in self.dirs]
         return all(log.exists() and "Kafka Server started" in log.read_text() for log in logs)
 
+    def admin_cluster_id(self, index: int = 0) -> str:
+        """What Kafka's ClusterTool says through the BROKER listener with the rendered
+        admin.properties (certificate login, password from the secrets file): the same path as
+        compose's health checks and kafka-setup."""
+        node = self.nodes[index]
+        bootstrap = f"127.0.0.1:{node.endpoints['BROKER'][1]}"  # type: ignore[attr-defined]
+        run = subprocess.run(
+            ["bash", str(KAFKA_SH), "node-admin", str(self.dirs[index]), bootstrap],
+            capture_output=True,
+            text=True,
+        )
+        return run.stdout + run.stderr
+
     def kill(self, index: int) -> None:
         self._script("node-kill", self.dirs[index])
 

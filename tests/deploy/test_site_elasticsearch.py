@@ -126,11 +126,8 @@ def test_canhgac_writes_with_its_role_and_nothing_else_gets_in(node: tuple[str, 
     assert _request(f"{url}/canhgac-it-events-*/_count", pki, {})[0] == 401
     wrong = (CANHGAC[0], "not-the-password")
     assert _request(f"{url}/canhgac-it-events-*/_count", pki, _basic(wrong))[0] == 401
-    bad = ElasticsearchStore(config.model_copy(update={"password": SecretStr(wrong[1])}))
-    try:
-        with pytest.raises(StoreError):
-            bad.write_events(events[:1])
-    finally:
-        bad.close()
+    # The store refuses at once: its first call (the index templates) is answered 401.
+    with pytest.raises(StoreError, match="401"):
+        ElasticsearchStore(config.model_copy(update={"password": SecretStr(wrong[1])}))
     with pytest.raises((urllib.error.URLError, ConnectionError, ssl.SSLError)):
         urllib.request.urlopen(url.replace("https://", "http://") + "/", timeout=10)

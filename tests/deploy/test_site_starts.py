@@ -16,7 +16,7 @@ import pytest
 
 from canhgac.config import KafkaTransportConfig
 from ingest.transport.kafka.topics import ensure_topics
-from tests.deploy.kafka_cluster import KafkaCluster
+from tests.deploy.kafka_cluster import KafkaCluster, site
 from tests.integration.scaled_site import Role
 from tests.support.city_traffic import free_port, wait_for
 
@@ -102,6 +102,7 @@ def test_pipeline_loses_and_repeats_nothing_when_a_broker_dies(
     roles_kafka = cluster.client_config("canhgac-roles", partitions=3, **topics)
     collector_kafka = cluster.client_config("canhgac-collector", partitions=3, **topics)
     wait_for(cluster.started, 90, "the three nodes to start")
+    assert f"Cluster ID: {site.CLUSTER_ID}" in cluster.admin_cluster_id()
     assert sorted(ensure_topics(roles_kafka)) == ["cg-dead", "cg-events"], cluster.logs()
     up = time.monotonic() - started
 
