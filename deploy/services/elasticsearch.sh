@@ -169,6 +169,7 @@ es_health() {
     port="$(es_port)"
     [[ -n "${port}" ]] || return 1
     local -a auth=()
+    local user password
     if [[ -n "${CANHGAC_ES_SECURITY_DIR:-}" ]]; then
         IFS=: read -r user password _ <"${CANHGAC_ES_SECURITY_DIR}/users"
         auth=(--cacert "${CANHGAC_ES_SECURITY_DIR}/certs/ca.crt" -u "${user}:${password}")
