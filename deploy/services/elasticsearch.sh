@@ -18,6 +18,11 @@
 #                             state dir is not reachable by that user, e.g. under /root
 #                             (default /var/lib/canhgac-es)
 #   CANHGAC_ES_START_TIMEOUT  seconds to wait for health (default 180)
+#   CANHGAC_ES_SECURITY_DIR   a node with security on (the site's settings): the dir holds
+#                             elasticsearch.yml (settings appended to the generated ones, from
+#                             deploy/site_description.py), certs/ (copied to config/certs) and
+#                             users (lines "name:password:role" for the file realm) and,
+#                             optionally, roles.yml (file-realm roles); HTTPS then
 set -euo pipefail
 
 # shellcheck source=lib.sh
@@ -139,6 +144,19 @@ es_pid() {
     [[ -n "${node}" ]] && read_file_or_empty "${node}/es.pid"
 }
 
+es_scheme() { if [[ -n "${CANHGAC_ES_SECURITY_DIR:-}" ]]; then echo https; else echo http; fi; }
+
+# The file-realm users of CANHGAC_ES_SECURITY_DIR/users, made with the distribution's tool.
+es_add_users() {
+    local user password role
+    while IFS=: read -r user password role; do
+        [[ -n "${user}" ]] || continue
+        env -i PATH=/usr/bin:/bin LANG=C.UTF-8 ES_JAVA_HOME="${ES_JAVA}" ES_PATH_CONF="${ES_NODE}/config" \
+            "${ES_HOME}/bin/elasticsearch-users" useradd "${user}" -p "${password}" -r "${role}" \
+            >>"${ES_STATE}/users.log" 2>&1 || { show_log_tail "${ES_STATE}/users.log"; die "elasticsearch: useradd ${user} failed"; }
+    done <"${CANHGAC_ES_SECURITY_DIR}/users"
+}
+
 es_running() {
     local pid
     pid="$(es_pid)" || return 1
@@ -150,7 +168,13 @@ es_health() {
     local port out
     port="$(es_port)"
     [[ -n "${port}" ]] || return 1
-    out="$(curl -sS -m 5 "http://127.0.0.1:${port}/_cluster/health?wait_for_status=yellow&timeout=2s" 2>/dev/null)" || return 1
+    local -a auth=()
+    local user password
+    if [[ -n "${CANHGAC_ES_SECURITY_DIR:-}" ]]; then
+        IFS=: read -r user password _ <"${CANHGAC_ES_SECURITY_DIR}/users"
+        auth=(--cacert "${CANHGAC_ES_SECURITY_DIR}/certs/ca.crt" -u "${user}:${password}")
+    fi
+    out="$(curl -sS -m 5 "${auth[@]}" "$(es_scheme)://127.0.0.1:${port}/_cluster/health?wait_for_status=yellow&timeout=2s" 2>/dev/null)" || return 1
     [[ "${out}" == *"\"cluster_name\":\"${ES_CLUSTER}\""* ]] || return 1
     [[ "${out}" == *'"status":"yellow"'* || "${out}" == *'"status":"green"'* ]]
 }
@@ -197,10 +221,19 @@ es_write_config() {
         echo "cluster.routing.allocation.disk.threshold_enabled: false"
         # Only a distribution with the security module knows this setting; an unknown
         # setting would stop the node from starting.
-        if [[ -d "${ES_HOME}/modules/x-pack-security" ]]; then
+        if [[ -n "${CANHGAC_ES_SECURITY_DIR:-}" ]]; then
+            cat "${CANHGAC_ES_SECURITY_DIR}/elasticsearch.yml"
+        elif [[ -d "${ES_HOME}/modules/x-pack-security" ]]; then
             echo "xpack.security.enabled: false"
         fi
     } >"${ES_NODE}/config/elasticsearch.yml"
+    if [[ -n "${CANHGAC_ES_SECURITY_DIR:-}" ]]; then
+        cp -R "${CANHGAC_ES_SECURITY_DIR}/certs" "${ES_NODE}/config/certs"
+        if [[ -f "${CANHGAC_ES_SECURITY_DIR}/roles.yml" ]]; then
+            cp "${CANHGAC_ES_SECURITY_DIR}/roles.yml" "${ES_NODE}/config/roles.yml"
+        fi
+        es_add_users
+    fi
 }
 
 es_start() {
@@ -273,7 +306,7 @@ es_start() {
         fi
         sleep 1
     done
-    echo "export CANHGAC_TEST_ES_URL=http://127.0.0.1:${port}" >"${ES_STATE}/env"
+    echo "export CANHGAC_TEST_ES_URL=$(es_scheme)://127.0.0.1:${port}" >"${ES_STATE}/env"
     log "elasticsearch ${ES_VERSION}: healthy after $(($(now_s) - t0))s (pid $(es_pid))"
 }
 

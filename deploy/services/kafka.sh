@@ -2,6 +2,13 @@
 # Single-node Apache Kafka (KRaft, broker+controller in one JVM) for dev/CI.
 #
 # Usage: deploy/services/kafka.sh fetch|start|stop|status|health
+#        deploy/services/kafka.sh node-start|node-stop|node-kill DIR
+#        deploy/services/kafka.sh node-admin DIR BOOTSTRAP   (cluster id via DIR/admin.properties)
+#
+# node-*: one node of a multi-node cluster whose DIR holds a rendered server.properties
+# (deploy/site_description.py) and format.args (kafka-storage format arguments, one a line:
+# cluster id, --add-scram ...). node-start formats DIR/data once and starts the JVM without
+# waiting (a quorum needs its peers up to be healthy); node-kill is SIGKILL, a crash.
 #
 # The broker jars come from Maven Central (org.apache.kafka:kafka_2.13 + the log4j2 SLF4J
 # provider) via `mvn dependency:copy-dependencies`, cached in ${CANHGAC_CACHE_DIR}/kafka-<ver>/lib.
@@ -302,7 +309,58 @@ kafka_status() {
     fi
 }
 
+node_marker() { echo "-Dcanhgac.service=kafka-node@$1"; }
+
+node_start() {
+    local dir pid args=()
+    dir="$(cd "$1" && pwd)"
+    kafka_fetch
+    if [[ ! -f "${dir}/data/meta.properties" ]]; then
+        mapfile -t args <"${dir}/format.args"
+        if ! "$(kafka_java)" -Xmx256m -XX:TieredStopAtLevel=1 \
+            -Dlog4j2.configurationFile="${dir}/log4j2.properties" \
+            -cp "${KAFKA_HOME}/lib/*" kafka.tools.StorageTool format \
+            -c "${dir}/server.properties" "${args[@]}" >"${dir}/format.log" 2>&1; then
+            show_log_tail "${dir}/format.log"
+            die "kafka node ${dir}: formatting storage failed"
+        fi
+    fi
+    # shellcheck disable=SC2086  # heap opts are a word list
+    (exec setsid "$(kafka_java)" ${CANHGAC_KAFKA_HEAP_OPTS:--Xms128m -Xmx384m} \
+        -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto -Djava.awt.headless=true \
+        "$(node_marker "${dir}")" \
+        -Dlog4j2.configurationFile="${dir}/log4j2.properties" -Dkafka.logs.dir="${dir}" \
+        -cp "${KAFKA_HOME}/lib/*" kafka.Kafka "${dir}/server.properties" \
+        </dev/null >>"${dir}/kafka.log" 2>&1 9>&-) &
+    pid=$!
+    echo "${pid}" >"${dir}/pid"
+    log "kafka node ${dir}: started pid ${pid}"
+}
+
+node_stop() {
+    local dir pid
+    dir="$(cd "$1" && pwd)"
+    pid="$(read_file_or_empty "${dir}/pid")"
+    pid_is_ours "${pid}" "$(node_marker "${dir}")" || pid=""
+    if [[ "$2" == kill ]]; then
+        [[ -z "${pid}" ]] || kill -KILL "${pid}"
+        while pid_alive "${pid}"; do sleep 0.1; done
+    else
+        stop_processes "kafka node" "${pid}" "${pid}" "$(node_marker "${dir}")" 30
+    fi
+    rm -f "${dir}/pid"
+}
+
 case "${1:-}" in
+    node-start) node_start "${2:?node dir}" ;;
+    node-stop) node_stop "${2:?node dir}" stop ;;
+    node-kill) node_stop "${2:?node dir}" kill ;;
+    node-admin)
+        kafka_fetch
+        timeout 60 "$(kafka_java)" -Xmx128m -XX:TieredStopAtLevel=1 -Xshare:auto \
+            -Dlog4j2.configurationFile="${2:?node dir}/log4j2.properties" \
+            -cp "${KAFKA_HOME}/lib/*" org.apache.kafka.tools.ClusterTool cluster-id \
+            --bootstrap-server "${3:?bootstrap}" --config "$2/admin.properties" ;;
     fetch) kafka_fetch; log "kafka ${KAFKA_VERSION} cached in ${KAFKA_HOME}" ;;
     start) kafka_start ;;
     stop) kafka_stop ;;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Any
 
@@ -30,33 +31,51 @@ def _services(compose: dict[str, Any], image_prefix: str) -> dict[str, dict[str,
     }
 
 
+def _properties(mount: str) -> dict[str, str]:
+    """The properties file a compose volume mounts (``./compose/...:...``)."""
+    text = (DEPLOY / mount.split(":")[0]).read_text(encoding="utf-8")
+    pairs = (line.split("=", 1) for line in text.splitlines() if line and line[0] != "#")
+    return {key: value for key, value in pairs}
+
+
 def test_kafka_is_three_kraft_nodes_agreeing_on_one_quorum(compose: dict[str, Any]) -> None:
     kafka = {
-        name: service
+        name: _properties(mount)
         for name, service in _services(compose, "apache/kafka").items()
-        if "KAFKA_NODE_ID" in service.get("environment", {})
+        for mount in service.get("volumes", [])
+        if mount.endswith(":/mnt/shared/config/server.properties:ro")
     }
-    assert len(kafka) == 3
-    ids = {service["environment"]["KAFKA_NODE_ID"] for service in kafka.values()}
-    assert ids == {1, 2, 3}
-    voters = {
-        service["environment"]["KAFKA_CONTROLLER_QUORUM_VOTERS"] for service in kafka.values()
+    assert set(kafka) == {"kafka-1", "kafka-2", "kafka-3"}
+    assert {props["node.id"] for props in kafka.values()} == {"1", "2", "3"}
+    [quorum] = {props["controller.quorum.voters"] for props in kafka.values()}
+    assert set(quorum.split(",")) == {
+        f"{props['node.id']}@{name}:9093" for name, props in kafka.items()
     }
-    [quorum] = voters
-    assert {
-        f"{node}@{name}:9093"
-        for name, s in kafka.items()
-        for node in [s["environment"]["KAFKA_NODE_ID"]]
-    } == set(quorum.split(","))
-    for name, service in kafka.items():
-        env = service["environment"]
-        assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
-        assert f"INTERNAL://{name}:9092" in env["KAFKA_ADVERTISED_LISTENERS"]
-        assert (
-            env["KAFKA_DEFAULT_REPLICATION_FACTOR"] == 3 and env["KAFKA_MIN_INSYNC_REPLICAS"] == 2
-        )
-        assert "EXTERNAL:SASL_SSL" in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"]
-        assert len({s["environment"]["CLUSTER_ID"] for s in kafka.values()}) == 1
+    for name, props in kafka.items():
+        assert set(props["process.roles"].split(",")) == {"broker", "controller"}
+        assert f"INTERNAL://{name}:9092" in props["advertised.listeners"]
+        assert props["default.replication.factor"] == "3"
+        assert props["min.insync.replicas"] == "2"
+        protocols = dict(x.split(":") for x in props["listener.security.protocol.map"].split(","))
+        # TLS on every listener; SCRAM on the client ones, each with its JAAS entry (without
+        # it Kafka refuses to start a SASL listener).
+        assert set(protocols.values()) <= {"SSL", "SASL_SSL"}
+        for listener, protocol in protocols.items():
+            if protocol == "SASL_SSL":
+                jaas = f"listener.name.{listener.lower()}.scram-sha-512.sasl.jaas.config"
+                assert props[jaas].startswith("org.apache.kafka.common.security.scram."), jaas
+            else:
+                assert props[f"listener.name.{listener.lower()}.ssl.client.auth"] == "required"
+        # Passwords are read from the secrets file, never written here.
+        assert props["ssl.keystore.password"].startswith("${file:")
+    ids = {
+        s["environment"]["CLUSTER_ID"]
+        for s in _services(compose, "apache/kafka").values()
+        if "environment" in s
+    }
+    [cluster_id] = ids
+    # kafka-storage wants a base64url UUID: 16 bytes, 22 characters unpadded.
+    assert len(base64.urlsafe_b64decode(cluster_id + "==")) == 16 and len(cluster_id) == 22
 
 
 def test_every_service_has_a_health_check_and_stateful_ones_named_volumes(
@@ -80,7 +99,9 @@ def test_dependencies_wait_for_healthy_services_that_exist(compose: dict[str, An
     for name, service in services.items():
         for needed, how in service.get("depends_on", {}).items():
             assert needed in services, (name, needed)
-            assert how == {"condition": "service_healthy"}, (name, needed)
+            one_shot = services[needed].get("restart") == "no"
+            wanted = "service_completed_successfully" if one_shot else "service_healthy"
+            assert how == {"condition": wanted}, (name, needed)
 
 
 def test_every_role_runs_from_the_shared_config_hardened(compose: dict[str, Any]) -> None:
