@@ -8,6 +8,10 @@ the events, as one scheduling tick (``--per-rule``: one rule after another, timi
 prints the total. Target: < 30 s for the whole cycle.
 
     .venv/bin/python bench/bench_detect.py [--events 1000000] [--rules-dir rules]
+
+``--growth`` times one cycle at each of ``--sizes`` (default 0.25 M and 1 M events) and prints
+the growth ratio (goal <= 4.4x, linear with 10 % slack); ``--compare-old`` also times the page
+SQL of before keyset paging side by side (see bench_detect_growth.py).
 """
 
 from __future__ import annotations
