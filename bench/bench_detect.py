@@ -8,6 +8,10 @@ the events, as one scheduling tick (``--per-rule``: one rule after another, timi
 prints the total. Target: < 30 s for the whole cycle.
 
     .venv/bin/python bench/bench_detect.py [--events 1000000] [--rules-dir rules]
+
+``--growth`` times one cycle at each of ``--sizes`` (default 0.25 M and 1 M events) and prints
+the growth ratio (goal <= 4.4x, linear with 10 % slack); ``--compare-old`` also times the page
+SQL of before keyset paging side by side (see bench_detect_growth.py).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from alerting.detect.compile.rules import CompiledRule
 from alerting.detect.detector import load_detection
 from alerting.detect.run.engine import DetectionEngine
 from canhgac.config import DetectionConfig
@@ -252,6 +257,30 @@ def build_store(path: Path, count: int) -> float:
     return time.perf_counter() - started
 
 
+def detection_config(rules_dir: Path) -> DetectionConfig:
+    """The project pack's detection settings (the test fixtures if the pack is absent)."""
+    pipeline = rules_dir / "pipelines" / "ecs.yml"
+    if not pipeline.exists():
+        rules_dir, pipeline = FIXTURES / "rules", FIXTURES / "pipelines" / "ecs_test.yml"
+    return DetectionConfig(
+        rules_dir=str(rules_dir),
+        pipeline=[str(pipeline)],
+        ingest_delay=timedelta(0),
+        max_window=timedelta(days=2),
+        max_lookback=timedelta(days=7),
+        page_size=1000,
+    )
+
+
+def load_rules(config: DetectionConfig) -> list[CompiledRule]:
+    """The pack compiled for SQLite, each rule's window covering every stored event."""
+    compiled = load_detection(config, SQLiteStore.query_language)
+    for problem in [*map(str, compiled.errors), *compiled.warnings]:
+        print("rule problem:", problem)
+    # One window covering every stored event, whatever each rule's own interval.
+    return [dataclasses.replace(rule, interval=timedelta(days=1)) for rule in compiled.rules]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -262,24 +291,26 @@ def main() -> None:
         action="store_true",
         help="run the rules one after another and time each (default: one tick, as scheduled)",
     )
-    args = parser.parse_args()
-
-    pipeline = args.rules_dir / "pipelines" / "ecs.yml"
-    if not pipeline.exists():
-        args.rules_dir, pipeline = FIXTURES / "rules", FIXTURES / "pipelines" / "ecs_test.yml"
-    config = DetectionConfig(
-        rules_dir=str(args.rules_dir),
-        pipeline=[str(pipeline)],
-        ingest_delay=timedelta(0),
-        max_window=timedelta(days=2),
-        max_lookback=timedelta(days=7),
-        page_size=1000,
+    parser.add_argument(
+        "--growth",
+        action="store_true",
+        help="time one cycle at each of --sizes and print the growth (bench_detect_growth.py)",
     )
-    compiled = load_detection(config, SQLiteStore.query_language)
-    for problem in [*map(str, compiled.errors), *compiled.warnings]:
-        print("rule problem:", problem)
-    # One window covering every stored event, whatever each rule's own interval.
-    rules = [dataclasses.replace(rule, interval=timedelta(days=1)) for rule in compiled.rules]
+    parser.add_argument("--sizes", default="250000,1000000", help="with --growth: event counts")
+    parser.add_argument(
+        "--compare-old",
+        action="store_true",
+        help="with --growth: also time the old page SQL (start bound + key filter) side by side",
+    )
+    args = parser.parse_args()
+    config = detection_config(args.rules_dir)
+    if args.growth:
+        from bench_detect_growth import measure_growth
+
+        sizes = [int(size) for size in args.sizes.split(",")]
+        measure_growth(config, sizes, args.synchronous, compare_old=args.compare_old)
+        return
+    rules = load_rules(config)
 
     with tempfile.TemporaryDirectory(prefix="canhgac-bench-") as tmp:
         path = Path(tmp) / "bench.db"
@@ -313,7 +344,7 @@ def main() -> None:
             store.close()
 
     print(
-        f"\n{len(rules)} rules from {args.rules_dir}, one window over {args.events:,} events,"
+        f"\n{len(rules)} rules from {config.rules_dir}, one window over {args.events:,} events,"
         f" synchronous={args.synchronous}"
     )
     if args.per_rule:

@@ -87,15 +87,9 @@ def preview_impact(
 
 
 def _alerts(store: DetectionStore, rule_id: str, since: str) -> Iterator[Alert]:
-    offset = 0
-    while True:
-        page = store.list_alerts(
-            AlertFilter(rule_id=rule_id, since=since, limit=PAGE, offset=offset)
-        )
-        yield from page
-        if len(page) < PAGE:
-            return
-        offset += len(page)
+    # Keyset pages in the store: an offset would re-read the pages before each one (and
+    # Elasticsearch refuses one past 10,000 alerts).
+    return store.scan_alerts(AlertFilter(rule_id=rule_id, since=since))
 
 
 def _excluded(

@@ -18,7 +18,7 @@ all of them at once: what the two stores implement and the composition root buil
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
@@ -210,20 +210,23 @@ class AlertStore(Protocol):
     def list_alerts(self, query: AlertFilter) -> list[Alert]:
         """Alerts newest first (by ``last_seen``) matching the filter."""
 
+    @abstractmethod
+    def scan_alerts(self, query: AlertFilter) -> Iterator[Alert]:
+        """Every alert matching ``query`` (its ``limit``, ``offset`` and ``sort`` ignored),
+        oldest first by (``last_seen``, id). Read page by page, each page resuming after the
+        previous one's last key (never an offset): each page costs the same, and no alert is
+        out of reach however many there are (:meth:`list_alerts` is the queue's pages)."""
+
     def count_alerts(self, query: AlertFilter) -> dict[AlertStatus, int]:
         """How many alerts match ``query`` per status, ignoring its ``status``, ``limit``,
         ``offset`` and ``sort`` (the queue shows every status's count next to its page).
 
-        This default pages through :meth:`list_alerts`; stores override it with a real count.
+        This default reads every alert once (:meth:`scan_alerts`); stores override it with a
+        real count.
         """
-        counts: dict[AlertStatus, int] = {}
-        for status in AlertStatus:
-            page = query.model_copy(update={"status": status, "offset": 0, "limit": 1000})
-            total = 0
-            while batch := self.list_alerts(page):
-                total += len(batch)
-                page = page.model_copy(update={"offset": page.offset + len(batch)})
-            counts[status] = total
+        counts = dict.fromkeys(AlertStatus, 0)
+        for alert in self.scan_alerts(query.model_copy(update={"status": None})):
+            counts[alert.status] += 1
         return counts
 
     @abstractmethod

@@ -10,11 +10,11 @@ the version they read (``if_seq_no``/``if_primary_term``) and merge again on a c
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from canhgac.errors import StoreError, StoreUnavailableError
-from canhgac.models import Alert, AlertFilter, AlertStatus
+from canhgac.models import Alert, AlertFilter, AlertSort, AlertStatus
 from canhgac.store.base import AlertWrite, merge_alert
 from canhgac.store.elasticsearch.client import ElasticsearchCalls
 from canhgac.store.elasticsearch.documents import alert_doc, alert_from_doc, doc_id
@@ -94,6 +94,14 @@ class ElasticsearchAlerts:
             size=query.limit,
         )
         return [alert_from_doc(hit["_source"]) for hit in hits]
+
+    def scan(self, query: AlertFilter) -> Iterator[Alert]:
+        """Every alert matching ``query``, oldest first, with ``search_after`` (never
+        ``from``): no :data:`MAX_WINDOW` limit, and each page costs the same."""
+        hits = self._es.scan(
+            self.names.alerts, alert_query(query, with_status=True), ALERT_SORTS[AlertSort.oldest]
+        )
+        return (alert_from_doc(hit["_source"]) for hit in hits)
 
     def count(self, query: AlertFilter) -> dict[AlertStatus, int]:
         response = self._es.call(

@@ -61,9 +61,15 @@ def msearch(
 
 
 def event_search(search: EventSearch) -> dict[str, Any]:
-    """The search body of one page of a rule's window, oldest first."""
+    """The search body of one page of a rule's window, oldest first.
+
+    Keyset paging, never ``from``: a page after the first resumes with ``search_after`` at the
+    previous page's last (``event.ingested``, id), the id making the key unique; its
+    ``event.ingested`` also raises the range's lower bound, so the node skips the pages
+    before it instead of collecting the window from its start again."""
+    resume = search.after[0] if search.after is not None else ""
     clauses: list[dict[str, Any]] = [
-        {"range": {INGESTED: ingested_range(search.start, search.end)}}
+        {"range": {INGESTED: ingested_range(search.start, search.end, resume)}}
     ]
     compiled = user_query(search.query)
     body: dict[str, Any] = {

@@ -22,19 +22,27 @@ def ingested_nanos(text: str) -> int:
     return ((from_iso(text) - _EPOCH) // timedelta(microseconds=1)) * 1000
 
 
-def ingested_range(start: str, end: str) -> dict[str, str]:
+def ingested_range(start: str, end: str, after: str = "") -> dict[str, str]:
     """``[start, end)`` for a ``date_nanos`` range: empty means unbounded, and bounds are
-    clamped to the range the type can hold (1970 to 2262), which ``event.ingested`` is in."""
+    clamped to the range the type can hold (1970 to 2262), which ``event.ingested`` is in.
+
+    ``after``, a page's resume key, raises the lower bound to itself when it is later than
+    ``start`` (inclusive: events sharing its stamp are told apart by ``search_after``)."""
+    lower = max((m for m in (_bound(start), _bound(after)) if m is not None), default=None)
     bounds: dict[str, str] = {}
-    for op, text in (("gte", start), ("lt", end)):
-        if not text:
-            continue
-        try:
-            moment = from_iso(text)
-        except ValueError as exc:
-            raise StoreError(f"search bound {text!r} is not an ISO 8601 time") from exc
-        bounds[op] = to_iso(min(max(moment, _EPOCH), _NANOS_MAX))
+    for op, moment in (("gte", lower), ("lt", _bound(end))):
+        if moment is not None:
+            bounds[op] = to_iso(min(max(moment, _EPOCH), _NANOS_MAX))
     return bounds
+
+
+def _bound(text: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return from_iso(text)
+    except ValueError as exc:
+        raise StoreError(f"search bound {text!r} is not an ISO 8601 time") from exc
 
 
 def user_query(query: Any) -> dict[str, Any] | None:

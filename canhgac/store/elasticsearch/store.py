@@ -342,6 +342,9 @@ class ElasticsearchStore(Store):
     def list_alerts(self, query: AlertFilter) -> list[Alert]:
         return self._alerts.search(query)
 
+    def scan_alerts(self, query: AlertFilter) -> Iterator[Alert]:
+        return self._alerts.scan(query)
+
     def count_alerts(self, query: AlertFilter) -> dict[AlertStatus, int]:
         return self._alerts.count(query)
 

@@ -7,7 +7,7 @@ search column is folded once, when the alert is written (:func:`alert_search_tex
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +52,24 @@ def page(read: Read, query: AlertFilter) -> list[Alert]:
     marks = ",".join("?" * len(ids))
     docs = dict(read(f"SELECT id, doc FROM alerts WHERE id IN ({marks})", ids))
     return [Alert.model_validate_json(docs[i]) for i in ids if i in docs]
+
+
+def scan(read: Read, query: AlertFilter, page_size: int = 1000) -> Iterator[Alert]:
+    """Every alert matching ``query``, oldest first by (last_seen, id), a page at a time:
+    each page starts past the previous page's last key, so none re-reads the ones before."""
+    where, params = _alert_where(query, with_status=True)
+    after: list[Any] = []
+    while True:
+        rows = read(
+            f"SELECT id, last_seen, doc FROM alerts WHERE {where}"
+            + (" AND (last_seen, id) > (?, ?)" if after else "")
+            + " ORDER BY last_seen, id LIMIT ?",
+            [*params, *after, page_size],
+        )
+        yield from (Alert.model_validate_json(row[2]) for row in rows)
+        if len(rows) < page_size:
+            return
+        after = [rows[-1][1], rows[-1][0]]
 
 
 def count_by_status(read: Read, query: AlertFilter) -> dict[AlertStatus, int]:

@@ -62,12 +62,11 @@ def search(
     after: tuple[str, str] | None = None,
     limit: int = 1000,
 ) -> EventPage:
-    """One page of events ingested in ``[start, end)`` matching the SQL condition ``query``."""
-    sql = "SELECT id, ingested, doc, original FROM events WHERE ingested >= ? AND ingested < ?"
-    params: list[Any] = [start, end]
-    if after is not None:
-        sql += " AND (ingested, id) > (?, ?)"
-        params.extend(after)
+    """One page of events ingested in ``[start, end)`` matching the SQL condition ``query``.
+
+    Keyset paging: a page after the first starts at the previous page's last key, so each
+    page costs the same whatever its number (never a re-read of the window from its start)."""
+    sql, params = _page_bounds(start, end, after)
     if query:
         sql += f" AND ({query})"
     sql += " ORDER BY ingested, id LIMIT ?"
@@ -76,6 +75,19 @@ def search(
     events = [_row_event(*row) for row in rows]
     last = (rows[-1][1], rows[-1][0]) if len(rows) == limit else None
     return EventPage(events, last)
+
+
+def _page_bounds(start: str, end: str, after: tuple[str, str] | None) -> tuple[str, list[Any]]:
+    """The SELECT and WHERE of a page: from the window's ``start``, or past the key ``after``.
+
+    With ``after``, the key is the page's only lower bound: given ``ingested >= start`` as
+    well, the planner seeks the index at ``start`` and filters the row value, reading the
+    window from its start again on every page (index ``events_ingested`` and
+    ``events_by_dataset`` end in ``(ingested, id)``, so the row value is a seek)."""
+    select = "SELECT id, ingested, doc, original FROM events WHERE "
+    if after is None or after[0] < start:  # a key before the window: the window bounds it
+        return select + "ingested >= ? AND ingested < ?", [start, end]
+    return select + "(ingested, id) > (?, ?) AND ingested < ?", [*after, end]
 
 
 def related_condition(related: RelatedQuery) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar
@@ -186,6 +186,9 @@ class SQLiteStore(Store):
 
     def list_alerts(self, query: AlertFilter) -> list[Alert]:
         return sqlite_alerts.page(self._read, query)
+
+    def scan_alerts(self, query: AlertFilter) -> Iterator[Alert]:
+        return sqlite_alerts.scan(self._read, query)
 
     def count_alerts(self, query: AlertFilter) -> dict[AlertStatus, int]:
         return sqlite_alerts.count_by_status(self._read, query)

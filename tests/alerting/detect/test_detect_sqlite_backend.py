@@ -323,7 +323,7 @@ def test_plain_ascii_values_on_indexed_columns_seek_the_nocase_index(
         "EXPLAIN QUERY PLAN SELECT id FROM events WHERE ingested >= '' AND ingested < 'z'"
         f" AND ({rule.query}) ORDER BY ingested, id LIMIT 10"
     )
-    assert "USING INDEX events_dataset (dataset=?" in str(plan)
+    assert "INDEX events_by_dataset (dataset=?" in str(plan)
     store.write_events(
         [
             kit.event("hit", host__name="web-01"),

@@ -189,6 +189,17 @@ def test_a_query_of_another_language_is_an_error() -> None:
         user_query(["SELECT 1"])
 
 
+def test_a_page_resume_key_raises_the_lower_bound_only_when_later() -> None:
+    later, window = "2026-11-27T10:00:05.000002Z", "2026-11-27T10:00:00.000000Z"
+    assert ingested_range(window, "", later) == {"gte": later}
+    assert ingested_range(later, "", window) == {"gte": later}
+    assert ingested_range("", "2026-11-28", window)["gte"] == window
+    # Not compared as text: "10:00:05Z" sorts after "10:00:05.5Z" as text, not in time.
+    assert ingested_range("2026-11-27T10:00:05Z", "", "2026-11-27T10:00:05.5Z") == {
+        "gte": "2026-11-27T10:00:05.500000Z"
+    }
+
+
 def test_ingested_ranges_are_exact_and_clamped() -> None:
     assert ingested_range("", "") == {}
     assert ingested_range("2026-11-27T10:00:00.000001Z", "9999-01-01") == {

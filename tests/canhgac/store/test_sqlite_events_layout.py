@@ -59,5 +59,5 @@ def test_the_unused_timestamp_index_is_dropped_from_an_existing_database(tmp_pat
     SQLiteStore(tmp_path / "c.db").close()
     names = {row[0] for row in _query(tmp_path / "c.db", "SELECT name FROM sqlite_master")}
     assert "events_ts" not in names
-    assert {"events_ingested", "events_dataset", "events_host", "events_user"} <= names
+    assert {"events_ingested", "events_by_dataset", "events_host", "events_user"} <= names
     assert "events_source_ip" in names

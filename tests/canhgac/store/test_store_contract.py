@@ -568,3 +568,18 @@ def test_leases_taken_in_batches_never_overlap_between_owners(store: Store) -> N
     assert store.acquire_leases(["l1", "l2", "l3"], "det-2", 60) == {"l1", "l2", "l3"}
     store.release_leases(["l1", "l2", "l3"], "det-2")
     assert store.acquire_leases(["l1"], "det-1", 60) == {"l1"}
+
+
+def test_scan_alerts_reaches_every_matching_alert_once_oldest_first(store: Store) -> None:
+    # More than a page (1000 on SQLite), several alerts sharing each last_seen: only the id
+    # tells them apart at a page boundary.
+    alerts = [
+        _alert(f"a-{n:05d}", f"2026-11-27T10:{n // 300:02d}:00.000000Z", rule_id=f"r{n % 2}")
+        for n in range(2_600)
+    ]
+    store.record_alerts([(alert, [f"ev-{alert.id}"]) for alert in alerts])
+    scanned = list(store.scan_alerts(AlertFilter(rule_id="r1", limit=1)))
+    expected = sorted((a.last_seen, a.id) for a in alerts if a.rule_id == "r1")
+    assert [(a.last_seen, a.id) for a in scanned] == expected
+    assert len({a.id for a in scanned}) == 1_300
+    assert len(list(store.scan_alerts(AlertFilter()))) == 2_600
