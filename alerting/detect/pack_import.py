@@ -22,7 +22,10 @@ from alerting.detect.detector import compile_detection
 from alerting.detect.load.correlations import LoadedCorrelation
 from alerting.detect.load.ruleset import LoadedFilter, LoadedRule, load_rules, rule_files
 from alerting.detect.rule_checks import check_rules
+from alerting.detect.store_probe import refuse_rejected
 from canhgac.config import DetectionConfig
+from canhgac.store.base import EventReader
+from canhgac.timeutil import utcnow
 
 
 @dataclass(slots=True)
@@ -80,10 +83,13 @@ def assess_pack(
     languages: Sequence[str],
     known_ids: dict[str, str] | None = None,
     on_step: Callable[[str], object] | None = None,
+    probe: EventReader | None = None,
 ) -> PackAssessment:
     """Load and compile every rule under ``source``; ``known_ids`` (rule id -> where) are
     taken already (the rules the pack is imported next to). ``on_step(what)`` is called as
-    each of the ``2 + len(languages)`` steps begins (a progress bar)."""
+    each of the ``2 + len(languages)`` steps begins (a progress bar). Every query compiled
+    for ``probe``'s language is run once on it, and refused when the store rejects it
+    (:mod:`alerting.detect.store_probe`)."""
     step = on_step or (lambda what: None)
     step("loading rules")
     ruleset = load_rules(source)
@@ -92,6 +98,8 @@ def assess_pack(
     for lang in languages:
         step(f"converting for {lang}")
         compiled[lang] = compile_detection(ruleset, pipeline, lang, config)
+        if probe is not None and probe.query_language == lang:
+            refuse_rejected(compiled[lang], probe, utcnow())
     verdicts = {path: RuleVerdict(path) for path in rule_files(source)}
     items: list[LoadedRule | LoadedCorrelation | LoadedFilter] = [
         *ruleset.rules,

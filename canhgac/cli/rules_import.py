@@ -21,6 +21,7 @@ from alerting.detect.compile.rules import QUERY_COMPILERS
 from alerting.detect.load.ruleset import load_rules
 from alerting.detect.pack_import import PackAssessment, assess_pack
 from canhgac.cli.progress import tracked
+from canhgac.cli.rules_probe import probe_store
 from canhgac.cli.terminal import line, print_table
 from canhgac.config import Settings
 
@@ -80,7 +81,10 @@ def run_import(
                 progress.update(description=f"import {source.name}: {what}")
                 progress.advance()
 
-            assessment = assess_pack(folder, pipeline, detection, languages, known, step)
+            with probe_store(settings) as probe:
+                assessment = assess_pack(
+                    folder, pipeline, detection, languages, known, step, probe=probe
+                )
         # A zip's rules are named inside the archive, not in the temporary folder.
         report(assessment, console, str(source) if folder != source else None)
         imported = 0 if dry_run else copy_runnable(assessment, target)

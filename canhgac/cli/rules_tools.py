@@ -307,9 +307,14 @@ def check_report(settings: Settings, path: Path | None, console: Console) -> int
     from alerting.detect.compile.pipeline import load_pipeline
     from alerting.detect.correlation.run import CorrelationQuery
     from alerting.detect.rule_checks import check_rules
+    from alerting.detect.store_probe import refuse_rejected
+    from canhgac.cli.rules_probe import probe_store
+    from canhgac.timeutil import utcnow
 
     detection = detection_for(settings, path)
     results = compile_for_every_store(detection)
+    with probe_store(settings) as probe:
+        refuse_rejected(results[probe.query_language], probe, utcnow())
     shown: set[str] = set()
     for language, compiled in results.items():
         for error in compiled.errors:
