@@ -53,7 +53,12 @@ def unpack(archive: Path, target: Path, console: Console) -> None:
 
 
 def run_import(
-    settings: Settings, source: Path, into: Path | None, dry_run: bool, console: Console
+    settings: Settings,
+    source: Path,
+    into: Path | None,
+    dry_run: bool,
+    console: Console,
+    strict: bool = False,
 ) -> int:
     detection = settings.detection
     target = into or Path(detection.rules_dir) / DEFAULT_FOLDER
@@ -83,7 +88,7 @@ def run_import(
 
             with probe_store(settings) as probe:
                 assessment = assess_pack(
-                    folder, pipeline, detection, languages, known, step, probe=probe
+                    folder, pipeline, detection, languages, known, step, probe, strict
                 )
         # A zip's rules are named inside the archive, not in the temporary folder.
         report(assessment, console, str(source) if folder != source else None)
@@ -126,12 +131,14 @@ def report(assessment: PackAssessment, console: Console, shown_as: str | None = 
     for language in assessment.languages:
         table.add_column(f"converted ({language})", justify="right")
     table.add_column("runnable on every store", justify="right")
+    table.add_column("cannot fire", justify="right")
     table.add_column("pass check", justify="right")
     table.add_row(
         str(len(assessment.verdicts)),
         str(assessment.count("loaded")),
         *(str(assessment.count("converted", language)) for language in assessment.languages),
         str(assessment.count("runnable")),
+        str(assessment.count("cannot_fire")),
         str(assessment.count("passes_check")),
     )
     print_table(console, table)

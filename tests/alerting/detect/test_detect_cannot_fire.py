@@ -1,0 +1,54 @@
+"""Whether a rule's condition can be true once the fields nobody produces are absent."""
+
+from __future__ import annotations
+
+import pytest
+from sigma.collection import SigmaCollection
+from sigma.rule import SigmaRule
+
+from alerting.detect.cannot_fire import can_fire
+
+MISSING = {"ParentCommandLine", "CurrentDirectory"}
+
+
+def _rule(detection: str) -> SigmaRule:
+    text = (
+        "title: t\nlogsource:\n  product: linux\n  category: process_creation\ndetection:\n"
+        + "".join(f"  {line}\n" for line in detection.strip().splitlines())
+    )
+    [rule] = SigmaCollection.from_yaml(text)
+    assert isinstance(rule, SigmaRule)
+    return rule
+
+
+@pytest.mark.parametrize(
+    ("detection", "fires"),
+    [
+        ("sel:\n  ParentCommandLine|contains: git\ncondition: sel", False),
+        ("sel:\n  Image|endswith: /bash\n  ParentCommandLine|contains: git\ncondition: sel", False),
+        ("a:\n  ParentCommandLine: x\nb:\n  CurrentDirectory: /tmp\ncondition: a or b", False),
+        ("a:\n  ParentCommandLine: x\nb:\n  Image: /bin/sh\ncondition: a or b", True),
+        # a filter on a missing field never excludes anything: the rule still fires
+        ("sel:\n  Image: /bin/sh\nf:\n  ParentCommandLine: x\ncondition: sel and not f", True),
+        ("sel:\n  ParentCommandLine: x\ncondition: not sel", True),
+        ("sel:\n  ParentCommandLine: null\ncondition: sel", True),
+        ("sel:\n  ParentCommandLine|exists: false\ncondition: sel", True),
+        ("sel:\n  ParentCommandLine|exists: true\ncondition: sel", False),
+        ("sel:\n  - ParentCommandLine: x\n  - Image: /bin/sh\ncondition: sel", True),
+        ("sel:\n  ParentCommandLine: x\nkw:\n  - whoami\ncondition: sel or kw", True),
+        ("s1:\n  ParentCommandLine: x\ns2:\n  CurrentDirectory: y\ncondition: 1 of s*", False),
+        ("s1:\n  ParentCommandLine: x\ns2:\n  CurrentDirectory: y\ncondition: all of s*", False),
+        ("s1:\n  ParentCommandLine: x\ns2:\n  CommandLine: y\ncondition: all of s*", False),
+        ("s1:\n  ParentCommandLine: x\ns2:\n  CommandLine: y\ncondition: 1 of s*", True),
+    ],
+)
+def test_a_condition_with_absent_fields(detection: str, fires: bool) -> None:
+    assert can_fire(_rule(detection), MISSING.__contains__) is fires
+
+
+def test_a_rule_with_two_conditions_fires_if_either_can() -> None:
+    rule = _rule(
+        "a:\n  ParentCommandLine: x\nb:\n  Image: /bin/sh\ncondition:\n  - a\n  - b"
+    )
+    assert can_fire(rule, MISSING.__contains__)
+    assert not can_fire(rule, {"ParentCommandLine", "Image"}.__contains__)
