@@ -47,8 +47,6 @@ def test_a_condition_with_absent_fields(detection: str, fires: bool) -> None:
 
 
 def test_a_rule_with_two_conditions_fires_if_either_can() -> None:
-    rule = _rule(
-        "a:\n  ParentCommandLine: x\nb:\n  Image: /bin/sh\ncondition:\n  - a\n  - b"
-    )
+    rule = _rule("a:\n  ParentCommandLine: x\nb:\n  Image: /bin/sh\ncondition:\n  - a\n  - b")
     assert can_fire(rule, MISSING.__contains__)
     assert not can_fire(rule, {"ParentCommandLine", "Image"}.__contains__)

@@ -248,9 +248,7 @@ def test_check_reports_expired_exceptions_unknown_fields_and_missing_tests(
     assert f"warning: {rule}:1: no fixture web_typo.tests.yml" in result.output
 
 
-GIT_SHELL = (
-    "sel:\n    ParentCommandLine|contains: git\n    Image|endswith: /bash\n  condition: sel"
-)
+GIT_SHELL = "sel:\n    ParentCommandLine|contains: git\n    Image|endswith: /bash\n  condition: sel"
 
 
 def test_check_warns_of_a_rule_that_cannot_fire_and_strict_refuses_it(
