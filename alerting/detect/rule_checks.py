@@ -72,6 +72,22 @@ def check_rules(rules: Sequence[CompiledRule], pipeline: ProcessingPipeline) -> 
     return findings
 
 
+def cannot_fire_reasons(
+    rules: Sequence[CompiledRule], pipeline: ProcessingPipeline
+) -> dict[str, str]:
+    """Rule id -> why it cannot fire with the sources we collect, for each such rule (what
+    the rules page shows next to a scheduled rule)."""
+    mapper = FieldMapper(pipeline)
+    reasons: dict[str, str] = {}
+    for rule in rules:
+        if isinstance(rule.source, LoadedRule):
+            datasets = rule_datasets(rule.source.rule, pipeline)
+            for finding in _unknown_fields(rule.source, mapper, datasets):
+                if finding.kind == "cannot fire":
+                    reasons[rule.id] = finding.message
+    return reasons
+
+
 def rule_datasets(rule: SigmaRule, pipeline: ProcessingPipeline) -> set[str]:
     """The datasets the pipeline restricts ``rule`` to (empty: unknown, not checked)."""
     try:
