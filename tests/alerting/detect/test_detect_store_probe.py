@@ -7,13 +7,14 @@ Elasticsearch node is in tests/integration/test_store_probe_on_elasticsearch.py.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from alerting.detect.compile.rules import CompiledRuleSet
-from alerting.detect.detector import build_scheduler
+from alerting.detect.detector import build_scheduler, load_detection
 from alerting.detect.store_probe import REFUSAL, probe_rules, refuse_rejected
 from canhgac.config import AlertingConfig, DetectionConfig
 from canhgac.models import RuleState
@@ -85,3 +86,28 @@ def test_the_scheduler_never_schedules_a_rejected_rule_and_keeps_why(
     assert state.last_error.startswith(f"{REFUSAL}: ")
     assert "no such function" in state.last_error
     assert any(REFUSAL in str(error) for error in compiled.errors)
+
+
+def test_a_real_sigmahq_rule_sqlite_rejects_is_refused(tmp_path: Path, store: SQLiteStore) -> None:
+    # SigmaHQ's vulnerable-driver rule: thousands of hashes in one OR, deeper than SQLite's
+    # expression limit. It converts, and SQLite refuses it only when asked to run it.
+    corpus = Path(__file__).resolve().parents[4] / "shared" / "sigmahq-all"
+    source = corpus / "rules" / "windows" / "driver_load" / "driver_load_win_vuln_drivers.yml"
+    assert source.is_file(), f"{source} is missing"
+    (tmp_path / "rules").mkdir()
+    shutil.copyfile(source, tmp_path / "rules" / source.name)
+    pipeline = Path(__file__).resolve().parents[3] / "rules" / "pipelines" / "ecs.yml"
+    compiled = load_detection(
+        DetectionConfig(rules_dir=str(tmp_path / "rules"), pipeline=[str(pipeline)]), "sqlite"
+    )
+    assert len(compiled.rules) == 1 and compiled.errors == []
+
+    result = refuse_rejected(compiled, store, datetime.now(UTC))
+
+    assert list(result.refused.values()) == [
+        "SQLite query failed: Expression tree is too large (maximum depth 1000)"
+    ]
+    assert compiled.rules == []
+    assert f"{source.name}:18: {REFUSAL}: SQLite query failed: Expression tree" in str(
+        compiled.errors[0]
+    )
