@@ -326,7 +326,10 @@ def check_report(
     detection = detection_for(settings, path)
     results = compile_for_every_store(detection)
     with probe_store(settings) as probe:
-        refuse_rejected(results[probe.query_language], probe, utcnow())
+        probed = refuse_rejected(results[probe.query_language], probe, utcnow()) if probe else None
+    if probed is None or probed.unavailable:
+        why = probed.unavailable if probed else "the store cannot be reached"
+        line(console, f"warning: the queries were not run on the configured store: {why}")
     shown: set[str] = set()
     for language, compiled in results.items():
         for error in compiled.errors:
