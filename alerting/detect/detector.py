@@ -19,6 +19,7 @@ from alerting.detect.run.engine import Clock, DetectionEngine
 from alerting.detect.run.lease import RuleLeases
 from alerting.detect.run.reload import RELOAD_EVERY_S, RuleReloader, watched_files
 from alerting.detect.run.scheduler import DetectionScheduler
+from alerting.detect.store_probe import probed
 from alerting.notify.routing import channels_for
 from canhgac.config import AlertingConfig, DetectionConfig
 from canhgac.models import Alert
@@ -80,20 +81,24 @@ def build_scheduler(
     """A scheduler running ``rules`` against ``store``; new alerts are enqueued for the
     channels :func:`alerting.notify.routing.channels_for` picks. When ``rules`` is the
     configured rule set (a :class:`CompiledRuleSet`), the rule files are hot-reloaded every
-    ``reload_every`` seconds while the scheduler runs (None: never)."""
+    ``reload_every`` seconds while the scheduler runs (None: never). A rule whose query the
+    store rejects is not scheduled (:func:`alerting.detect.store_probe.probed`), at start and
+    at every reload."""
 
     def route(alert: Alert) -> list[str]:
         return channels_for(alert, alerting)
 
     leases = RuleLeases(store, detection.lease_ttl.total_seconds())
     engine = DetectionEngine(store, detection, route=route, clock=clock, leases=leases)
+    if isinstance(rules, CompiledRuleSet):
+        rules = probed(rules, store, clock())
     runnable = rules.rules if isinstance(rules, CompiledRuleSet) else list(rules)
     scheduler = DetectionScheduler(
         engine, runnable, jitter_seconds=detection.jitter_seconds, clock=clock
     )
     if isinstance(rules, CompiledRuleSet) and reload_every is not None:
         reloader = RuleReloader(
-            lambda: load_detection(detection, store.query_language),
+            lambda: probed(load_detection(detection, store.query_language), store, clock()),
             lambda: watched_files(Path(detection.rules_dir), detection.pipeline),
             scheduler.replace_rules,
             rules,

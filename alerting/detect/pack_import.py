@@ -21,8 +21,11 @@ from alerting.detect.compile.rules import CompiledRuleSet
 from alerting.detect.detector import compile_detection
 from alerting.detect.load.correlations import LoadedCorrelation
 from alerting.detect.load.ruleset import LoadedFilter, LoadedRule, load_rules, rule_files
-from alerting.detect.rule_checks import check_rules
+from alerting.detect.rule_checks import Finding, check_rules
+from alerting.detect.store_probe import refuse_rejected
 from canhgac.config import DetectionConfig
+from canhgac.store.base import EventReader
+from canhgac.timeutil import utcnow
 
 
 @dataclass(slots=True)
@@ -34,6 +37,8 @@ class RuleVerdict:
     converted: dict[str, bool] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # "cannot fire with the sources you collect" (also in warnings, or problems if strict).
+    cannot_fire: list[str] = field(default_factory=list)
 
     @property
     def loaded(self) -> bool:
@@ -80,10 +85,16 @@ def assess_pack(
     languages: Sequence[str],
     known_ids: dict[str, str] | None = None,
     on_step: Callable[[str], object] | None = None,
+    probe: EventReader | None = None,
+    strict: bool = False,
 ) -> PackAssessment:
     """Load and compile every rule under ``source``; ``known_ids`` (rule id -> where) are
     taken already (the rules the pack is imported next to). ``on_step(what)`` is called as
-    each of the ``2 + len(languages)`` steps begins (a progress bar)."""
+    each of the ``2 + len(languages)`` steps begins (a progress bar). Every query compiled
+    for ``probe``'s language is run once on it, and refused when the store rejects it
+    (:mod:`alerting.detect.store_probe`). A rule that cannot fire with the sources we
+    collect (:mod:`alerting.detect.cannot_fire`) is imported with a warning, or refused when
+    ``strict``."""
     step = on_step or (lambda what: None)
     step("loading rules")
     ruleset = load_rules(source)
@@ -92,6 +103,8 @@ def assess_pack(
     for lang in languages:
         step(f"converting for {lang}")
         compiled[lang] = compile_detection(ruleset, pipeline, lang, config)
+        if probe is not None and probe.query_language == lang:
+            refuse_rejected(compiled[lang], probe, utcnow())
     verdicts = {path: RuleVerdict(path) for path in rule_files(source)}
     items: list[LoadedRule | LoadedCorrelation | LoadedFilter] = [
         *ruleset.rules,
@@ -112,8 +125,17 @@ def assess_pack(
     step("checking rules")
     for finding in check_rules([*first.rules, *first.correlation_inputs], pipeline):
         if finding.kind != "no tests" and Path(finding.path) in verdicts:
-            verdicts[Path(finding.path)].warnings.append(str(finding))
+            _record_finding(verdicts[Path(finding.path)], finding, strict)
     return PackAssessment(source, tuple(languages), list(verdicts.values()))
+
+
+def _record_finding(verdict: RuleVerdict, finding: Finding, strict: bool) -> None:
+    if finding.kind == "cannot fire":
+        verdict.cannot_fire.append(str(finding))
+        if strict:
+            verdict.problems.append(str(finding))
+            return
+    verdict.warnings.append(str(finding))
 
 
 def _record(verdicts: dict[Path, RuleVerdict], language: str, result: CompiledRuleSet) -> None:

@@ -3,7 +3,9 @@
 * a rule without a ``<name>.tests.yml`` fixture next to it;
 * a field that, after the pipeline's mapping, no dataset of the rule carries
   (:mod:`alerting.detect.field_contract`); for a correlation, its group-by and measured fields
-  against each base rule's datasets.
+  against each base rule's datasets;
+* a rule that *cannot fire with the sources we collect*: its condition is false whatever the
+  event, once the fields no dataset carries are absent (:mod:`alerting.detect.cannot_fire`).
 
 Duplicate ids and correlations whose look-back exceeds ``detection.max_lookback`` are already
 errors of loading and compiling. Every finding is ``path:line: message``.
@@ -21,6 +23,7 @@ from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.types import SigmaString
 
+from alerting.detect.cannot_fire import can_fire
 from alerting.detect.compile.rules import CompiledRule
 from alerting.detect.correlation.fields import FieldMapper, FieldProblem
 from alerting.detect.correlation.run import BaseInput, CorrelationNode, CorrelationQuery
@@ -32,7 +35,7 @@ FIXTURE_SUFFIX = ".tests.yml"
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    kind: str  # "no tests" | "unknown field"
+    kind: str  # "no tests" | "unknown field" | "cannot fire"
     path: str
     line: int
     message: str
@@ -69,6 +72,22 @@ def check_rules(rules: Sequence[CompiledRule], pipeline: ProcessingPipeline) -> 
     return findings
 
 
+def cannot_fire_reasons(
+    rules: Sequence[CompiledRule], pipeline: ProcessingPipeline
+) -> dict[str, str]:
+    """Rule id -> why it cannot fire with the sources we collect, for each such rule (what
+    the rules page shows next to a scheduled rule)."""
+    mapper = FieldMapper(pipeline)
+    reasons: dict[str, str] = {}
+    for rule in rules:
+        if isinstance(rule.source, LoadedRule):
+            datasets = rule_datasets(rule.source.rule, pipeline)
+            for finding in _unknown_fields(rule.source, mapper, datasets):
+                if finding.kind == "cannot fire":
+                    reasons[rule.id] = finding.message
+    return reasons
+
+
 def rule_datasets(rule: SigmaRule, pipeline: ProcessingPipeline) -> set[str]:
     """The datasets the pipeline restricts ``rule`` to (empty: unknown, not checked)."""
     try:
@@ -89,12 +108,41 @@ def rule_datasets(rule: SigmaRule, pipeline: ProcessingPipeline) -> set[str]:
     return {name for name in found if not name.startswith("unmapped:")}
 
 
+CANNOT_FIRE = "cannot fire with the sources you collect"
+
+
 def _unknown_fields(
     loaded: LoadedRule, mapper: FieldMapper, datasets: set[str]
 ) -> Iterator[Finding]:
     if not datasets:
         return
     detection_line = loaded.line_of("detection")
+    missing = _missing_fields(loaded, mapper, datasets)
+    for name, (unknown, _) in missing.items():
+        line = loaded.lines.containing(name, start=detection_line) or detection_line
+        shown = name if unknown == [name] else f"{name} (as {', '.join(unknown)})"
+        yield Finding(
+            "unknown field",
+            str(loaded.path),
+            line,
+            f"field {shown} is not produced for {', '.join(sorted(datasets))}: "
+            "conditions on it never match",
+        )
+    never = sorted(name for name, (_, every) in missing.items() if every)
+    if never and not can_fire(loaded.rule, never.__contains__):
+        yield Finding(
+            "cannot fire",
+            str(loaded.path),
+            detection_line,
+            f"{CANNOT_FIRE}: its condition needs {', '.join(never)}, which no parser produces "
+            f"for {', '.join(sorted(datasets))}",
+        )
+
+
+def _missing_fields(
+    loaded: LoadedRule, mapper: FieldMapper, datasets: set[str]
+) -> dict[str, tuple[list[str], bool]]:
+    """Rule field -> (its mapped fields no dataset carries, whether that is all of them)."""
     written = sorted(
         {
             item.field
@@ -103,6 +151,7 @@ def _unknown_fields(
             if item.field
         }
     )
+    missing: dict[str, tuple[list[str], bool]] = {}
     for name in written:
         try:
             mapped = mapper.event_fields(loaded.rule, name)
@@ -110,15 +159,8 @@ def _unknown_fields(
             continue
         unknown = [field for field in mapped if not is_known(field, datasets)]
         if unknown:
-            line = loaded.lines.containing(name, start=detection_line) or detection_line
-            shown = name if unknown == [name] else f"{name} (as {', '.join(unknown)})"
-            yield Finding(
-                "unknown field",
-                str(loaded.path),
-                line,
-                f"field {shown} is not produced for {', '.join(sorted(datasets))}: "
-                "conditions on it never match",
-            )
+            missing[name] = (unknown, len(unknown) == len(mapped))
+    return missing
 
 
 def _correlation_fields(

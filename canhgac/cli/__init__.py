@@ -21,6 +21,7 @@ from rich.console import Console
 from canhgac.cli.completion import complete_fixture_store, complete_severity, complete_status
 from canhgac.cli.logs import setup_logging
 from canhgac.cli.options import ConfigOption, VerboseOption, config_from, settings_from
+from canhgac.cli.rules_tools import StrictOption
 from canhgac.cli.rules_tools import register as _register_rule_tools
 from canhgac.cli.terminal import console
 from canhgac.errors import CanhGacError, ConfigError
@@ -175,11 +176,13 @@ def demo(
 def rules_check(
     path: Annotated[Path | None, typer.Argument(help="Rules folder (default: config).")] = None,
     config: ConfigOption = None,
+    strict: StrictOption = False,
 ) -> None:
-    """Load and convert every rule; print each problem as path:line: message."""
+    """Load and convert every rule, ask the configured store about every query; print each
+    problem as path:line: message (--strict: a rule that cannot fire is an error)."""
     from canhgac.cli.rules import check_rules
 
-    raise typer.Exit(check_rules(settings_from(config), path, console))
+    raise typer.Exit(check_rules(settings_from(config), path, console, strict))
 
 
 @rules_app.command("test")

@@ -104,11 +104,13 @@ FIXTURE_STORES: Registry[FixtureStore] = Registry(
 FIXTURE_LANGUAGES: dict[str, str] = {"sqlite": "sqlite", "elasticsearch": "elasticsearch"}
 
 
-def check_rules(settings: Settings, path: Path | None, console: Console) -> int:
+def check_rules(
+    settings: Settings, path: Path | None, console: Console, strict: bool = False
+) -> int:
     # Every store's conversion, the project checks and the summary: canhgac.cli.rules_tools.
     from canhgac.cli.rules_tools import check_report
 
-    return check_report(settings, path, console)
+    return check_report(settings, path, console, strict)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from alerting.detect.compile.rules import QUERY_COMPILERS
 from alerting.detect.load.ruleset import load_rules
 from alerting.detect.pack_import import PackAssessment, assess_pack
 from canhgac.cli.progress import tracked
+from canhgac.cli.rules_probe import probe_store
 from canhgac.cli.terminal import line, print_table
 from canhgac.config import Settings
 
@@ -52,7 +53,12 @@ def unpack(archive: Path, target: Path, console: Console) -> None:
 
 
 def run_import(
-    settings: Settings, source: Path, into: Path | None, dry_run: bool, console: Console
+    settings: Settings,
+    source: Path,
+    into: Path | None,
+    dry_run: bool,
+    console: Console,
+    strict: bool = False,
 ) -> int:
     detection = settings.detection
     target = into or Path(detection.rules_dir) / DEFAULT_FOLDER
@@ -80,7 +86,10 @@ def run_import(
                 progress.update(description=f"import {source.name}: {what}")
                 progress.advance()
 
-            assessment = assess_pack(folder, pipeline, detection, languages, known, step)
+            with probe_store(settings) as probe:
+                assessment = assess_pack(
+                    folder, pipeline, detection, languages, known, step, probe, strict
+                )
         # A zip's rules are named inside the archive, not in the temporary folder.
         report(assessment, console, str(source) if folder != source else None)
         imported = 0 if dry_run else copy_runnable(assessment, target)
@@ -122,12 +131,14 @@ def report(assessment: PackAssessment, console: Console, shown_as: str | None = 
     for language in assessment.languages:
         table.add_column(f"converted ({language})", justify="right")
     table.add_column("runnable on every store", justify="right")
+    table.add_column("cannot fire", justify="right")
     table.add_column("pass check", justify="right")
     table.add_row(
         str(len(assessment.verdicts)),
         str(assessment.count("loaded")),
         *(str(assessment.count("converted", language)) for language in assessment.languages),
         str(assessment.count("runnable")),
+        str(assessment.count("cannot_fire")),
         str(assessment.count("passes_check")),
     )
     print_table(console, table)

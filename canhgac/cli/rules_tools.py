@@ -283,6 +283,12 @@ def impact(
         store.close()
 
 
+StrictOption = Annotated[
+    bool,
+    typer.Option("--strict", help="Refuse rules that cannot fire with the sources you collect."),
+]
+
+
 # --- import ---------------------------------------------------------------------------------------
 def import_pack(
     source: Annotated[Path, typer.Argument(help="A SigmaHQ-style rule folder or .zip.")],
@@ -290,26 +296,40 @@ def import_pack(
         Path | None, typer.Option(help="Target folder (default: <rules_dir>/imported).")
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only; copy nothing.")] = False,
+    strict: StrictOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Import the rules of SOURCE that we can run (log source collected, converts on every
-    store); report every other rule with the reason."""
+    store, the configured store accepts the query); report every other rule with the reason.
+    A rule that cannot fire with the sources you collect is imported with a warning (refused
+    with --strict)."""
     from canhgac.cli.rules_import import run_import
 
     settings = settings_from(config)
-    raise typer.Exit(run_import(settings, source, into, dry_run, console))
+    raise typer.Exit(run_import(settings, source, into, dry_run, console, strict))
 
 
 # --- check --------------------------------------------------------------------------------------
-def check_report(settings: Settings, path: Path | None, console: Console) -> int:
-    """Load and convert for every store, run the project checks, print one line per problem
-    and a summary table; non-zero when any rule has an error."""
+def check_report(
+    settings: Settings, path: Path | None, console: Console, strict: bool = False
+) -> int:
+    """Load and convert for every store, ask the configured store about every query, run the
+    project checks, print one line per problem and a summary table; non-zero when any rule
+    has an error (or, ``strict``, cannot fire with the sources you collect)."""
     from alerting.detect.compile.pipeline import load_pipeline
     from alerting.detect.correlation.run import CorrelationQuery
     from alerting.detect.rule_checks import check_rules
+    from alerting.detect.store_probe import refuse_rejected
+    from canhgac.cli.rules_probe import probe_store
+    from canhgac.timeutil import utcnow
 
     detection = detection_for(settings, path)
     results = compile_for_every_store(detection)
+    with probe_store(settings) as probe:
+        probed = refuse_rejected(results[probe.query_language], probe, utcnow()) if probe else None
+    if probed is None or probed.unavailable:
+        why = probed.unavailable if probed else "the store cannot be reached"
+        line(console, f"warning: the queries were not run on the configured store: {why}")
     shown: set[str] = set()
     for language, compiled in results.items():
         for error in compiled.errors:
@@ -323,7 +343,8 @@ def check_report(settings: Settings, path: Path | None, console: Console) -> int
         [*main.rules, *main.correlation_inputs], load_pipeline(detection.pipeline)
     )
     for finding in findings:
-        line(console, f"warning: {finding}")
+        refused = strict and finding.kind == "cannot fire"
+        line(console, str(finding) if refused else f"warning: {finding}")
     table = Table(title="rules check")
     for column in ("loaded and converted", "errors", "warnings", "store"):
         table.add_column(column, justify="right")
@@ -333,14 +354,22 @@ def check_report(settings: Settings, path: Path | None, console: Console) -> int
         table.add_row(str(converted), str(len(compiled.errors)), str(warned), language)
     console.print(table)
     checks = Table(title="project checks")
-    for column in ("correlations", "without tests", "unknown fields", "expired exceptions"):
+    for column in (
+        "correlations",
+        "without tests",
+        "unknown fields",
+        "cannot fire",
+        "expired exceptions",
+    ):
         checks.add_column(column, justify="right")
     everything = [*main.rules, *main.correlation_inputs]
     checks.add_row(
         str(sum(1 for r in everything if isinstance(r.query, CorrelationQuery))),
         str(sum(1 for f in findings if f.kind == "no tests")),
         str(sum(1 for f in findings if f.kind == "unknown field")),
+        str(sum(1 for f in findings if f.kind == "cannot fire")),
         str(sum(1 for w in main.warnings if "expired on" in w)),
     )
     console.print(checks)
-    return 1 if any(compiled.errors for compiled in results.values()) else 0
+    cannot_fire = strict and any(f.kind == "cannot fire" for f in findings)
+    return 1 if cannot_fire or any(compiled.errors for compiled in results.values()) else 0

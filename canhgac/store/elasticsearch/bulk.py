@@ -61,6 +61,10 @@ def describe(error: Any) -> str:
         return str(error)
     text = f"{error.get('type', 'error')}: {error.get('reason', '')}"
     cause = error.get("caused_by")
+    roots = error.get("root_cause")
+    if not isinstance(cause, Mapping) and isinstance(roots, list) and roots:
+        # "all shards failed" says nothing; the root cause says which query part and why.
+        cause = roots[0]
     if isinstance(cause, Mapping) and cause.get("reason"):
         text += f" (caused by {cause.get('type', 'error')}: {cause.get('reason')})"
     return text

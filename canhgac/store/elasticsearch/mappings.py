@@ -221,6 +221,10 @@ class IndexNames:
         }
 
 
+# index.max_regex_length of the event indices (the compiler reads it from the template).
+MAX_REGEX_LENGTH = 10_000
+
+
 def _keyword(name: str) -> dict[str, Any]:
     return _GRAM_KEYWORD if name in GRAM_SOURCES else _KEYWORD
 
@@ -259,6 +263,10 @@ def events_component(*, total_fields_limit: int = 5000) -> dict[str, Any]:
                             "ignore_dynamic_beyond_limit": True,
                         }
                     },
+                    # Sigma's \w, \s, \d and (?i) letters are sent as the exact Unicode
+                    # sets Python matches (detection compiles them so); a few such classes
+                    # pass the default 1000 characters. Determinization still bounds the cost.
+                    "max_regex_length": MAX_REGEX_LENGTH,
                     # Field-less query_string terms (Sigma keywords) search the log line,
                     # not all thousands of fields.
                     "query": {"default_field": ["message", "event.original"]},

@@ -206,10 +206,11 @@ def test_import_dry_run_on_sigmahq_explains_every_rule_it_leaves_out(tmp_path: P
     table = next(
         line for line in result.output.splitlines() if line.startswith("│") and "407" in line
     )
-    files, loaded, sqlite, *_, runnable, passing = (
+    files, loaded, sqlite, *_, runnable, cannot_fire, passing = (
         int(cell) for cell in table.strip("│ ").split("│")
     )
     assert (files, loaded) == (407, 407) and sqlite >= 200 and passing <= runnable
+    assert cannot_fire == result.output.count("cannot fire with the sources you collect")
     refused = [
         line
         for line in result.output.splitlines()
@@ -245,6 +246,54 @@ def test_check_reports_expired_exceptions_unknown_fields_and_missing_tests(
         in result.output
     )
     assert f"warning: {rule}:1: no fixture web_typo.tests.yml" in result.output
+
+
+GIT_SHELL = "sel:\n    ParentCommandLine|contains: git\n    Image|endswith: /bash\n  condition: sel"
+
+
+def test_check_warns_of_a_rule_that_cannot_fire_and_strict_refuses_it(
+    tmp_path: Path, pack: Path
+) -> None:
+    rule = pack / "linux" / "process_creation" / "lnx_git_shell.yml"
+    rule.parent.mkdir(parents=True, exist_ok=True)
+    linux = "product: linux\n  category: process_creation"
+    rule.write_text(_rule("5b3f1b0e-0000-4000-8000-0000000000b5", linux, GIT_SHELL))
+    config = str(config_file(tmp_path, pack))
+    message = (
+        f"{rule}:6: cannot fire with the sources you collect: its condition needs "
+        "ParentCommandLine, which no parser produces for auditd.log"
+    )
+
+    lenient = invoke("rules", "check", "--config", config)
+    strict = invoke("rules", "check", "--strict", "--config", config)
+
+    assert lenient.exit_code == 0, lenient.output
+    assert f"warning: {message}" in lenient.output
+    assert strict.exit_code == 1, strict.output
+    assert message in strict.output and f"warning: {message}" not in strict.output
+
+
+def test_import_takes_a_rule_that_cannot_fire_with_a_warning_unless_strict(
+    tmp_path: Path, pack: Path
+) -> None:
+    linux = "product: linux\n  category: process_creation"
+    source = tmp_path / "pack"
+    (source / "linux").mkdir(parents=True)
+    rule = source / "linux" / "git_shell.yml"
+    rule.write_text(_rule("5b3f1b0e-0000-4000-8000-0000000000b6", linux, GIT_SHELL))
+    config = str(config_file(tmp_path, pack))
+
+    lenient = invoke("rules", "import", str(source), "--into", str(tmp_path / "a"), "-c", config)
+    strict = invoke(
+        "rules", "import", str(source), "--strict", "--into", str(tmp_path / "b"), "-c", config
+    )
+
+    assert lenient.exit_code == 0 and strict.exit_code == 0, lenient.output + strict.output
+    assert f"warning: {rule}:6: cannot fire with the sources you collect" in lenient.output
+    assert [p.name for p in (tmp_path / "a").rglob("*.yml")] == ["git_shell.yml"]
+    assert f"{rule}:6: cannot fire with the sources you collect" in strict.output
+    assert not (tmp_path / "b").exists()
+    assert "imported 0 rules" in strict.output
 
 
 def test_check_fails_on_duplicate_ids_and_short_look_back(tmp_path: Path, pack: Path) -> None:
