@@ -17,6 +17,7 @@ from ingest.parse.errorlog import parse_apache_error, parse_nginx_error
 from ingest.parse.fortigate import parse_fortigate
 from ingest.parse.jsonlog import parse_json
 from ingest.parse.raw import parse_raw
+from ingest.parse.squid import parse_squid
 from ingest.parse.syslog import parse_rfc3164, parse_rfc5424, parse_syslog
 from ingest.parse.windows import parse_windows
 
@@ -38,5 +39,6 @@ PARSERS: Registry[Parser] = Registry(
         "fortigate": parse_fortigate,
         "cef": parse_cef,
         "windows": parse_windows,
+        "squid": parse_squid,
     },
 )

@@ -29,6 +29,7 @@ EXAMPLES = {
     "linux-server.yaml": {(FileSourceConfig, "auth"), (FileSourceConfig, "auditd")},
     "fortigate.yaml": {(SyslogUdpSourceConfig, "fortigate"), (SyslogTcpSourceConfig, "fortigate")},
     "windows-http.yaml": {(HttpSourceConfig, "windows")},
+    "squid-proxy.yaml": {(FileSourceConfig, "squid")},
 }
 
 

@@ -37,7 +37,7 @@ MIN_CASES = 2
 AUTHOR = "Canh Gác"
 PARSERS = {
     "rfc3164", "rfc5424", "syslog", "auth", "auditd", "nginx", "apache", "json",
-    "fortigate", "cef", "windows", "auto",
+    "fortigate", "cef", "windows", "auto", "squid",
 }  # fmt: skip
 JSON_PARSERS = {"windows", "json"}
 SETTINGS_KEYS = {"interval", "group_by", "suppress"}
@@ -50,7 +50,7 @@ ENGLISH_START = re.compile(r"^(Detects|Collects) ")
 # still checked by ATTACK_TAG below.
 ONLINE_VALIDATORS = {"attacktag", "d3_fendtag"}
 # Directory for a rule whose log source has no product.
-PRODUCTLESS_DIRS = {"webserver": "web"}
+PRODUCTLESS_DIRS = {"webserver": "web", "proxy": "proxy"}
 # What the pipeline adds to every mapped rule: one of these must be in each converted query.
 LOGSOURCE_FIELDS = ("`event.dataset`", "`winlog.channel`", "`process.name`")
 

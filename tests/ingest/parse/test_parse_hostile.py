@@ -57,6 +57,7 @@ MEGABYTE_LINES = {
     "nginx-error": "2024/12/01 10:00:00 [error] 1#1: *1 " + _mb(", client: 1.2.3.4"),
     "nginx-syslog": "<11>Dec  1 10:00:00 h nginx: 2024/12/01 10:00:00 [error] 1#1: "
     + _mb('open() "'),
+    "squid-native": "1709622131.482 1 10.0.0.1 TCP_MISS/200 1 GET http://a/" + _mb("%2"),
     "old-pam": "Jun 14 15:16:01 combo sshd(pam_unix)[1]: authentication failure; " + _mb("a= "),
 }
 

@@ -19,6 +19,7 @@ OriginFactory = Callable[..., Origin]
 DOCUMENTED = {
     "auto", "raw", "syslog", "rfc3164", "rfc5424", "auth", "auditd", "nginx", "apache", "json",
     "fortigate", "cef", "windows", "nginx_error", "apache_error",
+    "squid",
 }  # fmt: skip
 
 # name -> (a real-world line, the dataset it must produce, one field it must fill)
@@ -50,6 +51,8 @@ SAMPLES: dict[str, tuple[str, str, tuple[str, object]]] = {
     "cef": ("CEF:0|V|P|1|42|Name|5|src=10.0.0.1", "cef", ("event.code", "42")),
     "windows": ('{"EventID": 4624, "Channel": "Security"}', "windows.security",
                 ("event.code", "4624")),
+    "squid": ("1709622131.482    195 10.0.0.9 TCP_MISS/200 5 GET http://a.vn/ - HIER_DIRECT/"
+              "203.0.113.1 text/html", "squid.access", ("url.domain", "a.vn")),
 }  # fmt: skip
 
 
