@@ -13,6 +13,7 @@ from ingest.parse.auth import parse_auth
 from ingest.parse.auto import parse_auto
 from ingest.parse.base import Parser
 from ingest.parse.cef import parse_cef
+from ingest.parse.dns import parse_bind, parse_dnsmasq
 from ingest.parse.errorlog import parse_apache_error, parse_nginx_error
 from ingest.parse.fortigate import parse_fortigate
 from ingest.parse.jsonlog import parse_json
@@ -40,5 +41,7 @@ PARSERS: Registry[Parser] = Registry(
         "cef": parse_cef,
         "windows": parse_windows,
         "squid": parse_squid,
+        "bind": parse_bind,
+        "dnsmasq": parse_dnsmasq,
     },
 )

@@ -30,6 +30,7 @@ EXAMPLES = {
     "fortigate.yaml": {(SyslogUdpSourceConfig, "fortigate"), (SyslogTcpSourceConfig, "fortigate")},
     "windows-http.yaml": {(HttpSourceConfig, "windows")},
     "squid-proxy.yaml": {(FileSourceConfig, "squid")},
+    "dns-resolvers.yaml": {(FileSourceConfig, "bind"), (FileSourceConfig, "dnsmasq")},
 }
 
 

@@ -192,6 +192,35 @@ MAPPED = [
         "{TargetObject|contains: Run}",
         ["`event.code`='13'", "`winlog.event_data.TargetObject`"],
     ),
+    (
+        "{category: proxy}",
+        "{c-uri: u, c-uri-query: q, c-useragent: ua, cs-host: h, cs-method: GET, r-dns: d,"
+        " sc-status: 200, c-ip: 1.2.3.4, cs-bytes: 5, c-uri-extension: exe}",
+        [
+            "`event.dataset`='squid.access'",
+            "`url.original`='u'",
+            "`url.query`='q'",
+            "`user_agent.original`='ua'",
+            "`url.domain`='h'",
+            "`http.request.method`='GET'",
+            "`url.domain`='d'",
+            "`http.response.status_code`=200",
+            "`source.ip`='1.2.3.4'",
+            "`http.request.bytes`=5",
+            "`url.extension`='exe'",
+        ],
+    ),
+    (
+        "{category: dns}",
+        "{query: a.vn, record_type: TXT, answer: 1.2.3.4}",
+        [
+            "`event.dataset`='bind.query'",
+            "`event.dataset`='dnsmasq.log'",
+            "`dns.question.name`='a.vn'",
+            "`dns.question.type`='TXT'",
+            "`dns.answers.data`='1.2.3.4'",
+        ],
+    ),
 ]
 
 
@@ -219,7 +248,7 @@ def test_a_specific_server_narrows_the_generic_webserver(pipeline: ProcessingPip
 
 REFUSED_LOGSOURCES = [
     "{product: zeek, service: dns}",
-    "{category: proxy}",
+    "{category: netflow}",
     "{product: linux, service: vsftpd}",  # product linux, but a service we do not collect
     "{product: linux, category: file_event}",
     "{category: firewall, product: paloalto}",
@@ -269,5 +298,7 @@ def test_sigmahq_rules_convert_or_are_refused_for_a_known_reason(
         (None, "webserver", None),
         ("fortigate", None, "event"),
         (None, "firewall", None),
+        (None, "proxy", None),
+        (None, "dns", None),
     ]:
         assert family in converted_logsources, family

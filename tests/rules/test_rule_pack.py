@@ -37,7 +37,8 @@ MIN_CASES = 2
 AUTHOR = "Canh Gác"
 PARSERS = {
     "rfc3164", "rfc5424", "syslog", "auth", "auditd", "nginx", "apache", "json",
-    "fortigate", "cef", "windows", "auto", "squid",
+    "fortigate", "cef", "windows", "auto", "squid", "bind",
+    "dnsmasq",
 }  # fmt: skip
 JSON_PARSERS = {"windows", "json"}
 SETTINGS_KEYS = {"interval", "group_by", "suppress"}
@@ -50,7 +51,7 @@ ENGLISH_START = re.compile(r"^(Detects|Collects) ")
 # still checked by ATTACK_TAG below.
 ONLINE_VALIDATORS = {"attacktag", "d3_fendtag"}
 # Directory for a rule whose log source has no product.
-PRODUCTLESS_DIRS = {"webserver": "web", "proxy": "proxy"}
+PRODUCTLESS_DIRS = {"webserver": "web", "proxy": "proxy", "dns": "dns"}
 # What the pipeline adds to every mapped rule: one of these must be in each converted query.
 LOGSOURCE_FIELDS = ("`event.dataset`", "`winlog.channel`", "`process.name`")
 

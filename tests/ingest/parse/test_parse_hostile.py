@@ -58,6 +58,9 @@ MEGABYTE_LINES = {
     "nginx-syslog": "<11>Dec  1 10:00:00 h nginx: 2024/12/01 10:00:00 [error] 1#1: "
     + _mb('open() "'),
     "squid-native": "1709622131.482 1 10.0.0.1 TCP_MISS/200 1 GET http://a/" + _mb("%2"),
+    "bind-query": "client @0x1 10.0.0.5#1 (a): query: " + _mb("a "),
+    "bind-parens": "client 10.0.0.5#1 (" + _mb("(a"),
+    "dnsmasq": "Mar  5 14:02:11 dnsmasq[1]: query[A] " + _mb("x from "),
     "old-pam": "Jun 14 15:16:01 combo sshd(pam_unix)[1]: authentication failure; " + _mb("a= "),
 }
 

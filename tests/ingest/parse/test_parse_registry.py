@@ -19,7 +19,7 @@ OriginFactory = Callable[..., Origin]
 DOCUMENTED = {
     "auto", "raw", "syslog", "rfc3164", "rfc5424", "auth", "auditd", "nginx", "apache", "json",
     "fortigate", "cef", "windows", "nginx_error", "apache_error",
-    "squid",
+    "squid", "bind", "dnsmasq",
 }  # fmt: skip
 
 # name -> (a real-world line, the dataset it must produce, one field it must fill)
@@ -53,6 +53,10 @@ SAMPLES: dict[str, tuple[str, str, tuple[str, object]]] = {
                 ("event.code", "4624")),
     "squid": ("1709622131.482    195 10.0.0.9 TCP_MISS/200 5 GET http://a.vn/ - HIER_DIRECT/"
               "203.0.113.1 text/html", "squid.access", ("url.domain", "a.vn")),
+    "bind": ("client @0x7f9b8c0a1b20 10.0.0.5#53211 (a.vn): query: a.vn IN A +E(0)K (10.0.0.1)",
+             "bind.query", ("dns.question.name", "a.vn")),
+    "dnsmasq": ("Mar  5 14:02:11 dnsmasq[9]: query[AAAA] a.vn from 10.0.0.5", "dnsmasq.log",
+                ("dns.question.type", "AAAA")),
 }  # fmt: skip
 
 
