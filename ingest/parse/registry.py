@@ -21,6 +21,7 @@ from ingest.parse.raw import parse_raw
 from ingest.parse.squid import parse_squid
 from ingest.parse.syslog import parse_rfc3164, parse_rfc5424, parse_syslog
 from ingest.parse.windows import parse_windows
+from ingest.parse.zeek import parse_zeek
 
 PARSERS: Registry[Parser] = Registry(
     "parser",
@@ -43,5 +44,6 @@ PARSERS: Registry[Parser] = Registry(
         "squid": parse_squid,
         "bind": parse_bind,
         "dnsmasq": parse_dnsmasq,
+        "zeek": parse_zeek,
     },
 )

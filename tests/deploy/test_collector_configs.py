@@ -31,6 +31,7 @@ EXAMPLES = {
     "windows-http.yaml": {(HttpSourceConfig, "windows")},
     "squid-proxy.yaml": {(FileSourceConfig, "squid")},
     "dns-resolvers.yaml": {(FileSourceConfig, "bind"), (FileSourceConfig, "dnsmasq")},
+    "zeek-sensor.yaml": {(FileSourceConfig, "zeek")},
 }
 
 

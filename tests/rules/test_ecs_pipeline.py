@@ -216,9 +216,21 @@ MAPPED = [
         [
             "`event.dataset`='bind.query'",
             "`event.dataset`='dnsmasq.log'",
+            "`event.dataset`='zeek.dns'",
             "`dns.question.name`='a.vn'",
             "`dns.question.type`='TXT'",
             "`dns.answers.data`='1.2.3.4'",
+        ],
+    ),
+    (
+        "{product: zeek, service: http}",
+        "{id.orig_h: 1.2.3.4, id.resp_p: 80, uri: /a, user_agent: ua}",
+        [
+            "`event.dataset`='zeek.http'",
+            "`source.ip`='1.2.3.4'",
+            "`destination.port`=80",
+            "`hanoi.zeek.http.uri`='/a'",
+            "`hanoi.zeek.http.user_agent`='ua'",
         ],
     ),
 ]
@@ -247,8 +259,8 @@ def test_a_specific_server_narrows_the_generic_webserver(pipeline: ProcessingPip
 
 
 REFUSED_LOGSOURCES = [
-    "{product: zeek, service: dns}",
     "{category: netflow}",
+    "{product: zeek, service: modbus}",
     "{product: linux, service: vsftpd}",  # product linux, but a service we do not collect
     "{product: linux, category: file_event}",
     "{category: firewall, product: paloalto}",
@@ -300,5 +312,7 @@ def test_sigmahq_rules_convert_or_are_refused_for_a_known_reason(
         (None, "firewall", None),
         (None, "proxy", None),
         (None, "dns", None),
+        ("zeek", None, "dns"),
+        ("zeek", None, "http"),
     ]:
         assert family in converted_logsources, family

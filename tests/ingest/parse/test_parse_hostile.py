@@ -61,6 +61,8 @@ MEGABYTE_LINES = {
     "bind-query": "client @0x1 10.0.0.5#1 (a): query: " + _mb("a "),
     "bind-parens": "client 10.0.0.5#1 (" + _mb("(a"),
     "dnsmasq": "Mar  5 14:02:11 dnsmasq[1]: query[A] " + _mb("x from "),
+    "zeek-keys": "{" + _mb('"a":1,'),
+    "zeek-list": '{"_path":"dns","answers":[' + _mb('"a",') + '"b"]}',
     "old-pam": "Jun 14 15:16:01 combo sshd(pam_unix)[1]: authentication failure; " + _mb("a= "),
 }
 

@@ -19,7 +19,7 @@ OriginFactory = Callable[..., Origin]
 DOCUMENTED = {
     "auto", "raw", "syslog", "rfc3164", "rfc5424", "auth", "auditd", "nginx", "apache", "json",
     "fortigate", "cef", "windows", "nginx_error", "apache_error",
-    "squid", "bind", "dnsmasq",
+    "squid", "bind", "dnsmasq", "zeek",
 }  # fmt: skip
 
 # name -> (a real-world line, the dataset it must produce, one field it must fill)
@@ -57,6 +57,8 @@ SAMPLES: dict[str, tuple[str, str, tuple[str, object]]] = {
              "bind.query", ("dns.question.name", "a.vn")),
     "dnsmasq": ("Mar  5 14:02:11 dnsmasq[9]: query[AAAA] a.vn from 10.0.0.5", "dnsmasq.log",
                 ("dns.question.type", "AAAA")),
+    "zeek": ('{"_path":"conn","id.orig_h":"10.0.0.5","conn_state":"SF"}', "zeek.conn",
+             ("source.ip", "10.0.0.5")),
 }  # fmt: skip
 
 
