@@ -17,6 +17,7 @@ from ingest.parse.dns import parse_bind, parse_dnsmasq
 from ingest.parse.errorlog import parse_apache_error, parse_nginx_error
 from ingest.parse.fortigate import parse_fortigate
 from ingest.parse.jsonlog import parse_json
+from ingest.parse.opencanary import parse_opencanary
 from ingest.parse.raw import parse_raw
 from ingest.parse.squid import parse_squid
 from ingest.parse.syslog import parse_rfc3164, parse_rfc5424, parse_syslog
@@ -45,5 +46,6 @@ PARSERS: Registry[Parser] = Registry(
         "bind": parse_bind,
         "dnsmasq": parse_dnsmasq,
         "zeek": parse_zeek,
+        "opencanary": parse_opencanary,
     },
 )

@@ -32,6 +32,7 @@ EXAMPLES = {
     "squid-proxy.yaml": {(FileSourceConfig, "squid")},
     "dns-resolvers.yaml": {(FileSourceConfig, "bind"), (FileSourceConfig, "dnsmasq")},
     "zeek-sensor.yaml": {(FileSourceConfig, "zeek")},
+    "opencanary.yaml": {(FileSourceConfig, "opencanary")},
 }
 
 

@@ -233,6 +233,15 @@ MAPPED = [
             "`hanoi.zeek.http.user_agent`='ua'",
         ],
     ),
+    (
+        "{category: application, product: opencanary}",
+        "{logtype: 4002, src_host: 1.2.3.4, logdata.USERNAME: root}",
+        [
+            "`event.dataset`='opencanary.events'",
+            "`hanoi.opencanary.logtype`=4002",
+            "`source.ip`='1.2.3.4'",
+        ],
+    ),
 ]
 
 
@@ -314,5 +323,6 @@ def test_sigmahq_rules_convert_or_are_refused_for_a_known_reason(
         (None, "dns", None),
         ("zeek", None, "dns"),
         ("zeek", None, "http"),
+        ("opencanary", "application", None),
     ]:
         assert family in converted_logsources, family

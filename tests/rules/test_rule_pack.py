@@ -38,9 +38,9 @@ AUTHOR = "Canh Gác"
 PARSERS = {
     "rfc3164", "rfc5424", "syslog", "auth", "auditd", "nginx", "apache", "json",
     "fortigate", "cef", "windows", "auto", "squid", "bind",
-    "dnsmasq", "zeek",
+    "dnsmasq", "zeek", "opencanary",
 }  # fmt: skip
-JSON_PARSERS = {"windows", "json", "zeek"}
+JSON_PARSERS = {"windows", "json", "zeek", "opencanary"}
 SETTINGS_KEYS = {"interval", "group_by", "suppress"}
 DURATION = re.compile(r"^\d+[smhd]$")
 ECS_FIELD = re.compile(r"^[a-z@][\w@]*(\.[\w@-]+)+$")

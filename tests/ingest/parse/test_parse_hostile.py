@@ -63,6 +63,7 @@ MEGABYTE_LINES = {
     "dnsmasq": "Mar  5 14:02:11 dnsmasq[1]: query[A] " + _mb("x from "),
     "zeek-keys": "{" + _mb('"a":1,'),
     "zeek-list": '{"_path":"dns","answers":[' + _mb('"a",') + '"b"]}',
+    "opencanary-syslog": "<13>Mar  5 14:02:11 c opencanary: " + _mb('{"logtype":'),
     "old-pam": "Jun 14 15:16:01 combo sshd(pam_unix)[1]: authentication failure; " + _mb("a= "),
 }
 

@@ -19,7 +19,7 @@ OriginFactory = Callable[..., Origin]
 DOCUMENTED = {
     "auto", "raw", "syslog", "rfc3164", "rfc5424", "auth", "auditd", "nginx", "apache", "json",
     "fortigate", "cef", "windows", "nginx_error", "apache_error",
-    "squid", "bind", "dnsmasq", "zeek",
+    "squid", "bind", "dnsmasq", "zeek", "opencanary",
 }  # fmt: skip
 
 # name -> (a real-world line, the dataset it must produce, one field it must fill)
@@ -59,6 +59,8 @@ SAMPLES: dict[str, tuple[str, str, tuple[str, object]]] = {
                 ("dns.question.type", "AAAA")),
     "zeek": ('{"_path":"conn","id.orig_h":"10.0.0.5","conn_state":"SF"}', "zeek.conn",
              ("source.ip", "10.0.0.5")),
+    "opencanary": ('{"logtype": 5001, "src_host": "10.0.0.7", "dst_port": 445}',
+                   "opencanary.events", ("event.action", "port-syn")),
 }  # fmt: skip
 
 
