@@ -17,6 +17,7 @@ from ingest.parse.dns import parse_bind, parse_dnsmasq
 from ingest.parse.errorlog import parse_apache_error, parse_nginx_error
 from ingest.parse.fortigate import parse_fortigate
 from ingest.parse.jsonlog import parse_json
+from ingest.parse.kubernetes import parse_kubernetes_audit
 from ingest.parse.opencanary import parse_opencanary
 from ingest.parse.raw import parse_raw
 from ingest.parse.squid import parse_squid
@@ -47,5 +48,6 @@ PARSERS: Registry[Parser] = Registry(
         "dnsmasq": parse_dnsmasq,
         "zeek": parse_zeek,
         "opencanary": parse_opencanary,
+        "kubernetes_audit": parse_kubernetes_audit,
     },
 )

@@ -33,6 +33,7 @@ EXAMPLES = {
     "dns-resolvers.yaml": {(FileSourceConfig, "bind"), (FileSourceConfig, "dnsmasq")},
     "zeek-sensor.yaml": {(FileSourceConfig, "zeek")},
     "opencanary.yaml": {(FileSourceConfig, "opencanary")},
+    "kubernetes-audit.yaml": {(FileSourceConfig, "kubernetes_audit")},
 }
 
 

@@ -242,6 +242,17 @@ MAPPED = [
             "`source.ip`='1.2.3.4'",
         ],
     ),
+    (
+        "{product: kubernetes, service: audit}",
+        "{verb: create, objectRef.resource: pods, apiGroup: apps, responseStatus.code: 403}",
+        [
+            "`event.dataset`='kubernetes.audit'",
+            "`hanoi.kubernetes.audit.verb`='create'",
+            "`hanoi.kubernetes.audit.objectRef.resource`='pods'",
+            "`hanoi.kubernetes.audit.objectRef.apiGroup`='apps'",
+            "`hanoi.kubernetes.audit.responseStatus.code`=403",
+        ],
+    ),
 ]
 
 
@@ -324,5 +335,6 @@ def test_sigmahq_rules_convert_or_are_refused_for_a_known_reason(
         ("zeek", None, "dns"),
         ("zeek", None, "http"),
         ("opencanary", "application", None),
+        ("kubernetes", None, "audit"),
     ]:
         assert family in converted_logsources, family

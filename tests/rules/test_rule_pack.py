@@ -38,9 +38,9 @@ AUTHOR = "Canh Gác"
 PARSERS = {
     "rfc3164", "rfc5424", "syslog", "auth", "auditd", "nginx", "apache", "json",
     "fortigate", "cef", "windows", "auto", "squid", "bind",
-    "dnsmasq", "zeek", "opencanary",
+    "dnsmasq", "zeek", "opencanary", "kubernetes_audit",
 }  # fmt: skip
-JSON_PARSERS = {"windows", "json", "zeek", "opencanary"}
+JSON_PARSERS = {"windows", "json", "zeek", "opencanary", "kubernetes_audit"}
 SETTINGS_KEYS = {"interval", "group_by", "suppress"}
 DURATION = re.compile(r"^\d+[smhd]$")
 ECS_FIELD = re.compile(r"^[a-z@][\w@]*(\.[\w@-]+)+$")

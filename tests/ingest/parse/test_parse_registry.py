@@ -20,6 +20,7 @@ DOCUMENTED = {
     "auto", "raw", "syslog", "rfc3164", "rfc5424", "auth", "auditd", "nginx", "apache", "json",
     "fortigate", "cef", "windows", "nginx_error", "apache_error",
     "squid", "bind", "dnsmasq", "zeek", "opencanary",
+    "kubernetes_audit",
 }  # fmt: skip
 
 # name -> (a real-world line, the dataset it must produce, one field it must fill)
@@ -61,6 +62,8 @@ SAMPLES: dict[str, tuple[str, str, tuple[str, object]]] = {
              ("source.ip", "10.0.0.5")),
     "opencanary": ('{"logtype": 5001, "src_host": "10.0.0.7", "dst_port": 445}',
                    "opencanary.events", ("event.action", "port-syn")),
+    "kubernetes_audit": ('{"kind":"Event","apiVersion":"audit.k8s.io/v1","verb":"delete"}',
+                         "kubernetes.audit", ("event.action", "delete")),
 }  # fmt: skip
 
 
