@@ -123,6 +123,8 @@ MAPPED = [
         [
             "`event.dataset`='fortinet.firewall'",
             "`event.dataset`='cef'",
+            "`event.dataset`='cisco.asa'",
+            "`event.dataset`='panos.panos'",
             "`source.ip`='1.2.3.4'",
             "`destination.ip`='5.6.7.8'",
             "`source.port`=1",
@@ -253,6 +255,16 @@ MAPPED = [
             "`hanoi.kubernetes.audit.responseStatus.code`=403",
         ],
     ),
+    (
+        "{category: firewall, product: paloalto}",
+        "{dst_port: 22, action: deny}",
+        ["`event.dataset`='panos.panos'", "`destination.port`=22", "`event.action`='deny'"],
+    ),
+    (
+        "{product: asa}",
+        "{src_ip: 1.2.3.4}",
+        ["`event.dataset`='cisco.asa'", "`source.ip`='1.2.3.4'"],
+    ),
 ]
 
 
@@ -283,7 +295,7 @@ REFUSED_LOGSOURCES = [
     "{product: zeek, service: modbus}",
     "{product: linux, service: vsftpd}",  # product linux, but a service we do not collect
     "{product: linux, category: file_event}",
-    "{category: firewall, product: paloalto}",
+    "{product: paloalto, service: globalprotect}",
     "{product: windows}",
     "{product: windows, service: not-a-channel}",
     "{product: macos, category: process_creation}",

@@ -64,6 +64,9 @@ MEGABYTE_LINES = {
     "zeek-keys": "{" + _mb('"a":1,'),
     "zeek-list": '{"_path":"dns","answers":[' + _mb('"a",') + '"b"]}',
     "opencanary-syslog": "<13>Mar  5 14:02:11 c opencanary: " + _mb('{"logtype":'),
+    "asa-from": "%ASA-6-106015: Deny TCP " + _mb("from a:1.2.3.4/5 to "),
+    "asa-built": "%ASA-6-302013: Built inbound TCP connection 1 for " + _mb("a:1.2.3.4/5 ("),
+    "panos-commas": "1,2024/03/05 14:02:11,0128,TRAFFIC," + _mb(","),
     "old-pam": "Jun 14 15:16:01 combo sshd(pam_unix)[1]: authentication failure; " + _mb("a= "),
 }
 

@@ -20,7 +20,7 @@ DOCUMENTED = {
     "auto", "raw", "syslog", "rfc3164", "rfc5424", "auth", "auditd", "nginx", "apache", "json",
     "fortigate", "cef", "windows", "nginx_error", "apache_error",
     "squid", "bind", "dnsmasq", "zeek", "opencanary",
-    "kubernetes_audit",
+    "kubernetes_audit", "cisco_asa", "paloalto",
 }  # fmt: skip
 
 # name -> (a real-world line, the dataset it must produce, one field it must fill)
@@ -64,6 +64,10 @@ SAMPLES: dict[str, tuple[str, str, tuple[str, object]]] = {
                    "opencanary.events", ("event.action", "port-syn")),
     "kubernetes_audit": ('{"kind":"Event","apiVersion":"audit.k8s.io/v1","verb":"delete"}',
                          "kubernetes.audit", ("event.action", "delete")),
+    "cisco_asa": ("%ASA-4-106023: Deny tcp src outside:203.0.113.6/5 dst dmz:10.0.0.2/22 by "
+                  'access-group "in"', "cisco.asa", ("destination.port", 22)),
+    "paloalto": ("1,2024/03/05 14:02:11,0128,TRAFFIC,drop,2560,2024/03/05 14:02:11,10.0.0.5,"
+                 "10.0.0.6", "panos.panos", ("source.ip", "10.0.0.5")),
 }  # fmt: skip
 
 
