@@ -13,12 +13,19 @@ from ingest.parse.auth import parse_auth
 from ingest.parse.auto import parse_auto
 from ingest.parse.base import Parser
 from ingest.parse.cef import parse_cef
+from ingest.parse.cisco_asa import parse_cisco_asa
+from ingest.parse.dns import parse_bind, parse_dnsmasq
 from ingest.parse.errorlog import parse_apache_error, parse_nginx_error
 from ingest.parse.fortigate import parse_fortigate
 from ingest.parse.jsonlog import parse_json
+from ingest.parse.kubernetes import parse_kubernetes_audit
+from ingest.parse.opencanary import parse_opencanary
+from ingest.parse.paloalto import parse_paloalto
 from ingest.parse.raw import parse_raw
+from ingest.parse.squid import parse_squid
 from ingest.parse.syslog import parse_rfc3164, parse_rfc5424, parse_syslog
 from ingest.parse.windows import parse_windows
+from ingest.parse.zeek import parse_zeek
 
 PARSERS: Registry[Parser] = Registry(
     "parser",
@@ -38,5 +45,13 @@ PARSERS: Registry[Parser] = Registry(
         "fortigate": parse_fortigate,
         "cef": parse_cef,
         "windows": parse_windows,
+        "squid": parse_squid,
+        "bind": parse_bind,
+        "dnsmasq": parse_dnsmasq,
+        "zeek": parse_zeek,
+        "opencanary": parse_opencanary,
+        "kubernetes_audit": parse_kubernetes_audit,
+        "cisco_asa": parse_cisco_asa,
+        "paloalto": parse_paloalto,
     },
 )

@@ -29,6 +29,12 @@ EXAMPLES = {
     "linux-server.yaml": {(FileSourceConfig, "auth"), (FileSourceConfig, "auditd")},
     "fortigate.yaml": {(SyslogUdpSourceConfig, "fortigate"), (SyslogTcpSourceConfig, "fortigate")},
     "windows-http.yaml": {(HttpSourceConfig, "windows")},
+    "squid-proxy.yaml": {(FileSourceConfig, "squid")},
+    "dns-resolvers.yaml": {(FileSourceConfig, "bind"), (FileSourceConfig, "dnsmasq")},
+    "zeek-sensor.yaml": {(FileSourceConfig, "zeek")},
+    "opencanary.yaml": {(FileSourceConfig, "opencanary")},
+    "kubernetes-audit.yaml": {(FileSourceConfig, "kubernetes_audit")},
+    "asa-paloalto.yaml": {(SyslogTcpSourceConfig, "cisco_asa"), (SyslogTcpSourceConfig, "paloalto")},
 }
 
 

@@ -123,6 +123,8 @@ MAPPED = [
         [
             "`event.dataset`='fortinet.firewall'",
             "`event.dataset`='cef'",
+            "`event.dataset`='cisco.asa'",
+            "`event.dataset`='panos.panos'",
             "`source.ip`='1.2.3.4'",
             "`destination.ip`='5.6.7.8'",
             "`source.port`=1",
@@ -192,6 +194,77 @@ MAPPED = [
         "{TargetObject|contains: Run}",
         ["`event.code`='13'", "`winlog.event_data.TargetObject`"],
     ),
+    (
+        "{category: proxy}",
+        "{c-uri: u, c-uri-query: q, c-useragent: ua, cs-host: h, cs-method: GET, r-dns: d,"
+        " sc-status: 200, c-ip: 1.2.3.4, cs-bytes: 5, c-uri-extension: exe}",
+        [
+            "`event.dataset`='squid.access'",
+            "`url.original`='u'",
+            "`url.query`='q'",
+            "`user_agent.original`='ua'",
+            "`url.domain`='h'",
+            "`http.request.method`='GET'",
+            "`url.domain`='d'",
+            "`http.response.status_code`=200",
+            "`source.ip`='1.2.3.4'",
+            "`http.request.bytes`=5",
+            "`url.extension`='exe'",
+        ],
+    ),
+    (
+        "{category: dns}",
+        "{query: a.vn, record_type: TXT, answer: 1.2.3.4}",
+        [
+            "`event.dataset`='bind.query'",
+            "`event.dataset`='dnsmasq.log'",
+            "`event.dataset`='zeek.dns'",
+            "`dns.question.name`='a.vn'",
+            "`dns.question.type`='TXT'",
+            "`dns.answers.data`='1.2.3.4'",
+        ],
+    ),
+    (
+        "{product: zeek, service: http}",
+        "{id.orig_h: 1.2.3.4, id.resp_p: 80, uri: /a, user_agent: ua}",
+        [
+            "`event.dataset`='zeek.http'",
+            "`source.ip`='1.2.3.4'",
+            "`destination.port`=80",
+            "`hanoi.zeek.http.uri`='/a'",
+            "`hanoi.zeek.http.user_agent`='ua'",
+        ],
+    ),
+    (
+        "{category: application, product: opencanary}",
+        "{logtype: 4002, src_host: 1.2.3.4, logdata.USERNAME: root}",
+        [
+            "`event.dataset`='opencanary.events'",
+            "`hanoi.opencanary.logtype`=4002",
+            "`source.ip`='1.2.3.4'",
+        ],
+    ),
+    (
+        "{product: kubernetes, service: audit}",
+        "{verb: create, objectRef.resource: pods, apiGroup: apps, responseStatus.code: 403}",
+        [
+            "`event.dataset`='kubernetes.audit'",
+            "`hanoi.kubernetes.audit.verb`='create'",
+            "`hanoi.kubernetes.audit.objectRef.resource`='pods'",
+            "`hanoi.kubernetes.audit.objectRef.apiGroup`='apps'",
+            "`hanoi.kubernetes.audit.responseStatus.code`=403",
+        ],
+    ),
+    (
+        "{category: firewall, product: paloalto}",
+        "{dst_port: 22, action: deny}",
+        ["`event.dataset`='panos.panos'", "`destination.port`=22", "`event.action`='deny'"],
+    ),
+    (
+        "{product: asa}",
+        "{src_ip: 1.2.3.4}",
+        ["`event.dataset`='cisco.asa'", "`source.ip`='1.2.3.4'"],
+    ),
 ]
 
 
@@ -218,11 +291,11 @@ def test_a_specific_server_narrows_the_generic_webserver(pipeline: ProcessingPip
 
 
 REFUSED_LOGSOURCES = [
-    "{product: zeek, service: dns}",
-    "{category: proxy}",
+    "{category: netflow}",
+    "{product: zeek, service: modbus}",
     "{product: linux, service: vsftpd}",  # product linux, but a service we do not collect
     "{product: linux, category: file_event}",
-    "{category: firewall, product: paloalto}",
+    "{product: paloalto, service: globalprotect}",
     "{product: windows}",
     "{product: windows, service: not-a-channel}",
     "{product: macos, category: process_creation}",
@@ -269,5 +342,11 @@ def test_sigmahq_rules_convert_or_are_refused_for_a_known_reason(
         (None, "webserver", None),
         ("fortigate", None, "event"),
         (None, "firewall", None),
+        (None, "proxy", None),
+        (None, "dns", None),
+        ("zeek", None, "dns"),
+        ("zeek", None, "http"),
+        ("opencanary", "application", None),
+        ("kubernetes", None, "audit"),
     ]:
         assert family in converted_logsources, family

@@ -37,9 +37,11 @@ MIN_CASES = 2
 AUTHOR = "Canh Gác"
 PARSERS = {
     "rfc3164", "rfc5424", "syslog", "auth", "auditd", "nginx", "apache", "json",
-    "fortigate", "cef", "windows", "auto",
+    "fortigate", "cef", "windows", "auto", "squid", "bind",
+    "dnsmasq", "zeek", "opencanary", "kubernetes_audit",
+    "cisco_asa", "paloalto",
 }  # fmt: skip
-JSON_PARSERS = {"windows", "json"}
+JSON_PARSERS = {"windows", "json", "zeek", "opencanary", "kubernetes_audit"}
 SETTINGS_KEYS = {"interval", "group_by", "suppress"}
 DURATION = re.compile(r"^\d+[smhd]$")
 ECS_FIELD = re.compile(r"^[a-z@][\w@]*(\.[\w@-]+)+$")
@@ -50,7 +52,7 @@ ENGLISH_START = re.compile(r"^(Detects|Collects) ")
 # still checked by ATTACK_TAG below.
 ONLINE_VALIDATORS = {"attacktag", "d3_fendtag"}
 # Directory for a rule whose log source has no product.
-PRODUCTLESS_DIRS = {"webserver": "web"}
+PRODUCTLESS_DIRS = {"webserver": "web", "proxy": "proxy", "dns": "dns", "firewall": "firewall"}
 # What the pipeline adds to every mapped rule: one of these must be in each converted query.
 LOGSOURCE_FIELDS = ("`event.dataset`", "`winlog.channel`", "`process.name`")
 

@@ -57,6 +57,16 @@ MEGABYTE_LINES = {
     "nginx-error": "2024/12/01 10:00:00 [error] 1#1: *1 " + _mb(", client: 1.2.3.4"),
     "nginx-syslog": "<11>Dec  1 10:00:00 h nginx: 2024/12/01 10:00:00 [error] 1#1: "
     + _mb('open() "'),
+    "squid-native": "1709622131.482 1 10.0.0.1 TCP_MISS/200 1 GET http://a/" + _mb("%2"),
+    "bind-query": "client @0x1 10.0.0.5#1 (a): query: " + _mb("a "),
+    "bind-parens": "client 10.0.0.5#1 (" + _mb("(a"),
+    "dnsmasq": "Mar  5 14:02:11 dnsmasq[1]: query[A] " + _mb("x from "),
+    "zeek-keys": "{" + _mb('"a":1,'),
+    "zeek-list": '{"_path":"dns","answers":[' + _mb('"a",') + '"b"]}',
+    "opencanary-syslog": "<13>Mar  5 14:02:11 c opencanary: " + _mb('{"logtype":'),
+    "asa-from": "%ASA-6-106015: Deny TCP " + _mb("from a:1.2.3.4/5 to "),
+    "asa-built": "%ASA-6-302013: Built inbound TCP connection 1 for " + _mb("a:1.2.3.4/5 ("),
+    "panos-commas": "1,2024/03/05 14:02:11,0128,TRAFFIC," + _mb(","),
     "old-pam": "Jun 14 15:16:01 combo sshd(pam_unix)[1]: authentication failure; " + _mb("a= "),
 }
 

@@ -19,6 +19,8 @@ OriginFactory = Callable[..., Origin]
 DOCUMENTED = {
     "auto", "raw", "syslog", "rfc3164", "rfc5424", "auth", "auditd", "nginx", "apache", "json",
     "fortigate", "cef", "windows", "nginx_error", "apache_error",
+    "squid", "bind", "dnsmasq", "zeek", "opencanary",
+    "kubernetes_audit", "cisco_asa", "paloalto",
 }  # fmt: skip
 
 # name -> (a real-world line, the dataset it must produce, one field it must fill)
@@ -50,6 +52,22 @@ SAMPLES: dict[str, tuple[str, str, tuple[str, object]]] = {
     "cef": ("CEF:0|V|P|1|42|Name|5|src=10.0.0.1", "cef", ("event.code", "42")),
     "windows": ('{"EventID": 4624, "Channel": "Security"}', "windows.security",
                 ("event.code", "4624")),
+    "squid": ("1709622131.482    195 10.0.0.9 TCP_MISS/200 5 GET http://a.vn/ - HIER_DIRECT/"
+              "203.0.113.1 text/html", "squid.access", ("url.domain", "a.vn")),
+    "bind": ("client @0x7f9b8c0a1b20 10.0.0.5#53211 (a.vn): query: a.vn IN A +E(0)K (10.0.0.1)",
+             "bind.query", ("dns.question.name", "a.vn")),
+    "dnsmasq": ("Mar  5 14:02:11 dnsmasq[9]: query[AAAA] a.vn from 10.0.0.5", "dnsmasq.log",
+                ("dns.question.type", "AAAA")),
+    "zeek": ('{"_path":"conn","id.orig_h":"10.0.0.5","conn_state":"SF"}', "zeek.conn",
+             ("source.ip", "10.0.0.5")),
+    "opencanary": ('{"logtype": 5001, "src_host": "10.0.0.7", "dst_port": 445}',
+                   "opencanary.events", ("event.action", "port-syn")),
+    "kubernetes_audit": ('{"kind":"Event","apiVersion":"audit.k8s.io/v1","verb":"delete"}',
+                         "kubernetes.audit", ("event.action", "delete")),
+    "cisco_asa": ("%ASA-4-106023: Deny tcp src outside:203.0.113.6/5 dst dmz:10.0.0.2/22 by "
+                  'access-group "in"', "cisco.asa", ("destination.port", 22)),
+    "paloalto": ("1,2024/03/05 14:02:11,0128,TRAFFIC,drop,2560,2024/03/05 14:02:11,10.0.0.5,"
+                 "10.0.0.6", "panos.panos", ("source.ip", "10.0.0.5")),
 }  # fmt: skip
 
 
