@@ -92,7 +92,7 @@ KNOWN_FIELDS: dict[str, frozenset[str]] = {
 OPEN_PREFIXES: dict[str, tuple[str, ...]] = {
     "syslog": ("log.syslog.structured_data.",),
     "system.auth": ("log.syslog.structured_data.", "system.auth.pam.", "system.auth.sudo."),
-    "auditd.log": ("auditd.log.",),
+    "auditd.log": ("hanoi.auditd.",),
     "fortinet.firewall": ("fortinet.firewall.",),
     "cef": ("cef.extensions.",),
     # winlogbeat and nxlog records keep their own keys (winlog.user_data.*, nxlog.*).
