@@ -251,7 +251,7 @@ def test_user_space_records_are_not_held() -> None:
     [login] = parsed(
         [
             "type=USER_LOGIN msg=audit(1709622200.001:8850): pid=2412 uid=0 auid=1000 ses=4"
-            " msg='op=login acct=\"nguyenvana\" exe=\"/usr/sbin/sshd\" hostname=? addr=203.0.113.7"
+            ' msg=\'op=login acct="nguyenvana" exe="/usr/sbin/sshd" hostname=? addr=203.0.113.7'
             " terminal=sshd res=success'"
         ]
     )
