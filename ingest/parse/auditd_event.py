@@ -221,6 +221,9 @@ def event_fields(fields: Fields, records: list[Record]) -> None:
     else:
         _kind(fields, records, main)
     _network(fields, records)
+    if syscall_name(main) == "connect":
+        # Sigma's Initiated: 'true'; ECS has no boolean for it.
+        fields["hanoi.auditd.initiated"] = "true"
     outcome = _OUTCOMES.get(main.get("success") or main.get("res") or "")
     if outcome:
         fields["event.outcome"] = outcome

@@ -72,7 +72,7 @@ MAPPED = [
             "`hanoi.auditd.record_type`='EXECVE'",
             "`hanoi.auditd.a0`='nc'",
             "`process.executable`='/usr/bin/nc'",
-            "`process.name`='nc'",
+            "`hanoi.auditd.comm`='nc'",
             "`hanoi.auditd.key`='exec'",
             "`hanoi.auditd.nametype`='CREATE'",
         ],
@@ -81,12 +81,42 @@ MAPPED = [
         "{product: linux, category: process_creation}",
         "{Image: /usr/bin/nc, CommandLine: nc -e, User: root, ParentImage: /bin/bash}",
         [
-            "`hanoi.auditd.record_type`='EXECVE'",
-            "`hanoi.auditd.record_type`='SYSCALL'",
+            "`event.dataset`='auditd.log'",
+            "`event.category`='process'",
+            "`event.type`='start'",
             "`process.executable`='/usr/bin/nc'",
             "`process.command_line`='nc -e'",
             "`user.name`='root'",
             "`process.parent.executable`='/bin/bash'",
+        ],
+    ),
+    (
+        "{product: linux, category: process_creation}",
+        "{CurrentDirectory: /tmp, ProcessId: 4, ParentProcessId: 1}",
+        [
+            "`process.working_directory`='/tmp'",
+            "`process.pid`=4",
+            "`process.parent.pid`=1",
+        ],
+    ),
+    (
+        "{product: linux, category: file_event}",
+        "{TargetFilename|startswith: /etc/cron.d/, Image: /usr/bin/wget}",
+        [
+            "`event.dataset`='auditd.log'",
+            "`event.category`='file'",
+            "`file.path` LIKE '/etc/cron.d/%'",
+            "`process.executable`='/usr/bin/wget'",
+        ],
+    ),
+    (
+        "{product: linux, category: network_connection}",
+        "{Initiated: 'true', DestinationPort: 4444, DestinationIp: 203.0.113.50}",
+        [
+            "`event.category`='network'",
+            "`hanoi.auditd.initiated`='true'",
+            "`destination.port`=4444",
+            "`destination.ip`='203.0.113.50'",
         ],
     ),
     (
@@ -221,7 +251,6 @@ REFUSED_LOGSOURCES = [
     "{product: zeek, service: dns}",
     "{category: proxy}",
     "{product: linux, service: vsftpd}",  # product linux, but a service we do not collect
-    "{product: linux, category: file_event}",
     "{category: firewall, product: paloalto}",
     "{product: windows}",
     "{product: windows, service: not-a-channel}",
@@ -266,6 +295,8 @@ def test_sigmahq_rules_convert_or_are_refused_for_a_known_reason(
     for family in [
         ("linux", "process_creation", None),
         ("linux", None, "auditd"),
+        ("linux", "file_event", None),
+        ("linux", "network_connection", None),
         (None, "webserver", None),
         ("fortigate", None, "event"),
         (None, "firewall", None),
