@@ -175,9 +175,26 @@ def _network(fields: Fields, records: list[Record]) -> None:
     fields["network.direction"] = "egress"
 
 
+# open(2)'s flags are its second argument, openat(2)'s its third (SYSCALL a1, a2, in hex).
+_OPEN_FLAGS = {"open": "a1", "openat": "a2"}
+_WRITE_FLAGS = 0o1 | 0o2 | 0o100 | 0o1000  # O_WRONLY | O_RDWR | O_CREAT | O_TRUNC
+
+
+def _read_only(name: str | None, syscall: dict[str, str]) -> bool:
+    """An open for reading only (a watch with -p r, or a syscall rule on open)."""
+    register = _OPEN_FLAGS.get(name or "")
+    flags = syscall.get(register or "", "")
+    try:
+        return bool(register) and not int(flags, 16) & _WRITE_FLAGS
+    except ValueError:
+        return False
+
+
 def _kind(fields: Fields, records: list[Record], syscall: dict[str, str]) -> None:
     name = syscall_name(syscall)
     category, event_type = _KINDS.get(name or "", (None, None))
+    if _read_only(name, syscall):
+        event_type = "access"
     file_type = _file(fields, records)
     if category is None:
         if _first(records, "EXECVE") is not None:

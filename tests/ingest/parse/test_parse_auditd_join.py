@@ -119,7 +119,7 @@ def test_file_open_event_becomes_one_event() -> None:
         "user.effective.id": "1000",
         "file.path": "/etc/ssh/sshd_config",
         "event.category": "file",
-        "event.type": "change",
+        "event.type": "access",  # open(2) with flags 0: O_RDONLY
         "event.outcome": "failure",
         "event.action": "open",
         "hanoi.auditd.record_type": "SYSCALL",
