@@ -1,5 +1,6 @@
 """A rule fixture's shared pieces: the outcome of one rule's fixture, and turning one fixture
-case (a log line with its parser, the lines of one audit event, or ready-made fields) into the event the store gets.
+case (a log line with its parser, the lines of one audit event, or ready-made fields) into
+the event the store gets.
 
 Plain rules' fixtures (:mod:`canhgac.cli.rules`) and correlation scenarios
 (:mod:`canhgac.cli.rules_scenarios`) both build on these.
