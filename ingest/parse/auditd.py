@@ -6,6 +6,10 @@ auditd writes a value that holds a space, quote or control character as unquoted
 hex; such values are decoded for the fields that can carry text. ``USER_*`` records nest a
 second list of pairs in ``msg='...'``; those become ``hanoi.auditd.<key>`` too. With
 ``log_format=ENRICHED`` the resolved names follow a 0x1D separator in upper-case keys.
+
+Every pair is kept as ``hanoi.auditd.<key>``; the ECS fields come from
+:mod:`ingest.parse.auditd_event`, the same for a record alone and for the whole event that
+:mod:`ingest.parse.auditd_join` makes of the records sharing one ``msg=audit(time:serial)``.
 """
 
 from __future__ import annotations
