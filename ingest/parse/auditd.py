@@ -35,6 +35,7 @@ _ENCODED = frozenset(
     ("proctitle", "cmd", "acct", "comm", "exe", "cwd", "name", "path", "data", "key", "old", "new")
 )
 PREFIX = "hanoi.auditd."
+JOINED = PREFIX + "joined."  # hanoi.auditd.joined.<type>: the other records of a joined event
 #: Fields under PREFIX that the parser computes; every other one is a key=value of the record.
 COMPUTED = frozenset(
     PREFIX + name for name in ("record_type", "sequence", "node", "syscall_name", "partial")
@@ -63,7 +64,10 @@ def record_values(fields: Fields) -> dict[str, str]:
     return {
         key[len(PREFIX) :]: value
         for key, value in fields.items()
-        if key.startswith(PREFIX) and key not in COMPUTED and isinstance(value, str)
+        if key.startswith(PREFIX)
+        and key not in COMPUTED
+        and not key.startswith(JOINED)
+        and isinstance(value, str)
     }
 
 

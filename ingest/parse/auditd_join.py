@@ -28,7 +28,7 @@ from typing import Any, Generic, TypeVar
 
 from canhgac.health.fields import ADDRESS_FIELD, HOST_FIELD, SOURCE_FIELD
 from canhgac.models import Event
-from ingest.parse.auditd import DATASET, PREFIX, record_values
+from ingest.parse.auditd import DATASET, JOINED, PREFIX, record_values
 from ingest.parse.auditd_event import Record, event_fields, syscall_name
 
 T = TypeVar("T", bound=Hashable)
@@ -37,8 +37,11 @@ T = TypeVar("T", bound=Hashable)
 KERNEL_RECORDS = frozenset(
     ("SYSCALL", "EXECVE", "PROCTITLE", "CWD", "PATH", "SOCKADDR", "EOE", "FD_PAIR", "MMAP")
 )
-# EXECVE first: SigmaHQ auditd rules select process starts with type: EXECVE and a0, a1...
-_MAIN_TYPES = ("EXECVE", "SYSCALL")
+_MAIN_TYPES = ("SYSCALL", "EXECVE")
+# SigmaHQ auditd rules select a record type (type: EXECVE with a0, a1...; type: SYSCALL with
+# exe); a joined event is all of its types: hanoi.auditd.record_type is the main one and
+# hanoi.auditd.joined.<type> = "<TYPE>" each other one (JOINED); the pipeline maps Sigma's
+# type to all of these fields ("either").
 _TYPE = PREFIX + "record_type"
 # Fields a record's parse derived from its own content: rebuilt from all records on joining.
 _DERIVED_PREFIXES = (
@@ -157,6 +160,9 @@ def join_records(events: list[Event], *, partial: bool = False) -> Event:
         for name, value in values.items():
             fields.setdefault(PREFIX + name, value)
     fields[_TYPE] = main
+    for kind in kinds:
+        if kind != main:
+            fields[JOINED + kind.lower()] = kind
     fields[PREFIX + "sequence"] = first.fields.get(PREFIX + "sequence")
     if (node := first.fields.get(PREFIX + "node")) is not None:
         fields[PREFIX + "node"] = node

@@ -157,3 +157,43 @@ def test_the_sudoers_rule_filter_needs_the_joined_event(tmp_path: Path) -> None:
         assert lone.fields["hanoi.auditd.record_type"] == "PATH"
     finally:
         store.close()
+
+
+USERADD = [
+    "type=SYSCALL msg=audit(1795748900.100:9501): arch=c000003e syscall=59 success=yes exit=0"
+    " a0=55a1 a1=55a2 a2=55a3 a3=0 items=2 ppid=8862 pid=8900 auid=4294967295 uid=0 gid=0"
+    " euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=4294967295"
+    ' comm="useradd" exe="/usr/sbin/useradd" key="exec"',
+    'type=EXECVE msg=audit(1795748900.100:9501): argc=2 a0="useradd" a1="hotro"',
+    "type=EOE msg=audit(1795748900.100:9501): ",
+]
+ARECORD = [
+    "type=SYSCALL msg=audit(1795748910.100:9502): arch=c000003e syscall=59 success=yes exit=0"
+    " a0=55a1 a1=55a2 a2=55a3 a3=0 items=2 ppid=3001 pid=3030 auid=1001 uid=1001 gid=1001"
+    " euid=1001 suid=1001 fsuid=1001 egid=1001 sgid=1001 fsgid=1001 tty=pts0 ses=7"
+    ' comm="arecord" exe="/usr/bin/arecord" key="exec"',
+    'type=EXECVE msg=audit(1795748910.100:9502): argc=4 a0="arecord" a1="-vv" a2="-fdat"'
+    ' a3="ghi-âm.wav"',
+    "type=EOE msg=audit(1795748910.100:9502): ",
+]
+
+
+@pytest.mark.parametrize(
+    ("rule_file", "lines"),
+    [
+        ("auditd/syscall/lnx_auditd_create_account.yml", USERADD),  # type: SYSCALL + exe
+        ("auditd/lnx_auditd_audio_capture.yml", ARECORD),  # type: EXECVE + a0, a1, a2
+    ],
+)
+def test_sigmahq_auditd_rules_on_either_record_type_match_the_joined_event(
+    rule_file: str, lines: list[str], tmp_path: Path
+) -> None:
+    rule = compiled(SIGMAHQ_LINUX / rule_file, tmp_path)
+    origin = Origin(source="audit", identity="joined", received_at="2026-12-03T00:00:00Z")
+    records = [to_record(line.encode(), origin, index) for index, line in enumerate(lines)]
+    store = SQLiteStore(tmp_path / "events.db")
+    try:
+        store.write_events([join_records([r for r in records if isinstance(r, Event)])])
+        assert len(matched(store, rule)) == 1
+    finally:
+        store.close()

@@ -148,6 +148,7 @@ def test_execve_event_has_executable_and_decoded_arguments() -> None:
         "event.type",
         "event.action",
         "hanoi.auditd.record_type",
+        "hanoi.auditd.joined.execve",
         "hanoi.auditd.a1",
         "file.path",
     ) == {
@@ -162,7 +163,8 @@ def test_execve_event_has_executable_and_decoded_arguments() -> None:
         "event.category": "process",
         "event.type": "start",
         "event.action": "execve",
-        "hanoi.auditd.record_type": "EXECVE",
+        "hanoi.auditd.record_type": "SYSCALL",
+        "hanoi.auditd.joined.execve": "EXECVE",  # Sigma's type: EXECVE matches this too
         "hanoi.auditd.a1": "-l",  # EXECVE's a1, not the SYSCALL register a1
         "file.path": "/usr/bin/crontab",
     }
