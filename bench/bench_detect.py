@@ -119,9 +119,9 @@ def _auditd(rng: random.Random, host: str, user: str) -> Fields:
     return {
         "event.dataset": "auditd.log",
         "event.module": "auditd",
-        "auditd.log.record_type": "SYSCALL",
-        "auditd.log.sequence": seq,
-        "auditd.log.syscall": "59",
+        "hanoi.auditd.record_type": "SYSCALL",
+        "hanoi.auditd.sequence": seq,
+        "hanoi.auditd.syscall": "59",
         "process.executable": exe,
         "process.name": exe.rsplit("/", 1)[-1],
         "process.pid": seq % 30000,

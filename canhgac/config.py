@@ -91,6 +91,12 @@ class SourceBase(Section):
         description="Year of RFC 3164 times (which have none) when reading an archived file; "
         "unset: the receive year, or the year before for a time in the future.",
     )
+    auditd_join_timeout: Duration = Field(
+        default=timedelta(seconds=2),
+        description="How long the records of one kernel audit event (SYSCALL, EXECVE, PATH...) "
+        "wait for the rest before the event is stored partial (file and syslog sources parsed "
+        "by auto or auditd; EOE ends an event at once).",
+    )
 
 
 class FileSourceConfig(SourceBase):

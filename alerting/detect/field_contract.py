@@ -46,12 +46,16 @@ WEB = frozenset(
      "user_agent.original", "host.name"}
 )  # fmt: skip
 
+# auditd records joined into one event (ingest/parse/auditd_event.py); it never has the
+# parent's image or command line.
 AUDITD = frozenset(
-    {"process.executable", "process.name", "process.pid", "process.ppid", "process.args_count",
-     "process.command_line", "process.parent.executable", "user.id", "user.name",
-     "user.audit.id", "user.audit.name", "user.effective.id", "group.id", "event.outcome",
-     "event.action",
-     "event.category", "file.path", "file.name", "host.name"}
+    {"process.executable", "process.name", "process.pid", "process.parent.pid", "process.args",
+     "process.args_count", "process.command_line", "process.title",
+     "process.working_directory", "user.id", "user.name", "user.audit.id", "user.audit.name",
+     "user.effective.id", "user.effective.name", "user.target.name", "user.target.id",
+     "group.id", "event.outcome", "event.action", "event.category", "event.type", "file.path",
+     "file.name", "file.inode", "destination.ip", "destination.port", "network.type",
+     "network.direction", "source.ip", "host.name"}
 )  # fmt: skip
 
 NETWORK = frozenset(
@@ -92,7 +96,7 @@ KNOWN_FIELDS: dict[str, frozenset[str]] = {
 OPEN_PREFIXES: dict[str, tuple[str, ...]] = {
     "syslog": ("log.syslog.structured_data.",),
     "system.auth": ("log.syslog.structured_data.", "system.auth.pam.", "system.auth.sudo."),
-    "auditd.log": ("auditd.log.",),
+    "auditd.log": ("hanoi.auditd.",),
     "fortinet.firewall": ("fortinet.firewall.",),
     "cef": ("cef.extensions.",),
     # winlogbeat and nxlog records keep their own keys (winlog.user_data.*, nxlog.*).

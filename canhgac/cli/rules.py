@@ -194,7 +194,7 @@ def load_fixture(rule: CompiledRule, fixture: Path, events: list[Event]) -> Fixt
     for expect, key in ((True, "must_fire"), (False, "must_not_fire")):
         for index, case in enumerate(spec.get(key) or []):
             record = fixture_event(rule.id, f"{key}:{index}", case)
-            label = f"{key}[{index}]: {case.get('line') or case.get('fields')}"
+            label = f"{key}[{index}]: {case.get('line') or case.get('lines') or case.get('fields')}"
             if isinstance(record, DeadLetter):
                 result.failures.append(f"{label} did not parse: {record.reason}")
                 continue

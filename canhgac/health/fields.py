@@ -38,7 +38,7 @@ KEY_FIELDS: dict[str, tuple[str, ...]] = {
     "nginx.access": ("url.path",),
     "apache.access": ("url.path",),
     "fortinet.firewall": ("source.ip",),
-    "auditd.log": ("auditd.log.record_type",),
+    "auditd.log": ("hanoi.auditd.record_type",),
     "cef": ("event.code",),
     "windows.security": ("winlog.event_id",),
     "windows.sysmon": ("winlog.event_id",),
@@ -69,7 +69,7 @@ GENERIC_FIELDS: tuple[str, ...] = (
 SEQUENCE_FIELDS: tuple[str, ...] = (
     "log.syslog.structured_data.meta.sequenceId",
     "winlog.record_id",
-    "auditd.log.sequence",
+    "hanoi.auditd.sequence",
 )
 
 

@@ -137,5 +137,6 @@ class Batcher:
             self._timer = None
         try:
             self.flush()
+            self._sender.release_held()
         except TransportError as exc:
             log.warning("%s: final batch not sent: %s", self._name, exc)

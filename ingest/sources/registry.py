@@ -12,6 +12,7 @@ from canhgac.config import (
     SyslogUdpSourceConfig,
 )
 from canhgac.registry import Builder, Registry
+from ingest.sources.audit_joining import JOINING_PARSERS, AuditJoiningSender
 from ingest.sources.base import Source
 from ingest.sources.file import FileSource
 from ingest.sources.http import HttpSource
@@ -50,6 +51,13 @@ SOURCES: Registry[Builder[[Sender, Path], Source]] = Registry(
 
 
 def build(config: SourceBase, sender: Sender, state_dir: str | Path) -> Source:
-    """The (not yet started) source for one ``sources:`` entry of the configuration."""
+    """The (not yet started) source for one ``sources:`` entry of the configuration.
+    Sources that may carry audit lines send through their own joining step."""
     kind = str(getattr(config, "type", ""))
+    if kind in _LINE_SOURCES and config.parser in JOINING_PARSERS:
+        timeout = config.auditd_join_timeout.total_seconds()
+        sender = AuditJoiningSender(sender, name=config.name, timeout=timeout)
     return SOURCES.get(kind)(config, sender, Path(state_dir))
+
+
+_LINE_SOURCES = frozenset(("file", "syslog_udp", "syslog_tcp"))

@@ -44,6 +44,10 @@ class Sender(ABC):
     def flush(self, timeout: float | None = None) -> None:  # noqa: B027 - optional hook
         """Wait until every sent batch is acknowledged by the next stage."""
 
+    def release_held(self) -> None:  # noqa: B027 - optional hook
+        """Send on what this stage holds back (a source is stopping; see
+        :mod:`ingest.sources.audit_joining`)."""
+
     @abstractmethod
     def close(self) -> None: ...
 

@@ -69,24 +69,54 @@ MAPPED = [
         "{type: EXECVE, a0: nc, exe: /usr/bin/nc, comm: nc, key: exec, nametype: CREATE}",
         [
             "`event.dataset`='auditd.log'",
-            "`auditd.log.record_type`='EXECVE'",
-            "`auditd.log.a0`='nc'",
+            "`hanoi.auditd.record_type`='EXECVE'",
+            "`hanoi.auditd.a0`='nc'",
             "`process.executable`='/usr/bin/nc'",
-            "`process.name`='nc'",
-            "`auditd.log.key`='exec'",
-            "`auditd.log.nametype`='CREATE'",
+            "`hanoi.auditd.comm`='nc'",
+            "`hanoi.auditd.key`='exec'",
+            "`hanoi.auditd.nametype`='CREATE'",
         ],
     ),
     (
         "{product: linux, category: process_creation}",
         "{Image: /usr/bin/nc, CommandLine: nc -e, User: root, ParentImage: /bin/bash}",
         [
-            "`auditd.log.record_type`='EXECVE'",
-            "`auditd.log.record_type`='SYSCALL'",
+            "`event.dataset`='auditd.log'",
+            "`event.category`='process'",
+            "`event.type`='start'",
             "`process.executable`='/usr/bin/nc'",
             "`process.command_line`='nc -e'",
             "`user.name`='root'",
             "`process.parent.executable`='/bin/bash'",
+        ],
+    ),
+    (
+        "{product: linux, category: process_creation}",
+        "{CurrentDirectory: /tmp, ProcessId: 4, ParentProcessId: 1}",
+        [
+            "`process.working_directory`='/tmp'",
+            "`process.pid`=4",
+            "`process.parent.pid`=1",
+        ],
+    ),
+    (
+        "{product: linux, category: file_event}",
+        "{TargetFilename|startswith: /etc/cron.d/, Image: /usr/bin/wget}",
+        [
+            "`event.dataset`='auditd.log'",
+            "`event.category`='file'",
+            "`file.path` LIKE '/etc/cron.d/%'",
+            "`process.executable`='/usr/bin/wget'",
+        ],
+    ),
+    (
+        "{product: linux, category: network_connection}",
+        "{Initiated: 'true', DestinationPort: 4444, DestinationIp: 203.0.113.50}",
+        [
+            "`event.category`='network'",
+            "`hanoi.auditd.initiated`='true'",
+            "`destination.port`=4444",
+            "`destination.ip`='203.0.113.50'",
         ],
     ),
     (
@@ -294,7 +324,6 @@ REFUSED_LOGSOURCES = [
     "{category: netflow}",
     "{product: zeek, service: modbus}",
     "{product: linux, service: vsftpd}",  # product linux, but a service we do not collect
-    "{product: linux, category: file_event}",
     "{product: paloalto, service: globalprotect}",
     "{product: windows}",
     "{product: windows, service: not-a-channel}",
@@ -339,6 +368,8 @@ def test_sigmahq_rules_convert_or_are_refused_for_a_known_reason(
     for family in [
         ("linux", "process_creation", None),
         ("linux", None, "auditd"),
+        ("linux", "file_event", None),
+        ("linux", "network_connection", None),
         (None, "webserver", None),
         ("fortigate", None, "event"),
         (None, "firewall", None),

@@ -220,6 +220,12 @@ def check_case(case: Any, where: str) -> None:
         assert isinstance(fields, dict) and fields.get("event.dataset"), where
         assert all(not isinstance(v, (dict, list)) for v in fields.values()), where
         return
+    if "lines" in case:  # the records of one audit event, joined as the collector does
+        assert set(case) == {"parser", "lines"} and case["parser"] in {"auditd", "auto"}, where
+        lines = case["lines"]
+        assert isinstance(lines, list) and len(lines) >= 2, where
+        assert all(isinstance(line, str) and "\n" not in line for line in lines), where
+        return
     assert set(case) == {"parser", "line"}, where
     assert case["parser"] in PARSERS, where
     line = case["line"]

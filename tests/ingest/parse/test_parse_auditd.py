@@ -39,15 +39,15 @@ def test_syscall(make_origin: OriginFactory) -> None:
         "event.action",
         "event.category",
         "@timestamp",
-        "auditd.log.record_type",
-        "auditd.log.sequence",
+        "hanoi.auditd.record_type",
+        "hanoi.auditd.sequence",
         "process.executable",
         "process.name",
         "process.pid",
-        "process.ppid",
+        "process.parent.pid",
         "user.id",
         "user.audit.id",
-        "auditd.log.key",
+        "hanoi.auditd.key",
         "event.outcome",
     ) == {
         "event.dataset": "auditd.log",
@@ -55,20 +55,20 @@ def test_syscall(make_origin: OriginFactory) -> None:
         "event.action": "syscall",
         "event.category": "process",
         "@timestamp": "2024-03-05T07:02:11.482000Z",
-        "auditd.log.record_type": "SYSCALL",
-        "auditd.log.sequence": 8841,
+        "hanoi.auditd.record_type": "SYSCALL",
+        "hanoi.auditd.sequence": 8841,
         "process.executable": "/usr/bin/bash",
         "process.name": "bash",
         "process.pid": 2388,
-        "process.ppid": 2301,
+        "process.parent.pid": 2301,
         "user.id": "0",
         "user.audit.id": "1000",
-        "auditd.log.key": "exec",
+        "hanoi.auditd.key": "exec",
         "event.outcome": "success",
     }
     # Register arguments of SYSCALL are numbers, not hex-encoded text.
-    assert fields["auditd.log.a0"] == "55d5c1b2a0"
-    assert fields["auditd.log.subj"] == "unconfined"
+    assert fields["hanoi.auditd.a0"] == "55d5c1b2a0"
+    assert fields["hanoi.auditd.subj"] == "unconfined"
 
 
 def test_execve_hex_arguments_become_the_command_line(make_origin: OriginFactory) -> None:
@@ -78,8 +78,8 @@ def test_execve_hex_arguments_become_the_command_line(make_origin: OriginFactory
         'a2=2F746D702F7468C6B0206DE1BBA563 a3="--color"'
     )
     fields = audit(line, make_origin)
-    assert pick(fields, "auditd.log.a2", "process.command_line", "process.args_count") == {
-        "auditd.log.a2": "/tmp/thư mục",
+    assert pick(fields, "hanoi.auditd.a2", "process.command_line", "process.args_count") == {
+        "hanoi.auditd.a2": "/tmp/thư mục",
         "process.command_line": "ls -la /tmp/thư mục --color",
         "process.args_count": 4,
     }
@@ -98,7 +98,7 @@ def test_proctitle_nul_separated(make_origin: OriginFactory) -> None:
         "type=PROCTITLE msg=audit(1709622131.482:8844): "
         "proctitle=2F62696E2F62617368002D63006375726C20687474703A2F2F782F612E7368"
     )
-    assert audit(line, make_origin)["auditd.log.proctitle"] == "/bin/bash -c curl http://x/a.sh"
+    assert audit(line, make_origin)["hanoi.auditd.proctitle"] == "/bin/bash -c curl http://x/a.sh"
 
 
 def test_user_login_nested_message(make_origin: OriginFactory) -> None:
@@ -116,18 +116,18 @@ def test_user_login_nested_message(make_origin: OriginFactory) -> None:
         "user.name",
         "source.ip",
         "user.audit.id",
-        "auditd.log.op",
-        "auditd.log.terminal",
-        "auditd.log.hostname",
+        "hanoi.auditd.op",
+        "hanoi.auditd.terminal",
+        "hanoi.auditd.hostname",
     ) == {
         "event.category": "authentication",
         "event.outcome": "failure",
         "user.name": "nguyenvana",
         "source.ip": "2001:db8::42",
         "user.audit.id": "<absent>",  # 4294967295 means "not set"
-        "auditd.log.op": "login",
-        "auditd.log.terminal": "sshd",
-        "auditd.log.hostname": "?",
+        "hanoi.auditd.op": "login",
+        "hanoi.auditd.terminal": "sshd",
+        "hanoi.auditd.hostname": "?",
     }
 
 
@@ -159,12 +159,12 @@ def test_enriched_format_and_node(make_origin: OriginFactory) -> None:
     line = "node=web01 " + SYSCALL + '\x1dARCH=x86_64 SYSCALL=execve AUID="nguyenvana" UID="root"'
     fields = audit(line, make_origin)
     assert pick(
-        fields, "auditd.log.node", "user.name", "user.audit.name", "auditd.log.SYSCALL"
+        fields, "hanoi.auditd.node", "user.name", "user.audit.name", "hanoi.auditd.SYSCALL"
     ) == {
-        "auditd.log.node": "web01",
+        "hanoi.auditd.node": "web01",
         "user.name": "root",
         "user.audit.name": "nguyenvana",
-        "auditd.log.SYSCALL": "execve",
+        "hanoi.auditd.SYSCALL": "execve",
     }
 
 
@@ -179,7 +179,7 @@ def test_over_syslog_from_audisp(make_origin: OriginFactory) -> None:
 
 def test_unclosed_quote_takes_the_rest(make_origin: OriginFactory) -> None:
     fields = audit('type=SYSCALL msg=audit(1.000:1): comm="ba sh exe=/x', make_origin)
-    assert fields["auditd.log.comm"] == "ba sh exe=/x"
+    assert fields["hanoi.auditd.comm"] == "ba sh exe=/x"
 
 
 def test_not_auditd(make_origin: OriginFactory) -> None:

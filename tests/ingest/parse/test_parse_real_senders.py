@@ -32,7 +32,7 @@ DECIDED = (
     "system.auth.ssh.method",
     "system.auth.pam.service",
     "process.command_line",
-    "auditd.log.record_type",
+    "hanoi.auditd.record_type",
     "event.code",
     "observer.vendor",
 )
@@ -105,7 +105,7 @@ def test_rsyslog_rfc5424_is_understood_like_rfc3164(
     assert ietf["@timestamp"] == bsd["@timestamp"]
     assert _decided(ietf) == _decided(bsd)
     # The message was understood, not just stored.
-    assert {"event.action", "auditd.log.record_type", "observer.vendor"} & set(ietf)
+    assert {"event.action", "hanoi.auditd.record_type", "observer.vendor"} & set(ietf)
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,7 @@ from canhgac.config import (
 from canhgac.models import DeadLetter
 from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.timeutil import to_iso, utcnow
+from ingest.parse.auditd_join import AuditJoiner, is_joinable
 from ingest.parse.base import Origin
 from ingest.parse.record import to_record
 
@@ -54,6 +55,7 @@ def test_every_planted_attack_is_caught_and_nothing_else_fires(store: SQLiteStor
     start = utcnow()
     stream = DemoStream(2026, 20.0, start)
     events, planted = [], []
+    joiner: AuditJoiner[int] = AuditJoiner()
     for position, emission in enumerate(itertools.takewhile(lambda e: e.at_s < STREAM_S, stream)):
         channel = emission.line.channel
         origin = Origin(
@@ -64,9 +66,13 @@ def test_every_planted_attack_is_caught_and_nothing_else_fires(store: SQLiteStor
         )
         record = to_record(emission.line.text.encode("utf-8"), origin, position)
         assert not isinstance(record, DeadLetter), (record.reason, emission.line.text)
-        events.append(record)
+        if is_joinable(record):  # audit records, joined as the collector joins them
+            events.extend(joined.event for joined in joiner.add(record, 0))
+        else:
+            events.append(record)
         if emission.planted is not None:
             planted.append(emission.planted)
+    events.extend(joined.event for joined in joiner.drain())
     store.write_events(events)
     config = DetectionConfig(
         rules_dir=str(ROOT / "rules"),
