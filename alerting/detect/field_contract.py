@@ -47,8 +47,8 @@ WEB = frozenset(
 )  # fmt: skip
 
 AUDITD = frozenset(
-    {"process.executable", "process.name", "process.pid", "process.ppid", "process.args_count",
-     "process.command_line", "process.parent.executable", "user.id", "user.name",
+    {"process.executable", "process.name", "process.pid", "process.parent.pid",
+     "process.args_count", "process.command_line", "process.parent.executable", "user.id", "user.name",
      "user.audit.id", "user.audit.name", "user.effective.id", "group.id", "event.outcome",
      "event.action",
      "event.category", "file.path", "file.name", "host.name"}

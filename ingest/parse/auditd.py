@@ -31,7 +31,7 @@ _ARG = re.compile(r"a(\d+)(?:\[(\d+)\])?")
 _ENCODED = frozenset(
     ("proctitle", "cmd", "acct", "comm", "exe", "cwd", "name", "path", "data", "key", "old", "new")
 )
-_ECS_INT = {"pid": "process.pid", "ppid": "process.ppid"}
+_ECS_INT = {"pid": "process.pid", "ppid": "process.parent.pid"}
 _ECS_TEXT = {
     "exe": "process.executable",
     "comm": "process.name",

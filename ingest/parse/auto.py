@@ -51,7 +51,7 @@ def _json(text: str, origin: Origin, exact: bool) -> Fields | None:
         return None
     escaped = "\\u" in text
     if is_windows(record):
-        return fields_from_record(record, origin, escaped, exact)
+        return fields_from_record(record, origin, escaped, exact, text)
     return fields_from_object(record, origin, escaped, exact)
 
 
