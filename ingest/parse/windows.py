@@ -130,9 +130,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _nxlog_parts(
-    record: dict[str, Any], text: str | None
-) -> tuple[dict[str, Any], dict[str, Any]]:
+def _nxlog_parts(record: dict[str, Any], text: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """(System values by winlog name, EventData by name). The first occurrence of a System
     name is the System field, a later one EventData (NXLog writes System fields first)."""
     pairs: list[tuple[str, Any]] = list(record.items())
@@ -173,9 +171,7 @@ def _nxlog(
     return fields, record["EventID"]
 
 
-def _wef(
-    record: dict[str, Any], origin: Origin, escaped: bool, exact: bool
-) -> tuple[Fields, Any]:
+def _wef(record: dict[str, Any], origin: Origin, escaped: bool, exact: bool) -> tuple[Fields, Any]:
     system, event_data, others = split_rendered_xml(record)
     fields = flatten(others, escaped=escaped, exact=exact)
     flatten(system, escaped=escaped, into=fields, exact=exact)

@@ -55,9 +55,7 @@ CATEGORIZATION: dict[tuple[str, str], Categorization] = {
     (_SYSMON, "13"): Categorization(
         ["configuration", "registry"], ["change"], "Registry value set"
     ),
-    (_SYSMON, "22"): Categorization(
-        ["network"], ["connection", "protocol", "info"], "Dns query"
-    ),
+    (_SYSMON, "22"): Categorization(["network"], ["connection", "protocol", "info"], "Dns query"),
 }
 _AUDIT_OUTCOMES = (("Audit Failure", "failure"), ("Audit Success", "success"))
 
@@ -87,6 +85,7 @@ _NUMBERS = {
     "DestinationPort": "destination.port",
     "DestPort": "destination.port",
 }
+_CREATION_NUMBERS = {**_NUMBERS, "ProcessId": "process.parent.pid"}
 # EventData name -> ECS address prefix (an IP goes to <prefix>.ip, typed ip; IPv6 too).
 _ADDRESSES = {
     "IpAddress": "source",
@@ -121,7 +120,9 @@ def _event_data(fields: Fields) -> None:
         value = fields.get(EVENT_DATA + name)
         if isinstance(value, str) and target not in fields:
             put_text(fields, target, value)
-    for name, target in _NUMBERS.items():
+    # Security 4688 names the new process NewProcessId and its creator ProcessId.
+    numbers = _CREATION_NUMBERS if EVENT_DATA + "NewProcessId" in fields else _NUMBERS
+    for name, target in numbers.items():
         number = _number(fields.get(EVENT_DATA + name))
         if number is not None and target not in fields:
             if not (target.endswith(".port") and number == 0):

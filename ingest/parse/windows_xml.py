@@ -92,9 +92,7 @@ def _user_data(user_data: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for value in user_data.values():
         if isinstance(value, dict):
-            out.update(
-                {key: _text(item) for key, item in value.items() if not key.startswith("@")}
-            )
+            out.update({key: _text(item) for key, item in value.items() if not key.startswith("@")})
     return out
 
 

@@ -143,6 +143,4 @@ class Conformance:
         for category in fields.get("event.category") or []:
             expected = set(categories.get(category, {}).get("expected_event_types", []))
             if expected and not expected & set(types):
-                self.violations.setdefault(
-                    f"event.type {types} for category {category}", where
-                )
+                self.violations.setdefault(f"event.type {types} for category {category}", where)
