@@ -5,7 +5,9 @@ reference's type; *custom* when it is under the one custom namespace ``hanoi.<da
 *integration* when it is under a namespace of an Elastic integration whose content (Kibana
 dashboards, Elastic and Sigma rules) reads it as is (``winlog.*`` from the Windows
 integration, ``auditd.log.*``, ``fortinet.firewall.*``, ``cef.*``); *bookkeeping* when it is
-Canh Gác's own provenance (``canhgac.*``). Everything else is a violation.
+Canh Gác's own provenance (``canhgac.*``) or a pipeline flag. Everything else is a
+violation. ``event.kind/category/type/outcome`` must hold ECS allowed values, and each
+category an event.type ECS expects with it.
 """
 
 from __future__ import annotations
@@ -23,8 +25,23 @@ import yaml
 ECS_FLAT = Path(__file__).resolve().parents[2] / ".." / "shared" / "ecs" / "ecs_flat.yml"
 ECS_FLAT_FALLBACK = Path("/work/shared/ecs/ecs_flat.yml")
 CUSTOM_PREFIX = "hanoi."
-INTEGRATION_PREFIXES = ("winlog.", "auditd.log.", "fortinet.firewall.", "cef.")
+# Field sets of Elastic's integrations (Windows, Auditbeat/auditd, Fortinet, CEF, and the
+# Filebeat system/nginx/apache modules), which Elastic's content and SigmaHQ pipelines read.
+INTEGRATION_PREFIXES = (
+    "winlog.",
+    "auditd.log.",
+    "fortinet.firewall.",
+    "cef.",
+    "system.auth.",
+    "nginx.error.",
+    "apache.error.",
+)
+INTEGRATION_FIELDS = frozenset(("user.audit.id", "user.audit.name"))  # Auditbeat's names
 BOOKKEEPING_PREFIX = "canhgac."
+# Flags of our own pipeline (documented in ingest.parse.base and the store docs).
+BOOKKEEPING_FIELDS = frozenset(
+    ("event.timestamp_fallback", "log.encoding_errors", "event.fields_truncated")
+)
 CATEGORIZATION = ("event.kind", "event.category", "event.type", "event.outcome")
 _TEXT = {"keyword", "constant_keyword", "wildcard", "match_only_text", "text"}
 _INTEGER = {"long", "integer", "short", "byte", "unsigned_long"}
@@ -86,6 +103,12 @@ def value_fits(kind: str, value: Any) -> bool:
     return True  # object, flattened, nested, geo_point: not written flat by our parsers
 
 
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
 @dataclass
 class Conformance:
     """Field occurrences counted by kind, and every violation with an example."""
@@ -114,9 +137,9 @@ class Conformance:
             return None
         if name.startswith(CUSTOM_PREFIX):
             self.custom.add(name)
-        elif name.startswith(INTEGRATION_PREFIXES):
+        elif name.startswith(INTEGRATION_PREFIXES) or name in INTEGRATION_FIELDS:
             self.integration.add(name)
-        elif name.startswith(BOOKKEEPING_PREFIX):
+        elif name.startswith(BOOKKEEPING_PREFIX) or name in BOOKKEEPING_FIELDS:
             self.bookkeeping.add(name)
         else:
             return "not an ECS field and not under hanoi.<dataset>."
@@ -139,8 +162,8 @@ class Conformance:
     def _type_fits_category(self, fields: dict[str, Any], where: str) -> None:
         """ECS lists the event.type values expected with each event.category."""
         categories = allowed_values("event.category")
-        types = fields.get("event.type") or []
-        for category in fields.get("event.category") or []:
+        types = _as_list(fields.get("event.type"))
+        for category in _as_list(fields.get("event.category")):
             expected = set(categories.get(category, {}).get("expected_event_types", []))
             if expected and not expected & set(types):
                 self.violations.setdefault(f"event.type {types} for category {category}", where)
