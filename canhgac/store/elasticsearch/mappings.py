@@ -59,6 +59,7 @@ from canhgac.health.fields import (
     SOURCE_FIELD,
 )
 from canhgac.models import ORIGINAL
+from canhgac.store.elasticsearch.alert_ecs import alert_ecs_properties
 from canhgac.store.elasticsearch.ecs_fields import ECS_FIELD_TYPES
 
 # The keyword field events are sorted on after event.ingested: sorting on _id is disabled by
@@ -312,6 +313,8 @@ DEAD_LETTER_MAPPING = _fixed(
 )
 ALERT_MAPPING = _fixed(
     {
+        # The ECS view (canhgac.store.elasticsearch.alert_ecs), for Kibana data views.
+        **alert_ecs_properties(_STORED_AS),
         "id": {"type": "keyword"},
         "rule_id": {"type": "keyword"},
         "rule_title": {**_KEYWORD, "fields": {"text": {"type": "text"}}},
