@@ -2,7 +2,8 @@
 
 Keys of an ECS field set keep their names; the application's own keys go under
 ``hanoi.<dataset>.`` (:func:`namespaced`), e.g. ``so_tien`` of dataset ``app`` becomes
-``hanoi.app.so_tien``.
+``hanoi.app.so_tien``. The namespaces of Elastic's integrations (``winlog.*`` of a
+winlogbeat document posted as JSON) are kept too.
 
 A "JSON bomb" is rejected cheaply: records over 1 MiB of UTF-8 before decoding, more than
 32 levels of nesting (the decoder's own recursion guard catches the absurd cases even
@@ -54,6 +55,10 @@ ECS_ROOTS = frozenset(
     source span tags threat tls trace transaction url user user_agent volume
     vulnerability""".split()
 )
+# The namespaces of Elastic's integrations: a Beats document posted as JSON (winlogbeat's
+# winlog.*, auditbeat's auditd.*) keeps them, as the format parsers write them.
+INTEGRATION_ROOTS = frozenset(("winlog", "auditd", "fortinet", "cef", "system", "nginx", "apache"))
+_KEPT_ROOTS = ECS_ROOTS | INTEGRATION_ROOTS | {CUSTOM_NAMESPACE}
 
 
 class Inexact(Exception):
@@ -223,7 +228,7 @@ def namespaced(fields: Fields, dataset: str) -> Fields:
     out: Fields = {}
     for name, value in fields.items():
         root = name.partition(".")[0]
-        if root in ECS_ROOTS or root == CUSTOM_NAMESPACE:
+        if root in _KEPT_ROOTS:
             out[name] = value
         else:
             out[prefix + name] = value

@@ -10,12 +10,11 @@ from canhgac.registry import Registry
 from ingest.parse.access import parse_apache, parse_nginx
 from ingest.parse.auditd import parse_auditd
 from ingest.parse.auth import parse_auth
-from ingest.parse.auto import parse_auto
+from ingest.parse.auto import parse_auto, parse_json_record
 from ingest.parse.base import Parser
 from ingest.parse.cef import parse_cef
 from ingest.parse.errorlog import parse_apache_error, parse_nginx_error
 from ingest.parse.fortigate import parse_fortigate
-from ingest.parse.jsonlog import parse_json
 from ingest.parse.raw import parse_raw
 from ingest.parse.syslog import parse_rfc3164, parse_rfc5424, parse_syslog
 from ingest.parse.windows import parse_windows
@@ -34,7 +33,7 @@ PARSERS: Registry[Parser] = Registry(
         "apache": parse_apache,
         "nginx_error": parse_nginx_error,
         "apache_error": parse_apache_error,
-        "json": parse_json,
+        "json": parse_json_record,
         "fortigate": parse_fortigate,
         "cef": parse_cef,
         "windows": parse_windows,

@@ -20,6 +20,13 @@ from pathlib import Path
 import pytest
 
 from canhgac.cli.demo.generator import DemoStream
+from canhgac.cli.demo.model import Channel
+from canhgac.config import (
+    FileSourceConfig,
+    HttpSourceConfig,
+    SyslogTcpSourceConfig,
+    SyslogUdpSourceConfig,
+)
 from canhgac.models import Event
 from canhgac.store.elasticsearch.ecs_fields import ECS_FIELD_TYPES
 from canhgac.store.elasticsearch.mappings import events_component
@@ -107,9 +114,22 @@ def _event(line: str, parser: str, position: int) -> Event:
     return record
 
 
-def demo_lines() -> list[str]:
+# The parser each demo channel reaches, as the sources are configured by default.
+DEMO_PARSERS = {
+    Channel.syslog_udp: SyslogUdpSourceConfig(name="udp").parser,
+    Channel.syslog_tcp: SyslogTcpSourceConfig(name="tcp").parser,
+    Channel.http: HttpSourceConfig(name="http").parser,
+    Channel.file: FileSourceConfig(name="portal", path="demo.log").parser,
+}
+
+
+def demo_lines() -> list[tuple[str, str]]:
+    """(line, parser) of the demo stream's first lines (a whole round of attacks)."""
     stream = DemoStream(11, 50.0, datetime(2026, 12, 3, tzinfo=UTC))
-    return [emission.line.text for emission in itertools.islice(stream, DEMO_LINES)]
+    return [
+        (emission.line.text, DEMO_PARSERS[emission.line.channel])
+        for emission in itertools.islice(stream, DEMO_LINES)
+    ]
 
 
 @cache
@@ -118,8 +138,8 @@ def conformance() -> Conformance:
     for parser in PARSERS.names():
         for index, line in enumerate(lines_for(parser)):
             checked.add(_event(line, parser, index).fields, f"{parser}: {line[:80]}")
-    for index, line in enumerate(demo_lines()):
-        checked.add(_event(line, "auto", index).fields, f"demo: {line[:80]}")
+    for index, (line, parser) in enumerate(demo_lines()):
+        checked.add(_event(line, parser, index).fields, f"demo ({parser}): {line[:80]}")
     return checked
 
 

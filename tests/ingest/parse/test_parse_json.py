@@ -188,3 +188,15 @@ def test_application_fields_are_namespaced_per_dataset(make_origin: OriginFactor
         "hanoi.own": 1,
         "event.dataset": "thue",
     }
+
+
+def test_a_beats_document_keeps_its_integration_namespace(make_origin: OriginFactory) -> None:
+    line = (
+        '{"winlog": {"channel": "Security", "event_id": "1102"}, "agent": {"type": "winlogbeat"}}'
+    )
+    fields = parse_json(line, make_origin())
+    assert (fields["winlog.channel"], fields["winlog.event_id"], fields["agent.type"]) == (
+        "Security",
+        "1102",
+        "winlogbeat",
+    )

@@ -137,3 +137,18 @@ def test_hostile_ids_and_addresses_are_left_out(event_fields: EventFields) -> No
     assert "process.pid" not in fields
     assert "source.ip" not in fields and "destination.ip" not in fields
     assert fields["source.domain"] == "10.0.0.999"  # kept as a name, not as an ip
+
+
+@pytest.mark.parametrize("shape", SHAPE_NAMES)
+def test_the_json_parser_hands_windows_events_to_the_windows_parser(
+    shape: str, event_fields: EventFields
+) -> None:
+    """The HTTP intake's default parser is ``json``: a Windows event posted there is still
+    categorized and gets its ECS fields."""
+    fields = event_fields(SHAPES[shape](EVENTS["4625"]), "json")
+    assert (fields["event.dataset"], fields["event.category"], fields["event.outcome"]) == (
+        "windows.security",
+        ["authentication"],
+        "failure",
+    )
+    assert fields["source.ip"] == "198.51.100.7"
