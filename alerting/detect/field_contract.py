@@ -15,6 +15,9 @@ import re
 COMMON = frozenset(
     {"@timestamp", "event.original", "event.dataset", "event.module", "event.kind",
      "event.ingested", "message", "tags", "event.timestamp_fallback", "log.encoding_errors",
+     # ECS categorization and related.*, completed for every event (ingest.parse.categories)
+     "event.category", "event.type", "event.outcome", "related.ip", "related.user",
+     "related.hosts",
      # provenance, set at intake (canhgac.health.fields)
      "canhgac.source", "log.source.address", "log.file.path", "log.offset"}
 )  # fmt: skip
@@ -78,7 +81,11 @@ WINDOWS = frozenset(
      "winlog.process.thread.id", "winlog.user.name", "winlog.user.domain",
      "winlog.user.identifier", "winlog.user.type", "agent.type", "agent.version",
      "event.provider", "log.level", "process.command_line", "process.executable",
-     "process.parent.executable", "source.ip"}
+     "process.parent.executable", "source.ip", "source.port", "source.domain",
+     "destination.ip", "destination.port", "destination.domain", "network.transport",
+     "process.pid", "process.parent.pid", "process.parent.command_line",
+     "process.working_directory", "file.path", "registry.path", "dns.question.name",
+     "service.name", "event.type", "event.created"}
 )  # fmt: skip
 
 KNOWN_FIELDS: dict[str, frozenset[str]] = {
@@ -99,8 +106,8 @@ OPEN_PREFIXES: dict[str, tuple[str, ...]] = {
     "auditd.log": ("hanoi.auditd.",),
     "fortinet.firewall": ("fortinet.firewall.",),
     "cef": ("cef.extensions.",),
-    # winlogbeat and nxlog records keep their own keys (winlog.user_data.*, nxlog.*).
-    "windows": ("winlog.", "nxlog."),
+    # winlogbeat and nxlog records keep their own keys (winlog.user_data.*, hanoi.nxlog.*).
+    "windows": ("winlog.", "hanoi.nxlog."),
 }
 
 # Windows channels (what the pipeline restricts Windows rules by) -> dataset.

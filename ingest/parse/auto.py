@@ -18,7 +18,7 @@ from ingest.parse.base import Fields, Origin
 from ingest.parse.cef import enrich_cef
 from ingest.parse.errorlog import enrich_error_log, match_apache_error, match_nginx_error
 from ingest.parse.fortigate import enrich_fortigate, looks_like_fortigate
-from ingest.parse.jsonlog import exactly, fields_from_object, try_load_object
+from ingest.parse.jsonlog import exactly, fields_from_object, load_object, try_load_object
 from ingest.parse.raw import parse_raw
 from ingest.parse.syslog import match_syslog
 from ingest.parse.windows import fields_from_record, is_windows
@@ -51,8 +51,22 @@ def _json(text: str, origin: Origin, exact: bool) -> Fields | None:
         return None
     escaped = "\\u" in text
     if is_windows(record):
-        return fields_from_record(record, origin, escaped, exact)
+        return fields_from_record(record, origin, escaped, exact, text)
     return fields_from_object(record, origin, escaped, exact)
+
+
+def parse_json_record(text: str, origin: Origin) -> Fields:
+    """The ``json`` parser: one JSON object; a Windows event (winlogbeat, NXLog, WEF) posted
+    as JSON gets the Windows parser's fields and ECS categorization."""
+    escaped = "\\u" in text
+
+    def build(exact: bool) -> Fields:
+        record = load_object(text, exact)
+        if is_windows(record):
+            return fields_from_record(record, origin, escaped, exact, text)
+        return fields_from_object(record, origin, escaped, exact)
+
+    return exactly(build)
 
 
 def _inside_syslog(fields: Fields, origin: Origin) -> Fields:

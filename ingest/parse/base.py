@@ -12,6 +12,12 @@ record's time cannot be read it sets ``event.timestamp_fallback`` instead, and
 source's zone for times written without an offset (RFC 3164, web server error logs, naive
 JSON times), ``origin.year`` the year of year-less RFC 3164 times in an archived file (None:
 inferred from the receive time). ``origin.extra`` may hold ``host.name``.
+
+Field names are ECS with ECS types (``process.parent.pid``, never ``process.ppid``); what
+is not ECS goes under ``hanoi.<dataset>.<field>`` (or an Elastic integration's namespace
+such as ``winlog.*``). A parser sets ``event.category``/``event.type``/``event.outcome``
+where it knows them; :mod:`ingest.parse.categories` completes them (and ``event.kind``)
+with ECS allowed values, and :mod:`ingest.parse.related` fills ``related.*``.
 """
 
 from __future__ import annotations

@@ -119,7 +119,11 @@ def enrich_fortigate(fields: Fields, message: str, origin: Origin) -> Fields | N
         fields["network.protocol"] = service.lower()
     if action := values.get("action"):
         fields["event.action"] = action
-        fields["event.outcome"] = "failure" if action in _FAILURE_ACTIONS else "success"
+        denied = action in _FAILURE_ACTIONS
+        fields["event.outcome"] = "failure" if denied else "success"
+        # ECS: a firewall's verdict on a connection (Elastic's Fortinet integration does so).
+        if values.get("type") == "traffic":
+            fields["event.type"] = ["connection", "denied" if denied else "allowed"]
     return fields
 
 

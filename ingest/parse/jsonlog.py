@@ -1,5 +1,10 @@
 """Generic JSON application logs: one object per line, flattened to dotted keys.
 
+Keys of an ECS field set keep their names; the application's own keys go under
+``hanoi.<dataset>.`` (:func:`namespaced`), e.g. ``so_tien`` of dataset ``app`` becomes
+``hanoi.app.so_tien``. The namespaces of Elastic's integrations (``winlog.*`` of a
+winlogbeat document posted as JSON) are kept too.
+
 A "JSON bomb" is rejected cheaply: records over 1 MiB of UTF-8 before decoding, more than
 32 levels of nesting (the decoder's own recursion guard catches the absurd cases even
 earlier) and more than 2,000 flattened keys. Arrays are kept as JSON text (fields are
@@ -39,6 +44,21 @@ _INEXACT = 2.0**63
 # plain dotted name is taken from attacker-controlled input.
 _DATASET_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 _ARRAY_TEXT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# Fields outside ECS go under this one documented namespace (hanoi.<dataset>.<field>).
+CUSTOM_NAMESPACE = "hanoi"
+# The top-level names of ECS 9.4 (field sets, and the top-level fields @timestamp, message,
+# tags, labels): a JSON key under one of them is taken as the ECS field it names.
+ECS_ROOTS = frozenset(
+    """@timestamp agent client cloud container data_stream destination device dll dns ecs
+    email entity error event faas file gen_ai group host http labels log message network
+    observer orchestrator organization package process registry related rule server service
+    source span tags threat tls trace transaction url user user_agent volume
+    vulnerability""".split()
+)
+# The namespaces of Elastic's integrations: a Beats document posted as JSON (winlogbeat's
+# winlog.*, auditbeat's auditd.*) keeps them, as the format parsers write them.
+INTEGRATION_ROOTS = frozenset(("winlog", "auditd", "fortinet", "cef", "system", "nginx", "apache"))
+_KEPT_ROOTS = ECS_ROOTS | INTEGRATION_ROOTS | {CUSTOM_NAMESPACE}
 
 
 class Inexact(Exception):
@@ -198,20 +218,38 @@ def apply_timestamp(fields: Fields, record: dict[str, Any], origin: Origin) -> N
             return
 
 
+def namespaced(fields: Fields, dataset: str) -> Fields:
+    """The application's own fields (``ma_so_thue``, ``giao_dich.ma``) moved under
+    ``hanoi.<dataset>.``; fields of an ECS field set stay where they are. One namespace per
+    dataset keeps two applications that use one name for different types from clashing in
+    a day's index (a conflict would turn every later event of the other into a dead letter).
+    """
+    prefix = f"{CUSTOM_NAMESPACE}.{dataset}."
+    out: Fields = {}
+    for name, value in fields.items():
+        root = name.partition(".")[0]
+        if root in _KEPT_ROOTS:
+            out[name] = value
+        else:
+            out[prefix + name] = value
+    return out
+
+
 def fields_from_object(
     record: dict[str, Any], origin: Origin, escaped: bool = True, exact: bool = True
 ) -> Fields:
-    fields = flatten(record, escaped=escaped, exact=exact)
-    dataset = fields.get("event.dataset")
+    flat = flatten(record, escaped=escaped, exact=exact)
+    dataset = flat.get("event.dataset")
     if not isinstance(dataset, str) or not _DATASET_NAME.fullmatch(dataset):
         dataset = origin.dataset or DEFAULT_DATASET
-        fields["event.dataset"] = dataset
+        flat["event.dataset"] = dataset
+    fields = namespaced(flat, dataset)
     module = fields.get("event.module")
     if not isinstance(module, str) or not _DATASET_NAME.fullmatch(module):
         fields["event.module"] = dataset.partition(".")[0]
     apply_timestamp(fields, record, origin)
-    if "message" not in fields and isinstance(fields.get("msg"), str):
-        fields["message"] = fields["msg"]
+    if "message" not in fields and isinstance(flat.get("msg"), str):
+        fields["message"] = flat["msg"]
     return fields
 
 

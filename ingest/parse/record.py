@@ -1,10 +1,11 @@
 """Turn one raw record (bytes) into an Event or a DeadLetter. Never raises.
 
 decode (configured encoding, invalid bytes replaced and flagged) -> NFC -> parser from the
-registry -> common fields (@timestamp, event.original, event.kind, ids). Anything a parser
-rejects, and any unexpected exception a hostile record provokes, becomes a dead letter with
-the reason. Each parser sets ``event.dataset`` itself (the source's ``dataset`` setting wins
-over the parser's default, but a JSON record's own ``event.dataset`` wins over both).
+registry -> common fields (@timestamp, event.original, ECS categorization, related.*, ids).
+Anything a parser rejects, and any unexpected exception a hostile record provokes, becomes a
+dead letter with the reason. Each parser sets ``event.dataset`` itself (the source's
+``dataset`` setting wins over the parser's default, but a JSON record's own
+``event.dataset`` wins over both).
 
 Windows-1258 (``cp1258``) writes Vietnamese with combining tone marks, so its text is NFD-like;
 NFC after decoding makes it equal to the same words received as UTF-8.
@@ -21,7 +22,9 @@ from canhgac.models import DeadLetter, Event, event_id
 from canhgac.registry import Registry
 from canhgac.text import nfc
 from ingest.parse.base import Origin, Parser
+from ingest.parse.categories import complete as complete_categorization
 from ingest.parse.registry import PARSERS
+from ingest.parse.related import fill_related
 
 # A record whose text is more than this share of replacement and control characters is
 # binary (a stray upload, a TLS handshake on a syslog port): keep its bytes as a dead letter.
@@ -90,8 +93,8 @@ def to_record(
     if "@timestamp" not in fields:
         fields["@timestamp"] = origin.received_at
     fields["event.original"] = text
-    if "event.kind" not in fields:
-        fields["event.kind"] = "event"
+    complete_categorization(fields)
+    fill_related(fields)
     if "event.dataset" not in fields:
         fields["event.dataset"] = origin.dataset or "raw"
     if "event.module" not in fields:

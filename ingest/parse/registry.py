@@ -10,14 +10,13 @@ from canhgac.registry import Registry
 from ingest.parse.access import parse_apache, parse_nginx
 from ingest.parse.auditd import parse_auditd
 from ingest.parse.auth import parse_auth
-from ingest.parse.auto import parse_auto
+from ingest.parse.auto import parse_auto, parse_json_record
 from ingest.parse.base import Parser
 from ingest.parse.cef import parse_cef
 from ingest.parse.cisco_asa import parse_cisco_asa
 from ingest.parse.dns import parse_bind, parse_dnsmasq
 from ingest.parse.errorlog import parse_apache_error, parse_nginx_error
 from ingest.parse.fortigate import parse_fortigate
-from ingest.parse.jsonlog import parse_json
 from ingest.parse.kubernetes import parse_kubernetes_audit
 from ingest.parse.opencanary import parse_opencanary
 from ingest.parse.paloalto import parse_paloalto
@@ -41,7 +40,7 @@ PARSERS: Registry[Parser] = Registry(
         "apache": parse_apache,
         "nginx_error": parse_nginx_error,
         "apache_error": parse_apache_error,
-        "json": parse_json,
+        "json": parse_json_record,
         "fortigate": parse_fortigate,
         "cef": parse_cef,
         "windows": parse_windows,

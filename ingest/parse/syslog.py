@@ -116,7 +116,7 @@ def match_rfc5424(text: str, origin: Origin) -> Fields | None:
     pri, version, stamp, host, app, procid, msgid, rest = match.groups()
     fields: Fields = {"event.dataset": origin.dataset or DATASET, "event.module": "syslog"}
     _priority(fields, pri)
-    fields["log.syslog.version"] = int(version)
+    fields["log.syslog.version"] = version  # ECS: keyword
     if stamp != _NIL:
         when = iso8601(stamp, zone_of(origin))
         if when is None:

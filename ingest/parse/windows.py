@@ -1,21 +1,27 @@
-"""Windows event log records as JSON, from winlogbeat or from nxlog (``im_msvistalog``).
+"""Windows event log records as JSON: winlogbeat 7/8/9, nxlog (``im_msvistalog``) flat JSON,
+and Windows Event Forwarding XML rendered to JSON (:mod:`.windows_xml`).
 
 winlogbeat nests the record under ``winlog`` (``winlog.event_data.TargetUserName``) and is
 already ECS, so its document is flattened as is and completed. nxlog puts the system fields
 and the EventData fields side by side at the top level; everything that is not a known nxlog
-system field becomes ``winlog.event_data.<Name>``.
+system field becomes ``winlog.event_data.<Name>``. A name in both parts keeps both meanings:
+the System one as ``winlog.*`` (``SourceName`` -> ``winlog.provider_name``), the EventData
+one as ``winlog.event_data.<Name>`` (Defender's detection source), whether nxlog wrote the
+key twice or let EventData overwrite it. ECS fields and categorization: :mod:`.windows_ecs`.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from canhgac.errors import ParseError
 from ingest.parse.base import Fields, Origin
-from ingest.parse.ecs import put_address, put_int, put_text
 from ingest.parse.jsonlog import apply_timestamp, exactly, flatten, load_object
 from ingest.parse.timestamps import any_time, zone_of
+from ingest.parse.windows_ecs import EVENT_DATA, add_ecs
+from ingest.parse.windows_xml import is_rendered_xml, split_rendered_xml
 
 _CHANNEL_DATASETS = {
     "security": "windows.security",
@@ -25,6 +31,8 @@ _CHANNEL_DATASETS = {
     "system": "windows.system",
 }
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
+# NXLog's own fields (EventReceivedTime, SourceModuleName, ...) go under hanoi.nxlog.*.
+_COLLECTOR = "hanoi."
 _NXLOG_SYSTEM = {
     "EventID": "winlog.event_id",
     "Channel": "winlog.channel",
@@ -56,22 +64,20 @@ _NXLOG_SYSTEM = {
     "Task": "nxlog.Task",
     "ExecutionProcessID": "nxlog.ExecutionProcessID",
 }
-_EVENT_DATA = "winlog.event_data."
-# A few EventData names every Windows rule set looks for, also given their ECS names. The
-# field names are spelled out once here, not joined for every record.
-_ECS_FROM_EVENT_DATA = {
-    _EVENT_DATA + name: target
-    for name, target in {
-        "CommandLine": "process.command_line",
-        "Image": "process.executable",
-        "NewProcessName": "process.executable",
-        "ParentImage": "process.parent.executable",
-        "TargetDomainName": "user.domain",
-    }.items()
+_EVENT_DATA = EVENT_DATA
+# Channels whose EventData uses a System name for something else, with the System value
+# the name has on that channel. NXLog's flat JSON has one key for both; when its value is not
+# the System one, EventData overwrote it (Defender's SourceName is the detection source:
+# "Real-Time Protection"), so it is EventData and the System value is the known one.
+_EVENT_DATA_SHADOWS = {
+    "microsoft-windows-windows defender/operational": {
+        "SourceName": "Microsoft-Windows-Windows Defender"
+    },
 }
-_USER_FIELDS = (_EVENT_DATA + "TargetUserName", _EVENT_DATA + "SubjectUserName")
-_IP_ADDRESS = _EVENT_DATA + "IpAddress"
-_IP_PORT = _EVENT_DATA + "IpPort"
+
+
+class _Pairs(list[tuple[str, Any]]):
+    """A JSON object as its (key, value) pairs in order, duplicates kept."""
 
 
 def dataset_for(channel: str) -> str:
@@ -87,6 +93,8 @@ def is_windows(record: dict[str, Any]) -> bool:
     winlog = record.get("winlog")
     if isinstance(winlog, dict):
         return "event_id" in winlog
+    if is_rendered_xml(record):
+        return "EventID" in record["Event"]["System"]
     return "EventID" in record and ("Channel" in record or "SourceName" in record)
 
 
@@ -106,18 +114,54 @@ def _winlogbeat(
     return fields, event_id
 
 
-def _nxlog(
-    record: dict[str, Any], origin: Origin, escaped: bool, exact: bool
-) -> tuple[Fields, Any]:
+def _duplicated(record: dict[str, Any], text: str | None) -> bool:
+    """Whether a System name also occurs as an EventData key in the JSON text (json keeps
+    only the last of duplicate keys)."""
+    if text is None:
+        return False
+    return any(key in _NXLOG_SYSTEM and text.count(f'"{key}"') > 1 for key in record)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, _Pairs):
+        return {key: _plain(item) for key, item in value}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _nxlog_parts(record: dict[str, Any], text: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(System values by winlog name, EventData by name). The first occurrence of a System
+    name is the System field, a later one EventData (NXLog writes System fields first)."""
+    pairs: list[tuple[str, Any]] = list(record.items())
+    if _duplicated(record, text):
+        assert text is not None
+        pairs = [(key, _plain(value)) for key, value in json.loads(text, object_pairs_hook=_Pairs)]
     system: dict[str, Any] = {}
     event_data: dict[str, Any] = {}
-    for key, value in record.items():
+    for key, value in pairs:
         target = _NXLOG_SYSTEM.get(key)
-        if target is None:
+        if target is None or target in system:
             event_data[key] = value
         else:
             system[target] = value
+    shadows = _EVENT_DATA_SHADOWS.get(str(record.get("Channel", "")).lower(), {})
+    for key, expected in shadows.items():
+        target = _NXLOG_SYSTEM[key]
+        if key not in event_data and system.get(target, expected) != expected:
+            event_data[key] = system[target]
+            system[target] = expected
+    return system, event_data
+
+
+def _nxlog(
+    record: dict[str, Any], origin: Origin, escaped: bool, exact: bool, text: str | None
+) -> tuple[Fields, Any]:
+    system, event_data = _nxlog_parts(record, text)
     fields = flatten(system, escaped=escaped, exact=exact)
+    for key in list(fields):
+        if key.startswith("nxlog."):  # collector metadata, under the custom namespace
+            fields[_COLLECTOR + key] = fields.pop(key)
     flatten(event_data, _EVENT_DATA, escaped, into=fields, exact=exact)
     when = any_time(record.get("EventTime"), zone_of(origin))
     if when is not None:
@@ -127,25 +171,40 @@ def _nxlog(
     return fields, record["EventID"]
 
 
-def _user(fields: Fields) -> None:
-    for name in _USER_FIELDS:
-        value = fields.get(name)
-        if isinstance(value, str) and value not in ("", "-"):
-            fields["user.name"] = value
-            return
+def _wef(record: dict[str, Any], origin: Origin, escaped: bool, exact: bool) -> tuple[Fields, Any]:
+    system, event_data, others = split_rendered_xml(record)
+    fields = flatten(others, escaped=escaped, exact=exact)
+    flatten(system, escaped=escaped, into=fields, exact=exact)
+    flatten(event_data, _EVENT_DATA, escaped, into=fields, exact=exact)
+    created = fields.pop("winlog.time_created", None)
+    when = any_time(created, zone_of(origin)) if created is not None else None
+    if when is not None:
+        fields["@timestamp"] = when
+    elif created is not None:
+        fields["event.timestamp_fallback"] = True
+    return fields, system.get("winlog.event_id")
 
 
 def fields_from_record(
-    record: dict[str, Any], origin: Origin, escaped: bool = True, exact: bool = True
+    record: dict[str, Any],
+    origin: Origin,
+    escaped: bool = True,
+    exact: bool = True,
+    text: str | None = None,
 ) -> Fields:
     """``escaped``: whether the JSON text had ``\\u`` escapes; ``exact``: whether ``json``
-    decoded it (see :func:`~ingest.parse.jsonlog.flatten`)."""
+    decoded it (see :func:`~ingest.parse.jsonlog.flatten`); ``text``: the JSON text, to find
+    NXLog's duplicate keys (without it, the last of two equal keys is the one seen)."""
     winlog = record.get("winlog")
     if isinstance(winlog, dict):
         fields, event_id = _winlogbeat(record, winlog, escaped, exact)
         apply_timestamp(fields, record, origin)
+    elif is_rendered_xml(record):
+        fields, event_id = _wef(record, origin, escaped, exact)
+        if event_id is None:
+            raise ParseError("rendered Windows event XML without System/EventID")
     elif "EventID" in record:
-        fields, event_id = _nxlog(record, origin, escaped, exact)
+        fields, event_id = _nxlog(record, origin, escaped, exact, text)
     else:
         raise ParseError("Windows event JSON without EventID (neither winlogbeat nor nxlog)")
     channel = fields.get("winlog.channel")
@@ -162,22 +221,12 @@ def fields_from_record(
     computer = fields.get("winlog.computer_name")
     if isinstance(computer, str) and computer:
         fields["host.name"] = computer
-    _user(fields)
-    for name, target in _ECS_FROM_EVENT_DATA.items():
-        value = fields.get(name)
-        if isinstance(value, str):
-            put_text(fields, target, value)
-    address = fields.get(_IP_ADDRESS)
-    if isinstance(address, str):
-        put_address(fields, "source", address)
-    port = fields.get(_IP_PORT)
-    if isinstance(port, str) and port != "0":
-        put_int(fields, "source.port", port)
+    add_ecs(fields, channel, str(event_id))
     return fields
 
 
 def parse_windows(text: str, origin: Origin) -> Fields:
     escaped = "\\u" in text
     return exactly(
-        lambda exact: fields_from_record(load_object(text, exact), origin, escaped, exact)
+        lambda exact: fields_from_record(load_object(text, exact), origin, escaped, exact, text)
     )

@@ -34,7 +34,10 @@ EXAMPLES = {
     "zeek-sensor.yaml": {(FileSourceConfig, "zeek")},
     "opencanary.yaml": {(FileSourceConfig, "opencanary")},
     "kubernetes-audit.yaml": {(FileSourceConfig, "kubernetes_audit")},
-    "asa-paloalto.yaml": {(SyslogTcpSourceConfig, "cisco_asa"), (SyslogTcpSourceConfig, "paloalto")},
+    "asa-paloalto.yaml": {
+        (SyslogTcpSourceConfig, "cisco_asa"),
+        (SyslogTcpSourceConfig, "paloalto"),
+    },
 }
 
 

@@ -42,6 +42,7 @@ from canhgac.models import (
     Event,
     Severity,
 )
+from canhgac.store.elasticsearch.alert_ecs import ECS_KEYS, alert_ecs
 from canhgac.store.elasticsearch.grams import document_grams, indexed_strings
 from canhgac.store.elasticsearch.mappings import (
     DERIVED_FIELDS,
@@ -245,8 +246,11 @@ def alert_doc(alert: Alert) -> dict[str, Any]:
         if isinstance(value, str):
             derived[attribute] = value
     doc[DERIVED] = derived
+    doc.update(alert_ecs(alert))
     return doc
 
 
 def alert_from_doc(doc: Mapping[str, Any]) -> Alert:
-    return Alert.model_validate({k: v for k, v in doc.items() if k != DERIVED})
+    return Alert.model_validate(
+        {k: v for k, v in doc.items() if k != DERIVED and k not in ECS_KEYS}
+    )

@@ -34,7 +34,10 @@ Why the mapping looks like this:
   lacks the grams), stay exact.
 - ``event.ingested`` is ``date_nanos``: the canonical strings have microseconds, and detection
   windows and ``search_after`` paging must compare them exactly (``date`` keeps milliseconds).
-- IP fields ignore malformed values (a hostname in ``source.ip`` is common in real logs and
+- ECS fields we write are mapped with their ECS types (:data:`ECS_FIELD_TYPES`); fields
+  outside ECS are under ``hanoi.<dataset>.`` (application logs) or an Elastic integration's
+  namespace (``winlog.``, ``auditd.log.`` ...), so one dataset's type cannot clash with another's.
+- IP and date fields ignore malformed values (a hostname in ``source.ip`` is common in real logs and
   should not cost the event); numeric ECS fields do not, so a non-number there is a mapping
   error and the event becomes a dead letter with the reason.
 - ``date_detection`` is off: a string that happens to look like a date must not fix the type
@@ -56,6 +59,8 @@ from canhgac.health.fields import (
     SOURCE_FIELD,
 )
 from canhgac.models import ORIGINAL
+from canhgac.store.elasticsearch.alert_ecs import alert_ecs_properties
+from canhgac.store.elasticsearch.ecs_fields import ECS_FIELD_TYPES
 
 # The keyword field events are sorted on after event.ingested: sorting on _id is disabled by
 # default in Elasticsearch, and ECS event.id may be set by the log itself.
@@ -89,35 +94,14 @@ GRAM_SOURCES = (
     "url.query",
 )
 
-_ECS_LONG = (
-    "process.pid",
-    "process.ppid",
-    "source.port",
-    "destination.port",
-    "source.nat.port",
-    "http.response.status_code",
-    "http.response.body.bytes",
-    "http.request.body.bytes",
-    "log.syslog.facility.code",
-    "log.syslog.severity.code",
-    "log.syslog.priority",
-    "log.offset",
-    "hanoi.auditd.sequence",
-    "event.severity",
-    "network.bytes",
-    "source.bytes",
-    "destination.bytes",
-)
-_ECS_IP = (
-    "source.ip",
-    "destination.ip",
-    "source.nat.ip",
-    "destination.nat.ip",
-    "client.ip",
-    "server.ip",
-    "host.ip",
-    "observer.ip",
-)
+# How each ECS type is stored (the keyword family as keyword, with the gram fields' variant).
+_STORED_AS: dict[str, dict[str, Any]] = {
+    "long": {"type": "long"},
+    "ip": {"type": "ip", "ignore_malformed": True},
+    "date": {"type": "date", "ignore_malformed": True},
+}
+# Non-ECS numbers our parsers write in their integration namespaces.
+_INTEGRATION_LONG = ("hanoi.auditd.sequence", "log.offset")  # log.offset: Filebeat's, not ECS
 _KEYWORD = {"type": "keyword", "ignore_above": KEYWORD_MAX_CHARS}
 # Provenance of every event (canhgac.health.fields), keywords like every string, named here
 # so the mapping documents them.
@@ -229,9 +213,16 @@ def _keyword(name: str) -> dict[str, Any]:
     return _GRAM_KEYWORD if name in GRAM_SOURCES else _KEYWORD
 
 
+def _ecs_property(name: str, kind: str) -> dict[str, Any]:
+    return _STORED_AS.get(kind) or _keyword(name)
+
+
 def events_component(*, total_fields_limit: int = 5000) -> dict[str, Any]:
     """The component template body with the daily event indices' settings and mappings."""
-    properties: dict[str, Any] = {name: _GRAM_KEYWORD for name in GRAM_SOURCES}
+    properties: dict[str, Any] = {
+        name: _ecs_property(name, kind) for name, kind in ECS_FIELD_TYPES.items()
+    }
+    properties.update({name: _GRAM_KEYWORD for name in GRAM_SOURCES})
     properties.update(
         {
             "@timestamp": {"type": "date"},
@@ -249,9 +240,8 @@ def events_component(*, total_fields_limit: int = 5000) -> dict[str, Any]:
             SEQUENCE_FIELD: {"type": "long"},
         }
     )
-    properties.update({name: {"type": "long"} for name in _ECS_LONG})
+    properties.update({name: {"type": "long"} for name in _INTEGRATION_LONG})
     properties.update({name: _KEYWORD for name in _PROVENANCE})
-    properties.update({name: {"type": "ip", "ignore_malformed": True} for name in _ECS_IP})
     return {
         "template": {
             "settings": {
@@ -331,6 +321,8 @@ DEAD_LETTER_MAPPING = _fixed(
 )
 ALERT_MAPPING = _fixed(
     {
+        # The ECS view (canhgac.store.elasticsearch.alert_ecs), for Kibana data views.
+        **alert_ecs_properties(_STORED_AS),
         "id": {"type": "keyword"},
         "rule_id": {"type": "keyword"},
         "rule_title": {**_KEYWORD, "fields": {"text": {"type": "text"}}},

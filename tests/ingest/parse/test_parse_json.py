@@ -35,16 +35,17 @@ def test_nested_object_is_flattened(make_origin: OriginFactory) -> None:
     )
     assert parse_json(line, make_origin("json")) == {
         "@timestamp": "2024-03-05T07:02:11.123000Z",
-        "level": "warn",
+        # The application's own fields go under hanoi.<dataset>; ECS field sets stay.
+        "hanoi.app.level": "warn",
         "message": "Nộp hồ sơ thất bại",
         "user.name": "Nguyễn Văn An",
         "user.id": 1042,
         "http.response.status_code": 502,
-        "duration_ms": 12.5,
-        "cached": False,
+        "hanoi.app.duration_ms": 12.5,
+        "hanoi.app.cached": False,
         "tags": ["dvc", "ho-so"],
-        "ids": "[1,2,3]",
-        "steps": '[{"a":1}]',
+        "hanoi.app.ids": "[1,2,3]",
+        "hanoi.app.steps": '[{"a":1}]',
         "event.dataset": "app",
         "event.module": "app",
     }
@@ -95,18 +96,20 @@ def test_msg_becomes_message_and_unicode_escapes_are_nfc(make_origin: OriginFact
     # "Nguye\u0302\u0303n" is decomposed (NFD) once the JSON escapes are decoded.
     fields = parse_json('{"msg": "Nguye\\u0302\\u0303n", "k\\u00e9y": 1}', make_origin())
     assert fields["message"] == "Nguyễn"
-    assert fields["kéy"] == 1
+    assert fields["hanoi.app.kéy"] == 1
 
 
 def test_values_a_store_cannot_take_become_text(make_origin: OriginFactory) -> None:
     fields = parse_json('{"big": 123456789012345678901234567890, "inf": 1e999}', make_origin())
-    assert fields["big"] == "123456789012345678901234567890"
-    assert fields["inf"] == "inf"
+    assert fields["hanoi.app.big"] == "123456789012345678901234567890"
+    assert fields["hanoi.app.inf"] == "inf"
 
 
 def test_empty_and_dotted_keys(make_origin: OriginFactory) -> None:
     fields = parse_json('{"": 1, ".": 2, "a.": 3, "b": {"": 4}}', make_origin())
-    assert {key: value for key, value in fields.items() if not key.startswith("event.")} == {"a": 3}
+    assert {key: value for key, value in fields.items() if not key.startswith("event.")} == {
+        "hanoi.app.a": 3
+    }
 
 
 @pytest.mark.parametrize(
@@ -125,7 +128,7 @@ def test_structural_errors(line: str, reason: str, make_origin: OriginFactory) -
 
 def test_limits_at_the_edge(make_origin: OriginFactory) -> None:
     deepest = '{"a":' * 32 + "1" + "}" * 32
-    assert parse_json(deepest, make_origin())["a." * 31 + "a"] == 1
+    assert parse_json(deepest, make_origin())["hanoi.app." + "a." * 31 + "a"] == 1
     widest = json.dumps({f"k{index}": index for index in range(1998)})
     assert len(parse_json(widest, make_origin())) == 2000  # plus dataset and module
 
@@ -140,21 +143,21 @@ def test_integers_beyond_64_bits_stay_exact(event_fields: EventFields, parser: s
         ' "list": [1, [{"n": 18446744073709551616}]], "ratio": 0.25}'
     )
     fields = event_fields(line, parser)
-    assert fields["big"] == "123456789012345678901234567890"
-    assert fields["low"] == "-9223372036854775809"
-    assert fields["max"] == "18446744073709551615"
-    assert fields["ok"] == 9223372036854775807
-    assert fields["real"] == 1e19
-    assert fields["list"] == '[1,[{"n":18446744073709551616}]]'
-    assert fields["ratio"] == 0.25
+    assert fields["hanoi.app.big"] == "123456789012345678901234567890"
+    assert fields["hanoi.app.low"] == "-9223372036854775809"
+    assert fields["hanoi.app.max"] == "18446744073709551615"
+    assert fields["hanoi.app.ok"] == 9223372036854775807
+    assert fields["hanoi.app.real"] == 1e19
+    assert fields["hanoi.app.list"] == '[1,[{"n":18446744073709551616}]]'
+    assert fields["hanoi.app.ratio"] == 0.25
 
 
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ('{"n": NaN, "m": -Infinity}', {"n": "nan", "m": "-inf"}),
-        ('{"s": "\\ud800 lone"}', {"s": "\ud800 lone"}),
-        ('{"a": 1, "a": {"b": 2}}', {"a.b": 2}),
+        ('{"n": NaN, "m": -Infinity}', {"hanoi.app.n": "nan", "hanoi.app.m": "-inf"}),
+        ('{"s": "\\ud800 lone"}', {"hanoi.app.s": "\ud800 lone"}),
+        ('{"a": 1, "a": {"b": 2}}', {"hanoi.app.a.b": 2}),
     ],
 )
 def test_records_orjson_rejects_parse_as_json_would(
@@ -162,9 +165,38 @@ def test_records_orjson_rejects_parse_as_json_would(
 ) -> None:
     fields = parse_json(line, make_origin("json"))
     assert {key: fields[key] for key in expected} == expected
-    assert "a" not in fields
+    assert "hanoi.app.a" not in fields
 
 
 def test_nesting_orjson_rejects_is_still_too_deep(make_origin: OriginFactory) -> None:
     with pytest.raises(ParseError, match="nesting"):
         parse_json('{"deep": ' + "[" * 2000 + "]" * 2000 + "}", make_origin("json"))
+
+
+def test_application_fields_are_namespaced_per_dataset(make_origin: OriginFactory) -> None:
+    line = (
+        '{"message": "Tra cứu mã số thuế", "ma_so_thue": "0101234567", "so_tien": 25000,'
+        ' "giao_dich": {"ma": "GX1"}, "client": {"ip": "10.0.0.9"}, "hanoi.own": 1}'
+    )
+    fields = parse_json(line, make_origin(dataset="thue"))
+    assert {key: value for key, value in fields.items() if key != "event.module"} == {
+        "message": "Tra cứu mã số thuế",
+        "hanoi.thue.ma_so_thue": "0101234567",
+        "hanoi.thue.so_tien": 25000,
+        "hanoi.thue.giao_dich.ma": "GX1",
+        "client.ip": "10.0.0.9",
+        "hanoi.own": 1,
+        "event.dataset": "thue",
+    }
+
+
+def test_a_beats_document_keeps_its_integration_namespace(make_origin: OriginFactory) -> None:
+    line = (
+        '{"winlog": {"channel": "Security", "event_id": "1102"}, "agent": {"type": "winlogbeat"}}'
+    )
+    fields = parse_json(line, make_origin())
+    assert (fields["winlog.channel"], fields["winlog.event_id"], fields["agent.type"]) == (
+        "Security",
+        "1102",
+        "winlogbeat",
+    )

@@ -136,7 +136,7 @@ def test_nxlog(make_origin: OriginFactory) -> None:
         "process.parent.executable",
         "winlog.user.name",
         "winlog.keywords",
-        "nxlog.SourceModuleType",
+        "hanoi.nxlog.SourceModuleType",
     ) == {
         "winlog.event_data.CommandLine": "powershell.exe -nop -w hidden -enc SQBFAFgA",
         "winlog.event_data.User": "HANOI\\tranthib",
@@ -147,7 +147,7 @@ def test_nxlog(make_origin: OriginFactory) -> None:
         ),
         "winlog.user.name": "SYSTEM",
         "winlog.keywords": "-9223372036854775808",
-        "nxlog.SourceModuleType": "im_msvistalog",
+        "hanoi.nxlog.SourceModuleType": "im_msvistalog",
     }
     # The system fields are not mistaken for EventData.
     assert "winlog.event_data.Hostname" not in fields

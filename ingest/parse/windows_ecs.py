@@ -1,0 +1,174 @@
+"""ECS fields of Windows events: categorization per event id, and the EventData values
+every tool looks for under their ECS names (addresses, processes, files, registry, DNS).
+
+The categorization follows Elastic's own Windows integrations (the ``system``/``windows``
+packages' Security, System and Sysmon pipelines): the same ``event.category``,
+``event.type`` and ``event.action`` for the same event id, so Kibana's and Elastic's content
+reads our events as it reads theirs. ``event.outcome`` comes from the audit keywords of
+Security events (Audit Success/Failure), else from the table.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from ingest.parse.base import Fields
+from ingest.parse.ecs import is_ip, put_address, put_text, transport
+
+EVENT_DATA = "winlog.event_data."
+
+
+class Categorization(NamedTuple):
+    category: list[str]
+    type: list[str]
+    action: str
+    outcome: str = "success"
+
+
+_SECURITY = "security"
+_SYSTEM = "system"
+_SYSMON = "microsoft-windows-sysmon/operational"
+_USER_CHANGE = (["iam"], ["user", "change"])
+_GROUP_CHANGE = (["iam"], ["group", "change"])
+# (lower-case channel, event id) -> categorization.
+CATEGORIZATION: dict[tuple[str, str], Categorization] = {
+    (_SECURITY, "4624"): Categorization(["authentication"], ["start"], "logged-in"),
+    (_SECURITY, "4625"): Categorization(["authentication"], ["start"], "logon-failed", "failure"),
+    (_SECURITY, "4634"): Categorization(["authentication"], ["end"], "logged-out"),
+    (_SECURITY, "4672"): Categorization(["iam"], ["admin"], "logged-in-special"),
+    (_SECURITY, "4688"): Categorization(["process"], ["start"], "created-process"),
+    (_SECURITY, "4720"): Categorization(["iam"], ["user", "creation"], "added-user-account"),
+    (_SECURITY, "4722"): Categorization(*_USER_CHANGE, "enabled-user-account"),
+    (_SECURITY, "4724"): Categorization(*_USER_CHANGE, "reset-password"),
+    (_SECURITY, "4728"): Categorization(*_GROUP_CHANGE, "added-member-to-group"),
+    (_SECURITY, "4732"): Categorization(*_GROUP_CHANGE, "added-member-to-group"),
+    (_SECURITY, "4756"): Categorization(*_GROUP_CHANGE, "added-member-to-group"),
+    (_SECURITY, "1102"): Categorization(["iam"], ["admin", "change"], "audit-log-cleared"),
+    (_SYSTEM, "7045"): Categorization(
+        ["iam", "configuration"], ["admin", "change"], "service-installed"
+    ),
+    (_SYSMON, "1"): Categorization(["process"], ["start"], "Process Create"),
+    (_SYSMON, "3"): Categorization(
+        ["network"], ["connection", "start", "protocol"], "Network connection detected"
+    ),
+    (_SYSMON, "11"): Categorization(["file"], ["creation"], "File created"),
+    (_SYSMON, "13"): Categorization(
+        ["configuration", "registry"], ["change"], "Registry value set"
+    ),
+    (_SYSMON, "22"): Categorization(["network"], ["connection", "protocol", "info"], "Dns query"),
+}
+_AUDIT_OUTCOMES = (("Audit Failure", "failure"), ("Audit Success", "success"))
+
+# EventData name -> ECS field, for text values.
+_TEXT = {
+    "CommandLine": "process.command_line",
+    "Image": "process.executable",
+    "NewProcessName": "process.executable",
+    "ParentImage": "process.parent.executable",
+    "ParentProcessName": "process.parent.executable",
+    "ParentCommandLine": "process.parent.command_line",
+    "CurrentDirectory": "process.working_directory",
+    "TargetDomainName": "user.domain",
+    "TargetFilename": "file.path",
+    "TargetObject": "registry.path",
+    "QueryName": "dns.question.name",
+    "ServiceName": "service.name",
+    "ImagePath": "file.path",
+}
+# EventData name -> ECS integer field; Security events write ids in hex (0x1a4).
+_NUMBERS = {
+    "ProcessId": "process.pid",
+    "NewProcessId": "process.pid",
+    "ParentProcessId": "process.parent.pid",
+    "IpPort": "source.port",
+    "SourcePort": "source.port",
+    "DestinationPort": "destination.port",
+    "DestPort": "destination.port",
+}
+_CREATION_NUMBERS = {**_NUMBERS, "ProcessId": "process.parent.pid"}
+# EventData name -> ECS address prefix (an IP goes to <prefix>.ip, typed ip; IPv6 too).
+_ADDRESSES = {
+    "IpAddress": "source",
+    "SourceAddress": "source",
+    "SourceIp": "source",
+    "ClientAddress": "source",
+    "DestinationIp": "destination",
+    "DestAddress": "destination",
+    "DestinationAddress": "destination",
+}
+_HOSTNAMES = {"SourceHostname": "source.domain", "DestinationHostname": "destination.domain"}
+_USERS = ("TargetUserName", "SubjectUserName")
+_LONG_MAX = 2**63 - 1
+
+
+def _number(value: object) -> int | None:
+    """A decimal or ``0x`` hex id as an int, else None (never raises on hostile text)."""
+    if type(value) is int:
+        return value if 0 <= value <= _LONG_MAX else None
+    if not isinstance(value, str) or not value or len(value) > 20 or not value.isascii():
+        return None
+    text = value.lower()
+    try:
+        number = int(text, 16) if text.startswith("0x") else int(text, 10)
+    except ValueError:
+        return None
+    return number if 0 <= number <= _LONG_MAX else None
+
+
+def _event_data(fields: Fields) -> None:
+    for name, target in _TEXT.items():
+        value = fields.get(EVENT_DATA + name)
+        if isinstance(value, str) and target not in fields:
+            put_text(fields, target, value)
+    # Security 4688 names the new process NewProcessId and its creator ProcessId.
+    numbers = _CREATION_NUMBERS if EVENT_DATA + "NewProcessId" in fields else _NUMBERS
+    for name, target in numbers.items():
+        number = _number(fields.get(EVENT_DATA + name))
+        if number is not None and target not in fields:
+            if not (target.endswith(".port") and number == 0):
+                fields[target] = number
+    for name, prefix in _ADDRESSES.items():
+        value = fields.get(EVENT_DATA + name)
+        if isinstance(value, str) and prefix + ".ip" not in fields:
+            # "::ffff:10.0.0.1" is how Windows writes an IPv4 client on a dual stack.
+            if value.startswith("::ffff:") and is_ip(value[7:]):
+                value = value[7:]
+            put_address(fields, prefix, value)
+    for name, target in _HOSTNAMES.items():
+        value = fields.get(EVENT_DATA + name)
+        if isinstance(value, str):
+            put_text(fields, target, value)
+    protocol = fields.get(EVENT_DATA + "Protocol")
+    if isinstance(protocol, str) and protocol:
+        fields["network.transport"] = transport(protocol)
+
+
+def _user(fields: Fields) -> None:
+    for name in _USERS:
+        value = fields.get(EVENT_DATA + name)
+        if isinstance(value, str) and value not in ("", "-"):
+            fields["user.name"] = value
+            return
+
+
+def _categorize(fields: Fields, channel: str, code: str) -> None:
+    known = CATEGORIZATION.get((channel.lower(), code))
+    keywords = fields.get("winlog.keywords")
+    keywords = keywords if isinstance(keywords, str) else ""
+    # winlogbeat writes a list (kept as JSON text), nxlog a number or a name.
+    audit = next((outcome for name, outcome in _AUDIT_OUTCOMES if name in keywords), None)
+    if known is None:
+        if audit:
+            fields["event.outcome"] = audit
+        return
+    fields["event.category"] = list(known.category)
+    fields["event.type"] = list(known.type)
+    fields["event.action"] = known.action
+    fields["event.outcome"] = audit or known.outcome
+
+
+def add_ecs(fields: Fields, channel: str, code: str) -> None:
+    """Categorize the event and copy the EventData values that have an ECS home."""
+    _user(fields)
+    _event_data(fields)
+    _categorize(fields, channel, code)
