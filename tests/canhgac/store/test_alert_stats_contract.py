@@ -109,3 +109,13 @@ def test_rule_outcomes_count_false_positives_among_closed(filled: Store) -> None
     assert outcomes == [RuleOutcome("r1", 2, 0, 0), RuleOutcome("r2", 3, 2, 1)]
     assert outcomes[1].false_positive_rate == 0.5
     assert outcomes[0].false_positive_rate is None
+
+
+def test_the_queue_filters_by_one_tag_exactly(filled: Store) -> None:
+    from canhgac.models import AlertFilter
+
+    tagged = filled.list_alerts(AlertFilter(tag="attack.credential_access"))
+    assert sorted(a.id for a in tagged) == ["a1", "a3"]
+    assert filled.list_alerts(AlertFilter(tag="attack.credential")) == []
+    counts = filled.count_alerts(AlertFilter(tag="attack.t1110"))
+    assert sum(counts.values()) == 1
