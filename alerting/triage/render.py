@@ -12,7 +12,7 @@ import re
 import unicodedata
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
@@ -89,6 +89,11 @@ def local_day(value: Any) -> str:
     return moment.strftime("%Y-%m-%d") if moment else ""
 
 
+def path_segment(value: Any) -> str:
+    """Text as one URL path segment: every reserved character encoded, "/" included."""
+    return quote(str(value), safe="")
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("alerting.triage", "templates"),
@@ -101,6 +106,7 @@ def _environment() -> Environment:
     env.filters["plain"] = plain
     env.filters["local_time"] = local_time
     env.filters["plain_time"] = plain_time
+    env.filters["path_segment"] = path_segment
     env.filters["clock_time"] = clock_time
     env.filters["local_day"] = local_day
     env.filters["urlencode_params"] = urlencode

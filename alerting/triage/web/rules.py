@@ -49,7 +49,8 @@ def rules_page(request: Request, _: Annotated[Principal, Depends(EVERYONE)]) -> 
     return ctx.pages.render(request, "rules.html", context)
 
 
-@router.get("/rules/{rule_id}/source")
+# ``path``: a rule id may hold "/" (ids are free text in Sigma), sent as %2F.
+@router.get("/rules/{rule_id:path}/source")
 def rule_source_page(
     request: Request, rule_id: str, _: Annotated[Principal, Depends(EVERYONE)]
 ) -> Response:
