@@ -109,7 +109,7 @@ def _tactic_rows(stats: AlertStats, since: str, until: str) -> list[BarRow]:
     ]
 
 
-def _daily_response(
+def daily_response(
     changes: Sequence[StatusChange], now: datetime
 ) -> list[tuple[str, str, float | None, float | None]]:
     """Per Hanoi day of the alerts' creation: mean time to the first move out of ``new`` and
@@ -171,5 +171,5 @@ def build_situation(
             until=until,
         ),
         tactics=_tactic_rows(stats, since, until),
-        response_trend=trend(_daily_response(changes, now)),
+        response_trend=trend(daily_response(changes, now)),
     )
