@@ -154,6 +154,8 @@ class AlertFilter(BaseModel):
     user: str | None = None
     source_ip: str | None = None
     assignee: str | None = None
+    #: One of the rule's tags, exactly (``attack.credential_access``).
+    tag: str | None = None
     #: Case-insensitive (Unicode casefold) substring of the rule title, rule id or any
     #: snapshot value.
     text: str | None = None

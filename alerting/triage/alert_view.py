@@ -42,6 +42,7 @@ class TimelineItem:
     dataset: str
     host: str
     user: str
+    source_ip: str
     summary: str
     matched: bool
 
@@ -137,6 +138,7 @@ def timeline_item(event: Event, matched: set[str]) -> TimelineItem:
         dataset=display_value(fields.get("event.dataset")),
         host=display_value(fields.get("host.name")),
         user=display_value(fields.get("user.name")),
+        source_ip=display_value(fields.get("source.ip")),
         summary=summary,
         matched=event.id in matched,
     )

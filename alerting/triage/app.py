@@ -27,6 +27,7 @@ from alerting.triage.headers import SecurityHeadersMiddleware
 from alerting.triage.i18n import LanguageMiddleware
 from alerting.triage.overview import build_overview
 from alerting.triage.render import Pages
+from alerting.triage.rule_catalog import RuleCatalog
 from alerting.triage.rule_index import RuleIndex
 from alerting.triage.sources import DataSources
 from alerting.triage.web import accounts as web_accounts
@@ -35,8 +36,10 @@ from alerting.triage.web import alerts as web_alerts
 from alerting.triage.web import exceptions as web_exceptions
 from alerting.triage.web import login as web_login
 from alerting.triage.web import overview as web_overview
+from alerting.triage.web import rules as web_rules
 from alerting.triage.web import sources as web_sources
 from canhgac.config import Settings
+from canhgac.store.alert_stats import AlertStats
 from canhgac.store.base import Store, TriageSiteStore
 from canhgac.store.health import HealthStore
 from canhgac.store.triage import TriageStore
@@ -50,6 +53,7 @@ ROUTERS = (
     web_alerts.router,
     web_exceptions.router,
     web_overview.router,
+    web_rules.router,
     web_sources.router,
     web_admin.router,
     web_accounts.router,
@@ -74,6 +78,16 @@ def health_of(store: TriageSiteStore) -> HealthStore | None:
         return None
     try:
         return store.health()
+    except NotImplementedError:
+        return None
+
+
+def alert_stats_of(store: TriageSiteStore) -> AlertStats | None:
+    """The store's alert aggregations, if it keeps any (a full :class:`Store` does)."""
+    if not isinstance(store, Store):
+        return None
+    try:
+        return store.alert_stats()
     except NotImplementedError:
         return None
 
@@ -127,6 +141,8 @@ def create_app(
         clock=clock,
         overview=lambda: build_overview(store, triage_store, clock(), rules),
         sources=DataSources(health or health_of(store), store, settings.health, clock),
+        rule_catalog=RuleCatalog(settings.detection.rules_dir, settings.detection.default_interval),
+        alert_stats=alert_stats_of(store),
     )
     install_handlers(app)
     for router in ROUTERS:

@@ -16,8 +16,10 @@ from alerting.triage.auth.tokens import Tokens
 from alerting.triage.exception_service import ExceptionService
 from alerting.triage.overview import Overview
 from alerting.triage.render import Pages
+from alerting.triage.rule_catalog import RuleCatalog
 from alerting.triage.sources import DataSources
 from canhgac.config import WebConfig
+from canhgac.store.alert_stats import AlertStats
 from canhgac.store.base import TriageSiteStore
 from canhgac.store.triage import TriageStore
 
@@ -38,6 +40,10 @@ class TriageContext:
     overview: Callable[[], Overview]
     #: Data health per source key (the sources pages and API).
     sources: DataSources
+    #: The loaded rules' titles, levels, tags and files (rules page, overview).
+    rule_catalog: RuleCatalog | None = None
+    #: The store's alert aggregations (overview charts, rules page); None if it keeps none.
+    alert_stats: AlertStats | None = None
 
 
 def triage_context(connection: HTTPConnection) -> TriageContext:

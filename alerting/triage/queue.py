@@ -71,6 +71,7 @@ class QueueQuery(BaseModel):
     user: str | None = _TEXT
     source_ip: str | None = _TEXT
     assignee: str | None = _TEXT
+    tag: str | None = _TEXT
     q: str | None = Field(default=None, max_length=MAX_FILTER_CHARS, description="Free text")
     since: str | None = Field(default=None, description="ISO 8601; no offset = Hanoi time")
     until: str | None = Field(default=None, description="ISO 8601; no offset = Hanoi time")
@@ -85,7 +86,7 @@ class QueueQuery(BaseModel):
             return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
         return data
 
-    @field_validator("rule_id", "host", "user", "source_ip", "assignee", "q")
+    @field_validator("rule_id", "host", "user", "source_ip", "assignee", "tag", "q")
     @classmethod
     def _normalized(cls, value: str | None) -> str | None:
         return None if value is None else nfc(value.strip())
@@ -109,6 +110,7 @@ class QueueQuery(BaseModel):
             user=self.user,
             source_ip=self.source_ip,
             assignee=self.assignee,
+            tag=self.tag,
             text=self.q,
             since=self.since,
             until=self.until,

@@ -1,4 +1,5 @@
-"""The alert page's timeline: events on the same host or of the same user, ± 15 minutes.
+"""The alert page's timeline: events on the same host, of the same user or from the same
+source IP (firewall and web alerts are keyed on it), ± 15 minutes.
 
 The store answers it (:meth:`~canhgac.store.base.EventReader.related_events`), each in its own
 query language and never turning the values, which come from log content, into query syntax.
@@ -18,7 +19,7 @@ from canhgac.timeutil import from_iso, to_iso
 WINDOW = timedelta(minutes=15)
 MAX_RELATED = 200
 #: The fields that relate events to an alert, from its snapshot.
-RELATING_FIELDS = ("host.name", "user.name")
+RELATING_FIELDS = ("host.name", "user.name", "source.ip")
 
 
 def related_query(alert: Alert) -> RelatedQuery | None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
@@ -19,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from alerting.triage.i18n import LANG_PARAM, Translator, request_language
-from canhgac.timeutil import for_display
+from canhgac.timeutil import DISPLAY_ZONE, for_display, from_iso
 
 # Bidi controls (embeddings, overrides, isolates, marks), other format characters that hide
 # text (zero-width, BOM), and C0/C1 controls except tab and newline.
@@ -58,6 +59,41 @@ def local_time(value: Any) -> Markup:
     return Markup('<time datetime="{}">{}</time>').format(str(value), shown)
 
 
+def _local(value: Any) -> datetime | None:
+    try:
+        return from_iso(str(value)).astimezone(DISPLAY_ZONE)
+    except ValueError:
+        return None
+
+
+def plain_time(value: Any) -> str:
+    """A stored UTC time as short Hanoi text (``2026-12-03 22:54``), for SVG labels."""
+    moment = _local(value)
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else plain(value)
+
+
+def clock_time(value: Any) -> Markup:
+    """A stored UTC time as the queue shows it: ``22:54:17`` Hanoi time, the full time in
+    the element (and its tooltip)."""
+    moment = _local(value)
+    if moment is None:
+        return literal(value)
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        str(value), for_display(str(value)), moment.strftime("%H:%M:%S")
+    )
+
+
+def local_day(value: Any) -> str:
+    """The Hanoi date of a stored UTC time (``2026-12-03``): the queue's group headings."""
+    moment = _local(value)
+    return moment.strftime("%Y-%m-%d") if moment else ""
+
+
+def path_segment(value: Any) -> str:
+    """Text as one URL path segment: every reserved character encoded, "/" included."""
+    return quote(str(value), safe="")
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("alerting.triage", "templates"),
@@ -69,6 +105,10 @@ def _environment() -> Environment:
     env.filters["literal"] = literal
     env.filters["plain"] = plain
     env.filters["local_time"] = local_time
+    env.filters["plain_time"] = plain_time
+    env.filters["path_segment"] = path_segment
+    env.filters["clock_time"] = clock_time
+    env.filters["local_day"] = local_day
     env.filters["urlencode_params"] = urlencode
     return env
 

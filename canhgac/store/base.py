@@ -34,6 +34,7 @@ from canhgac.models import (
     RuleRun,
     RuleState,
 )
+from canhgac.store.alert_stats import AlertStats
 from canhgac.store.health import HealthStore
 
 
@@ -376,3 +377,7 @@ class Store(
 ):
     """Where events, dead letters, alerts and detection state live: every role at once, as
     the composition root (the CLI) builds it; each caller takes only the role it uses."""
+
+    def alert_stats(self) -> AlertStats:
+        """Aggregations over the alerts (:class:`~canhgac.store.alert_stats.AlertStats`)."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no alert statistics")

@@ -17,9 +17,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alerting.triage.i18n.en import MESSAGES as EN
 from alerting.triage.i18n.vi import MESSAGES as VI
+from alerting.triage.i18n.workspace_en import MESSAGES as WORKSPACE_EN
+from alerting.triage.i18n.workspace_vi import MESSAGES as WORKSPACE_VI
 
 #: Language code -> its catalogue. The first is the default.
-CATALOGUES: dict[str, Mapping[str, str]] = {"vi": VI, "en": EN}
+CATALOGUES: dict[str, Mapping[str, str]] = {
+    "vi": {**VI, **WORKSPACE_VI},
+    "en": {**EN, **WORKSPACE_EN},
+}
 DEFAULT_LANGUAGE = "vi"
 LANG_COOKIE = "canhgac_lang"
 LANG_PARAM = "lang"

@@ -135,7 +135,6 @@ MESSAGES: dict[str, str] = {
     "filter.text": "Search",
     "filter.since": "From (Hanoi time)",
     "filter.until": "Until (Hanoi time)",
-    "filter.sort": "Sort",
     "filter.size": "Rows",
     "filter.apply": "Filter",
     "filter.clear": "Clear filters",

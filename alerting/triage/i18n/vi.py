@@ -138,7 +138,6 @@ MESSAGES: dict[str, str] = {
     "filter.text": "Tìm kiếm",
     "filter.since": "Từ (giờ Hà Nội)",
     "filter.until": "Đến (giờ Hà Nội)",
-    "filter.sort": "Sắp xếp",
     "filter.size": "Số dòng",
     "filter.apply": "Lọc",
     "filter.clear": "Xóa bộ lọc",

@@ -329,6 +329,9 @@ ALERT_MAPPING = _fixed(
         "severity": {"type": "keyword"},
         "status": {"type": "keyword"},
         "assignee": {"type": "keyword"},
+        # For the rules page's false-positive rate (alert_stats); alerts closed in an index
+        # made before it was mapped are counted as closed without a reason.
+        "close_reason": {"type": "keyword"},
         "tags": {"type": "keyword"},
         "count": {"type": "long"},
         "first_seen": _TIME_KEYWORD,

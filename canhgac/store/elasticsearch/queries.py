@@ -72,6 +72,7 @@ def alert_query(query: AlertFilter, *, with_status: bool) -> dict[str, Any]:
         ("severity", query.severity),
         ("rule_id", query.rule_id),
         ("assignee", query.assignee),
+        ("tags", query.tag),
     ]
     if with_status:
         terms.append(("status", query.status))

@@ -64,6 +64,7 @@ from canhgac.models import (
     RuleState,
 )
 from canhgac.store.base import AlertWrite, Dialect, EventPage, EventSearch, RelatedQuery, Store
+from canhgac.store.elasticsearch.alert_stats import ElasticsearchAlertStats
 from canhgac.store.elasticsearch.alerts import ElasticsearchAlerts
 from canhgac.store.elasticsearch.bulk import DEFAULT_BACKOFF, Backoff
 from canhgac.store.elasticsearch.client import ElasticsearchCalls, Refresh, client_from_config
@@ -163,6 +164,9 @@ class ElasticsearchStore(Store):
 
     def health(self) -> ElasticsearchHealth:
         return self._health
+
+    def alert_stats(self) -> ElasticsearchAlertStats:
+        return ElasticsearchAlertStats(self._es, self.names)
 
     def close(self) -> None:
         try:

@@ -177,6 +177,9 @@ def _alert_where(query: AlertFilter, *, with_status: bool) -> tuple[str, list[An
     if query.assignee is not None:
         clauses.append("json_extract(doc, '$.assignee') = ?")
         params.append(query.assignee)
+    if query.tag is not None:
+        clauses.append("EXISTS (SELECT 1 FROM json_each(doc, '$.tags') WHERE value = ?)")
+        params.append(query.tag)
     if query.since:
         clauses.append("last_seen >= ?")
         params.append(query.since)

@@ -32,6 +32,7 @@ from canhgac.store.sqlite import alerts as sqlite_alerts
 from canhgac.store.sqlite import dead_letters as sqlite_dead_letters
 from canhgac.store.sqlite import events as sqlite_events
 from canhgac.store.sqlite import leases as sqlite_leases
+from canhgac.store.sqlite.alert_stats import SQLiteAlertStats
 from canhgac.store.sqlite.db import SQLiteDatabase
 from canhgac.store.sqlite.dialect import SQLITE
 from canhgac.store.sqlite.health import SQLiteHealth, check_integrity
@@ -73,6 +74,9 @@ class SQLiteStore(Store):
 
     def health(self) -> SQLiteHealth:
         return self._health
+
+    def alert_stats(self) -> SQLiteAlertStats:
+        return SQLiteAlertStats(self._db)
 
     def _add_alert_search_column(self) -> None:
         # Databases made before the queue's free-text search lack the column; their alerts

@@ -215,6 +215,31 @@ class Chromium:
             " e.dispatchEvent(new Event('change', {bubbles: true})); })()"
         )
 
+    def press(self, key: str, *, navigates: bool = False) -> None:
+        """A key typed on the keyboard (a printable ``key`` also types its text)."""
+        mark = len(self.events)
+        text = {"text": key} if len(key) == 1 else {}
+        self.send("Input.dispatchKeyEvent", type="keyDown", key=key, **text)
+        self.send("Input.dispatchKeyEvent", type="keyUp", key=key)
+        if navigates:
+            self._wait_event("Page.loadEventFired", mark)
+
+    def viewport(self, width: int, height: int) -> None:
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+
+    def color_scheme(self, scheme: str) -> None:
+        """Emulate the system's ``prefers-color-scheme`` (``light`` or ``dark``)."""
+        self.send(
+            "Emulation.setEmulatedMedia",
+            features=[{"name": "prefers-color-scheme", "value": scheme}],
+        )
+
     def screenshot(self, path: Path) -> None:
         data = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -170,8 +170,25 @@ def test_hostile_values_never_become_query_syntax(env: TriageEnv) -> None:
     assert es["bool"]["should"] == [{"term": {"host.name": nasty}}]
 
 
-def test_alerts_without_host_or_user_have_no_timeline(env: TriageEnv) -> None:
-    assert related_query(make_alert("a", env.clock.now, snapshot={"source.ip": "1.2.3.4"})) is None
+def test_alerts_without_host_user_or_source_ip_have_no_timeline(env: TriageEnv) -> None:
+    assert related_query(make_alert("a", env.clock.now, snapshot={"url.path": "/x"})) is None
+
+
+def test_a_firewall_alert_pivots_on_its_source_ip(env: TriageEnv) -> None:
+    now = env.clock.now
+    nasty = "10.0.0.7"
+    env.store.write_events(
+        [
+            make_event("near", now - timedelta(minutes=5), **{"source.ip": nasty}),
+            make_event("other-ip", now, **{"source.ip": "10.0.0.8"}),
+            make_event("too-early", now - timedelta(hours=1), **{"source.ip": nasty}),
+        ]
+    )
+    alert = make_alert("fw", now, snapshot={"source.ip": nasty})
+    query = related_query(alert)
+    assert query is not None and dict(query.values) == {"source.ip": nasty}
+    events, truncated = related_events(env.store, alert, now)
+    assert [e.id for e in events] == ["near"] and not truncated
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from alerting.triage.handlers import _KNOWN_PAGE_CODES
 from alerting.triage.headers import CONTENT_SECURITY_POLICY
 from alerting.triage.i18n import CATALOGUES, DEFAULT_LANGUAGE, Translator
 from alerting.triage.render import Pages, literal, local_time
+from alerting.triage.situation import TACTICS, ChartRange
 from canhgac.errors import StoreError
 from canhgac.health.model import Quality
 from canhgac.health.model import Status as HealthStatus
@@ -136,6 +137,8 @@ def _used_keys() -> set[str]:
         "quality": [q.value for q in Quality],
         "quality_hint": [q.value for q in Quality],
         "health": [s.value for s in HealthStatus],
+        "tactic": list(TACTICS),
+        "chart": [f"range_{r.name}" for r in ChartRange],
     }  # fmt: skip
     keys |= {f"{family}.{value}" for family, values in families.items() for value in values}
     return keys
