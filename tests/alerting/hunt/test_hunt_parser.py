@@ -64,7 +64,7 @@ def test_keywords_in_any_case_and_symbols() -> None:
     assert parse("a or b") == parse("a OR b")
     assert (
         parse("a && b")
-        == parse("a  b")
+        == parse("a    b")
         == AllOf((Match(None, ("a",), False, 0), Match(None, ("b",), False, 5)))
     )
     assert parse("a || b") == AnyOf((Match(None, ("a",), False, 0), Match(None, ("b",), False, 5)))
