@@ -15,6 +15,7 @@ from alerting.triage.actions import TriageActions
 from alerting.triage.api import admin as api_admin
 from alerting.triage.api import alerts as api_alerts
 from alerting.triage.api import exceptions as api_exceptions
+from alerting.triage.api import search as api_search
 from alerting.triage.api import sources as api_sources
 from alerting.triage.auth.accounts import Accounts
 from alerting.triage.auth.passwords import HashingPool, Passwords
@@ -35,6 +36,7 @@ from alerting.triage.web import alerts as web_alerts
 from alerting.triage.web import exceptions as web_exceptions
 from alerting.triage.web import login as web_login
 from alerting.triage.web import overview as web_overview
+from alerting.triage.web import search as web_search
 from alerting.triage.web import sources as web_sources
 from canhgac.config import Settings
 from canhgac.store.base import Store, TriageSiteStore
@@ -51,11 +53,13 @@ ROUTERS = (
     web_exceptions.router,
     web_overview.router,
     web_sources.router,
+    web_search.router,
     web_admin.router,
     web_accounts.router,
     api_alerts.router,
     api_exceptions.router,
     api_sources.router,
+    api_search.router,
     api_admin.router,
 )
 

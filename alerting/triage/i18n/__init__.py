@@ -16,10 +16,12 @@ from markupsafe import Markup, escape
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alerting.triage.i18n.en import MESSAGES as EN
+from alerting.triage.i18n.search_en import MESSAGES as SEARCH_EN
+from alerting.triage.i18n.search_vi import MESSAGES as SEARCH_VI
 from alerting.triage.i18n.vi import MESSAGES as VI
 
 #: Language code -> its catalogue. The first is the default.
-CATALOGUES: dict[str, Mapping[str, str]] = {"vi": VI, "en": EN}
+CATALOGUES: dict[str, Mapping[str, str]] = {"vi": VI | SEARCH_VI, "en": EN | SEARCH_EN}
 DEFAULT_LANGUAGE = "vi"
 LANG_COOKIE = "canhgac_lang"
 LANG_PARAM = "lang"
