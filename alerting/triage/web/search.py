@@ -20,6 +20,7 @@ from alerting.hunt.syntax import QuerySyntaxError
 from alerting.triage.auth.principal import READERS, Principal
 from alerting.triage.context import triage_context
 from alerting.triage.errors import InvalidInputError
+from alerting.triage.web.sources import moment_label
 from alerting.triage.hunt_chart import histogram
 from alerting.triage.hunt_export import csv_lines, ndjson_lines
 from alerting.triage.hunt_service import (
@@ -102,6 +103,7 @@ def search_page(
         "chart": None,
         "pivots": PIVOTS,
         "field_text": field_text,
+        "short_time": moment_label,
         "refine": lambda field, value, exclude: search_url(
             "/search", **(form | {"q": refined(q, field, value, exclude=exclude)})
         ),
