@@ -20,7 +20,6 @@ from alerting.hunt.syntax import QuerySyntaxError
 from alerting.triage.auth.principal import READERS, Principal
 from alerting.triage.context import triage_context
 from alerting.triage.errors import InvalidInputError
-from alerting.triage.web.sources import moment_label
 from alerting.triage.hunt_chart import histogram
 from alerting.triage.hunt_export import csv_lines, ndjson_lines
 from alerting.triage.hunt_service import (
@@ -30,6 +29,7 @@ from alerting.triage.hunt_service import (
     field_text,
     time_range,
 )
+from alerting.triage.web.sources import moment_label
 from canhgac.timeutil import DISPLAY_ZONE
 
 router = APIRouter(include_in_schema=False)
