@@ -33,6 +33,7 @@ from alerting.triage.sources import DataSources
 from alerting.triage.web import accounts as web_accounts
 from alerting.triage.web import admin as web_admin
 from alerting.triage.web import alerts as web_alerts
+from alerting.triage.web import entities as web_entities
 from alerting.triage.web import exceptions as web_exceptions
 from alerting.triage.web import login as web_login
 from alerting.triage.web import overview as web_overview
@@ -54,6 +55,7 @@ ROUTERS = (
     web_overview.router,
     web_sources.router,
     web_search.router,
+    web_entities.router,
     web_admin.router,
     web_accounts.router,
     api_alerts.router,

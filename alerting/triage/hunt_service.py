@@ -171,9 +171,9 @@ class HuntService:
             after = page.after
 
 
-def top_values(events: Sequence[Event]) -> list[TopValues]:
+def top_values(events: Sequence[Event], fields: Sequence[str] = TOP_FIELDS) -> list[TopValues]:
     tops: list[TopValues] = []
-    for field in TOP_FIELDS:
+    for field in fields:
         counts = Counter(text for text in (field_text(e, field) for e in events) if text)
         if counts:
             tops.append(TopValues(field, counts.most_common(TOP_N)))

@@ -49,6 +49,10 @@ class EventHunt(Protocol):
         """One page, newest ``@timestamp`` first (ties by id)."""
 
     @abstractmethod
+    def oldest(self, request: HuntRequest) -> Event | None:
+        """The matching event with the oldest ``@timestamp`` (first seen), if any."""
+
+    @abstractmethod
     def count(self, request: HuntRequest) -> int:
         """How many events match, exactly."""
 

@@ -19,6 +19,7 @@ from alerting.hunt.sigma_draft import sigma_draft
 from alerting.hunt.syntax import QuerySyntaxError
 from alerting.triage.auth.principal import READERS, Principal
 from alerting.triage.context import triage_context
+from alerting.triage.entity import PIVOT_FIELDS, quoted
 from alerting.triage.errors import InvalidInputError
 from alerting.triage.hunt_chart import histogram
 from alerting.triage.hunt_export import csv_lines, ndjson_lines
@@ -47,13 +48,7 @@ DEFAULT_COLUMNS = (
 )
 PAGE_SIZE = 50
 #: Fields whose values link to their entity's page.
-PIVOTS = {
-    "source.ip": "ip",
-    "destination.ip": "ip",
-    "client.ip": "ip",
-    "host.name": "host",
-    "user.name": "user",
-}
+PIVOTS = PIVOT_FIELDS
 
 
 def _range(start: str, end: str, now: datetime) -> tuple[datetime, datetime]:
@@ -67,10 +62,6 @@ def _form_time(moment: datetime) -> str:
     return moment.astimezone(DISPLAY_ZONE).strftime("%Y-%m-%dT%H:%M")
 
 
-def quoted(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def refined(text: str, field: str, value: str, *, exclude: bool) -> str:
     """``text`` narrowed to events with (``exclude``: without) ``field`` = ``value``."""
     term = f"{'NOT ' if exclude else ''}{field}:{quoted(value)}"
@@ -79,6 +70,10 @@ def refined(text: str, field: str, value: str, *, exclude: bool) -> str:
 
 def search_url(path: str, **params: str) -> str:
     return f"{path}?{urlencode({k: v for k, v in params.items() if v})}"
+
+
+def entity_url(kind: str, value: str) -> str:
+    return search_url(f"/entities/{kind}", value=value)
 
 
 @router.get("/search")
@@ -107,9 +102,7 @@ def search_page(
         "refine": lambda field, value, exclude: search_url(
             "/search", **(form | {"q": refined(q, field, value, exclude=exclude)})
         ),
-        "pivot": lambda field, value: search_url(
-            "/search", **(form | {"q": f"{field}:{quoted(value)}"})
-        ),
+        "pivot": lambda field, value: entity_url(PIVOTS[field], value),
         "request_after": bool(after),
         "link": lambda **changes: search_url("/search", **(form | changes)),
         "download": lambda path: search_url(path, **form),

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from canhgac.errors import StoreError
-from canhgac.models import TIMESTAMP
+from canhgac.models import TIMESTAMP, Event
 from canhgac.store.elasticsearch.client import ElasticsearchCalls
 from canhgac.store.elasticsearch.documents import hit_event
 from canhgac.store.elasticsearch.mappings import EVENT_ID_FIELD
@@ -42,6 +42,15 @@ class ElasticsearchHunt(EventHunt):
         events = [hit_event(hit) for hit in hits]
         last = (str(hits[-1]["sort"][0]), str(hits[-1]["sort"][1])) if len(hits) == size else None
         return HuntPage(events, last)
+
+    def oldest(self, request: HuntRequest) -> Event | None:
+        hits = self._es.search(
+            self._index,
+            query=self._query(request),
+            sort=[{TIMESTAMP: "asc"}, {EVENT_ID_FIELD: "asc"}],
+            size=1,
+        )
+        return hit_event(hits[0]) if hits else None
 
     def count(self, request: HuntRequest) -> int:
         return self._es.count(self._index, self._query(request))

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from canhgac.errors import StoreError
+from canhgac.models import Event
 from canhgac.store.hunt import EventHunt, HuntPage, HuntRequest, SqlCondition
 from canhgac.store.sqlite.events import Read, _row_event
 from canhgac.timeutil import to_iso
@@ -42,6 +43,15 @@ class SQLiteHunt(EventHunt):
         events = [_row_event(*row[:4]) for row in rows]
         last = (rows[-1][4], rows[-1][0]) if len(rows) == limit else None
         return HuntPage(events, last)
+
+    def oldest(self, request: HuntRequest) -> Event | None:
+        where, params = self._where(request)
+        rows = self._read(
+            f"SELECT id, ingested, doc, original FROM events WHERE {where}"
+            " ORDER BY ts, id LIMIT 1",
+            params,
+        )
+        return _row_event(*rows[0]) if rows else None
 
     def count(self, request: HuntRequest) -> int:
         where, params = self._where(request)

@@ -196,6 +196,13 @@ def test_paging_walks_every_hit_once_newest_first(store: Store) -> None:
     assert seen == ["e5", "e4", "e3", "e2", "e1"]
 
 
+def test_oldest_is_the_first_seen_hit(store: Store) -> None:
+    hunt = event_hunt(store)
+    oldest = hunt.oldest(_request(store, "failed"))
+    assert oldest is not None and oldest.id == "e1"
+    assert hunt.oldest(_request(store, "nothing-matches-this")) is None
+
+
 def test_histogram_counts_hits_per_epoch_aligned_bucket(store: Store) -> None:
     hunt = event_hunt(store)
     buckets = hunt.histogram(_request(store, "event.dataset:sshd"), 7200)

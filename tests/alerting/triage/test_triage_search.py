@@ -11,7 +11,7 @@ import yaml
 from sigma.rule import SigmaRule
 
 from alerting.triage.hunt_export import neutralised
-from tests.alerting.triage.conftest import ClientFor, TriageEnv, make_event
+from tests.alerting.triage.conftest import ClientFor, TriageEnv, make_alert, make_event
 
 XSS = '<img src=x onerror="alert(1)">'
 
@@ -50,7 +50,7 @@ def _seed(env: TriageEnv) -> None:
             ),
             make_event(
                 "old",
-                now - timedelta(days=3),
+                now - timedelta(days=10),
                 **{"host.name": "web01", "event.original": "Failed password for root"},
             ),
         ]
@@ -167,3 +167,25 @@ def test_sigma_draft_is_yaml_that_mirrors_the_query(env: TriageEnv, client_for: 
     assert rule["author"] == "author"
     parsed = SigmaRule.from_yaml(answer.text)  # a rule pySigma reads, condition included
     assert parsed.detection.parsed_condition[0].parsed is not None
+
+
+def test_entity_pages_show_first_last_seen_related_and_alerts(
+    env: TriageEnv, client_for: ClientFor
+) -> None:
+    _seed(env)
+    now = env.clock.now
+    env.add_alert(make_alert("al1", now - timedelta(hours=1), snapshot={"host.name": "web01"}))
+    client, _ = client_for("analyst")
+    page = client.get("/entities/host", params={"value": "web01", "lang": "en"})
+    assert page.status_code == 200
+    assert 'data-total="2"' in page.text  # the event 10 days old is outside the 7-day default
+    assert 'data-alert-id="al1"' in page.text
+    assert XSS not in page.text and "&lt;img src=x" in page.text  # a related user, escaped
+    assert 'href="/entities/user?value=%3Cimg' in page.text  # ... and a pivot to its page
+    older = client.get("/entities/host", params={"value": "web01", "from": "2000-01-01T00:00"})
+    assert 'data-total="3"' in older.text
+    ip = client.get("/entities/ip", params={"value": "10.1.2.3"})
+    assert 'data-total="1"' in ip.text and "db01" in ip.text
+    assert client.get("/entities/planet", params={"value": "x"}).status_code == 404
+    hostile = client.get("/entities/user", params={"value": XSS})
+    assert hostile.status_code == 200 and XSS not in hostile.text

@@ -151,9 +151,21 @@ def test_hunting_through_hostile_events(env: TriageEnv, browser: Chromium) -> No
         assert "3 matching events" in state["text"]
         browser.screenshot(SCREENSHOTS / "search-en.png")
 
-        browser.click("a.pivot[data-entity='ip']", navigates=True)
+        # Pivot: the host name (a payload) opens its entity page, which shows it as text.
+        browser.click("#search-results a.pivot[data-entity='host']", navigates=True)
         state = _inert(browser)
-        assert len(state["results"]) == 1
+        assert browser.evaluate("location.pathname") == "/entities/host"
+        assert browser.evaluate("document.querySelector('.entity-value').innerText") == PAYLOADS[1]
+        assert browser.evaluate("document.querySelector('#entity-total').dataset.total") == "1"
+        related = "[...document.querySelectorAll('#entity-related a.pivot')].map(a => a.innerText)"
+        assert sorted(browser.evaluate(related)) == sorted([PAYLOADS[1], "10.0.0.2"])
+        browser.screenshot(SCREENSHOTS / "entity-host-en.png")
+        browser.click("#entity-related a.pivot[data-entity='ip']", navigates=True)
+        state = _inert(browser)
+        assert browser.evaluate("document.querySelector('h1').innerText") == "IP address: 10.0.0.2"
+        browser.click("#lang-vi", navigates=True)
+        assert browser.evaluate("document.querySelector('h1').innerText") == "Địa chỉ IP: 10.0.0.2"
+        browser.screenshot(SCREENSHOTS / "entity-ip-vi.png")
         assert browser.logged("Content Security Policy") == []
         assert browser.logged("Uncaught") == []
 
