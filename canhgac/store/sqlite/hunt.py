@@ -47,8 +47,7 @@ class SQLiteHunt(EventHunt):
     def oldest(self, request: HuntRequest) -> Event | None:
         where, params = self._where(request)
         rows = self._read(
-            f"SELECT id, ingested, doc, original FROM events WHERE {where}"
-            " ORDER BY ts, id LIMIT 1",
+            f"SELECT id, ingested, doc, original FROM events WHERE {where} ORDER BY ts, id LIMIT 1",
             params,
         )
         return _row_event(*rows[0]) if rows else None
