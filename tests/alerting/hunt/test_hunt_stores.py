@@ -16,12 +16,15 @@ import pytest
 from alerting.hunt.compilers import HUNT_COMPILERS
 from alerting.hunt.parser import parse
 from alerting.hunt.syntax import QuerySyntaxError
+from alerting.triage.entity import ENTITY_KINDS, entity_view
+from alerting.triage.hunt_service import HuntService
 from canhgac.config import ElasticsearchStoreConfig
 from canhgac.models import Event
 from canhgac.store.base import Store
 from canhgac.store.hunt import HuntRequest
 from canhgac.store.hunt_registry import event_hunt
 from canhgac.store.sqlite.store import SQLiteStore
+from canhgac.timeutil import from_iso
 
 START = "2026-11-27T00:00:00.000000Z"
 END = "2026-11-28T00:00:00.000000Z"
@@ -228,3 +231,26 @@ def test_the_events_table_survives_an_injection_attempt(store: Store) -> None:
             continue
         assert hunt.count(request) == 0
     assert hunt.count(_request(store, "")) == 5
+
+
+def test_the_search_page_service_on_every_store(store: Store) -> None:
+    service = HuntService(store)
+    start, end = from_iso(START), from_iso(END)
+    first = service.search("event.dataset:sshd", start, end, None, 2)
+    assert (first.total, [e.id for e in first.events]) == (3, ["e5", "e2"])
+    assert first.next_cursor is not None
+    rest = service.search("event.dataset:sshd", start, end, first.next_cursor, 2)
+    assert [e.id for e in rest.events] == ["e1"] and rest.next_cursor is None
+    tops = {top.field: dict(top.values) for top in first.top}
+    assert tops["host.name"] == {"db01": 1, "WEB02": 1, "web01": 1}
+    assert sum(count for _, count in first.histogram) == 3
+    assert [e.id for e in service.every_event("event.dataset:squid", start, end)] == ["e4", "e3"]
+
+
+def test_an_entity_page_on_every_store(store: Store) -> None:
+    view = entity_view(store, ENTITY_KINDS["ip"], "10.0.0.5", from_iso(START), from_iso(END))
+    assert view.total == 1
+    assert view.first_seen is not None and view.first_seen.id == "e1"
+    assert view.last_seen is not None and view.last_seen.id == "e1"
+    related = {kind + ":" + top.field: dict(top.values) for kind, top in view.related}
+    assert related == {"host:host.name": {"web01": 1}, "user:user.name": {"root": 1}}
