@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from ipaddress import IPv4Network, IPv6Network, ip_network
 
 from sigma.types import CompareOperators, SpecialChars
 
@@ -27,6 +28,7 @@ from alerting.hunt.syntax import (
     AnyOf,
     Compare,
     Everything,
+    InNetwork,
     Match,
     Node,
     Not,
@@ -39,6 +41,7 @@ MAX_DEPTH = 40
 MAX_TERMS = 200
 _FIELD = re.compile(r"[A-Za-z_@][A-Za-z0-9_@.\-]*")
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_OCTETS_WILDCARD = re.compile(r"((?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]{1,2})\.){1,3})\*")
 _COMPARE_OPS = {
     ">": CompareOperators.GT,
     ">=": CompareOperators.GTE,
@@ -206,6 +209,9 @@ class _Parser:
         return _number(token.raw)
 
     def match(self, field: Token | None, token: Token) -> Node:
+        network = address_network(token) if field is not None else None
+        if field is not None and network is not None:
+            return self.count(InNetwork(field.raw, network, token.position))
         numeric = (
             token.kind is Kind.WORD and not token.escaped and bool(_NUMBER.fullmatch(token.raw))
         )
@@ -216,11 +222,30 @@ class _Parser:
             )
         return self.count(Match(field.raw if field else None, parts, numeric, token.position))
 
-    def count(self, node: Match | Compare) -> Node:
+    def count(self, node: Match | Compare | InNetwork) -> Node:
         self.terms += 1
         if self.terms > MAX_TERMS:
             raise QuerySyntaxError(f"more than {MAX_TERMS} terms in one query", node.position)
         return node
+
+
+def address_network(token: Token) -> IPv4Network | IPv6Network | None:
+    """The network an unquoted ``10.0.0.0/24`` (IPv6: ``2001\\:db8\\:\\:/32``) or ``10.0.*``
+    (whole octets) stands for, else None."""
+    if token.kind is not Kind.WORD:
+        return None
+    text = None
+    if all(isinstance(part, str) for part in token.parts) and "/" in token.raw:
+        text = "".join(str(part) for part in token.parts)
+    elif not token.escaped and (prefix := _OCTETS_WILDCARD.fullmatch(token.raw)):
+        octets = prefix.group(1).rstrip(".").split(".")
+        text = ".".join(octets + ["0"] * (4 - len(octets))) + f"/{8 * len(octets)}"
+    if text is None:
+        return None
+    try:
+        return ip_network(text, strict=False)
+    except ValueError:
+        return None
 
 
 def _describe(token: Token) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from sigma.types import SpecialChars
 
-from alerting.hunt.syntax import AllOf, AnyOf, Compare, Everything, Match, Node, Not
+from alerting.hunt.syntax import AllOf, AnyOf, Compare, Everything, InNetwork, Match, Node, Not
 
 _WILDCARD = {SpecialChars.WILDCARD_MULTI: "*", SpecialChars.WILDCARD_SINGLE: "?"}
 _MODIFIER = {"LT": "lt", "LTE": "lte", "GT": "gt", "GTE": "gte"}
@@ -58,6 +58,10 @@ def _compare(draft: _Draft, node: Compare) -> str:
     return draft.leaf("selection", {f"{node.field}|{_MODIFIER[node.op.name]}": node.number})
 
 
+def _in_network(draft: _Draft, node: InNetwork) -> str:
+    return draft.leaf("selection", {f"{node.field}|cidr": str(node.network)})
+
+
 def _joined(word: str) -> Callable[[_Draft, Any], str]:
     def join(draft: _Draft, node: Any) -> str:
         return "(" + f" {word} ".join(draft.condition(child) for child in node.children) + ")"
@@ -68,6 +72,7 @@ def _joined(word: str) -> Callable[[_Draft, Any], str]:
 _CONDITIONS: dict[type, Callable[[_Draft, Any], str]] = {
     Match: _match,
     Compare: _compare,
+    InNetwork: _in_network,
     Not: lambda draft, node: f"not {draft.condition(node.child)}",
     AllOf: _joined("and"),
     AnyOf: _joined("or"),

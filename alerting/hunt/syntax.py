@@ -7,6 +7,7 @@ store cannot search) points at the place the analyst typed it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network
 
 from sigma.types import CompareOperators, SpecialChars
 
@@ -52,6 +53,15 @@ class Compare:
 
 
 @dataclass(frozen=True, slots=True)
+class InNetwork:
+    """``field:10.0.0.0/24`` or ``field:10.0.*``: an address inside a network."""
+
+    field: str
+    network: IPv4Network | IPv6Network
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
 class Not:
     child: Node
 
@@ -71,7 +81,7 @@ class Everything:
     """The empty query: every event in the time range."""
 
 
-Node = Match | Compare | Not | AllOf | AnyOf | Everything
+Node = Match | Compare | InNetwork | Not | AllOf | AnyOf | Everything
 
 _WILDCARD_TEXT: dict[object, str] = {
     SpecialChars.WILDCARD_MULTI: "*",

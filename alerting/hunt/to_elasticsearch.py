@@ -16,6 +16,7 @@ from sigma.exceptions import SigmaError
 from alerting.detect.compile.elasticsearch.backend import ElasticsearchQueryBackend
 from alerting.detect.compile.elasticsearch.grams import within_gram_budget
 from alerting.detect.compile.elasticsearch.leaves import (
+    CIDR_QUERIES,
     COMPARE_QUERIES,
     NUMBER_QUERIES,
     STRING_QUERIES,
@@ -26,6 +27,7 @@ from alerting.hunt.syntax import (
     AnyOf,
     Compare,
     Everything,
+    InNetwork,
     Match,
     Node,
     Not,
@@ -68,6 +70,13 @@ class _Compiler:
         except SigmaError as exc:
             raise QuerySyntaxError(str(exc), node.position) from None
 
+    def in_network(self, node: InNetwork) -> Query:
+        field, kind = self.target(node.field, node.position)
+        try:
+            return CIDR_QUERIES[kind](field, kind, node.network, self.backend.mapping)
+        except SigmaError as exc:
+            raise QuerySyntaxError(str(exc), node.position) from None
+
     def query(self, node: Node) -> Query:
         return _BUILDERS[type(node)](self, node)
 
@@ -75,6 +84,7 @@ class _Compiler:
 _BUILDERS: dict[type, Callable[[_Compiler, Any], Query]] = {
     Match: _Compiler.match,
     Compare: _Compiler.compare,
+    InNetwork: _Compiler.in_network,
     Not: lambda c, node: {"bool": {"must_not": [c.query(node.child)]}},
     AllOf: lambda c, node: {"bool": {"filter": [c.query(child) for child in node.children]}},
     AnyOf: lambda c, node: {

@@ -19,6 +19,7 @@ from alerting.hunt.syntax import (
     AnyOf,
     Compare,
     Everything,
+    InNetwork,
     Match,
     Node,
     Not,
@@ -74,6 +75,11 @@ def _compare(node: Compare, params: list[Any]) -> str:
     return f"cg_number({_field(node.field, node.position)}) {_COMPARE_SQL[node.op.name]} ?"
 
 
+def _in_network(node: InNetwork, params: list[Any]) -> str:
+    params.append(str(node.network))
+    return f"cg_cidr({_field(node.field, node.position)}, ?)"
+
+
 def _joined(word: str) -> Callable[[Any, list[Any]], str]:
     def join(node: Any, params: list[Any]) -> str:
         return "(" + f" {word} ".join(_condition(child, params) for child in node.children) + ")"
@@ -89,6 +95,7 @@ def _not(node: Not, params: list[Any]) -> str:
 _BUILDERS: dict[type, Callable[[Any, list[Any]], str]] = {
     Match: _match,
     Compare: _compare,
+    InNetwork: _in_network,
     Not: _not,
     AllOf: _joined("AND"),
     AnyOf: _joined("OR"),

@@ -140,7 +140,12 @@ class HuntService:
         self, text: str, start: datetime, end: datetime, cursor: str | None, limit: int
     ) -> SearchResult:
         tree, request = self.request(text, start, end)
-        page = self.hunt.page(request, decode_cursor(cursor), limit)
+        try:
+            page = self.hunt.page(request, decode_cursor(cursor), limit)
+        except BadCursor:
+            raise
+        except ValueError as exc:  # a cursor the store cannot read (its sort values)
+            raise BadCursor(str(exc)) from None
         width = bucket_seconds(start, end)
         sample = self._sample(request, page.events if cursor is None else [])
         return SearchResult(

@@ -31,7 +31,7 @@ class ElasticsearchHunt(EventHunt):
 
     def page(self, request: HuntRequest, after: tuple[str, str] | None, limit: int) -> HuntPage:
         size = min(limit, MAX_WINDOW)
-        extra = {"search_after": [int(after[0]), after[1]]} if after is not None else {}
+        extra = {"search_after": [_sort_value(after[0]), after[1]]} if after is not None else {}
         hits = self._es.search(
             self._index,
             query=self._query(request),
@@ -81,3 +81,10 @@ class ElasticsearchHunt(EventHunt):
             (to_iso(datetime.fromtimestamp(b["key"] / 1000, UTC)), int(b["doc_count"]))
             for b in buckets
         ]
+
+
+def _sort_value(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError("the page cursor is not one this search wrote") from None

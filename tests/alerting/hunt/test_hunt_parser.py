@@ -3,6 +3,8 @@ position) of invalid ones, hostile ones included."""
 
 from __future__ import annotations
 
+from ipaddress import ip_network
+
 import pytest
 from sigma.types import CompareOperators, SpecialChars
 
@@ -14,6 +16,7 @@ from alerting.hunt.syntax import (
     AnyOf,
     Compare,
     Everything,
+    InNetwork,
     Match,
     Not,
     QuerySyntaxError,
@@ -87,6 +90,15 @@ def test_ranges_inclusive_exclusive_and_open() -> None:
         (Compare("p", CompareOperators.GTE, 1, 0), Compare("p", CompareOperators.LT, 5, 0))
     )
     assert parse("p:{1.5 TO *]") == Compare("p", CompareOperators.GT, 1.5, 0)
+
+
+def test_networks_by_cidr_or_whole_octet_wildcards() -> None:
+    assert parse("source.ip:10.1.*") == InNetwork("source.ip", ip_network("10.1.0.0/16"), 10)
+    assert parse("ip:10.0.0.0/8") == InNetwork("ip", ip_network("10.0.0.0/8"), 3)
+    assert parse(r"ip:2001\:db8\:\:/32") == InNetwork("ip", ip_network("2001:db8::/32"), 3)
+    assert isinstance(parse("ip:10.0.0.1*"), Match)  # not whole octets: a wildcard match
+    assert isinstance(parse("10.1.*"), Match)  # free text stays text
+    assert isinstance(parse('ip:"10.0.0.0/8"'), Match)  # quoted: literal
 
 
 def test_comparisons() -> None:

@@ -116,6 +116,13 @@ CORPUS: dict[str, list[str]] = {
     "nguyễn": ["e5", "e2"],
     "event.dataset:sshd AND NOT user.name:root": ["e5", "e2"],
     "NOT event.dataset:sshd": ["e4", "e3"],
+    "NOT user.name:root": ["e5", "e4", "e3", "e2"],  # events without the field included
+    "source.port:40022": ["e1"],
+    "source.ip:10.0.0.*": ["e2", "e1"],
+    "source.ip:203.0.113.8/30": ["e4", "e3"],
+    "NOT source.ip:10.*": ["e5", "e4", "e3"],
+    "source.ip:2001\\:db8\\:\\:/32": [],
+    "user.name:*": ["e5", "e2", "e1"],
     "-NOT-": [],
     "http.response.status_code:404": ["e3"],
     'http.response.status_code:"404"': ["e3"],
