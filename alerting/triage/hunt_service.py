@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from alerting.hunt.compilers import HUNT_COMPILERS
@@ -44,6 +44,8 @@ TOP_N = 5
 BUCKETS = (60, 300, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400)
 MAX_BUCKETS = 60
 EXPORT_PAGE = 1000
+EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
+LATEST = datetime(2262, 4, 1, tzinfo=UTC)
 _FIELD = re.compile(r"[A-Za-z_@][A-Za-z0-9_@.\-]{0,100}")
 
 
@@ -96,13 +98,16 @@ def columns(text: str | None, default: Sequence[str]) -> list[str]:
 
 
 def time_range(start: str, end: str, now: datetime) -> tuple[datetime, datetime]:
-    """The form's ``from``/``to`` (Hanoi wall time, ``YYYY-MM-DDTHH:MM``); the last 24 hours
-    by default."""
+    """The form's ``from``/``to`` (Hanoi wall time, ``YYYY-MM-DDTHH:MM``, or ISO 8601 with a
+    zone); the last 24 hours by default. Both stores hold times from 1970 to 2262 only."""
     try:
         until = _local(end) if end else now + timedelta(minutes=1)
         since = _local(start) if start else until - timedelta(hours=24)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise QuerySyntaxError(f"not a time: {exc}", 0) from None
+    for moment in (since, until):
+        if not EARLIEST <= moment <= LATEST:
+            raise QuerySyntaxError("times must be between 1970 and 2262", 0)
     return since, until
 
 

@@ -118,6 +118,14 @@ def test_api_refuses_a_bad_query_and_a_forged_cursor(env: TriageEnv, client_for:
     assert bad.status_code == 422
     assert bad.json()["error"]["code"] == "invalid_query"
     assert client.get("/api/v1/events/search", params={"cursor": "!!"}).status_code == 422
+    for start, end in (
+        ("0001-01-01T00:00", ""),
+        ("", "0001-01-01T00:00"),
+        ("2026-01-02", "2026-01-01"),
+        ("x", ""),
+    ):
+        answer = client.get("/api/v1/events/search", params={"start": start, "end": end})
+        assert answer.status_code == 422, (start, end)
 
 
 def test_search_needs_a_reader(env: TriageEnv, client_for: ClientFor) -> None:
