@@ -15,6 +15,7 @@ from alerting.triage.actions import TriageActions
 from alerting.triage.api import admin as api_admin
 from alerting.triage.api import alerts as api_alerts
 from alerting.triage.api import exceptions as api_exceptions
+from alerting.triage.api import search as api_search
 from alerting.triage.api import sources as api_sources
 from alerting.triage.auth.accounts import Accounts
 from alerting.triage.auth.passwords import HashingPool, Passwords
@@ -33,10 +34,12 @@ from alerting.triage.sources import DataSources
 from alerting.triage.web import accounts as web_accounts
 from alerting.triage.web import admin as web_admin
 from alerting.triage.web import alerts as web_alerts
+from alerting.triage.web import entities as web_entities
 from alerting.triage.web import exceptions as web_exceptions
 from alerting.triage.web import login as web_login
 from alerting.triage.web import overview as web_overview
 from alerting.triage.web import rules as web_rules
+from alerting.triage.web import search as web_search
 from alerting.triage.web import sources as web_sources
 from canhgac.config import Settings
 from canhgac.store.alert_stats import AlertStats
@@ -55,11 +58,14 @@ ROUTERS = (
     web_overview.router,
     web_rules.router,
     web_sources.router,
+    web_search.router,
+    web_entities.router,
     web_admin.router,
     web_accounts.router,
     api_alerts.router,
     api_exceptions.router,
     api_sources.router,
+    api_search.router,
     api_admin.router,
 )
 
