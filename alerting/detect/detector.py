@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sigma.processing.pipeline import ProcessingPipeline
@@ -77,13 +77,15 @@ def build_scheduler(
     *,
     clock: Clock = utcnow,
     reload_every: float | None = RELOAD_EVERY_S,
+    collecting_since: datetime | None = None,
 ) -> DetectionScheduler:
     """A scheduler running ``rules`` against ``store``; new alerts are enqueued for the
     channels :func:`alerting.notify.routing.channels_for` picks. When ``rules`` is the
     configured rule set (a :class:`CompiledRuleSet`), the rule files are hot-reloaded every
     ``reload_every`` seconds while the scheduler runs (None: never). A rule whose query the
     store rejects is not scheduled (:func:`alerting.detect.store_probe.probed`), at start and
-    at every reload."""
+    at every reload. ``collecting_since``: when this process's sources started storing (see
+    :mod:`alerting.detect.run.collect_start`)."""
 
     def route(alert: Alert) -> list[str]:
         return channels_for(alert, alerting)
@@ -96,6 +98,7 @@ def build_scheduler(
     scheduler = DetectionScheduler(
         engine, runnable, jitter_seconds=detection.jitter_seconds, clock=clock
     )
+    scheduler.collecting_since = collecting_since
     if isinstance(rules, CompiledRuleSet) and reload_every is not None:
         reloader = RuleReloader(
             lambda: probed(load_detection(detection, store.query_language), store, clock()),

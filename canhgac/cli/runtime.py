@@ -13,10 +13,12 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
 from alerting.detect.detector import build_scheduler, load_detection
+from alerting.detect.run import collect_start
 from canhgac.cli import health, notifications, telemetry
 from canhgac.cli.demo import DemoFeeder, targets_from_settings
 from canhgac.config import FileSourceConfig, Settings
@@ -25,6 +27,7 @@ from canhgac.metrics import Metrics, MetricsServer
 from canhgac.store.base import Store
 from canhgac.store.registry import build_store
 from canhgac.store.triage import TriageStore
+from canhgac.timeutil import utcnow
 from ingest.indexer import Indexer
 from ingest.sources.registry import build as build_source
 from ingest.transport.base import Receiver, Sender
@@ -63,6 +66,10 @@ class Runtime:
         telemetry.mark_roles(self.metrics, sorted(roles))
         telemetry.watch_process(self.metrics)
         sender, receiver = _transport(settings, roles)
+        # Held before the sources start: the rules, loaded after them, search from here.
+        since: datetime | None = None
+        if store is not None and {"collect", "detect"} <= roles:
+            since = collect_start.hold(store, utcnow())
         try:
             if "index" in roles:
                 assert receiver is not None and store is not None
@@ -79,7 +86,7 @@ class Runtime:
                     telemetry.watch_source(self.metrics, source)
             if "detect" in roles:
                 assert store is not None
-                self._start_detection(settings, store)
+                self._start_detection(settings, store, since)
             if "web" in roles and settings.web.enabled:
                 assert store is not None
                 self._start_web(settings, store)
@@ -108,7 +115,7 @@ class Runtime:
         component.start()
         self.started.append(component)
 
-    def _start_detection(self, settings: Settings, store: Store) -> None:
+    def _start_detection(self, settings: Settings, store: Store, since: datetime | None) -> None:
         compiled = load_detection(settings.detection, store.query_language)
         for error in compiled.errors:
             log.error("rule refused: %s", error)
@@ -117,7 +124,9 @@ class Runtime:
         log.info(
             "detection: %d rules loaded, %d refused", len(compiled.rules), len(compiled.errors)
         )
-        scheduler = build_scheduler(compiled, store, settings.detection, settings.alerting)
+        scheduler = build_scheduler(
+            compiled, store, settings.detection, settings.alerting, collecting_since=since
+        )
         self._start(scheduler)
         telemetry.watch_scheduler(self.metrics, scheduler)
         if settings.health.enabled:

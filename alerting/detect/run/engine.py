@@ -151,6 +151,18 @@ class DetectionEngine:
         """Run ``rules`` as one tick; a rule's failure is logged and in its report."""
         return [report for report, _ in self._run_tick(rules)]
 
+    def anchor(self, rules: Sequence[CompiledRule], since: datetime) -> bool:
+        """Store where each rule without a watermark starts, before its first run: no later
+        than ``since`` (see :mod:`alerting.detect.run.collect_start`). False if the store
+        could not keep them (the hold must then stay)."""
+        now = self._clock()
+        states = self.store.get_rule_states([rule.id for rule in rules])
+        for rule in rules:
+            if rule.id not in states:
+                latest = now - self.config.ingest_delay - rule.interval
+                self._origins.setdefault(rule.id, min(since, latest))
+        return self._save_origins([self._progress(r, states.get(r.id), now) for r in rules])
+
     # --- the tick ------------------------------------------------------------------------------
     def _run_tick(
         self, rules: Sequence[CompiledRule]
@@ -247,7 +259,7 @@ class DetectionEngine:
             rule, plan, state.watermark if state else None, rule.id not in self._settled
         )
 
-    def _save_origins(self, progress: Sequence[_Progress]) -> None:
+    def _save_origins(self, progress: Sequence[_Progress]) -> bool:
         """Store where each rule without a watermark starts, before searching: if this
         process dies mid-window, the next one resumes there instead of one interval before its
         own start, which would leave the events in between unsearched."""
@@ -257,11 +269,13 @@ class DetectionEngine:
             if item.watermark is None and item.plan.windows
         ]
         if not origins:
-            return
+            return True
         try:
             self.store.save_rule_states(origins)
         except Exception as exc:  # noqa: BLE001 - the searches that follow will fail and say so
             log.warning("could not store where %d new rules start: %s", len(origins), exc)
+            return False
+        return True
 
     def _run_rounds(self, progress: Sequence[_Progress], now: datetime) -> None:
         round_ = 0

@@ -22,6 +22,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from alerting.detect.compile.rules import CompiledRule
+from alerting.detect.run import collect_start
 from alerting.detect.run.engine import Clock, DetectionEngine, RuleRunReport
 from canhgac.timeutil import from_iso, to_iso, utcnow
 
@@ -70,6 +71,9 @@ class DetectionScheduler:
         self._clock = clock
         self._scheduler: BackgroundScheduler | None = None
         self._companions: list[Companion] = []
+        # When this process's sources started storing events (see collect_start): new rules
+        # are anchored there at start. None: they start one interval before their first run.
+        self.collecting_since: datetime | None = None
         self._status_lock = threading.Lock()
         self._status = {
             rule.id: RuleStatus(rule.id, rule.title, rule.interval.total_seconds())
@@ -81,6 +85,8 @@ class DetectionScheduler:
         """Start one job per interval; each runs once right away, then every interval."""
         if self._scheduler is not None:
             raise RuntimeError("the detection scheduler is already running")
+        if self.collecting_since is not None:
+            self._anchor(self.collecting_since)
         scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(self._max_workers)},
             timezone=UTC,
@@ -92,6 +98,13 @@ class DetectionScheduler:
         log.info("detection scheduler started with %d rules", len(self.rules))
         for companion in self._companions:
             companion.start()
+
+    def _anchor(self, since: datetime) -> None:
+        try:
+            if self.engine.anchor(list(self.rules.values()), since):
+                collect_start.release(self.engine.store)
+        except Exception as exc:  # noqa: BLE001 - the hold stays; the next start retries it
+            log.error("could not store where new rules start (at their first run, then): %s", exc)
 
     def _intervals(self) -> set[float]:
         return {rule.interval.total_seconds() for rule in self.rules.values()}
