@@ -237,7 +237,10 @@ def test_a_digest_marked_sent_is_never_sent_again_and_no_alert_is_lost(
     assert restarted.run_once() == DispatchReport(sent=2, digests=1)
     assert _digests(http_receiver) == [
         (digest_id("hook", end), QUEUED),
-        (digest_id("hook", end + EVERY), [i for i in QUEUED if i in left]),  # the leftovers, with the next period
+        (
+            digest_id("hook", end + EVERY),
+            [i for i in QUEUED if i in left],
+        ),  # the leftovers, with the next period
     ]
     assert all(_status(store, i).status == "sent" for i in LOW_IDS)
 
