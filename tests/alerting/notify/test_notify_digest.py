@@ -5,6 +5,7 @@ marked sent."""
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,12 +13,15 @@ from typing import Any
 import pytest
 
 from alerting.notify.channel import Channel
+from alerting.notify.delivery import DeliveryStats
 from alerting.notify.digest_outbox import digest_id, last_period_end
 from alerting.notify.dispatcher import Dispatcher, DispatchReport
 from alerting.notify.message import AlertLinks
 from alerting.notify.registry import CHANNELS
+from canhgac.cli.notifications import watch_notifications
 from canhgac.config import AlertingConfig
 from canhgac.errors import ConfigError, StoreError
+from canhgac.metrics import Metrics, MetricsServer
 from canhgac.models import Alert, Notification
 from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.timeutil import from_iso
@@ -272,3 +276,41 @@ def test_digest_settings_a_channel_cannot_honour_are_refused(
     with pytest.raises((ConfigError, ValueError), match=message):
         config = AlertingConfig.model_validate({"channels": [channel]}).channels[0]
         CHANNELS.get(config.type)(config, AlertLinks())
+
+
+def _scrape(stats: DeliveryStats, clock: Any) -> str:
+    metrics = Metrics()
+    watch_notifications(metrics, stats, clock=clock)
+    server = MetricsServer(metrics, "127.0.0.1", 0)
+    server.start()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/metrics") as response:
+            return str(response.read().decode())
+    finally:
+        server.stop()
+
+
+def test_metrics_count_held_alerts_as_queued_and_digest_alerts_as_sent(
+    store: SQLiteStore, make_alert: Any, http_receiver: Any, clock: Any
+) -> None:
+    _enqueue(store, _alerts(make_alert))
+    stats = DeliveryStats(["hook"])
+    dispatcher = Dispatcher(
+        store, {"hook": _channel(http_receiver.url)}, clock=clock, stats=stats, digest_settle=SETTLE
+    )
+    end = _period_end(store)
+    clock.now = _queued_at(store)
+    dispatcher.run_once()
+    text = _scrape(stats, clock)
+    assert 'canhgac_notifications_pending{channel="hook"} 3.0' in text
+    assert 'canhgac_notifications_held{channel="hook"} 3.0' in text
+    assert 'canhgac_notifications_sent_total{channel="hook"} 1.0' in text
+    assert 'canhgac_notifications_digests_sent_total{channel="hook"} 0.0' in text
+
+    clock.now = _after(end)
+    dispatcher.run_once()
+    text = _scrape(stats, clock)
+    assert 'canhgac_notifications_pending{channel="hook"} 0.0' in text
+    assert 'canhgac_notifications_held{channel="hook"} 0.0' in text
+    assert 'canhgac_notifications_sent_total{channel="hook"} 4.0' in text
+    assert 'canhgac_notifications_digests_sent_total{channel="hook"} 1.0' in text
