@@ -1,13 +1,17 @@
 """Digest mode against a real SQLite outbox and a real HTTP receiver (the webhook channel):
 low severities wait and go out as one digest per period, higher ones at once; a failing digest
 is retried under the same id; crashes and restarts lose no alert and never resend a digest
-marked sent."""
+marked sent. Every test runs on SQLite, and on Elasticsearch (``integration``: source
+``var/services/services.env``)."""
 
 from __future__ import annotations
 
+import os
 import urllib.request
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,16 +23,39 @@ from alerting.notify.dispatcher import Dispatcher, DispatchReport
 from alerting.notify.message import AlertLinks
 from alerting.notify.registry import CHANNELS
 from canhgac.cli.notifications import watch_notifications
-from canhgac.config import AlertingConfig
+from canhgac.config import AlertingConfig, ElasticsearchStoreConfig
 from canhgac.errors import ConfigError, StoreError
 from canhgac.metrics import Metrics, MetricsServer
 from canhgac.models import Alert, Notification
+from canhgac.store.base import Store
 from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.timeutil import from_iso
 
 PUBLIC_URL = "https://soc.hanoi.example"
 EVERY = timedelta(minutes=15)
 SETTLE = 30.0
+
+
+@pytest.fixture(params=["sqlite", pytest.param("elasticsearch", marks=pytest.mark.integration)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The outbox on each store kind (overrides conftest's SQLite-only ``store``)."""
+    if request.param == "sqlite":
+        sqlite = SQLiteStore(tmp_path / "canhgac.db")
+        yield sqlite
+        sqlite.close()
+        return
+    from canhgac.store.elasticsearch.store import ElasticsearchStore
+
+    url = os.environ.get("CANHGAC_TEST_ES_URL", "").strip()
+    if not url:
+        pytest.fail("CANHGAC_TEST_ES_URL is not set: source var/services/services.env")
+    prefix = f"cgt-{uuid.uuid4().hex[:10]}"
+    es = ElasticsearchStore(ElasticsearchStoreConfig(hosts=[url], index_prefix=prefix))
+    try:
+        yield es
+    finally:
+        es.delete_indices()
+        es.close()
 
 
 def _channel(url: str, **digest: Any) -> Channel:
@@ -56,17 +83,17 @@ def _alerts(make_alert: Callable[..., Alert]) -> list[Alert]:
     ]
 
 
-def _enqueue(store: SQLiteStore, alerts: Sequence[Alert]) -> None:
+def _enqueue(store: Any, alerts: Sequence[Alert]) -> None:
     for alert in alerts:
         store.record_alert(alert, alert.event_ids)
         store.enqueue_notifications(alert.id, ["hook"])
 
 
-def _queued_at(store: SQLiteStore) -> datetime:
+def _queued_at(store: Any) -> datetime:
     return max(from_iso(note.updated_at) for note in store.pending_notifications(100))
 
 
-def _period_end(store: SQLiteStore) -> datetime:
+def _period_end(store: Any) -> datetime:
     """The end of the period the queued rows fall in."""
     return last_period_end(_queued_at(store), EVERY) + EVERY
 
@@ -79,7 +106,7 @@ def _dispatcher(store: Any, channel: Channel, clock: Any) -> Dispatcher:
     return Dispatcher(store, {"hook": channel}, clock=clock, digest_settle=SETTLE)
 
 
-def _status(store: SQLiteStore, alert_id: str) -> Notification:
+def _status(store: Any, alert_id: str) -> Notification:
     [row] = store.list_notifications(alert_id)
     return row
 
@@ -98,7 +125,7 @@ LOW_IDS = ["a-med-1", "a-low-1", "a-low-2"]  # the summary: most severe first
 
 
 def test_low_severities_wait_for_one_digest_and_high_goes_at_once(
-    store: SQLiteStore, make_alert: Any, http_receiver: Any, clock: Any
+    store: Any, make_alert: Any, http_receiver: Any, clock: Any
 ) -> None:
     _enqueue(store, _alerts(make_alert))
     dispatcher = _dispatcher(store, _channel(http_receiver.url), clock)
@@ -139,7 +166,7 @@ def test_low_severities_wait_for_one_digest_and_high_goes_at_once(
 
 
 def test_a_failing_digest_is_retried_with_the_same_id_and_members(
-    store: SQLiteStore, make_alert: Any, http_receiver: Any, clock: Any
+    store: Any, make_alert: Any, http_receiver: Any, clock: Any
 ) -> None:
     _enqueue(store, _alerts(make_alert)[:3])
     dispatcher = _dispatcher(store, _channel(http_receiver.url), clock)
@@ -160,7 +187,7 @@ def test_a_failing_digest_is_retried_with_the_same_id_and_members(
 
 
 def test_a_digest_that_gives_up_marks_its_alerts_failed(
-    store: SQLiteStore, make_alert: Any, http_receiver: Any, clock: Any
+    store: Any, make_alert: Any, http_receiver: Any, clock: Any
 ) -> None:
     _enqueue(store, _alerts(make_alert)[:3])
     dispatcher = _dispatcher(store, _channel(http_receiver.url), clock)
@@ -177,7 +204,7 @@ def test_a_digest_that_gives_up_marks_its_alerts_failed(
 class CrashingStore:
     """The real store, whose ``mark_notification`` dies (like the process) at the n-th call."""
 
-    def __init__(self, store: SQLiteStore, crash_at: int) -> None:
+    def __init__(self, store: Any, crash_at: int) -> None:
         self._store = store
         self._crash_at = crash_at
         self.marks = 0
@@ -193,7 +220,7 @@ class CrashingStore:
 
 
 def test_a_restart_before_the_period_ends_loses_nothing(
-    store: SQLiteStore, make_alert: Any, http_receiver: Any, clock: Any
+    store: Any, make_alert: Any, http_receiver: Any, clock: Any
 ) -> None:
     _enqueue(store, _alerts(make_alert)[:3])
     end = _period_end(store)
@@ -207,7 +234,7 @@ def test_a_restart_before_the_period_ends_loses_nothing(
 
 
 def test_a_crash_between_send_and_marks_resends_the_same_digest_once(
-    store: SQLiteStore, make_alert: Any, http_receiver: Any, clock: Any
+    store: Any, make_alert: Any, http_receiver: Any, clock: Any
 ) -> None:
     _enqueue(store, _alerts(make_alert)[:3])
     end = _period_end(store)
@@ -224,7 +251,7 @@ def test_a_crash_between_send_and_marks_resends_the_same_digest_once(
 
 
 def test_a_digest_marked_sent_is_never_sent_again_and_no_alert_is_lost(
-    store: SQLiteStore, make_alert: Any, http_receiver: Any, clock: Any
+    store: Any, make_alert: Any, http_receiver: Any, clock: Any
 ) -> None:
     _enqueue(store, _alerts(make_alert)[:3])
     end = _period_end(store)
@@ -250,7 +277,7 @@ def test_a_digest_marked_sent_is_never_sent_again_and_no_alert_is_lost(
 
 
 def test_max_severity_decides_what_waits(
-    store: SQLiteStore, make_alert: Any, http_receiver: Any, clock: Any
+    store: Any, make_alert: Any, http_receiver: Any, clock: Any
 ) -> None:
     _enqueue(store, _alerts(make_alert))
     dispatcher = _dispatcher(store, _channel(http_receiver.url, max_severity="low"), clock)
@@ -291,7 +318,7 @@ def _scrape(stats: DeliveryStats, clock: Any) -> str:
 
 
 def test_metrics_count_held_alerts_as_queued_and_digest_alerts_as_sent(
-    store: SQLiteStore, make_alert: Any, http_receiver: Any, clock: Any
+    store: Any, make_alert: Any, http_receiver: Any, clock: Any
 ) -> None:
     _enqueue(store, _alerts(make_alert))
     stats = DeliveryStats(["hook"])
