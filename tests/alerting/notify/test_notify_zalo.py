@@ -144,3 +144,27 @@ def test_the_token_may_come_from_the_environment(monkeypatch: pytest.MonkeyPatch
     channel = CHANNELS.get("zalo")(config.channels[0], AlertLinks())
     assert channel.headers() == {"access_token": "from-env"}
     assert "from-env" not in repr(config)
+
+
+def test_a_zalo_digest_is_one_text_per_follower(
+    store: SQLiteStore, make_alert: Any, http_receiver: Any, clock: Any
+) -> None:
+    from datetime import UTC, timedelta
+
+    http_receiver.default = (200, OK)
+    channel = {
+        "access_token": "t",
+        "user_ids": ["84901", "84902"],
+        "api_url": http_receiver.url,
+        "language": "en",
+        "digest": {"every": "15m", "max_severity": "medium"},
+    }
+    dispatcher = _dispatcher(store, channel, clock)
+    _enqueue(store, make_alert(severity="low"))
+    _enqueue(store, make_alert(id="alert-0002", severity="medium"))
+    clock.now = datetime.now(UTC) + timedelta(minutes=16)  # past the period they fall in
+    assert dispatcher.run_once() == DispatchReport(sent=2, digests=1)
+    [(first, text), (second, same)] = ZaloServer(http_receiver, "t").check()
+    assert (first, second, text) == ("84901", "84902", same)
+    assert text.startswith("📋 Canh Gác — digest of 2 alerts")
+    assert f"MEDIUM · Đăng nhập SSH thất bại nhiều lần: {LINK.replace('0001', '0002')}" in text
