@@ -67,8 +67,12 @@ def last_period_end(moment: datetime, every: timedelta) -> datetime:
 
 
 def queued_at(note: Notification) -> datetime:
-    """When a held row was enqueued: held rows are never marked, so it is ``updated_at``."""
-    return from_iso(note.updated_at)
+    """When a held row was enqueued: held rows are never marked, so it is ``updated_at``
+    (unreadable: long ago, so that the row goes with the next digest rather than never)."""
+    try:
+        return from_iso(note.updated_at)
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(slots=True)

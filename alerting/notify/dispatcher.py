@@ -135,6 +135,8 @@ class Dispatcher(Service):
                     continue
                 outcome = self._attempt(note)
                 self._store.mark_notification(outcome)
+                if outcome.status != "pending":
+                    self._digests.forget(note.alert_id)
                 if outcome.status == "sent":
                     sent += 1
                 elif outcome.status == "failed":
@@ -212,10 +214,11 @@ class Dispatcher(Service):
             members.append(member)
         row = due.row
         if not alerts:  # nothing left to say (alerts gone, or the severity routing changed)
-            self._store.mark_notification(self._outcome(row, row.attempts, "sent", None))
-            return row, 0
+            closed = self._outcome(row, row.attempts, "sent", None)
+            self._store.mark_notification(closed)
+            return closed, 0
         digest = Digest(row.alert_id, channel.name, due.period_end, due.every, tuple(alerts))
-        outcome = self._deliver_digest(channel, digest, row)
+        outcome = self._try(row, lambda: channel.send_digest(digest))
         self._store.mark_notification(outcome)  # the digest first: once sent, never again
         if outcome.status == "pending":
             return outcome, 0
@@ -230,19 +233,6 @@ class Dispatcher(Service):
             return outcome, len(alerts)
         return outcome, 0
 
-    def _deliver_digest(self, channel: Channel, digest: Digest, row: Notification) -> Notification:
-        attempts = row.attempts + 1
-        try:
-            channel.send_digest(digest)
-        except PermanentNotificationError as exc:
-            return self._failure(row, attempts, str(exc), permanent=True)
-        except NotificationError as exc:
-            return self._failure(row, attempts, str(exc), permanent=False)
-        except Exception as exc:  # a channel bug must not stop the other deliveries
-            log.exception("channel %s crashed sending digest %s", channel.name, digest.id)
-            return self._failure(row, attempts, f"{type(exc).__name__}: {exc}", permanent=False)
-        return self._outcome(row, attempts, "sent", None)
-
     def _attempt(self, note: Notification) -> Notification:
         attempts = note.attempts + 1
         channel = self._channels.get(note.channel)
@@ -251,16 +241,24 @@ class Dispatcher(Service):
         alert = self._store.get_alert(note.alert_id)
         if alert is None:
             return self._failure(note, attempts, "alert not found", permanent=True)
+        outcome = self._try(note, lambda: channel.send(alert))
+        if outcome.status == "sent":
+            self.stats.sent(note.channel, self._clock())
+        return outcome
+
+    def _try(self, note: Notification, send: Callable[[], None]) -> Notification:
+        """``note``'s row after one more attempt of ``send`` (an alert or a digest)."""
+        attempts = note.attempts + 1
         try:
-            channel.send(alert)
+            send()
         except PermanentNotificationError as exc:
             return self._failure(note, attempts, str(exc), permanent=True)
         except NotificationError as exc:
             return self._failure(note, attempts, str(exc), permanent=False)
         except Exception as exc:  # a channel bug must not stop the other deliveries
-            log.exception("channel %s crashed sending alert %s", note.channel, note.alert_id)
+            what = "digest" if is_digest(note) else "alert"
+            log.exception("channel %s crashed sending %s %s", note.channel, what, note.alert_id)
             return self._failure(note, attempts, f"{type(exc).__name__}: {exc}", permanent=False)
-        self.stats.sent(note.channel, self._clock())
         return self._outcome(note, attempts, "sent", None)
 
     def _failure(
