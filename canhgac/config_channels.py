@@ -23,11 +23,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, SecretStr, Tag
+from pydantic import BeforeValidator, Field, SecretStr, Tag, model_validator
 
 from canhgac.config_base import Duration, Section, _tag_or
 
 SeverityName = Literal["informational", "low", "medium", "high", "critical"]
+
+#: The shortest digest period: a shorter one is no digest, only a delay.
+MIN_DIGEST_PERIOD = timedelta(minutes=1)
 
 #: The secret-reference forms a secret value may take instead of the value itself.
 _REFERENCE_KINDS = ("env", "file", "secret")
@@ -63,6 +66,23 @@ def resolve_secret(value: Any) -> Any:
 Secret = Annotated[SecretStr, BeforeValidator(resolve_secret)]
 
 
+class DigestConfig(Section):
+    """Alerts up to ``max_severity`` wait and go out together, one message per ``every`` per
+    channel (counts by rule and severity, the top entities, a link to each alert and to the
+    queue); more severe alerts still go out at once. Periods are aligned to the clock (``15m``:
+    :00, :15, :30, :45), so a restart does not move them."""
+
+    every: Duration = Field(
+        default=timedelta(minutes=15), ge=MIN_DIGEST_PERIOD, description="One digest per period."
+    )
+    max_severity: SeverityName = Field(
+        default="medium", description="Alerts at or below this severity wait for the digest."
+    )
+    max_alerts: int = Field(
+        default=20, ge=1, le=200, description="Alerts listed one by one; the rest are counted."
+    )
+
+
 class ChannelBase(Section):
     """What every channel has: its name and which alerts it takes."""
 
@@ -86,6 +106,17 @@ class ChannelBase(Section):
     hosts: list[str] = Field(
         default_factory=list,
         description="Only alerts on these hosts (a host group: shell patterns on host.name).",
+    )
+    digest: DigestConfig | None = Field(
+        default=None, description="Collect low severities into one message per period."
+    )
+    template: Path | None = Field(
+        default=None,
+        description="A Jinja2 file for this channel's alert message (default: the shipped one "
+        "in the channel's language); checked at start.",
+    )
+    digest_template: Path | None = Field(
+        default=None, description="A Jinja2 file for this channel's digest message."
     )
 
 
@@ -179,6 +210,30 @@ class AppriseChannelConfig(RemoteChannelBase):
     )
 
 
+class ZaloChannelConfig(RemoteChannelBase):
+    """A Zalo Official Account messaging the analysts who follow it (OA API v3 consultation
+    messages, ``POST {api_url}/v3.0/oa/message/cs`` with the ``access_token`` header). An OA
+    access token lives 25 hours: give ``access_token_file``, re-read on every send, and let
+    the token refresher rewrite it; ``access_token`` suits a token managed by hand."""
+
+    type: Literal["zalo"] = "zalo"
+    name: str = "zalo"
+    access_token: Secret | None = Field(default=None, description="The OA access token.")
+    access_token_file: Path | None = Field(
+        default=None, description="A file holding the OA access token, re-read on every send."
+    )
+    user_ids: list[str] = Field(
+        min_length=1, description="Zalo user ids (followers of the OA) that receive alerts."
+    )
+    api_url: str = Field(default="https://openapi.zalo.me", description="The OA API server.")
+
+    @model_validator(mode="after")
+    def _one_token(self) -> ZaloChannelConfig:
+        if (self.access_token is None) == (self.access_token_file is None):
+            raise ValueError("give exactly one of access_token and access_token_file")
+        return self
+
+
 # --- case management ----------------------------------------------------------------------------
 class TheHiveChannelConfig(RemoteChannelBase):
     type: Literal["thehive"] = "thehive"
@@ -226,6 +281,7 @@ ChannelConfig = Annotated[
     | Annotated[DiscordChannelConfig, Tag("discord")]
     | Annotated[GoogleChatChannelConfig, Tag("google_chat")]
     | Annotated[AppriseChannelConfig, Tag("apprise")]
+    | Annotated[ZaloChannelConfig, Tag("zalo")]
     | Annotated[TheHiveChannelConfig, Tag("thehive")]
     | Annotated[DfirIrisChannelConfig, Tag("dfir_iris")]
     | Annotated[JiraChannelConfig, Tag("jira")],

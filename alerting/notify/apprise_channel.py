@@ -3,8 +3,8 @@
 Apprise (a kept library) speaks to some hundred services — ntfy, Matrix, Rocket.Chat, Zulip,
 Pushover, SMS gateways, e-mail, and the chat services we also reach natively — from one URL
 each, so a city team on a service we do not know natively is still reached. The message is
-plain text (headline, facts, link): Apprise converts it for each service, and plain text means
-log content cannot turn into markup anywhere on the way.
+plain text (the channel's template in the ``text`` markup): Apprise converts it for each
+service, and plain text means log content cannot turn into markup anywhere on the way.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from alerting.notify.channel import Channel
-from alerting.notify.message import AlertLinks, AlertMessage, alert_message
+from alerting.notify.digest import Digest
+from alerting.notify.message import AlertLinks, alert_message
 from canhgac.config_channels import AppriseChannelConfig
 from canhgac.errors import ConfigError, NotificationError
 from canhgac.models import Alert
@@ -20,16 +21,13 @@ from canhgac.models import Alert
 if TYPE_CHECKING:
     import apprise
 
-
-def apprise_body(message: AlertMessage) -> str:
-    lines = [f"{label}: {value}" for label, value in message.facts()]
-    if message.link:
-        lines.append(message.link)
-    return "\n".join(lines)
+#: The title of a digest message (the body says how many alerts and of which period).
+DIGEST_TITLE = {"vi": "Canh Gác — tổng hợp cảnh báo", "en": "Canh Gác — alert digest"}
 
 
 class AppriseChannel(Channel):
     config_type = AppriseChannelConfig
+    markup = "text"
 
     def __init__(self, config: AppriseChannelConfig, links: AlertLinks | None = None) -> None:
         import apprise  # 0.13 s to import: paid only by instances that use it
@@ -46,14 +44,15 @@ class AppriseChannel(Channel):
                     "of a known service (see https://appriseit.com/services/)"
                 )
 
-    def send(self, alert: Alert) -> None:
-        message = alert_message(alert, self.links, self.language)
-        delivered = self._targets.notify(
-            title=message.headline,
-            body=apprise_body(message),
-            body_format=self._format,
-        )
-        if not delivered:
+    def _notify(self, title: str, body: str) -> None:
+        if not self._targets.notify(title=title, body=body, body_format=self._format):
             raise NotificationError(
                 f"{self.name}: Apprise could not deliver to every URL (its log says which)"
             )
+
+    def send(self, alert: Alert) -> None:
+        message = alert_message(alert, self.links, self.language)
+        self._notify(message.headline, self.alert_text(message))
+
+    def send_digest(self, digest: Digest) -> None:
+        self._notify(DIGEST_TITLE[self.language], self.digest_text(digest))

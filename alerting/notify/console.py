@@ -22,6 +22,7 @@ def console_line(alert: Alert, link: str | None = None) -> str:
 
 class ConsoleChannel(Channel):
     config_type = ConsoleChannelConfig
+    takes_digests = False
 
     def __init__(
         self,

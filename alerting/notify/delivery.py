@@ -27,11 +27,13 @@ FAILING_AFTER = 3
 class ChannelDelivery:
     """One channel's numbers since this process started (``pending``: at the last pass)."""
 
-    sent: int = 0
+    sent: int = 0  # alerts delivered, alone or in a digest
+    digests: int = 0  # digest messages delivered
     failed: int = 0  # failed attempts, retried or not
     given_up: int = 0  # notifications marked failed for good
     consecutive_failures: int = 0
     pending: int = 0
+    held: int = 0  # of the pending: alerts waiting for the next digest
     last_success: datetime | None = None
     last_error: str | None = None
 
@@ -48,11 +50,16 @@ class DeliveryStats:
         with self._lock:
             return self._channels.get(channel, ChannelDelivery())
 
-    def sent(self, channel: str, now: datetime) -> None:
+    def sent(self, channel: str, now: datetime, *, alerts: int = 1, digest: bool = False) -> None:
+        """``alerts`` delivered to ``channel`` in one message (a digest when ``digest``)."""
         with self._lock:
             current = self._channels.get(channel, ChannelDelivery())
             self._channels[channel] = replace(
-                current, sent=current.sent + 1, consecutive_failures=0, last_success=now
+                current,
+                sent=current.sent + alerts,
+                digests=current.digests + int(digest),
+                consecutive_failures=0,
+                last_success=now,
             )
 
     def failed(self, channel: str, error: str, *, gave_up: bool) -> None:
@@ -66,13 +73,17 @@ class DeliveryStats:
                 last_error=error,
             )
 
-    def backlog(self, pending: dict[str, int]) -> None:
-        """The pending rows per channel after a pass (channels not named have none)."""
+    def backlog(self, pending: dict[str, int], held: dict[str, int] | None = None) -> None:
+        """The pending rows per channel after a pass (channels not named have none), and of
+        those the ones ``held`` for a digest."""
+        held = held or {}
         with self._lock:
             names = set(self._channels) | set(pending)
             for name in names:
                 current = self._channels.get(name, ChannelDelivery())
-                self._channels[name] = replace(current, pending=pending.get(name, 0))
+                self._channels[name] = replace(
+                    current, pending=pending.get(name, 0), held=held.get(name, 0)
+                )
 
     def snapshot(self) -> dict[str, ChannelDelivery]:
         with self._lock:

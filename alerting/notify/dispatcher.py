@@ -13,6 +13,10 @@ Delivery is **at least once**: the send happens before the row is marked, so if 
 after a restart. Receivers can drop the repeat by alert id (webhooks carry it in the
 ``X-Canhgac-Alert-Id`` header, emails in a header of the same name). Run one dispatcher per
 store: two would race for the same rows and send twice.
+
+Channels in digest mode hold their low-severity rows and send them as one digest per period
+(:mod:`alerting.notify.digest_outbox`); held rows count as pending, and a digest's alerts as
+sent when it is delivered.
 """
 
 from __future__ import annotations
@@ -26,10 +30,12 @@ from datetime import datetime, timedelta
 
 from alerting.notify.channel import Channel, PermanentNotificationError
 from alerting.notify.delivery import DeliveryStats, FailureLog
+from alerting.notify.digest import Digest
+from alerting.notify.digest_outbox import ChannelHold, DigestCollector, DueDigest, is_digest
 from alerting.notify.render import shorten, strip_controls
 from canhgac.errors import NotificationError
 from canhgac.lifecycle import Service
-from canhgac.models import Notification
+from canhgac.models import Alert, Notification
 from canhgac.retry import RetryPolicy
 from canhgac.store.base import NotifyStore
 from canhgac.timeutil import from_iso, to_iso, utcnow
@@ -38,6 +44,9 @@ log = logging.getLogger(__name__)
 
 #: The longest ``last_error`` kept on a row.
 MAX_ERROR_CHARS = 1000
+#: The most pending rows read in one pass (held rows are read again each pass, so the read
+#: grows by their number, up to this: the Elasticsearch result window).
+MAX_READ = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +57,8 @@ class DispatchReport:
     retrying: int = 0
     failed: int = 0
     waiting: int = 0  # pending rows whose backoff has not elapsed yet
+    digests: int = 0  # digest messages delivered (their alerts count in ``sent``)
+    held: int = 0  # rows waiting for their channel's next digest
 
 
 class Dispatcher(Service):
@@ -64,6 +75,7 @@ class Dispatcher(Service):
         clock: Callable[[], datetime] = utcnow,
         stats: DeliveryStats | None = None,
         failure_log: FailureLog | None = None,
+        digest_settle: float = 30.0,
     ) -> None:
         """``max_attempts`` applies to channels whose config sets none (the console);
         ``backoff_*`` and ``poll_interval`` are seconds; ``clock`` returns an aware datetime
@@ -71,7 +83,8 @@ class Dispatcher(Service):
         first; with more rows than that in backoff, newer rows wait at most ``backoff_cap``.
         ``stats`` receives every outcome per channel (metrics and health read it); retryable
         failures are logged through ``failure_log`` (rate-limited per channel), a notification
-        given up is always logged."""
+        given up is always logged. A digest period's digest goes ``digest_settle`` seconds
+        after the period ends, so rows enqueued in its last moments are in it."""
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self._store = store
@@ -83,6 +96,8 @@ class Dispatcher(Service):
         self._clock = clock
         self.stats = stats or DeliveryStats(self._channels)
         self._failure_log = failure_log or FailureLog()
+        self._digests = DigestCollector(store, settle=digest_settle)
+        self._held_last = 0
         self._pass_lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -103,18 +118,25 @@ class Dispatcher(Service):
         return waited >= self.backoff(note.attempts) or waited < timedelta(0)
 
     def run_once(self) -> DispatchReport:
-        """Try every due pending notification once. Store errors propagate."""
+        """Try every due pending notification once, and every due digest. Store errors
+        propagate."""
         sent = retrying = failed = waiting = 0
         backlog: dict[str, int] = {}
+        holds: dict[str, ChannelHold] = {}
         with self._pass_lock:
             now = self._clock()
-            for note in self._store.pending_notifications(self._batch_size):
+            limit = min(self._batch_size + self._held_last, MAX_READ)
+            for note in self._store.pending_notifications(limit):
+                if self._held(note, holds):
+                    continue
                 if not self.is_due(note, now):
                     waiting += 1
                     backlog[note.channel] = backlog.get(note.channel, 0) + 1
                     continue
                 outcome = self._attempt(note)
                 self._store.mark_notification(outcome)
+                if outcome.status != "pending":
+                    self._digests.forget(note.alert_id)
                 if outcome.status == "sent":
                     sent += 1
                 elif outcome.status == "failed":
@@ -122,8 +144,94 @@ class Dispatcher(Service):
                 else:
                     retrying += 1
                     backlog[note.channel] = backlog.get(note.channel, 0) + 1
-            self.stats.backlog(backlog)
-        return DispatchReport(sent=sent, retrying=retrying, failed=failed, waiting=waiting)
+            self._held_last = sum(len(hold.held) for hold in holds.values())
+            report = self._flush_digests(holds, now)  # leaves the rows still held in holds
+            held = {name: len(hold.held) for name, hold in holds.items()}
+            for name, count in held.items():
+                backlog[name] = backlog.get(name, 0) + count
+            self.stats.backlog(backlog, held)
+        return DispatchReport(
+            sent=sent + report.sent,
+            retrying=retrying + report.retrying,
+            failed=failed + report.failed,
+            waiting=waiting,
+            digests=report.digests,
+            held=sum(held.values()),
+        )
+
+    # --- digests (see alerting.notify.digest_outbox) -----------------------------------------
+    def _held(self, note: Notification, holds: dict[str, ChannelHold]) -> bool:
+        """Whether ``note`` is a digest row or waits for one (then it is put in ``holds``)."""
+        channel = self._channels.get(note.channel)
+        if channel is None:
+            return False  # failed as "not configured" by _attempt
+        if is_digest(note):
+            holds.setdefault(note.channel, ChannelHold()).digests.append(note)
+            return True
+        if channel.digest is None or not self._digests.holds(note, channel.digest):
+            return False
+        holds.setdefault(note.channel, ChannelHold()).held.append(note)
+        return True
+
+    def _flush_digests(self, holds: dict[str, ChannelHold], now: datetime) -> DispatchReport:
+        """Send each channel's due digest; its members leave ``holds`` once marked."""
+        sent = retrying = failed = digests = 0
+        for name, hold in holds.items():
+            channel = self._channels[name]
+            if channel.digest is None:  # rows of a digest mode the config has dropped since
+                for row in hold.digests:
+                    error = "the channel is no longer in digest mode"
+                    self._store.mark_notification(self._outcome(row, row.attempts, "failed", error))
+                continue
+            due = self._digests.due(channel, channel.digest, hold, now, self.is_due)
+            if due is None:
+                continue
+            outcome, delivered = self._send_digest(channel, due)
+            if outcome.status == "pending":
+                retrying += 1
+                continue
+            released = {id(member) for member in due.members}
+            hold.held = [note for note in hold.held if id(note) not in released]
+            if outcome.status == "sent":
+                sent += delivered
+                digests += int(delivered > 0)
+            else:
+                failed += 1
+        return DispatchReport(sent=sent, retrying=retrying, failed=failed, digests=digests)
+
+    def _send_digest(self, channel: Channel, due: DueDigest) -> tuple[Notification, int]:
+        """Send ``due``, mark its row then its members; the row's outcome and the alerts
+        delivered."""
+        alerts: list[Alert] = []
+        members: list[Notification] = []
+        for member in due.members:
+            alert = self._store.get_alert(member.alert_id)
+            if alert is None:
+                gone = self._outcome(member, member.attempts + 1, "failed", "alert not found")
+                self._store.mark_notification(gone)
+                continue
+            alerts.append(alert)
+            members.append(member)
+        row = due.row
+        if not alerts:  # nothing left to say (alerts gone, or the severity routing changed)
+            closed = self._outcome(row, row.attempts, "sent", None)
+            self._store.mark_notification(closed)
+            return closed, 0
+        digest = Digest(row.alert_id, channel.name, due.period_end, due.every, tuple(alerts))
+        outcome = self._try(row, lambda: channel.send_digest(digest))
+        self._store.mark_notification(outcome)  # the digest first: once sent, never again
+        if outcome.status == "pending":
+            return outcome, 0
+        error = None if outcome.status == "sent" else f"digest {row.alert_id}: {outcome.last_error}"
+        for member in members:
+            self._store.mark_notification(
+                self._outcome(member, member.attempts + 1, outcome.status, error)
+            )
+            self._digests.forget(member.alert_id)
+        if outcome.status == "sent":
+            self.stats.sent(channel.name, self._clock(), alerts=len(alerts), digest=True)
+            return outcome, len(alerts)
+        return outcome, 0
 
     def _attempt(self, note: Notification) -> Notification:
         attempts = note.attempts + 1
@@ -133,16 +241,24 @@ class Dispatcher(Service):
         alert = self._store.get_alert(note.alert_id)
         if alert is None:
             return self._failure(note, attempts, "alert not found", permanent=True)
+        outcome = self._try(note, lambda: channel.send(alert))
+        if outcome.status == "sent":
+            self.stats.sent(note.channel, self._clock())
+        return outcome
+
+    def _try(self, note: Notification, send: Callable[[], None]) -> Notification:
+        """``note``'s row after one more attempt of ``send`` (an alert or a digest)."""
+        attempts = note.attempts + 1
         try:
-            channel.send(alert)
+            send()
         except PermanentNotificationError as exc:
             return self._failure(note, attempts, str(exc), permanent=True)
         except NotificationError as exc:
             return self._failure(note, attempts, str(exc), permanent=False)
         except Exception as exc:  # a channel bug must not stop the other deliveries
-            log.exception("channel %s crashed sending alert %s", note.channel, note.alert_id)
+            what = "digest" if is_digest(note) else "alert"
+            log.exception("channel %s crashed sending %s %s", note.channel, what, note.alert_id)
             return self._failure(note, attempts, f"{type(exc).__name__}: {exc}", permanent=False)
-        self.stats.sent(note.channel, self._clock())
         return self._outcome(note, attempts, "sent", None)
 
     def _failure(

@@ -2,7 +2,8 @@
 
 A chat or case-management channel says only where it posts (:meth:`HttpChannel.endpoint`), with
 which headers, and what the payload of an :class:`~alerting.notify.message.AlertMessage` is
-(:meth:`HttpChannel.payload`, a pure function the tests compare with the documented shape).
+(:meth:`HttpChannel.payload`, a pure function the tests compare with the documented shape), and
+for a digest :meth:`HttpChannel.digest_payload`.
 Sending, timeouts and what an answer means are :class:`~alerting.notify.http.JsonPoster`'s.
 """
 
@@ -12,7 +13,8 @@ from abc import abstractmethod
 from typing import Any, ClassVar, Generic, TypeVar
 from urllib.request import OpenerDirector
 
-from alerting.notify.channel import Channel
+from alerting.notify.channel import Channel, PermanentNotificationError
+from alerting.notify.digest import Digest
 from alerting.notify.http import Answer, JsonPoster
 from alerting.notify.message import AlertLinks, AlertMessage, alert_message
 from canhgac.config_channels import RemoteChannelBase
@@ -48,6 +50,10 @@ class HttpChannel(Channel, Generic[C]):
     def payload(self, message: AlertMessage) -> dict[str, Any]:
         """The JSON body for ``message``, every log-derived value escaped for the target."""
 
+    def digest_payload(self, digest: Digest) -> dict[str, Any]:
+        """The JSON body for ``digest``; channels that take digests override it."""
+        raise PermanentNotificationError(f"{self.name}: this channel takes no digests")
+
     def headers(self) -> dict[str, str]:
         return {}
 
@@ -63,3 +69,8 @@ class HttpChannel(Channel, Generic[C]):
             self.payload(alert_message(alert, self.links, self.language)), self.headers()
         )
         self.check(answer)
+
+    def send_digest(self, digest: Digest) -> None:
+        # The id is the same on every attempt: a receiver can drop a repeat after a crash.
+        headers = {**self.headers(), "X-Canhgac-Digest-Id": digest.id}
+        self.check(self.poster.post(self.digest_payload(digest), headers))

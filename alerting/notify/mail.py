@@ -7,6 +7,9 @@ The subject is encoded with :class:`email.header.Header` rather than the modern
 *between* two encoded words, where RFC 2047 says readers drop it, so "thất bại" would arrive
 as "thấtbại". ``Header`` keeps such spaces inside the encoded words.
 
+A channel that names a ``template`` gets that template's text as the body instead (the
+``text`` markup); a digest's body is the channel's digest template.
+
 Snapshot values are attacker-controlled: control characters are removed everywhere, which also
 rules out header injection through a crafted user name.
 
@@ -25,7 +28,8 @@ from email.mime.text import MIMEText
 from email.utils import formatdate, make_msgid
 
 from alerting.notify.channel import Channel, PermanentNotificationError
-from alerting.notify.message import AlertLinks
+from alerting.notify.digest import Digest
+from alerting.notify.message import AlertLinks, alert_message
 from alerting.notify.render import (
     context,
     display_time,
@@ -109,8 +113,16 @@ def body(alert: Alert, link: str | None = None) -> str:
     return "\n".join([*vietnamese, "", "-" * 40, "", *english, ""])
 
 
+#: A digest's subject, with its number of alerts.
+DIGEST_SUBJECT = {
+    "vi": "[Canh Gác] Tổng hợp {count} cảnh báo",
+    "en": "[Canh Gác] Digest of {count} alerts",
+}
+
+
 class EmailChannel(Channel):
     config_type = EmailChannelConfig
+    markup = "text"
 
     def __init__(
         self,
@@ -127,23 +139,42 @@ class EmailChannel(Channel):
         self._tls_context = tls_context
 
     def message(self, alert: Alert) -> MIMEText:
+        if self._config.template is None:
+            text = body(alert, self.links.alert(alert.id))
+        else:
+            text = self.alert_text(alert_message(alert, self.links, self.language)) + "\n"
+        msg = self._mime(text, subject(alert))
+        msg["X-Canhgac-Alert-Id"] = _clean(alert.id)
+        return msg
+
+    def digest_message(self, digest: Digest) -> MIMEText:
+        title = DIGEST_SUBJECT[self.language].format(count=len(digest.alerts))
+        msg = self._mime(self.digest_text(digest) + "\n", title)
+        msg["X-Canhgac-Digest-Id"] = _clean(digest.id)
+        return msg
+
+    def _mime(self, text: str, title: str) -> MIMEText:
         config = self._config
         utf8_qp = Charset("utf-8")
         utf8_qp.body_encoding = QP  # readable in a raw view, 7-bit safe
-        msg = MIMEText(body(alert, self.links.alert(alert.id)), "plain", utf8_qp)  # type: ignore[arg-type]  # accepts a Charset
-        msg["Subject"] = Header(subject(alert), "utf-8")  # type: ignore[assignment]  # see above
+        msg = MIMEText(text, "plain", utf8_qp)  # type: ignore[arg-type]  # accepts a Charset
+        msg["Subject"] = Header(title, "utf-8")  # type: ignore[assignment]  # see above
         msg["From"] = config.sender
         msg["To"] = ", ".join(config.recipients)
         msg["Date"] = formatdate(usegmt=True)
         # An explicit domain: make_msgid() would otherwise resolve this host's FQDN (slow DNS).
         msg["Message-ID"] = make_msgid(domain=config.sender.rpartition("@")[2] or "canhgac")
-        msg["X-Canhgac-Alert-Id"] = _clean(alert.id)
         return msg
 
     def send(self, alert: Alert) -> None:
+        self._deliver(self.message(alert), alert.id)
+
+    def send_digest(self, digest: Digest) -> None:
+        self._deliver(self.digest_message(digest), digest.id)
+
+    def _deliver(self, msg: MIMEText, what: str) -> None:
         config = self._config
         target = f"smtp {config.host}:{config.port}"
-        msg = self.message(alert)
         try:
             with smtplib.SMTP(config.host, config.port, timeout=self._timeout) as smtp:
                 if config.starttls:
@@ -176,9 +207,7 @@ class EmailChannel(Channel):
         if refused:
             # Some recipients have it; sending again would duplicate theirs, so this counts
             # as delivered and the refusals go to the log.
-            log.warning(
-                "%s: alert %s not accepted for %s", target, alert.id, ", ".join(sorted(refused))
-            )
+            log.warning("%s: %s not accepted for %s", target, what, ", ".join(sorted(refused)))
 
 
 def _decode(reply: bytes | str) -> str:

@@ -8,7 +8,8 @@ those fields in its own markup, escaping every value (:mod:`alerting.notify.mark
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from typing import Any
+from urllib.parse import quote, urlencode
 
 from alerting.notify.render import context, display_time, shorten, strip_controls
 from canhgac.models import Alert, Severity
@@ -45,6 +46,13 @@ class AlertLinks:
             return None
         return f"{self.public_url.rstrip('/')}/alerts/{quote(alert_id, safe='')}"
 
+    def queue(self, **params: str) -> str | None:
+        """The alert queue filtered by ``params`` (the queue page's URL parameters)."""
+        if not self.public_url:
+            return None
+        query = urlencode({name: value for name, value in params.items() if value})
+        return f"{self.public_url.rstrip('/')}/alerts?{query}"
+
 
 @dataclass(frozen=True, slots=True)
 class AlertMessage:
@@ -76,6 +84,23 @@ class AlertMessage:
             (self.labels["count"], str(self.count)),
             (self.labels["rule"], self.rule_id),
         ]
+
+    def template_context(self) -> dict[str, Any]:
+        """What an alert template sees as ``alert`` (plain values; the template escapes)."""
+        return {
+            "id": self.alert_id,
+            "rule_id": self.rule_id,
+            "severity": str(self.severity),
+            "headline": self.headline,
+            "title": self.title,
+            "description": self.description,
+            "time": self.time,
+            "first_seen": self.first_seen,
+            "count": self.count,
+            "context": dict(self.context),
+            "tags": list(self.tags),
+            "link": self.link,
+        }
 
 
 def _plain(text: str, limit: int = 200) -> str:

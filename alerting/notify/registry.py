@@ -12,6 +12,7 @@ from alerting.notify.chat.google_chat import GoogleChatChannel
 from alerting.notify.chat.slack import MattermostChannel, SlackChannel
 from alerting.notify.chat.teams import TeamsChannel
 from alerting.notify.chat.telegram import TelegramChannel
+from alerting.notify.chat.zalo import ZaloChannel
 from alerting.notify.console import ConsoleChannel
 from alerting.notify.mail import EmailChannel
 from alerting.notify.message import AlertLinks
@@ -32,6 +33,7 @@ from canhgac.config_channels import (
     TelegramChannelConfig,
     TheHiveChannelConfig,
     WebhookChannelConfig,
+    ZaloChannelConfig,
 )
 from canhgac.registry import Builder, Registry
 
@@ -50,6 +52,7 @@ CHANNELS: Registry[Builder[[AlertLinks], Channel]] = Registry(
         "discord": Builder(DiscordChannelConfig, DiscordChannel),
         "google_chat": Builder(GoogleChatChannelConfig, GoogleChatChannel),
         "apprise": Builder(AppriseChannelConfig, AppriseChannel),
+        "zalo": Builder(ZaloChannelConfig, ZaloChannel),
         "thehive": Builder(TheHiveChannelConfig, TheHiveChannel),
         "dfir_iris": Builder(DfirIrisChannelConfig, DfirIrisChannel),
         "jira": Builder(JiraChannelConfig, JiraChannel),

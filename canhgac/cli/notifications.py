@@ -1,8 +1,10 @@
 """Wires notification delivery into the detect role: the dispatcher, its metrics and health.
 
-- ``canhgac_notifications_sent_total{channel}``, ``..._failed_total{channel}`` (failed
-  attempts), ``..._given_up_total{channel}``, ``..._pending{channel}`` (rows waiting at the
-  last pass), ``..._consecutive_failures{channel}`` and
+- ``canhgac_notifications_sent_total{channel}`` (alerts delivered, alone or in a digest),
+  ``..._digests_sent_total{channel}``, ``..._failed_total{channel}`` (failed attempts),
+  ``..._given_up_total{channel}``, ``..._pending{channel}`` (rows waiting at the last pass,
+  digest-held ones included), ``..._held{channel}`` (of those, waiting for the next digest),
+  ``..._consecutive_failures{channel}`` and
   ``..._last_success_age_seconds{channel}`` (absent until a first success);
 - ``/healthz``: ``notifications`` (soft: a channel whose last attempts all failed degrades the
   process; alerts are still detected and stored, they just do not reach that channel).
@@ -35,7 +37,19 @@ def watch_notifications(
     def scrape() -> list[Metric]:
         label = ["channel"]
         sent = CounterMetricFamily(
-            "canhgac_notifications_sent", "Notifications delivered per channel.", labels=label
+            "canhgac_notifications_sent",
+            "Alerts delivered per channel, alone or in a digest.",
+            labels=label,
+        )
+        digests = CounterMetricFamily(
+            "canhgac_notifications_digests_sent",
+            "Digest messages delivered per channel (their alerts count in sent).",
+            labels=label,
+        )
+        held = GaugeMetricFamily(
+            "canhgac_notifications_held",
+            "Pending notifications waiting for the channel's next digest, at the last pass.",
+            labels=label,
         )
         failed = CounterMetricFamily(
             "canhgac_notifications_failed",
@@ -65,13 +79,15 @@ def watch_notifications(
         now = clock()
         for name, delivery in sorted(stats.snapshot().items()):
             sent.add_metric([name], delivery.sent)
+            digests.add_metric([name], delivery.digests)
+            held.add_metric([name], delivery.held)
             failed.add_metric([name], delivery.failed)
             given_up.add_metric([name], delivery.given_up)
             pending.add_metric([name], delivery.pending)
             in_a_row.add_metric([name], delivery.consecutive_failures)
             if delivery.last_success is not None:
                 age.add_metric([name], (now - delivery.last_success).total_seconds())
-        return [sent, failed, given_up, pending, in_a_row, age]
+        return [sent, digests, failed, given_up, pending, held, in_a_row, age]
 
     def failing() -> str | None:
         channels = stats.failing()

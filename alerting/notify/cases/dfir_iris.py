@@ -61,6 +61,7 @@ def iris_alert(message: AlertMessage, config: DfirIrisChannelConfig) -> dict[str
 class DfirIrisChannel(HttpChannel[DfirIrisChannelConfig]):
     config_type = DfirIrisChannelConfig
     kind = "dfir_iris"
+    takes_digests = False
 
     def endpoint(self) -> str:
         return f"{self.config.url.rstrip('/')}/alerts/add"

@@ -53,6 +53,7 @@ def jira_issue(message: AlertMessage, config: JiraChannelConfig) -> dict[str, An
 class JiraChannel(HttpChannel[JiraChannelConfig]):
     config_type = JiraChannelConfig
     kind = "jira"
+    takes_digests = False
 
     def endpoint(self) -> str:
         return f"{self.config.url.rstrip('/')}/rest/api/2/issue"

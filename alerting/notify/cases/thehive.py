@@ -68,6 +68,7 @@ def thehive_alert(message: AlertMessage, config: TheHiveChannelConfig) -> dict[s
 class TheHiveChannel(HttpChannel[TheHiveChannelConfig]):
     config_type = TheHiveChannelConfig
     kind = "thehive"
+    takes_digests = False
 
     def endpoint(self) -> str:
         return f"{self.config.url.rstrip('/')}/api/v1/alert"

@@ -1,1 +1,1 @@
-"""Chat channels: Telegram, Microsoft Teams, Slack, Mattermost, Discord, Google Chat."""
+"""Chat channels: Telegram, Microsoft Teams, Slack, Mattermost, Discord, Google Chat, Zalo OA."""

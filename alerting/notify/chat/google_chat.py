@@ -49,6 +49,7 @@ def chat_card(message: AlertMessage) -> dict[str, Any]:
 class GoogleChatChannel(HttpChannel[GoogleChatChannelConfig]):
     config_type = GoogleChatChannelConfig
     kind = "google_chat"
+    takes_digests = False
 
     def endpoint(self) -> str:
         return self.config.url.get_secret_value()

@@ -53,6 +53,7 @@ def adaptive_card(message: AlertMessage) -> dict[str, Any]:
 class TeamsChannel(HttpChannel[TeamsChannelConfig]):
     config_type = TeamsChannelConfig
     kind = "teams"
+    takes_digests = False
 
     def endpoint(self) -> str:
         return self.config.url.get_secret_value()

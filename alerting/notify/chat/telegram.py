@@ -1,9 +1,9 @@
 """Telegram: the Bot API's ``sendMessage`` with ``parse_mode: HTML``.
 
 ``POST {api_url}/bot<token>/sendMessage`` with ``chat_id`` and ``text``; in HTML mode every
-``<``, ``>`` and ``&`` that is not markup must be an entity, so each value goes through
-:func:`~alerting.notify.markup.html_text`. A 2xx answer carries ``{"ok": true}``; the token
-is in the path, so only the API host is ever logged.
+``<``, ``>`` and ``&`` that is not markup must be an entity: the text is the channel's template
+in the ``html`` markup, which escapes each value. A 2xx answer carries ``{"ok": true}``; the
+token is in the path, so only the API host is ever logged.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from alerting.notify.digest import Digest
 from alerting.notify.http import Answer
 from alerting.notify.http_channel import HttpChannel
-from alerting.notify.markup import html_text
 from alerting.notify.message import AlertMessage
+from alerting.notify.render import shorten
 from canhgac.config_channels import TelegramChannelConfig
 from canhgac.errors import NotificationError
 
@@ -22,34 +23,31 @@ from canhgac.errors import NotificationError
 MAX_TEXT = 4096
 
 
-def telegram_text(message: AlertMessage) -> str:
-    lines = [f"🚨 <b>{html_text(message.headline)}</b>"]
-    lines += [
-        f"{html_text(label)}: <code>{html_text(value)}</code>" for label, value in message.facts()
-    ]
-    if message.link:
-        lines.append(f'<a href="{html_text(message.link)}">{message.labels["open"]}</a>')
-    return "\n".join(lines)
-
-
 class TelegramChannel(HttpChannel[TelegramChannelConfig]):
     config_type = TelegramChannelConfig
     kind = "telegram"
+    markup = "html"
 
     def endpoint(self) -> str:
         token = self.config.token.get_secret_value()
         return f"{self.config.api_url.rstrip('/')}/bot{token}/sendMessage"
 
-    def payload(self, message: AlertMessage) -> dict[str, Any]:
+    def _body(self, text: str) -> dict[str, Any]:
         body: dict[str, Any] = {
             "chat_id": self.config.chat_id,
-            "text": telegram_text(message),
+            "text": shorten(text, MAX_TEXT),
             "parse_mode": "HTML",
             "link_preview_options": {"is_disabled": True},
         }
         if self.config.message_thread_id is not None:
             body["message_thread_id"] = self.config.message_thread_id
         return body
+
+    def payload(self, message: AlertMessage) -> dict[str, Any]:
+        return self._body(self.alert_text(message))
+
+    def digest_payload(self, digest: Digest) -> dict[str, Any]:
+        return self._body(self.digest_text(digest))
 
     def check(self, answer: Answer) -> None:
         try:

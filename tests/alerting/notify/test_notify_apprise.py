@@ -32,7 +32,7 @@ def test_apprise_posts_the_alert_as_plain_text_with_its_link(
     # Plain text: log values arrive as they are, markup nowhere to interpret them.
     assert "host.name: máy-chủ-01 <b>x</b>" in lines
     assert "Quy tắc: ssh-bruteforce" in lines
-    assert lines[-1] == LINK
+    assert lines[-1] == f"Mở cảnh báo: {LINK}"
 
 
 def test_a_refused_apprise_delivery_is_retried(

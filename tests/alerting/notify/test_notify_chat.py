@@ -152,7 +152,7 @@ def test_slack_escapes_the_three_mrkdwn_characters(
     assert body == {
         "text": "\n".join(
             [
-                f":rotating_light: *{TITLE}*",
+                f"🚨 *{TITLE}*",
                 "host.name: `máy-chủ-01 &lt;b&gt;x&lt;/b&gt;`",
                 "user.name: `nguyễn.văn.an @everyone &lt;!channel&gt; &amp; *đậm* "
                 "[a](http://evil) {code}|x`",
@@ -199,15 +199,15 @@ def test_mattermost_escapes_markdown_and_breaks_mass_mentions(
         "username": "Canh Gác",
         "text": "\n".join(
             [
-                r"#### :rotating_light: \[HIGH\] Đăng nhập SSH thất bại nhiều lần",
-                r"- host.name: máy-chủ-01 \<b\>x\</b\>",
-                f"- user.name: nguyễn.văn.an @{ZWSP}everyone "
+                r"🚨 **\[HIGH\] Đăng nhập SSH thất bại nhiều lần**",
+                r"host.name: máy-chủ-01 \<b\>x\</b\>",
+                f"user.name: nguyễn.văn.an @{ZWSP}everyone "
                 r"\<!channel\> & \*đậm\* \[a\]\(http\://evil\) {code}\|x",
-                r"- source.ip: 2001\:db8\:\:7",
-                r"- Thời gian: 2026-11-27 10\:04\:05 +07 \(UTC+07\:00\)",
-                "- Số sự kiện: 2",
-                "- Quy tắc: ssh-bruteforce",
-                f"[Mở cảnh báo]({LINK})",
+                r"source.ip: 2001\:db8\:\:7",
+                r"Thời gian: 2026-11-27 10\:04\:05 +07 \(UTC+07\:00\)",
+                "Số sự kiện: 2",
+                "Quy tắc: ssh-bruteforce",
+                f"[Mở cảnh báo](<{LINK}>)",
             ]
         ),
     }
@@ -226,7 +226,7 @@ def test_discord_pings_nobody_and_escapes_markdown(
         "allowed_mentions": {"parse": []},
         "content": "\n".join(
             [
-                r":rotating_light: **\[HIGH\] Đăng nhập SSH thất bại nhiều lần**",
+                r"🚨 **\[HIGH\] Đăng nhập SSH thất bại nhiều lần**",
                 r"host.name: máy-chủ-01 \<b\>x\</b\>",
                 f"user.name: nguyễn.văn.an @{ZWSP}everyone "
                 r"\<!channel\> & \*đậm\* \[a\]\(http\://evil\) {code}\|x",

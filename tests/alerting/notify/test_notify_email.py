@@ -241,3 +241,37 @@ def test_unreachable_server_is_retryable(make_alert: Callable[..., Alert]) -> No
     with pytest.raises(NotificationError, match=f"smtp 127.0.0.1:{port}") as raised:
         _channel(port).send(make_alert())
     assert not isinstance(raised.value, PermanentNotificationError)
+
+
+def test_a_digest_arrives_as_one_mail_with_its_id_and_a_template_replaces_the_body(
+    smtp: Callable[..., tuple[MailSink, int]], make_alert: Callable[..., Alert], tmp_path: Any
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from alerting.notify.digest import Digest
+    from alerting.notify.message import AlertLinks
+
+    sink, port = smtp()
+    template = tmp_path / "mail.j2"
+    template.write_text("Cảnh báo {{ alert.title }} — {{ link(alert.link, 'xem') }}\n", "utf-8")
+    config = EmailChannelConfig(
+        name="mail",
+        host="127.0.0.1",
+        port=port,
+        recipients=RECIPIENTS,
+        template=template,
+        digest={"every": "15m"},
+    )
+    channel = EmailChannel(config, AlertLinks("https://soc.hanoi.example"), timeout=5)
+    alerts = (make_alert(severity="low"), make_alert(id="alert-0002", severity="medium"))
+    end = datetime(2026, 11, 27, 4, 15, tzinfo=UTC)
+    channel.send_digest(Digest("digest:mail@x", "mail", end, timedelta(minutes=15), alerts))
+    channel.send(make_alert())
+
+    digest, single = (mail.parsed() for mail in sink.received)
+    assert digest["Subject"] == "[Canh Gác] Tổng hợp 2 cảnh báo"
+    assert digest["X-Canhgac-Digest-Id"] == "digest:mail@x"
+    text = digest.get_content()
+    assert "tổng hợp 2 cảnh báo" in text and "MEDIUM: 1" in text and "LOW: 1" in text
+    assert "xem: https://soc.hanoi.example/alerts/alert-0001" in single.get_content()
+    assert single.get_content().startswith("Cảnh báo Đăng nhập SSH thất bại nhiều lần")
