@@ -66,8 +66,8 @@ class Asset(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=200)
-    department: str = Field(min_length=1, max_length=200, description="The owning department")
+    name: str = Field(min_length=1, max_length=500)
+    department: str = Field(min_length=1, max_length=500, description="The owning department")
     criticality: Criticality
     description: str = Field(default="", max_length=2000, description="In Vietnamese")
     hosts: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(default_factory=list)
