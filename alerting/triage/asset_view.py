@@ -5,10 +5,11 @@ whether an address is internal or external. Read from the current inventory at q
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from canhgac.assets.context import FieldContext, alert_context
+from canhgac.assets.context import FieldContext, alert_context, event_context
 from canhgac.assets.lookup import AssetIndex, Resolved
 from canhgac.assets.model import Asset
 from canhgac.config_assets import DEFAULT_INTERNAL_NETWORKS
@@ -51,6 +52,10 @@ def _row(context: FieldContext) -> AssetRow:
 
 def alert_asset_rows(index: AssetIndex, alert: Alert) -> list[AssetRow]:
     return [_row(context) for context in alert_context(index, alert)]
+
+
+def event_asset_rows(index: AssetIndex, fields: Mapping[str, Any]) -> list[AssetRow]:
+    return [_row(context) for context in event_context(index, fields)]
 
 
 #: Entity kind -> how its value is looked up (a user has no asset).

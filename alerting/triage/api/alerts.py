@@ -10,6 +10,7 @@ from alerting.triage.alert_view import alert_detail
 from alerting.triage.api.schemas import (
     AlertDetailOut,
     AlertOut,
+    ContextOut,
     AlertPage,
     AssignBody,
     BulkBody,
@@ -20,7 +21,7 @@ from alerting.triage.api.schemas import (
     ReopenBody,
     TimelineEntry,
 )
-from alerting.triage.asset_view import alert_asset_rows
+from alerting.triage.asset_view import alert_asset_rows, event_asset_rows
 from alerting.triage.auth.principal import READERS, TRIAGERS, Principal
 from alerting.triage.context import TriageContext, triage_context
 from alerting.triage.errors import API_ERROR_RESPONSES, NotFoundError
@@ -79,6 +80,7 @@ def _with_context(ctx: TriageContext, alert: Alert) -> AlertOut:
 @router.get("/{alert_id}/details", summary="One alert with events, timeline and history")
 def get_alert_details(ctx: Context, _: Reader, alert_id: AlertId) -> AlertDetailOut:
     detail = alert_detail(ctx.store, ctx.triage, _alert(ctx, alert_id), ctx.clock())
+    index = ctx.assets()
     return AlertDetailOut(
         alert=_with_context(ctx, detail.alert),
         events=[
@@ -86,6 +88,7 @@ def get_alert_details(ctx: Context, _: Reader, alert_id: AlertId) -> AlertDetail
                 id=view.id,
                 fields=event.fields,
                 highlighted=[f.name for f in view.fields if f.highlighted],
+                context=[ContextOut.of(row) for row in event_asset_rows(index, event.fields)],
             )
             for view, event in zip(detail.events, detail.raw_events, strict=True)
         ],

@@ -103,6 +103,9 @@ class EventOut(BaseModel):
     id: str
     fields: dict[str, Any]
     highlighted: list[str] = Field(description="Fields the alert is about (snapshot, group key)")
+    context: list[ContextOut] = Field(
+        default_factory=list, description="The event's hosts and addresses in the inventory"
+    )
 
 
 class TimelineEntry(BaseModel):

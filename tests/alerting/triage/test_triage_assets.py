@@ -13,7 +13,7 @@ import yaml
 from canhgac.config import AssetsConfig
 from canhgac.models import Severity
 
-from .conftest import ClientFor, TriageEnv, make_alert
+from .conftest import ClientFor, TriageEnv, make_alert, make_event
 
 XSS = "<script>window.__pwned=1</script><img src=x onerror=alert(1)>"
 INVENTORY = {
@@ -47,6 +47,11 @@ def with_inventory(env: TriageEnv, inventory: dict[str, object] = INVENTORY) -> 
 
 def seed(env: TriageEnv) -> None:
     now = env.clock.now
+    event = make_event(
+        "ev1",
+        now - timedelta(minutes=5),
+        **{"host.name": "DVC-WEB01", "source.ip": "10.1.2.3", "destination.ip": "1.1.1.1"},
+    )
     env.add_alert(
         make_alert(
             "web",
@@ -55,9 +60,11 @@ def seed(env: TriageEnv) -> None:
             severity=Severity.high,
             snapshot={"host.name": "dvc-web01", "source.ip": "8.8.8.8"},
             group_key={"destination.ip": "2001:db8:20::7"},
+            event_ids=["ev1"],
             priority=12,
             asset="Cổng dịch vụ công",
-        )
+        ),
+        [event],
     )
     env.add_alert(
         make_alert(
@@ -166,3 +173,10 @@ def test_api_alerts_carry_their_priority_and_context(env: TriageEnv, client_for:
     assert page["items"][1]["context"][0]["asset"]["name"] == "Camera giao thông"
     details = client.get("/api/v1/alerts/web/details").json()
     assert details["alert"]["context"] == one["context"]
+    [event] = details["events"]
+    assert [(c["field"], c["internal"]) for c in event["context"]] == [
+        ("host.name", None),
+        ("source.ip", True),
+        ("destination.ip", False),
+    ]
+    assert event["context"][0]["asset"]["name"] == "Cổng dịch vụ công"
