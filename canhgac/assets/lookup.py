@@ -83,9 +83,14 @@ class AssetIndex:
     ) -> None:
         self.inventory = inventory
         self._hosts: dict[str, Asset] = {}
+        # First labels of the inventory's qualified names (``dvc-web01`` of
+        # ``dvc-web01.hanoi.gov.vn``), for events that log the short name; the first wins.
+        self._short: dict[str, Asset] = {}
         for asset in inventory.assets:
             for host in asset.hosts:
-                self._hosts.setdefault(host_key(host), asset)
+                key = host_key(host)
+                self._hosts.setdefault(key, asset)
+                self._short.setdefault(key.split(".", 1)[0], asset)
         owned = [(network, asset) for asset in inventory.assets for network in asset.networks]
         self._networks: PrefixTable[Asset] = PrefixTable(owned)
         ours = [(parse_network(text), True) for text in internal_networks]
@@ -99,12 +104,15 @@ class AssetIndex:
         return len(self.inventory.assets)
 
     def host(self, name: str) -> Resolved:
-        """By the exact name, else by its first label (``dvc-web01`` for
-        ``dvc-web01.hanoi.gov.vn``, and the other way round)."""
+        """By the exact name, else by its first label (``dvc-web01.hanoi.gov.vn`` finds
+        ``dvc-web01``), else a bare name by an inventory name's first label (``dvc-web01``
+        finds ``dvc-web01.hanoi.gov.vn``; ``www.example.com`` never finds ``www.hanoi.gov.vn``).
+        """
         key = host_key(name)
-        asset = self._hosts.get(key)
-        if asset is None and "." in key:
-            asset = self._hosts.get(key.split(".", 1)[0])
+        short = key.split(".", 1)[0]
+        asset = self._hosts.get(key) or self._hosts.get(short)
+        if asset is None and short == key:
+            asset = self._short.get(key)
         return Resolved(name, asset)
 
     def address(self, text: str) -> Resolved | None:

@@ -173,6 +173,8 @@ def test_host_names_match_case_insensitively_and_by_their_first_label() -> None:
     assert _name(index.host("dvc-web01")) == "Cổng dịch vụ công"
     assert _name(index.host("DVC-WEB01.hanoi.gov.vn.")) == "Cổng dịch vụ công"
     assert _name(index.host("DichVuCong.Hanoi.Gov.VN")) == "Cổng dịch vụ công"
+    assert _name(index.host("DICHVUCONG")) == "Cổng dịch vụ công"  # short name of a FQDN entry
+    assert _name(index.host("dichvucong.example.com")) is None  # another domain's namesake
     assert _name(index.host("dvc-db01")) == "Máy chủ CSDL"
     assert _name(index.host("unknown-host")) is None
 
