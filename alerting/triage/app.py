@@ -191,9 +191,9 @@ def serve(settings: Settings) -> None:
     from alerting.triage.stores import build_triage_store
     from canhgac.store.registry import build_store
 
+    assets = AssetInventory(settings.assets)  # first: a broken inventory opens nothing
     store = build_store(settings.store)
     triage_store = build_triage_store(settings)
-    assets = AssetInventory(settings.assets)
     assets.start()
     try:
         app = create_app(store, triage_store, settings, assets=assets.current)
