@@ -32,6 +32,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from canhgac.config_assets import AssetsConfig as AssetsConfig
 from canhgac.config_base import Duration as Duration
 from canhgac.config_base import Section as Section
 from canhgac.config_base import _tag_or
@@ -378,6 +379,7 @@ class Settings(BaseSettings):
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     demo: DemoConfig = Field(default_factory=DemoConfig)
     health: HealthConfig = Field(default_factory=HealthConfig)
+    assets: AssetsConfig = Field(default_factory=AssetsConfig)
 
     @classmethod
     def settings_customise_sources(

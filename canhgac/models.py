@@ -118,6 +118,11 @@ class Alert(BaseModel):
     close_reason: str | None = None
     created_at: str
     updated_at: str
+    #: Rule severity x asset criticality, 0-16 (canhgac.assets.priority), set when the alert
+    #: is created; None for alerts recorded before priorities existed.
+    priority: int | None = None
+    #: The name of the inventory asset the priority was taken from, if any.
+    asset: str | None = None
 
 
 class AlertSort(StrEnum):
@@ -127,6 +132,7 @@ class AlertSort(StrEnum):
     oldest = "oldest"  # last_seen, oldest first
     severity = "severity"  # most severe first, then newest
     matches = "matches"  # most matched events first, then newest
+    priority = "priority"  # highest priority first (none last), then newest
 
 
 #: The snapshot fields the queue filters on exactly: filter attribute -> ECS field.

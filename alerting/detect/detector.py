@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -21,6 +21,8 @@ from alerting.detect.run.reload import RELOAD_EVERY_S, RuleReloader, watched_fil
 from alerting.detect.run.scheduler import DetectionScheduler
 from alerting.detect.store_probe import probed
 from alerting.notify.routing import channels_for
+from canhgac.assets.lookup import AssetIndex
+from canhgac.assets.priority import with_priority
 from canhgac.config import AlertingConfig, DetectionConfig
 from canhgac.models import Alert
 from canhgac.store.base import Store
@@ -77,6 +79,7 @@ def build_scheduler(
     *,
     clock: Clock = utcnow,
     reload_every: float | None = RELOAD_EVERY_S,
+    assets: Callable[[], AssetIndex] | None = None,
     collecting_since: datetime | None = None,
 ) -> DetectionScheduler:
     """A scheduler running ``rules`` against ``store``; new alerts are enqueued for the
@@ -84,14 +87,27 @@ def build_scheduler(
     configured rule set (a :class:`CompiledRuleSet`), the rule files are hot-reloaded every
     ``reload_every`` seconds while the scheduler runs (None: never). A rule whose query the
     store rejects is not scheduled (:func:`alerting.detect.store_probe.probed`), at start and
-    at every reload. ``collecting_since``: when this process's sources started storing (see
+    at every reload. ``assets`` gives the current asset inventory: each new alert is stored
+    with its priority (:mod:`canhgac.assets.priority`); None: alerts have no priority.
+    ``collecting_since``: when this process's sources started storing (see
     :mod:`alerting.detect.run.collect_start`)."""
 
     def route(alert: Alert) -> list[str]:
         return channels_for(alert, alerting)
 
+    def prioritize(alert: Alert) -> Alert:
+        assert assets is not None
+        return with_priority(assets(), alert)
+
     leases = RuleLeases(store, detection.lease_ttl.total_seconds())
-    engine = DetectionEngine(store, detection, route=route, clock=clock, leases=leases)
+    engine = DetectionEngine(
+        store,
+        detection,
+        route=route,
+        clock=clock,
+        leases=leases,
+        prioritize=prioritize if assets is not None else None,
+    )
     if isinstance(rules, CompiledRuleSet):
         rules = probed(rules, store, clock())
     runnable = rules.rules if isinstance(rules, CompiledRuleSet) else list(rules)

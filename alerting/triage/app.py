@@ -17,6 +17,7 @@ from alerting.triage.api import alerts as api_alerts
 from alerting.triage.api import exceptions as api_exceptions
 from alerting.triage.api import search as api_search
 from alerting.triage.api import sources as api_sources
+from alerting.triage.asset_view import AssetSource
 from alerting.triage.auth.accounts import Accounts
 from alerting.triage.auth.passwords import HashingPool, Passwords
 from alerting.triage.auth.sessions import Sessions
@@ -41,6 +42,7 @@ from alerting.triage.web import overview as web_overview
 from alerting.triage.web import rules as web_rules
 from alerting.triage.web import search as web_search
 from alerting.triage.web import sources as web_sources
+from canhgac.assets.inventory import AssetInventory
 from canhgac.config import Settings
 from canhgac.store.alert_stats import AlertStats
 from canhgac.store.base import Store, TriageSiteStore
@@ -107,13 +109,15 @@ def create_app(
     passwords: Passwords | None = None,
     rule_ids: Callable[[], Sequence[str]] | None = None,
     health: HealthStore | None = None,
+    assets: AssetSource | None = None,
 ) -> FastAPI:
     """The triage app over ``store`` (alerts, events) and ``triage_store`` (users, history).
 
     ``clock``, ``passwords`` (a cheaper hasher, or another pool) and ``rule_ids`` are seams
     for tests; by default rule ids for the overview are read from
     ``settings.detection.rules_dir``. Data health is read from ``health``, by default the
-    store's own numbers.
+    store's own numbers. ``assets`` gives the current asset inventory (the runtime's, which
+    reloads on change); by default ``settings.assets`` is read once here.
     """
     web = settings.web
     passwords = passwords or Passwords(pool=HashingPool.from_config(web.login))
@@ -149,6 +153,7 @@ def create_app(
         sources=DataSources(health or health_of(store), store, settings.health, clock),
         rule_catalog=RuleCatalog(settings.detection.rules_dir, settings.detection.default_interval),
         alert_stats=alert_stats_of(store),
+        assets=assets or AssetInventory(settings.assets).current,
     )
     install_handlers(app)
     for router in ROUTERS:
@@ -186,10 +191,12 @@ def serve(settings: Settings) -> None:
     from alerting.triage.stores import build_triage_store
     from canhgac.store.registry import build_store
 
+    assets = AssetInventory(settings.assets)  # first: a broken inventory opens nothing
     store = build_store(settings.store)
     triage_store = build_triage_store(settings)
+    assets.start()
     try:
-        app = create_app(store, triage_store, settings)
+        app = create_app(store, triage_store, settings, assets=assets.current)
         uvicorn.run(
             app,
             host=settings.web.host,
@@ -198,5 +205,6 @@ def serve(settings: Settings) -> None:
             log_level="info",
         )
     finally:
+        assets.stop()
         triage_store.close()
         store.close()

@@ -10,6 +10,7 @@ from typing import cast
 from starlette.requests import HTTPConnection
 
 from alerting.triage.actions import TriageActions
+from alerting.triage.asset_view import AssetSource, no_inventory
 from alerting.triage.auth.accounts import Accounts
 from alerting.triage.auth.sessions import Sessions
 from alerting.triage.auth.tokens import Tokens
@@ -44,6 +45,8 @@ class TriageContext:
     rule_catalog: RuleCatalog | None = None
     #: The store's alert aggregations (overview charts, rules page); None if it keeps none.
     alert_stats: AlertStats | None = None
+    #: The current asset inventory (city context of alerts and entities).
+    assets: AssetSource = no_inventory
 
 
 def triage_context(connection: HTTPConnection) -> TriageContext:

@@ -15,8 +15,10 @@ import ssl
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from canhgac.assets.loader import load_inventory
 from canhgac.config import ListenerTlsConfig, Settings, TlsConfig
 from canhgac.config_loader import ConfigFile, refuse, unknown_name
+from canhgac.errors import ConfigError
 from canhgac.yaml_lines import KeyPath
 from ingest.parse.registry import PARSERS
 
@@ -65,6 +67,16 @@ def assign_channel(settings: Settings) -> Iterator[Problem]:
     names = [channel.name for channel in settings.alerting.channels]
     if wanted is not None and wanted not in names:
         yield ("web", "assign_channel"), unknown_name("channel", wanted, names)
+
+
+def asset_inventory(settings: Settings) -> Iterator[Problem]:
+    """The inventory loads (its own problems are named by its own file and line)."""
+    if settings.assets.path is None:
+        return
+    try:
+        load_inventory(settings.assets.path)
+    except ConfigError as exc:
+        yield ("assets", "path"), f"asset inventory refused:\n{exc}"
 
 
 def source_tls_files(settings: Settings) -> Iterator[Problem]:
@@ -119,6 +131,7 @@ CHECKS: tuple[tuple[Check, frozenset[str]], ...] = (
     (pipeline_files, frozenset({"detect"})),
     (assign_channel, frozenset({"web"})),
     (web_tls_files, frozenset({"web"})),
+    (asset_inventory, frozenset({"detect", "web"})),
 )
 
 

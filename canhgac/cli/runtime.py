@@ -19,6 +19,7 @@ from typing import Protocol
 
 from alerting.detect.detector import build_scheduler, load_detection
 from alerting.detect.run import collect_start
+from canhgac.assets.inventory import AssetInventory
 from canhgac.cli import health, notifications, telemetry
 from canhgac.cli.demo import DemoFeeder, targets_from_settings
 from canhgac.config import FileSourceConfig, Settings
@@ -56,6 +57,7 @@ class Runtime:
     stopped: threading.Event = field(default_factory=threading.Event)
     metrics: Metrics = field(default_factory=Metrics)
     metrics_server: MetricsServer | None = None
+    assets: AssetInventory | None = None
 
     def start(self) -> None:
         settings = with_demo_source(self.settings)
@@ -124,8 +126,14 @@ class Runtime:
         log.info(
             "detection: %d rules loaded, %d refused", len(compiled.rules), len(compiled.errors)
         )
+        assets = self._asset_inventory(settings)
         scheduler = build_scheduler(
-            compiled, store, settings.detection, settings.alerting, collecting_since=since
+            compiled,
+            store,
+            settings.detection,
+            settings.alerting,
+            assets=assets.current,
+            collecting_since=since,
         )
         self._start(scheduler)
         telemetry.watch_scheduler(self.metrics, scheduler)
@@ -138,6 +146,14 @@ class Runtime:
         self._start(dispatcher)
         notifications.watch_notifications(self.metrics, dispatcher.stats)
 
+    def _asset_inventory(self, settings: Settings) -> AssetInventory:
+        """The one inventory of this process (detection and web share it), started once."""
+        if self.assets is None:
+            self.assets = AssetInventory(settings.assets)
+            self._start(self.assets)
+            telemetry.watch_assets(self.metrics, self.assets)
+        return self.assets
+
     def _start_web(self, settings: Settings, store: Store) -> None:
         from alerting.triage.app import create_app
         from alerting.triage.server import WebServer
@@ -147,7 +163,9 @@ class Runtime:
         self.closers.append(triage.close)
         ensure_first_admin(triage, Path(settings.data_dir))
         web = settings.web
-        server = WebServer(create_app(store, triage, settings), web.host, web.port, web.tls)
+        assets = self._asset_inventory(settings).current
+        app = create_app(store, triage, settings, assets=assets)
+        server = WebServer(app, web.host, web.port, web.tls)
         self._start(server)
         log.info("web UI on %s/", server.url)
 
@@ -166,6 +184,7 @@ class Runtime:
         if self.store is not None:
             self.store.close()
             self.store = None
+        self.assets = None
         self.stopped.set()
 
 

@@ -16,6 +16,9 @@ stats are copied at scrape time, and each role adds a health check.
 - detect: per rule ``canhgac_rule_runs_total``, ``..._failures_total``,
   ``..._duration_seconds``, ``..._delay_seconds``; ``canhgac_alerts_raised_total`` per rule
   and severity;
+- detect and web: ``canhgac_assets`` (inventory size), ``canhgac_asset_reloads_total``,
+  ``canhgac_asset_reload_errors_total`` and the soft ``/healthz`` check ``assets`` while the
+  inventory file's last edit is refused;
 - every role: ``canhgac_role`` (1 per role run here), ``canhgac_threads`` and the
   ``process_*`` series (``process_open_fds``, ``process_max_fds``, memory, CPU);
 - every role with a store: the ``/healthz`` check ``store_last_write`` fails while the last write
@@ -31,6 +34,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol, cast, runtime_checkable
 
 from alerting.detect.run.scheduler import DetectionScheduler
+from canhgac.assets.inventory import AssetInventory
 from canhgac.cli.dead_letter_watch import DeadLetterWatch
 from canhgac.errors import StoreError, TransportError
 from canhgac.metrics import (
@@ -217,6 +221,34 @@ def watch_scheduler(metrics: Metrics, scheduler: DetectionScheduler) -> None:
 
     metrics.on_scrape(scrape)
     metrics.check("detection", lambda: None if scheduler.running else "scheduler not running")
+
+
+def watch_assets(metrics: Metrics, inventory: AssetInventory) -> None:
+    """The asset inventory's size and reloads; ``/healthz`` reports (softly) a file whose
+    last edit was refused, while the last good inventory keeps serving."""
+
+    def scrape() -> list[Metric]:
+        stats = inventory.stats
+        return [
+            GaugeMetricFamily(
+                "canhgac_assets", "Assets in the inventory in use.", value=len(inventory.current())
+            ),
+            CounterMetricFamily(
+                "canhgac_asset_reloads_total", "Inventory edits loaded.", value=stats.reloads
+            ),
+            CounterMetricFamily(
+                "canhgac_asset_reload_errors_total",
+                "Inventory edits refused (the last good inventory stayed).",
+                value=stats.errors,
+            ),
+        ]
+
+    def refused() -> str | None:
+        error = inventory.stats.last_error
+        return None if error is None else f"asset inventory edit refused: {error[:200]}"
+
+    metrics.on_scrape(scrape)
+    metrics.check("assets", refused, soft=True)
 
 
 def watch_source(metrics: Metrics, source: Source) -> None:

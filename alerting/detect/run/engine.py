@@ -108,6 +108,10 @@ def _no_channels(alert: Alert) -> Sequence[str]:
     return ()
 
 
+def _as_is(alert: Alert) -> Alert:
+    return alert
+
+
 class DetectionEngine:
     """Runs compiled rules against a store; safe to call from several threads."""
 
@@ -120,8 +124,11 @@ class DetectionEngine:
         clock: Clock = utcnow,
         record_batch: int = RECORD_BATCH_EVENTS,
         leases: RuleLeases | None = None,
+        prioritize: Callable[[Alert], Alert] | None = None,
     ) -> None:
         self.store = store
+        # Sets an alert's priority before it is stored (canhgac.assets.priority); None: none.
+        self._prioritize = prioritize
         # None: this is the only detector (tests, the embedded mode's single process).
         self._leases = leases
         self.config = config
@@ -436,7 +443,8 @@ class DetectionEngine:
         """Store the drafts of ``work`` (in its order) and enqueue their notifications."""
         if not drafts:
             return
-        writes = self.store.record_alerts([(d.alert, d.event_ids) for d in drafts])
+        prioritize = self._prioritize or _as_is
+        writes = self.store.record_alerts([(prioritize(d.alert), d.event_ids) for d in drafts])
         owners = [w for w in work for _ in w.drafts]
         notes: list[tuple[str, Sequence[str]]] = []
         for owner, write in zip(owners, writes, strict=True):

@@ -9,16 +9,19 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from alerting.triage.alert_view import alert_detail
 from alerting.triage.api.schemas import (
     AlertDetailOut,
+    AlertOut,
     AlertPage,
     AssignBody,
     BulkBody,
     BulkResult,
     CloseBody,
     CommentBody,
+    ContextOut,
     EventOut,
     ReopenBody,
     TimelineEntry,
 )
+from alerting.triage.asset_view import alert_asset_rows, event_asset_rows
 from alerting.triage.auth.principal import READERS, TRIAGERS, Principal
 from alerting.triage.context import TriageContext, triage_context
 from alerting.triage.errors import API_ERROR_RESPONSES, NotFoundError
@@ -52,8 +55,12 @@ def list_alerts(ctx: Context, _: Reader, query: Annotated[QueueQuery, Query()]) 
     alert_filter = query.alert_filter()
     counts = ctx.store.count_alerts(alert_filter)
     total = counts[query.status] if query.status else sum(counts.values())
+    index = ctx.assets()
     return AlertPage(
-        items=ctx.store.list_alerts(alert_filter),
+        items=[
+            AlertOut.of(alert, alert_asset_rows(index, alert))
+            for alert in ctx.store.list_alerts(alert_filter)
+        ],
         total=total,
         counts=counts,
         page=query.page,
@@ -61,21 +68,27 @@ def list_alerts(ctx: Context, _: Reader, query: Annotated[QueueQuery, Query()]) 
     )
 
 
-@router.get("/{alert_id}", summary="One alert")
-def get_alert(ctx: Context, _: Reader, alert_id: AlertId) -> Alert:
-    return _alert(ctx, alert_id)
+@router.get("/{alert_id}", summary="One alert, with its city context")
+def get_alert(ctx: Context, _: Reader, alert_id: AlertId) -> AlertOut:
+    return _with_context(ctx, _alert(ctx, alert_id))
+
+
+def _with_context(ctx: TriageContext, alert: Alert) -> AlertOut:
+    return AlertOut.of(alert, alert_asset_rows(ctx.assets(), alert))
 
 
 @router.get("/{alert_id}/details", summary="One alert with events, timeline and history")
 def get_alert_details(ctx: Context, _: Reader, alert_id: AlertId) -> AlertDetailOut:
     detail = alert_detail(ctx.store, ctx.triage, _alert(ctx, alert_id), ctx.clock())
+    index = ctx.assets()
     return AlertDetailOut(
-        alert=detail.alert,
+        alert=_with_context(ctx, detail.alert),
         events=[
             EventOut(
                 id=view.id,
                 fields=event.fields,
                 highlighted=[f.name for f in view.fields if f.highlighted],
+                context=[ContextOut.of(row) for row in event_asset_rows(index, event.fields)],
             )
             for view, event in zip(detail.events, detail.raw_events, strict=True)
         ],

@@ -7,6 +7,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from alerting.triage.actions import MAX_BULK, MAX_COMMENT_CHARS, BulkAction
+from alerting.triage.asset_view import AssetRow
+from canhgac.assets.model import Criticality
 from canhgac.health.model import DeadLetterSample, EventSample, Quality, Status, Verdict
 from canhgac.models import Alert, AlertStatus, Notification, Severity
 from canhgac.store.triage import ApiToken, CloseReason, Comment, Role, StatusChange, User
@@ -46,8 +48,51 @@ class BulkResult(BaseModel):
     skipped: dict[str, str] = Field(description="alert id -> why the action did not apply")
 
 
+class AssetOut(BaseModel):
+    """An inventory asset (a city system)."""
+
+    name: str
+    department: str
+    criticality: Criticality
+    description: str
+
+
+class ContextOut(BaseModel):
+    """What the current asset inventory says about one host or address of an alert."""
+
+    field: str = Field(description="The alert field (grouping key or snapshot)")
+    role: str = Field(description="host, source or destination")
+    value: str
+    internal: bool | None = Field(description="In the city's ranges; null for a host name")
+    network: str | None = Field(description="The inventory network that matched (longest)")
+    asset: AssetOut | None
+
+    @classmethod
+    def of(cls, row: AssetRow) -> ContextOut:
+        asset = row.asset
+        return cls(
+            field=row.field,
+            role=row.role,
+            value=row.value,
+            internal=row.internal,
+            network=row.network,
+            asset=None if asset is None else AssetOut.model_validate(asset, from_attributes=True),
+        )
+
+
+class AlertOut(Alert):
+    """An alert with its city context, looked up in the current inventory (its ``priority``
+    and ``asset`` were set when it was created)."""
+
+    context: list[ContextOut] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, alert: Alert, rows: list[AssetRow]) -> AlertOut:
+        return cls(**dict(alert), context=[ContextOut.of(row) for row in rows])
+
+
 class AlertPage(BaseModel):
-    items: list[Alert]
+    items: list[AlertOut]
     total: int = Field(description="Alerts matching the filters (all pages)")
     counts: dict[AlertStatus, int] = Field(description="Matches per status, status filter aside")
     page: int
@@ -58,6 +103,9 @@ class EventOut(BaseModel):
     id: str
     fields: dict[str, Any]
     highlighted: list[str] = Field(description="Fields the alert is about (snapshot, group key)")
+    context: list[ContextOut] = Field(
+        default_factory=list, description="The event's hosts and addresses in the inventory"
+    )
 
 
 class TimelineEntry(BaseModel):
@@ -71,7 +119,7 @@ class TimelineEntry(BaseModel):
 
 
 class AlertDetailOut(BaseModel):
-    alert: Alert
+    alert: AlertOut
     events: list[EventOut]
     missing_events: int
     timeline: list[TimelineEntry]

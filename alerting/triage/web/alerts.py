@@ -15,10 +15,12 @@ from pydantic import ValidationError
 
 from alerting.triage.actions import BulkAction
 from alerting.triage.alert_view import alert_detail
+from alerting.triage.asset_view import alert_asset_rows
 from alerting.triage.auth.principal import EXCEPTION_AUTHORS, READERS, TRIAGERS, Principal
 from alerting.triage.context import TriageContext, triage_context
 from alerting.triage.errors import NotFoundError, TriageError
 from alerting.triage.queue import PAGE_SIZES, QueueQuery, local_input_value
+from alerting.triage.web.search import entity_url
 from canhgac.models import AlertSort, AlertStatus, Severity
 from canhgac.store.triage import CloseReason
 from canhgac.timeutil import to_iso
@@ -95,6 +97,9 @@ def alert_page(
     context = {
         "detail": detail,
         "alert": alert,
+        # asset context (h23): the current inventory's view of the alert's hosts and addresses
+        "asset_rows": alert_asset_rows(ctx.assets(), alert),
+        "row_url": lambda row: entity_url(row.pivot, row.value),
         "assignees": [u for u in ctx.triage.list_users() if not u.disabled],
         "notice": _notice(request),
         "can_triage": principal.role in TRIAGERS.roles,

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from alerting.triage.asset_view import entity_asset_row
 from alerting.triage.auth.principal import READERS, Principal
 from alerting.triage.context import triage_context
 from alerting.triage.entity import ENTITY_KINDS, entity_view
@@ -48,6 +49,7 @@ def entity_page(
         "chart": histogram(view.histogram, since, until, view.bucket_seconds),
         "short_time": moment_label,
         "pivot": entity_url,
+        "asset_row": entity_asset_row(ctx.assets(), kind, value),
         "search_link": search_url("/search", q=view.query, **form),
         "link": lambda **changes: search_url(
             f"/entities/{kind}", **({"value": value} | form | changes)

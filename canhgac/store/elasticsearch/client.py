@@ -93,7 +93,7 @@ class ElasticsearchCalls:
         return hits
 
     def scan(
-        self, index: str, query: dict[str, Any], sort: list[dict[str, str]]
+        self, index: str, query: dict[str, Any], sort: list[dict[str, Any]]
     ) -> Iterator[dict[str, Any]]:
         """Every hit, in ``sort`` order (which must be unique), page by page."""
         after: list[Any] | None = None

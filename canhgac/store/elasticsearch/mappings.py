@@ -319,6 +319,12 @@ DEAD_LETTER_MAPPING = _fixed(
         "context": {"type": "keyword", "index": False, "doc_values": False},
     }
 )
+#: Rule severity x asset criticality and the asset it was taken from (canhgac.assets.priority);
+#: also put on an alerts index made before them (ElasticsearchStore._setup).
+ALERT_PRIORITY_PROPERTIES: dict[str, Any] = {
+    "priority": {"type": "short"},
+    "asset": {"type": "keyword"},
+}
 ALERT_MAPPING = _fixed(
     {
         # The ECS view (canhgac.store.elasticsearch.alert_ecs), for Kibana data views.
@@ -334,6 +340,7 @@ ALERT_MAPPING = _fixed(
         "close_reason": {"type": "keyword"},
         "tags": {"type": "keyword"},
         "count": {"type": "long"},
+        **ALERT_PRIORITY_PROPERTIES,
         "first_seen": _TIME_KEYWORD,
         "last_seen": _TIME_KEYWORD,
         "created_at": _TIME_KEYWORD,

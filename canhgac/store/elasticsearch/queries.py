@@ -94,7 +94,7 @@ def _escape_wildcard(text: str) -> str:
 
 
 # Every order ends with id, so paging is stable.
-ALERT_SORTS: dict[AlertSort, list[dict[str, str]]] = {
+ALERT_SORTS: dict[AlertSort, list[dict[str, Any]]] = {
     AlertSort.newest: [{"last_seen": "desc"}, {"id": "asc"}],
     AlertSort.oldest: [{"last_seen": "asc"}, {"id": "asc"}],
     AlertSort.severity: [
@@ -103,4 +103,10 @@ ALERT_SORTS: dict[AlertSort, list[dict[str, str]]] = {
         {"id": "asc"},
     ],
     AlertSort.matches: [{"count": "desc"}, {"last_seen": "desc"}, {"id": "asc"}],
+    # unmapped_type: an alerts index made before priorities sorts too (none has one).
+    AlertSort.priority: [
+        {"priority": {"order": "desc", "missing": "_last", "unmapped_type": "short"}},
+        {"last_seen": "desc"},
+        {"id": "asc"},
+    ],
 }

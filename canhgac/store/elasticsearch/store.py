@@ -90,6 +90,7 @@ from canhgac.store.elasticsearch.events import (
 from canhgac.store.elasticsearch.health import ElasticsearchHealth
 from canhgac.store.elasticsearch.leases import ElasticsearchLeases
 from canhgac.store.elasticsearch.mappings import (
+    ALERT_PRIORITY_PROPERTIES,
     IndexNames,
     events_component,
     events_template,
@@ -161,6 +162,11 @@ class ElasticsearchStore(Store):
             )
             for index, body in self.names.fixed().items():
                 self._client.indices.put_index_template(name=index, **fixed_template(index, body))
+            # Templates apply to new indices only: an alerts index made before priorities gets
+            # their (additive) fields here, so its new alerts sort by priority too.
+            self._client.options(ignore_status=404).indices.put_mapping(
+                index=self.names.alerts, properties=ALERT_PRIORITY_PROPERTIES
+            )
 
     def health(self) -> ElasticsearchHealth:
         return self._health

@@ -32,7 +32,7 @@ def record(conn: sqlite3.Connection, alert: Alert, event_ids: Sequence[str]) -> 
     merged = merge_alert(stored, alert, created, int(count))
     conn.execute(
         "INSERT OR REPLACE INTO alerts (id, rule_id, severity, status, first_seen,"
-        " last_seen, doc, search) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        " last_seen, doc, search, priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         _alert_row(merged),
     )
     return AlertWrite(merged, created)
@@ -119,6 +119,7 @@ def _alert_row(alert: Alert) -> tuple[Any, ...]:
         alert.last_seen,
         alert.model_dump_json(),
         alert_search_text(alert),
+        alert.priority,
     )
 
 
@@ -149,6 +150,8 @@ _ALERT_ORDER: dict[AlertSort, _AlertOrder] = {
     AlertSort.matches: _AlertOrder(
         "json_extract(doc, '$.count') AS hits, last_seen", "hits DESC, last_seen DESC, id"
     ),
+    # DESC puts NULL (no priority: older alerts) last, as Elasticsearch's missing: _last.
+    AlertSort.priority: _AlertOrder("priority, last_seen", "priority DESC, last_seen DESC, id"),
 }
 # What free text searches (see alert_search_text); alerts stored before the search column
 # existed are folded on the fly (slow, but only until they are rewritten).

@@ -74,6 +74,9 @@ CREATE TABLE IF NOT EXISTS alerts (
     status TEXT NOT NULL,
     first_seen TEXT NOT NULL,
     last_seen TEXT NOT NULL,
+    -- rule severity x asset criticality (canhgac.assets.priority); NULL: recorded before
+    -- priorities existed (added to older databases by SQLiteStore, with alerts_priority)
+    priority INTEGER,
     -- before doc: a scan reads it without walking the document's overflow pages
     search TEXT,
     doc TEXT NOT NULL

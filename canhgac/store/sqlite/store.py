@@ -69,7 +69,7 @@ class SQLiteStore(Store):
         with self._db.write_lock:
             check_integrity(self._db)
             self._db.executescript(SCHEMA)
-            self._add_alert_search_column()
+            self._add_alert_columns()
         self._health = SQLiteHealth(self._db)
 
     def health(self) -> SQLiteHealth:
@@ -78,12 +78,18 @@ class SQLiteStore(Store):
     def alert_stats(self) -> SQLiteAlertStats:
         return SQLiteAlertStats(self._db)
 
-    def _add_alert_search_column(self) -> None:
+    def _add_alert_columns(self) -> None:
         # Databases made before the queue's free-text search lack the column; their alerts
         # keep a NULL there, which _ALERT_TEXT answers by folding the document on the fly.
         columns = {row[1] for row in self._read("PRAGMA table_info(alerts)")}
         if "search" not in columns:
             self._db.executescript("ALTER TABLE alerts ADD COLUMN search TEXT")
+        # Databases made before alert priorities: their alerts have none (sorted last).
+        if "priority" not in columns:
+            self._db.executescript("ALTER TABLE alerts ADD COLUMN priority INTEGER")
+        self._db.executescript(
+            "CREATE INDEX IF NOT EXISTS alerts_priority ON alerts(priority, last_seen)"
+        )
 
     # --- leases (canhgac.store.sqlite.leases) -------------------------------------------------
     def acquire_lease(self, name: str, owner: str, ttl: float) -> bool:

@@ -17,6 +17,8 @@ from alerting.triage.headers import CONTENT_SECURITY_POLICY
 from alerting.triage.i18n import CATALOGUES, DEFAULT_LANGUAGE, Translator
 from alerting.triage.render import Pages, literal, local_time
 from alerting.triage.situation import TACTICS, ChartRange
+from canhgac.assets.model import Criticality
+from canhgac.assets.priority import BANDS
 from canhgac.errors import StoreError
 from canhgac.health.model import Quality
 from canhgac.health.model import Status as HealthStatus
@@ -139,6 +141,9 @@ def _used_keys() -> set[str]:
         "health": [s.value for s in HealthStatus],
         "tactic": list(TACTICS),
         "chart": [f"range_{r.name}" for r in ChartRange],
+        "criticality": [c.value for c in Criticality],
+        "asset_role": ["host", "source", "destination"],
+        "priority_band": [name for _, name in BANDS],
     }  # fmt: skip
     keys |= {f"{family}.{value}" for family, values in families.items() for value in values}
     return keys

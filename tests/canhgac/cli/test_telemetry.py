@@ -103,6 +103,7 @@ metrics: {{enabled: true, port: 0}}
         health = json.loads(body)
         assert health["roles"] == ["collect", "detect", "index"]
         assert health["checks"] == {
+            "assets": "ok",  # the asset inventory (none configured: nothing refused)
             "data_sources": "ok",
             "detection": "ok",
             "indexer": "ok",

@@ -392,6 +392,40 @@ def test_alert_queue_counts_per_status_and_filters_by_assignee(store: Store) -> 
     assert sum(store.count_alerts(AlertFilter()).values()) == 4
 
 
+def test_alert_queue_sorts_by_priority_none_last_and_keeps_it_through_triage(store: Store) -> None:
+    """Priority (rule severity x asset criticality) is stored with the alert: highest first,
+    ties newest first, alerts without one (recorded before priorities) last."""
+    alerts = [
+        ("p1", "10", 12, "Cổng dịch vụ công"),
+        ("p2", "11", None, None),
+        ("p3", "12", 4, None),
+        ("p4", "13", 12, "Hồ sơ sức khỏe điện tử"),
+        ("p5", "14", 0, None),
+    ]
+    for alert_id, hour, priority, asset in alerts:
+        seen = f"2026-11-27T{hour}:00:00.000000Z"
+        store.record_alert(_alert(alert_id, seen, priority=priority, asset=asset), [alert_id])
+    ordered = store.list_alerts(AlertFilter(sort="priority"))
+    assert [a.id for a in ordered] == ["p4", "p1", "p3", "p5", "p2"]
+    assert [(a.priority, a.asset) for a in ordered[:2]] == [
+        (12, "Hồ sơ sức khỏe điện tử"),
+        (12, "Cổng dịch vụ công"),
+    ]
+    assert [a.id for a in store.list_alerts(AlertFilter(sort="priority", limit=2, offset=1))] == [
+        "p1",
+        "p3",
+    ]
+    # A triage change and a repeated match keep the priority set at creation.
+    stored = store.get_alert("p3")
+    assert stored is not None
+    store.update_alert(stored.model_copy(update={"status": AlertStatus.acknowledged}))
+    store.record_alert(_alert("p3", "2026-11-27T15:00:00.000000Z", priority=16), ["p3-b"])
+    again = store.get_alert("p3")
+    assert again is not None
+    assert (again.priority, again.status, again.count) == (4, AlertStatus.acknowledged, 2)
+    assert [a.id for a in store.list_alerts(AlertFilter(sort="priority"))][:3] == ["p4", "p1", "p3"]
+
+
 # --- notifications ------------------------------------------------------------------------------
 def test_notification_outbox(store: Store) -> None:
     store.enqueue_notifications("a1", ["console", "email"])
