@@ -291,7 +291,6 @@ class SQLiteStore(Store):
             for r in rows
         ]
 
-
     # --- rule switches (canhgac.store.sqlite.rule_switches) ------------------------------------
     def save_rule_switch(self, switch: RuleSwitch) -> None:
         with self._write() as conn:
@@ -299,6 +298,7 @@ class SQLiteStore(Store):
 
     def get_rule_switches(self, rule_ids: Sequence[str]) -> dict[str, RuleSwitch]:
         return sqlite_rule_switches.get(self._db, rule_ids)
+
 
 _NOTIFICATION_COLUMNS = "alert_id, channel, status, attempts, last_error, updated_at"
 
