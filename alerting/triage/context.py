@@ -17,6 +17,7 @@ from alerting.triage.exception_service import ExceptionService
 from alerting.triage.overview import Overview
 from alerting.triage.render import Pages
 from alerting.triage.rule_catalog import RuleCatalog
+from alerting.triage.rule_switch import RuleSwitches
 from alerting.triage.sources import DataSources
 from canhgac.config import WebConfig
 from canhgac.store.alert_stats import AlertStats
@@ -44,6 +45,10 @@ class TriageContext:
     rule_catalog: RuleCatalog | None = None
     #: The store's alert aggregations (overview charts, rules page); None if it keeps none.
     alert_stats: AlertStats | None = None
+
+    def rule_switches(self) -> RuleSwitches:
+        """Switching rules off and on (the rules page and API); holds no state of its own."""
+        return RuleSwitches(self.store, self.triage, self.rule_catalog, self.clock)
 
 
 def triage_context(connection: HTTPConnection) -> TriageContext:
