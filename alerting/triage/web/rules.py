@@ -76,7 +76,7 @@ def switch_rule(
     request: Request,
     rule_id: str,
     principal: Author,
-    enabled: Annotated[str, Form(max_length=1)],
+    enabled: Annotated[str, Form(pattern="^[01]$")],
     reason: Annotated[str, Form(max_length=MAX_REASON_CHARS * 4)] = "",
 ) -> Response:
     """Switch a rule off (``enabled=0``) or back on (``enabled=1``); back to the rules page

@@ -114,6 +114,7 @@ def test_an_unknown_rule_is_a_404(env: TriageEnv, client_for: ClientFor) -> None
     write_rules(env)
     client, csrf = client_for("author")
     assert _switch(client, csrf, "0", REASON, rule="nope").status_code == 404
+    assert _switch(client, csrf, "yes", REASON).status_code == 422  # only 0 or 1
     assert _rule_audit(env) == []
 
 
