@@ -181,6 +181,23 @@ class RuleState(BaseModel):
     last_error: str | None = None
 
 
+class RuleSwitch(BaseModel):
+    """A person's decision to stop running a loaded rule, or to run it again, and why.
+
+    Detection reads it at every tick (:meth:`canhgac.store.base.RuleSwitchStore`): a rule
+    switched off searches no event ingested after ``changed_at``; switched back on, it resumes
+    at ``changed_at``, so what was ingested while it was off is never searched (the audit log
+    has both moments)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule_id: str
+    enabled: bool
+    reason: str
+    actor: str
+    changed_at: str
+
+
 class RuleRun(BaseModel):
     """One completed detection window, kept as history to prove coverage has no gaps."""
 

@@ -15,6 +15,7 @@ from alerting.triage.actions import TriageActions
 from alerting.triage.api import admin as api_admin
 from alerting.triage.api import alerts as api_alerts
 from alerting.triage.api import exceptions as api_exceptions
+from alerting.triage.api import rules as api_rules
 from alerting.triage.api import search as api_search
 from alerting.triage.api import sources as api_sources
 from alerting.triage.asset_view import AssetSource
@@ -66,6 +67,7 @@ ROUTERS = (
     web_accounts.router,
     api_alerts.router,
     api_exceptions.router,
+    api_rules.router,
     api_sources.router,
     api_search.router,
     api_admin.router,

@@ -18,6 +18,7 @@ from alerting.triage.exception_service import ExceptionService
 from alerting.triage.overview import Overview
 from alerting.triage.render import Pages
 from alerting.triage.rule_catalog import RuleCatalog
+from alerting.triage.rule_switch import RuleSwitches
 from alerting.triage.sources import DataSources
 from canhgac.config import WebConfig
 from canhgac.store.alert_stats import AlertStats
@@ -47,6 +48,10 @@ class TriageContext:
     alert_stats: AlertStats | None = None
     #: The current asset inventory (city context of alerts and entities).
     assets: AssetSource = no_inventory
+
+    def rule_switches(self) -> RuleSwitches:
+        """Switching rules off and on (the rules page and API); holds no state of its own."""
+        return RuleSwitches(self.store, self.triage, self.rule_catalog, self.clock)
 
 
 def triage_context(connection: HTTPConnection) -> TriageContext:

@@ -23,6 +23,7 @@ from alerting.triage.errors import (
 )
 from alerting.triage.exception_draft import EXCEPTION_ERROR_CODES
 from alerting.triage.headers import SECURITY_HEADERS
+from alerting.triage.rule_switch import RULE_SWITCH_ERROR_CODES
 from canhgac.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ _KNOWN_PAGE_CODES = frozenset(
         "not_closed",
         "unknown_assignee",
         *EXCEPTION_ERROR_CODES,
+        *RULE_SWITCH_ERROR_CODES,
     }
 )
 

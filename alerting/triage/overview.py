@@ -58,6 +58,8 @@ class RuleDelay:
     watermark: str | None
     delay_seconds: float | None
     last_error: str | None
+    #: A person switched it off (the rules page): its watermark stays put on purpose.
+    disabled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,16 +144,19 @@ def _ingest_health(store: TriageSiteStore, now: datetime) -> tuple[list[DatasetH
 
 
 def _rule_delays(store: TriageSiteStore, rule_ids: Sequence[str], now: datetime) -> list[RuleDelay]:
+    ids = list(rule_ids)
+    states = store.get_rule_states(ids)
+    off = {r for r, switch in store.get_rule_switches(ids).items() if not switch.enabled}
     delays = []
-    for rule_id in rule_ids:
-        state = store.get_rule_state(rule_id)
+    for rule_id in ids:
+        state = states.get(rule_id)
         if state is None:
-            delays.append(RuleDelay(rule_id, None, None, None))
+            delays.append(RuleDelay(rule_id, None, None, None, rule_id in off))
             continue
         delay = (now - from_iso(state.watermark)).total_seconds()
-        delays.append(RuleDelay(rule_id, state.watermark, delay, state.last_error))
-    # Most behind first: that is what ops looks for.
-    return sorted(delays, key=lambda d: -(d.delay_seconds or float("inf")))
+        delays.append(RuleDelay(rule_id, state.watermark, delay, state.last_error, rule_id in off))
+    # Most behind first: that is what ops looks for; a disabled rule trails on purpose, last.
+    return sorted(delays, key=lambda d: (d.disabled, -(d.delay_seconds or float("inf"))))
 
 
 def build_overview(

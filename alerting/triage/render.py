@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from alerting.triage.i18n import LANG_PARAM, Translator, request_language
+from alerting.triage.pivot import PIVOT_FIELDS, entity_url
 from canhgac.assets.priority import band
 from canhgac.timeutil import DISPLAY_ZONE, for_display, from_iso
 
@@ -112,6 +113,9 @@ def _environment() -> Environment:
     env.filters["local_day"] = local_day
     env.filters["urlencode_params"] = urlencode
     env.filters["priority_band"] = band
+    # The pivot(field, value) macro of _macros.html: IP/host/user values link to entity pages.
+    env.globals["pivot_fields"] = PIVOT_FIELDS
+    env.globals["entity_url"] = entity_url
     return env
 
 

@@ -10,7 +10,7 @@ detection's default interval.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,14 @@ import yaml
 SETTINGS_KEY = "canhgac"
 #: Tags of the ATT&CK tactics start with this (``attack.credential_access``).
 ATTACK_PREFIX = "attack."
+#: A rule's must-fire / must-not-fire events sit beside it: ``x.yml`` -> ``x.tests.yml``.
+TESTS_SUFFIX = ".tests.yml"
+
+
+def tests_path(rule_path: str) -> str:
+    """The path of a rule file's tests file (``linux/ssh_brute.yml`` -> ``.tests.yml``)."""
+    stem = rule_path.rsplit(".", 1)[0]
+    return stem + TESTS_SUFFIX
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +41,8 @@ class RuleInfo:
     logsource: str
     schedule: str
     path: str  # relative to the rules folder
+    #: A tests file sits beside it (:func:`tests_path`).
+    has_tests: bool = False
 
     @property
     def is_correlation(self) -> bool:
@@ -110,14 +120,43 @@ class RuleCatalog:
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             return []
         relative = path.relative_to(self._dir).as_posix()
-        return [_info(doc, relative, self._default) for doc in documents if _is_rule(doc)]
+        has_tests = (self._dir / tests_path(relative)).is_file()
+        return [
+            replace(_info(doc, relative, self._default), has_tests=has_tests)
+            for doc in documents
+            if _is_rule(doc)
+        ]
 
     def source(self, rule_id: str) -> tuple[str, str] | None:
         """The file of a rule: (path relative to the rules folder, its text)."""
         info = self.rules().get(rule_id)
-        if info is None or self._dir is None:
+        return None if info is None else self._text(info.path)
+
+    def tests(self, rule_id: str) -> tuple[str, str] | None:
+        """The tests file beside a rule (:func:`tests_path`), if it has one."""
+        info = self.rules().get(rule_id)
+        return None if info is None else self._text(tests_path(info.path))
+
+    def _text(self, relative: str) -> tuple[str, str] | None:
+        if self._dir is None:
             return None
         try:
-            return info.path, (self._dir / info.path).read_text(encoding="utf-8")
+            return relative, (self._dir / relative).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return None
+
+    def find(self, reference: str) -> list[RuleInfo]:
+        """The rules ``reference`` names: a rule id, a rule file (relative to the rules folder
+        or as a path to it), or a title in any case and spacing; ids first, then files."""
+        rules = self.rules()
+        if reference in rules:
+            return [rules[reference]]
+        path = Path(reference)
+        folder = self._dir.resolve() if self._dir is not None else None
+        if folder is not None and path.is_file() and folder in path.resolve().parents:
+            path = path.resolve().relative_to(folder)
+        by_file = [info for info in rules.values() if info.path == path.as_posix()]
+        if by_file:
+            return by_file
+        title = " ".join(reference.split()).casefold()
+        return [info for info in rules.values() if " ".join(info.title.split()).casefold() == title]

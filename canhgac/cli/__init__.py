@@ -31,7 +31,10 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-rules_app = typer.Typer(help="Check and test Sigma rules.", no_args_is_help=True)
+rules_app = typer.Typer(
+    help="Check, test and convert Sigma rules; disable or enable a loaded rule.",
+    no_args_is_help=True,
+)
 alerts_app = typer.Typer(help="The alert queue.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 app.add_typer(alerts_app, name="alerts")
@@ -207,6 +210,10 @@ def rules_test(
 
 # convert, backtest, import and impact.
 _register_rule_tools(rules_app)
+
+from canhgac.cli.rules_switch import register as _register_rule_switch  # noqa: E402
+
+_register_rule_switch(rules_app)
 
 from canhgac.cli.deadletters import register as _register_dead_letters  # noqa: E402
 

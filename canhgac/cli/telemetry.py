@@ -210,14 +210,20 @@ def watch_scheduler(metrics: Metrics, scheduler: DetectionScheduler) -> None:
             "How far each rule's coverage (its watermark) trailed the clock after its last run.",
             labels=rule,
         )
+        disabled = GaugeMetricFamily(
+            "canhgac_rule_disabled",
+            "1 for a rule a person disabled (its delay grows on purpose), else 0.",
+            labels=rule,
+        )
         for status in scheduler.status():
+            disabled.add_metric([status.rule_id], 1.0 if status.disabled else 0.0)
             runs.add_metric([status.rule_id], status.runs)
             failures.add_metric([status.rule_id], status.failures)
             if status.last_duration_s is not None:
                 duration.add_metric([status.rule_id], status.last_duration_s)
             if status.delay_s is not None:
                 delay.add_metric([status.rule_id], status.delay_s)
-        return [runs, failures, duration, delay]
+        return [runs, failures, duration, delay, disabled]
 
     metrics.on_scrape(scrape)
     metrics.check("detection", lambda: None if scheduler.running else "scheduler not running")

@@ -33,6 +33,7 @@ from canhgac.models import (
     Notification,
     RuleRun,
     RuleState,
+    RuleSwitch,
 )
 from canhgac.store.alert_stats import AlertStats
 from canhgac.store.health import HealthStore
@@ -286,6 +287,18 @@ class RuleStateStore(Protocol):
     def list_rule_runs(self, rule_id: str | None = None) -> list[RuleRun]: ...
 
 
+class RuleSwitchStore(Protocol):
+    """Which loaded rules people switched off (or back on), read by detection every tick."""
+
+    @abstractmethod
+    def save_rule_switch(self, switch: RuleSwitch) -> None:
+        """Store ``switch``, replacing the rule's previous one; read back at once."""
+
+    @abstractmethod
+    def get_rule_switches(self, rule_ids: Sequence[str]) -> dict[str, RuleSwitch]:
+        """The stored switch of each of ``rule_ids`` that has one (never switched: absent)."""
+
+
 class LeaseStore(Protocol):
     """Named leases, so detectors sharing a store share the rules instead of repeating them."""
 
@@ -349,9 +362,11 @@ class DeadLetterStore(Protocol):
         """Remove dead letters (a replay stored their events); how many were removed."""
 
 
-class DetectionStore(EventReader, AlertStore, NotificationOutbox, RuleStateStore, Protocol):
+class DetectionStore(
+    EventReader, AlertStore, NotificationOutbox, RuleStateStore, RuleSwitchStore, Protocol
+):
     """What a detection run needs: events to search, alerts to record (with their
-    notifications) and the rules' watermarks."""
+    notifications), the rules' watermarks and which rules are switched off."""
 
 
 class NotifyStore(AlertStore, NotificationOutbox, Protocol):
@@ -359,7 +374,13 @@ class NotifyStore(AlertStore, NotificationOutbox, Protocol):
 
 
 class TriageSiteStore(
-    EventReader, AlertStore, NotificationOutbox, RuleStateStore, StoreHealth, Protocol
+    EventReader,
+    AlertStore,
+    NotificationOutbox,
+    RuleStateStore,
+    RuleSwitchStore,
+    StoreHealth,
+    Protocol,
 ):
     """What the triage web UI reads and changes: everything but writing events and leases."""
 
@@ -370,6 +391,7 @@ class Store(
     AlertStore,
     NotificationOutbox,
     RuleStateStore,
+    RuleSwitchStore,
     LeaseStore,
     StoreHealth,
     DeadLetterStore,

@@ -13,6 +13,11 @@ batches. A backfill goes window by window in rounds: round *k* searches the *k*-
 every rule that has one. One rule's failure (its query rejected) is reported for that rule
 alone; a failure of the store as a whole fails the tick's rules still running, whose windows
 are then retried at the next tick.
+
+A rule a person switched off (:class:`~canhgac.models.RuleSwitch`) is read with the
+watermarks at every tick, so every detector sharing the store obeys it without a restart; what
+it then searches, and why a rule switched back on resumes from that moment, is
+:func:`~alerting.detect.run.window_plan.switch_bounds`.
 """
 
 from __future__ import annotations
@@ -29,9 +34,9 @@ from typing import Protocol, runtime_checkable
 from alerting.alerts import AlertDraft, build_alerts
 from alerting.detect.compile.rules import CompiledRule
 from alerting.detect.run.lease import RuleLeases
-from alerting.detect.run.window_plan import Window, WindowPlan, plan_windows
+from alerting.detect.run.window_plan import Window, WindowPlan, plan_windows, switch_bounds
 from canhgac.config import DetectionConfig
-from canhgac.models import Alert, Event, RuleRun, RuleState
+from canhgac.models import Alert, Event, RuleRun, RuleState, RuleSwitch
 from canhgac.store.base import DetectionStore, EventSearch
 from canhgac.timeutil import from_iso, to_iso, utcnow
 
@@ -71,6 +76,8 @@ class RuleRunReport:
     error: str | None = None
     # Another detector held the rule's lease, so this one did not run it.
     leased_elsewhere: bool = False
+    # A person switched the rule off: it ran only the windows up to that moment, if any.
+    disabled: bool = False
 
 
 @dataclass(slots=True)
@@ -85,6 +92,7 @@ class _Progress:
     matches: int = 0
     created: int = 0
     error: BaseException | None = None
+    disabled: bool = False
 
     def due(self, round_: int) -> Window | None:
         if self.error is not None or round_ >= len(self.plan.windows):
@@ -215,6 +223,7 @@ class DetectionEngine:
             return {}
         try:
             states = self.store.get_rule_states([rule.id for rule in rules])
+            switches = self.store.get_rule_switches([rule.id for rule in rules])
             settled = self.store.settled_before()
         except Exception as exc:  # noqa: BLE001 - reported for every rule of the tick
             # Nothing is planned (nor saved) without the watermarks: the next tick retries.
@@ -226,7 +235,8 @@ class DetectionEngine:
         else:
             settled_at = from_iso(settled) if settled is not None else None
             progress = [
-                self._progress(rule, states.get(rule.id), now, settled_at) for rule in rules
+                self._progress(rule, states.get(rule.id), now, settled_at, switches.get(rule.id))
+                for rule in rules
             ]
             self._save_origins(progress)
             self._run_rounds(progress, now)
@@ -239,15 +249,32 @@ class DetectionEngine:
         state: RuleState | None,
         now: datetime,
         settled: datetime | None = None,
+        switch: RuleSwitch | None = None,
     ) -> _Progress:
+        start = from_iso(state.watermark) if state else self._origins.get(rule.id)
+        disabled = switch is not None and not switch.enabled
+        if disabled and start is None:  # switched off before it ever ran: nothing to finish
+            return _Progress(rule, WindowPlan([]), None, False, disabled=True)
+        begin, stop = switch_bounds(start, switch)
+        if switch is not None and start is not None and begin != start:
+            log.info(
+                "rule %s (%s) was switched off: events ingested from %s to %s are not "
+                "searched; it resumes there (switched on by %s)",
+                rule.id,
+                rule.title,
+                to_iso(start),
+                switch.changed_at,
+                switch.actor,
+            )
         plan = plan_windows(
-            from_iso(state.watermark) if state else self._origins.get(rule.id),
+            begin,
             now,
             interval=rule.interval,
             ingest_delay=self.config.ingest_delay,
             max_window=self.config.max_window,
             max_lookback=self.config.max_lookback,
             settled=settled,
+            stop=stop,
         )
         if plan.skipped is not None:
             log.warning(
@@ -263,7 +290,11 @@ class DetectionEngine:
         if state is None and plan.windows:
             self._origins.setdefault(rule.id, plan.windows[0].start)
         return _Progress(
-            rule, plan, state.watermark if state else None, rule.id not in self._settled
+            rule,
+            plan,
+            state.watermark if state else None,
+            rule.id not in self._settled,
+            disabled=disabled,
         )
 
     def _save_origins(self, progress: Sequence[_Progress]) -> bool:
@@ -365,6 +396,7 @@ class DetectionEngine:
             watermark=item.watermark,
             skipped=(to_iso(skipped.start), to_iso(skipped.end)) if skipped else None,
             error=None if item.error is None else f"{type(item.error).__name__}: {item.error}",
+            disabled=item.disabled,
         )
 
     # --- one round: a window per rule --------------------------------------------------------

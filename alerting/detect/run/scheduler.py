@@ -50,6 +50,8 @@ class RuleStatus:
     # How far the rule's coverage (its watermark) trailed the clock after its last run.
     delay_s: float | None = None
     last_error: str | None = None
+    # A person switched it off (canhgac.models.RuleSwitch); its ticks search nothing new.
+    disabled: bool = False
 
 
 class DetectionScheduler:
@@ -231,6 +233,9 @@ class DetectionScheduler:
             old = self._status.get(report.rule_id)
             if old is None:  # the rule was removed by a reload while it ran
                 return
+            if report.disabled and not report.windows and report.error is None:
+                self._status[report.rule_id] = replace(old, disabled=True)
+                return
             if report.error is not None:
                 self._status[report.rule_id] = replace(
                     old,
@@ -239,6 +244,7 @@ class DetectionScheduler:
                     last_run_at=report.started_at,
                     last_duration_s=report.duration_s,
                     last_error=report.error,
+                    disabled=report.disabled,
                 )
                 return
             delay = old.delay_s
@@ -252,4 +258,5 @@ class DetectionScheduler:
                 last_matches=report.matches,
                 delay_s=delay,
                 last_error=None,
+                disabled=report.disabled,
             )

@@ -170,5 +170,7 @@ SELF_SERVICE = RoleRequirement(*Role, before_password_change=True)
 READERS = RoleRequirement(Role.analyst, Role.rule_author)
 TRIAGERS = RoleRequirement(Role.analyst)
 EXCEPTION_AUTHORS = RoleRequirement(Role.rule_author)
+#: Who switches rules off and on (the rules page, the API).
+RULE_AUTHORS = RoleRequirement(Role.rule_author)
 OPERATORS = RoleRequirement(Role.ops)
 ADMINS = RoleRequirement(Role.admin)

@@ -19,8 +19,8 @@ from alerting.triage.asset_view import alert_asset_rows
 from alerting.triage.auth.principal import EXCEPTION_AUTHORS, READERS, TRIAGERS, Principal
 from alerting.triage.context import TriageContext, triage_context
 from alerting.triage.errors import NotFoundError, TriageError
+from alerting.triage.pivot import entity_url
 from alerting.triage.queue import PAGE_SIZES, QueueQuery, local_input_value
-from alerting.triage.web.search import entity_url
 from canhgac.models import AlertSort, AlertStatus, Severity
 from canhgac.store.triage import CloseReason
 from canhgac.timeutil import to_iso

@@ -19,7 +19,8 @@ from alerting.triage.context import triage_context
 from alerting.triage.entity import ENTITY_KINDS, entity_view
 from alerting.triage.errors import NotFoundError
 from alerting.triage.hunt_chart import histogram
-from alerting.triage.web.search import _form_time, _range, entity_url, search_url
+from alerting.triage.pivot import entity_url
+from alerting.triage.web.search import _form_time, _range, search_url
 from alerting.triage.web.sources import moment_label
 
 router = APIRouter(include_in_schema=False)

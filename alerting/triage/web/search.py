@@ -30,6 +30,7 @@ from alerting.triage.hunt_service import (
     field_text,
     time_range,
 )
+from alerting.triage.pivot import entity_url
 from alerting.triage.web.sources import moment_label
 from canhgac.timeutil import DISPLAY_ZONE
 
@@ -70,10 +71,6 @@ def refined(text: str, field: str, value: str, *, exclude: bool) -> str:
 
 def search_url(path: str, **params: str) -> str:
     return f"{path}?{urlencode({k: v for k, v in params.items() if v})}"
-
-
-def entity_url(kind: str, value: str) -> str:
-    return search_url(f"/entities/{kind}", value=value)
 
 
 @router.get("/search")

@@ -172,6 +172,10 @@ class IndexNames:
         return f"{self.prefix}-rule-runs"
 
     @property
+    def rule_switches(self) -> str:
+        return f"{self.prefix}-rule-switches"
+
+    @property
     def leases(self) -> str:
         return f"{self.prefix}-leases"
 
@@ -199,6 +203,7 @@ class IndexNames:
             self.notifications: NOTIFICATION_MAPPING,
             self.rule_state: RULE_STATE_MAPPING,
             self.rule_runs: RULE_RUN_MAPPING,
+            self.rule_switches: RULE_SWITCH_MAPPING,
             self.leases: LEASE_MAPPING,
             self.writer_marks: WRITER_MARK_MAPPING,
             self.health: HEALTH_MAPPING,
@@ -375,6 +380,15 @@ RULE_RUN_MAPPING = _fixed(
         "window_end": _TIME_KEYWORD,
         "matches": {"type": "long"},
         "finished_at": _TIME_KEYWORD,
+    }
+)
+# The latest RuleSwitch of each rule a person switched off or on, read by id.
+RULE_SWITCH_MAPPING = _fixed(
+    {
+        "rule_id": {"type": "keyword"},
+        "enabled": {"type": "boolean"},
+        "actor": {"type": "keyword"},
+        "changed_at": _TIME_KEYWORD,
     }
 )
 LEASE_MAPPING = _fixed({"owner": {"type": "keyword"}, "expires_at": {"type": "double"}})

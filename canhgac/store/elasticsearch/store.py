@@ -62,6 +62,7 @@ from canhgac.models import (
     Notification,
     RuleRun,
     RuleState,
+    RuleSwitch,
 )
 from canhgac.store.base import AlertWrite, Dialect, EventPage, EventSearch, RelatedQuery, Store
 from canhgac.store.elasticsearch.alert_stats import ElasticsearchAlertStats
@@ -97,10 +98,9 @@ from canhgac.store.elasticsearch.mappings import (
     fixed_template,
 )
 from canhgac.store.elasticsearch.notifications import ElasticsearchNotifications
-from canhgac.store.elasticsearch.queries import (
-    MAX_WINDOW,
-)
+from canhgac.store.elasticsearch.queries import MAX_WINDOW
 from canhgac.store.elasticsearch.rule_state import ElasticsearchRuleState
+from canhgac.store.elasticsearch.rule_switches import ElasticsearchRuleSwitches
 from canhgac.store.elasticsearch.writer_marks import WriterMarks
 from canhgac.timeutil import now_iso
 
@@ -144,6 +144,7 @@ class ElasticsearchStore(Store):
         self._leases = ElasticsearchLeases(self._es, self.names.leases, clock)
         self._notifications = ElasticsearchNotifications(self._es, self.names.notifications)
         self._rule_state = ElasticsearchRuleState(self._es, self.names)
+        self._rule_switches = ElasticsearchRuleSwitches(self._es, self.names.rule_switches)
         self._health = ElasticsearchHealth(self._es, self.names)
         try:
             self._setup()
@@ -395,6 +396,12 @@ class ElasticsearchStore(Store):
 
     def list_rule_runs(self, rule_id: str | None = None) -> list[RuleRun]:
         return self._rule_state.runs(rule_id)
+
+    def save_rule_switch(self, switch: RuleSwitch) -> None:
+        self._rule_switches.save(switch)
+
+    def get_rule_switches(self, rule_ids: Sequence[str]) -> dict[str, RuleSwitch]:
+        return self._rule_switches.get(rule_ids)
 
     # --- leases (see .leases) ---------------------------------------------------------------------
     def acquire_lease(self, name: str, owner: str, ttl: float) -> bool:

@@ -114,6 +114,13 @@ CREATE TABLE IF NOT EXISTS rule_state (
     doc TEXT NOT NULL
 );
 
+-- Rules switched off or back on by a person (canhgac.store.sqlite.rule_switches). A database
+-- made before it gains the table when opened: this script runs at every start.
+CREATE TABLE IF NOT EXISTS rule_switches (
+    rule_id TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS rule_runs (
     rule_id TEXT NOT NULL,
     window_start TEXT NOT NULL,

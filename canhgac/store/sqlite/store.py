@@ -26,12 +26,14 @@ from canhgac.models import (
     Notification,
     RuleRun,
     RuleState,
+    RuleSwitch,
 )
 from canhgac.store.base import AlertWrite, Dialect, EventPage, EventSearch, RelatedQuery, Store
 from canhgac.store.sqlite import alerts as sqlite_alerts
 from canhgac.store.sqlite import dead_letters as sqlite_dead_letters
 from canhgac.store.sqlite import events as sqlite_events
 from canhgac.store.sqlite import leases as sqlite_leases
+from canhgac.store.sqlite import rule_switches as sqlite_rule_switches
 from canhgac.store.sqlite.alert_stats import SQLiteAlertStats
 from canhgac.store.sqlite.db import SQLiteDatabase
 from canhgac.store.sqlite.dialect import SQLITE
@@ -294,6 +296,14 @@ class SQLiteStore(Store):
             )
             for r in rows
         ]
+
+    # --- rule switches (canhgac.store.sqlite.rule_switches) ------------------------------------
+    def save_rule_switch(self, switch: RuleSwitch) -> None:
+        with self._write() as conn:
+            sqlite_rule_switches.save(conn, switch)
+
+    def get_rule_switches(self, rule_ids: Sequence[str]) -> dict[str, RuleSwitch]:
+        return sqlite_rule_switches.get(self._db, rule_ids)
 
 
 _NOTIFICATION_COLUMNS = "alert_id, channel, status, attempts, last_error, updated_at"

@@ -82,10 +82,15 @@ def test_overview_and_rules_pages_are_inert_with_hostile_content(
     )
     assert any(SHOWN in t for t in tooltips)  # direction overrides made visible there too
     hrefs = browser.evaluate(
-        "[...document.querySelectorAll('#chart-over-time a, table.bars a')]"
+        "[...document.querySelectorAll('#chart-over-time a, table.bars a:not(.pivot)')]"
         ".map(a => a.getAttribute('href'))"
     )
     assert hrefs and all(h.startswith("/alerts?") for h in hrefs)
+    # Beside the top IPs and hosts, a pivot to the entity's page.
+    pivots = browser.evaluate(
+        "[...document.querySelectorAll('table.bars a.pivot')].map(a => a.getAttribute('href'))"
+    )
+    assert pivots and all(h.startswith(("/entities/ip?", "/entities/host?")) for h in pivots)
     # Follow the hostile host's bar: the queue lists the hostile alert.
     browser.click("#host-bars a.bar-label", navigates=True)
     assert browser.evaluate("location.pathname") == "/alerts"
