@@ -15,10 +15,11 @@ from alerting.detect.correlation.plan import compile_correlations
 from alerting.detect.load.filters import apply_filters
 from alerting.detect.load.ruleset import RuleSet, load_rules
 from alerting.detect.load.suppressions import SUPPRESSIONS_DIR, load_suppressions, today_in_hanoi
-from alerting.detect.run.engine import Clock, DetectionEngine
+from alerting.detect.run.engine import DetectionEngine
 from alerting.detect.run.lease import RuleLeases
 from alerting.detect.run.reload import RELOAD_EVERY_S, RuleReloader, watched_files
 from alerting.detect.run.scheduler import DetectionScheduler
+from alerting.detect.run.window_round import Clock
 from alerting.detect.store_probe import probed
 from alerting.notify.routing import channels_for
 from canhgac.assets.lookup import AssetIndex

@@ -29,7 +29,7 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from alerting.detect.correlation.run import CorrelationQuery, fetch_events
-from alerting.detect.run.engine import WindowEvaluator
+from alerting.detect.run.window_round import WindowEvaluator
 from canhgac.cli.rule_fixtures import FixtureResult, fixture_event
 from canhgac.config import Duration
 from canhgac.models import DeadLetter, Event

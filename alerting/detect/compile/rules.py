@@ -37,7 +37,7 @@ QUERY_COMPILERS: dict[str, QueryCompiler] = {
 class CompiledRule:
     """A rule ready to run: its store query, schedule and alert template. A correlation's
     query evaluates its base rules' queries
-    (:class:`alerting.detect.run.engine.WindowEvaluator`)."""
+    (:class:`alerting.detect.run.window_round.WindowEvaluator`)."""
 
     source: LoadedRule | LoadedCorrelation
     query: Any

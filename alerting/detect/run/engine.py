@@ -10,7 +10,7 @@ store sees a handful of batched requests per tick instead of a handful per rule:
 at once, states read at once, one batch of searches per page round (``_msearch`` on
 Elasticsearch, which runs them concurrently), alerts, notifications and watermarks written in
 batches. A backfill goes window by window in rounds: round *k* searches the *k*-th window of
-every rule that has one. One rule's failure (its query rejected) is reported for that rule
+every rule that has one (:mod:`alerting.detect.run.window_round`). One rule's failure (its query rejected) is reported for that rule
 alone; a failure of the store as a whole fails the tick's rules still running, whose windows
 are then retried at the next tick.
 
@@ -27,38 +27,28 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
 
-from alerting.alerts import AlertDraft, build_alerts
 from alerting.detect.compile.rules import CompiledRule
 from alerting.detect.run.lease import RuleLeases
 from alerting.detect.run.window_plan import Window, WindowPlan, plan_windows, switch_bounds
+from alerting.detect.run.window_round import (
+    Clock,
+    Progress,
+    RoundWork,
+    Router,
+    WindowRound,
+)
 from canhgac.config import DetectionConfig
-from canhgac.models import Alert, Event, RuleRun, RuleState, RuleSwitch
-from canhgac.store.base import DetectionStore, EventSearch
+from canhgac.models import Alert, RuleState, RuleSwitch
+from canhgac.store.base import DetectionStore
 from canhgac.timeutil import from_iso, to_iso, utcnow
 
 log = logging.getLogger(__name__)
 
-# Matched events held before their alerts are recorded (see _run_window).
+# Matched events held before their alerts are recorded (see WindowRound).
 RECORD_BATCH_EVENTS = 10_000
-
-Clock = Callable[[], datetime]
-# Which notification channels an alert goes to (empty: none).
-Router = Callable[[Alert], Sequence[str]]
-
-
-@runtime_checkable
-class WindowEvaluator(Protocol):
-    """A rule query that is not one store search: it reads the store itself and drafts the
-    window's alerts (a correlation, see :mod:`alerting.detect.correlation.run`)."""
-
-    def evaluate_window(
-        self, store: DetectionStore, start: str, end: str, *, page_size: int, now: str
-    ) -> tuple[int, list[AlertDraft]]:
-        """(matched events, alert drafts) for ``[start, end)`` of ``event.ingested``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,44 +70,8 @@ class RuleRunReport:
     disabled: bool = False
 
 
-@dataclass(slots=True)
-class _Progress:
-    """One rule's run through its planned windows, filled in round by round."""
-
-    rule: CompiledRule
-    plan: WindowPlan
-    watermark: str | None
-    repeat_possible: bool
-    done: int = 0
-    matches: int = 0
-    created: int = 0
-    error: BaseException | None = None
-    disabled: bool = False
-
-    def due(self, round_: int) -> Window | None:
-        if self.error is not None or round_ >= len(self.plan.windows):
-            return None
-        return self.plan.windows[round_]
-
-
-@dataclass(slots=True)
-class _RoundWork:
-    """What one round found for one rule, before it is written."""
-
-    progress: _Progress
-    window: Window
-    matches: int = 0
-    drafts: list[AlertDraft] = field(default_factory=list)
-    pending: list[Event] = field(default_factory=list)
-    started: float = field(default_factory=time.perf_counter)
-
-
 def _no_channels(alert: Alert) -> Sequence[str]:
     return ()
-
-
-def _as_is(alert: Alert) -> Alert:
-    return alert
 
 
 class DetectionEngine:
@@ -135,13 +89,9 @@ class DetectionEngine:
         prioritize: Callable[[Alert], Alert] | None = None,
     ) -> None:
         self.store = store
-        # Sets an alert's priority before it is stored (canhgac.assets.priority); None: none.
-        self._prioritize = prioritize
         # None: this is the only detector (tests, the embedded mode's single process).
         self._leases = leases
         self.config = config
-        self._record_batch = record_batch
-        self._route = route
         self._clock = clock
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -152,6 +102,15 @@ class DetectionEngine:
         # Where a rule without a stored watermark started in this process, so retrying a
         # failed first window searches the same range instead of sliding past it.
         self._origins: dict[str, datetime] = {}
+        self._round = WindowRound(
+            store,
+            config,
+            route=route,
+            clock=clock,
+            record_batch=record_batch,
+            prioritize=prioritize,  # sets an alert's priority before it is stored
+            settled=self._settled,
+        )
 
     # --- entry points ------------------------------------------------------------------------
     def run_rule(self, rule: CompiledRule) -> RuleRunReport:
@@ -231,7 +190,7 @@ class DetectionEngine:
                 "could not read the rule states or writer marks of %d rules: %s", len(rules), exc
             )
             nothing = WindowPlan([])
-            progress = [_Progress(rule, nothing, None, True, error=exc) for rule in rules]
+            progress = [Progress(rule, nothing, None, True, error=exc) for rule in rules]
         else:
             settled_at = from_iso(settled) if settled is not None else None
             progress = [
@@ -250,11 +209,11 @@ class DetectionEngine:
         now: datetime,
         settled: datetime | None = None,
         switch: RuleSwitch | None = None,
-    ) -> _Progress:
+    ) -> Progress:
         start = from_iso(state.watermark) if state else self._origins.get(rule.id)
         disabled = switch is not None and not switch.enabled
         if disabled and start is None:  # switched off before it ever ran: nothing to finish
-            return _Progress(rule, WindowPlan([]), None, False, disabled=True)
+            return Progress(rule, WindowPlan([]), None, False, disabled=True)
         begin, stop = switch_bounds(start, switch)
         if switch is not None and start is not None and begin != start:
             log.info(
@@ -289,7 +248,7 @@ class DetectionEngine:
             )
         if state is None and plan.windows:
             self._origins.setdefault(rule.id, plan.windows[0].start)
-        return _Progress(
+        return Progress(
             rule,
             plan,
             state.watermark if state else None,
@@ -297,7 +256,7 @@ class DetectionEngine:
             disabled=disabled,
         )
 
-    def _save_origins(self, progress: Sequence[_Progress]) -> bool:
+    def _save_origins(self, progress: Sequence[Progress]) -> bool:
         """Store where each rule without a watermark starts, before searching: if this
         process dies mid-window, the next one resumes there instead of one interval before its
         own start, which would leave the events in between unsearched."""
@@ -315,13 +274,13 @@ class DetectionEngine:
             return False
         return True
 
-    def _run_rounds(self, progress: Sequence[_Progress], now: datetime) -> None:
+    def _run_rounds(self, progress: Sequence[Progress], now: datetime) -> None:
         round_ = 0
         while due := [(item, w) for item in progress if (w := item.due(round_)) is not None]:
             if round_ and self._leases is not None:
                 due = self._renew(due)
             try:
-                self._run_round([_RoundWork(item, window) for item, window in due], now)
+                self._round.run([RoundWork(item, window) for item, window in due], now)
             except Exception as exc:  # noqa: BLE001 - the store failed: every rule of the round
                 log.warning("detection round %d failed for %d rules: %s", round_, len(due), exc)
                 for item, _ in due:
@@ -349,7 +308,7 @@ class DetectionEngine:
                     item.matches,
                 )
 
-    def _save_errors(self, failed: Sequence[_Progress], now: datetime) -> None:
+    def _save_errors(self, failed: Sequence[Progress], now: datetime) -> None:
         """Keep each failed rule's error in its state, next to the watermark it could not
         move (for a rule that never completed a window: where it will start), so ops sees it
         from any process."""
@@ -375,7 +334,7 @@ class DetectionEngine:
         except Exception:  # noqa: BLE001 - the store is failing: the log has the errors
             log.warning("could not store the errors of %d failed rules", len(states))
 
-    def _renew(self, due: list[tuple[_Progress, Window]]) -> list[tuple[_Progress, Window]]:
+    def _renew(self, due: list[tuple[Progress, Window]]) -> list[tuple[Progress, Window]]:
         assert self._leases is not None
         kept = self._leases.acquire_many([item.rule.id for item, _ in due])
         for item, _ in due:
@@ -384,7 +343,7 @@ class DetectionEngine:
                 item.plan = WindowPlan(item.plan.windows[: item.done], item.plan.skipped)
         return [(item, window) for item, window in due if item.rule.id in kept]
 
-    def _report(self, item: _Progress, now: datetime, duration: float) -> RuleRunReport:
+    def _report(self, item: Progress, now: datetime, duration: float) -> RuleRunReport:
         skipped = item.plan.skipped
         return RuleRunReport(
             rule_id=item.rule.id,
@@ -398,124 +357,3 @@ class DetectionEngine:
             error=None if item.error is None else f"{type(item.error).__name__}: {item.error}",
             disabled=item.disabled,
         )
-
-    # --- one round: a window per rule --------------------------------------------------------
-    def _run_round(self, work: list[_RoundWork], now: datetime) -> None:
-        searched = [w for w in work if not isinstance(w.progress.rule.query, WindowEvaluator)]
-        for item in work:
-            if item not in searched:
-                self._evaluate(item, now)
-        self._search(searched)
-        finished = [w for w in work if w.progress.error is None]
-        self._record([d for w in finished for d in w.drafts], finished)
-        self._complete(finished, now)
-
-    def _evaluate(self, work: _RoundWork, now: datetime) -> None:
-        query = work.progress.rule.query
-        assert isinstance(query, WindowEvaluator)
-        try:
-            work.matches, drafts = query.evaluate_window(
-                self.store,
-                to_iso(work.window.start),
-                to_iso(work.window.end),
-                page_size=self.config.page_size,
-                now=to_iso(now),
-            )
-        except Exception as exc:  # noqa: BLE001 - this rule's failure alone
-            work.progress.error = exc
-        else:
-            work.drafts.extend(drafts)
-
-    def _search(self, work: list[_RoundWork]) -> None:
-        """Page through every rule's window, all rules' pages in one batch per page round.
-        Matches become drafts per rule every ``record_batch`` events; drafts are written
-        whenever that many are held, which bounds the memory a noisy rule takes."""
-        after: dict[int, tuple[str, str] | None] = dict.fromkeys(range(len(work)))
-        while after:
-            keys = list(after)
-            pages = self.store.search_events_batch(
-                [
-                    EventSearch(
-                        work[k].progress.rule.query,
-                        to_iso(work[k].window.start),
-                        to_iso(work[k].window.end),
-                        after=after[k],
-                        limit=self.config.page_size,
-                    )
-                    for k in keys
-                ]
-            )
-            for key, page in zip(keys, pages, strict=True):
-                item = work[key]
-                if isinstance(page, Exception):
-                    item.progress.error = page
-                    del after[key]
-                    continue
-                item.matches += len(page.events)
-                item.pending.extend(page.events)
-                if page.after is None:
-                    del after[key]
-                else:
-                    after[key] = page.after
-                if len(item.pending) >= self._record_batch or page.after is None:
-                    self._draft(item)
-            held = [w for w in work if w.drafts and w.progress.error is None]
-            if after and sum(len(w.drafts) for w in held) >= self._record_batch:
-                self._record([d for w in held for d in w.drafts], held)
-                for w in held:
-                    w.drafts = []
-
-    def _draft(self, work: _RoundWork) -> None:
-        if work.pending:
-            alert_rule = work.progress.rule.alert_rule
-            work.drafts.extend(build_alerts(alert_rule, work.pending, to_iso(self._clock())))
-            work.pending = []
-
-    def _record(self, drafts: Sequence[AlertDraft], work: Sequence[_RoundWork]) -> None:
-        """Store the drafts of ``work`` (in its order) and enqueue their notifications."""
-        if not drafts:
-            return
-        prioritize = self._prioritize or _as_is
-        writes = self.store.record_alerts([(prioritize(d.alert), d.event_ids) for d in drafts])
-        owners = [w for w in work for _ in w.drafts]
-        notes: list[tuple[str, Sequence[str]]] = []
-        for owner, write in zip(owners, writes, strict=True):
-            owner.progress.created += write.created
-            if write.created or owner.progress.repeat_possible:
-                channels = list(self._route(write.alert))
-                if channels:
-                    notes.append((write.alert.id, channels))
-        if notes:
-            self.store.enqueue_notifications_batch(notes)
-
-    def _complete(self, work: Sequence[_RoundWork], now: datetime) -> None:
-        """Move the watermarks: only now, with every alert of the windows stored."""
-        if not work:
-            return
-        finished = to_iso(self._clock())
-        windows = []
-        for item in work:
-            start, end = to_iso(item.window.start), to_iso(item.window.end)
-            state = RuleState(
-                rule_id=item.progress.rule.id,
-                watermark=end,
-                last_run_at=to_iso(now),
-                last_duration_s=time.perf_counter() - item.started,
-                last_matches=item.matches,
-            )
-            run = RuleRun(
-                rule_id=item.progress.rule.id,
-                window_start=start,
-                window_end=end,
-                matches=item.matches,
-                finished_at=finished,
-            )
-            windows.append((state, run))
-        self.store.complete_windows(windows)
-        for item in work:
-            progress = item.progress
-            progress.done += 1
-            progress.matches += item.matches
-            progress.watermark = to_iso(item.window.end)
-            self._settled.add(progress.rule.id)
-            progress.repeat_possible = False

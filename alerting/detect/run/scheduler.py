@@ -23,7 +23,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from alerting.detect.compile.rules import CompiledRule
 from alerting.detect.run import collect_start
-from alerting.detect.run.engine import Clock, DetectionEngine, RuleRunReport
+from alerting.detect.run.engine import DetectionEngine, RuleRunReport
+from alerting.detect.run.window_round import Clock
 from canhgac.timeutil import from_iso, to_iso, utcnow
 
 log = logging.getLogger(__name__)

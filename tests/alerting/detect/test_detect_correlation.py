@@ -16,7 +16,8 @@ import pytest
 
 from alerting.detect.compile.rules import CompiledRule, CompiledRuleSet
 from alerting.detect.detector import load_detection
-from alerting.detect.run.engine import DetectionEngine, WindowEvaluator
+from alerting.detect.run.engine import DetectionEngine
+from alerting.detect.run.window_round import WindowEvaluator
 from canhgac.config import DetectionConfig
 from canhgac.models import Alert, AlertFilter, Event
 from canhgac.store.sqlite.store import SQLiteStore
