@@ -10,9 +10,9 @@ store sees a handful of batched requests per tick instead of a handful per rule:
 at once, states read at once, one batch of searches per page round (``_msearch`` on
 Elasticsearch, which runs them concurrently), alerts, notifications and watermarks written in
 batches. A backfill goes window by window in rounds: round *k* searches the *k*-th window of
-every rule that has one (:mod:`alerting.detect.run.window_round`). One rule's failure (its query rejected) is reported for that rule
-alone; a failure of the store as a whole fails the tick's rules still running, whose windows
-are then retried at the next tick.
+every rule that has one (:mod:`alerting.detect.run.window_round`). One rule's failure (its
+query rejected) is reported for that rule alone; a failure of the store as a whole fails the
+tick's rules still running, whose windows are then retried at the next tick.
 
 A rule a person switched off (:class:`~canhgac.models.RuleSwitch`) is read with the
 watermarks at every tick, so every detector sharing the store obeys it without a restart; what
