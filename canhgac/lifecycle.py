@@ -6,9 +6,14 @@ and always stops them, and the CLI can treat them alike.
 
 from __future__ import annotations
 
+import logging
+import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
+
+log = logging.getLogger(__name__)
 
 
 class Service(ABC):
@@ -29,3 +34,37 @@ class Service(ABC):
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class Periodic:
+    """Calls ``work`` every ``every`` seconds in a thread of its own until stopped; a failing
+    call is logged with ``failure`` and the next one comes as usual (a reloader, say, must
+    outlive any one bad reload)."""
+
+    def __init__(self, name: str, every: float, work: Callable[[], object], failure: str) -> None:
+        self.name = name
+        self._every = every
+        self._work = work
+        self._failure = failure
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._stop.set()
+            thread.join()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._every):
+            try:
+                self._work()
+            except Exception:
+                log.exception("%s", self._failure)

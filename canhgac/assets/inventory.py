@@ -10,7 +10,6 @@ loaded to keep.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from canhgac.assets.loader import load_inventory
 from canhgac.assets.lookup import AssetIndex
 from canhgac.config_assets import AssetsConfig
 from canhgac.errors import CanhGacError
-from canhgac.lifecycle import Service
+from canhgac.lifecycle import Periodic, Service
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +40,12 @@ class AssetInventory(Service):
         self.stats = ReloadStats()
         self._stamp = self._stat()
         self._index = self._load()  # raises ConfigError: refuse to start on a broken file
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._poller = Periodic(
+            "asset-reloader",
+            config.reload_every.total_seconds(),
+            self.check,
+            "asset inventory reload failed; the last good one stays",
+        )
 
     def current(self) -> AssetIndex:
         return self._index
@@ -83,21 +86,8 @@ class AssetInventory(Service):
         return True
 
     def start(self) -> None:
-        if self._thread is not None or self._path is None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="asset-reloader", daemon=True)
-        self._thread.start()
+        if self._path is not None:
+            self._poller.start()
 
     def stop(self) -> None:
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            self._stop.set()
-            thread.join()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self._config.reload_every.total_seconds()):
-            try:
-                self.check()
-            except Exception:  # the reloader must outlive any one bad reload
-                log.exception("asset inventory reload failed; the last good one stays")
+        self._poller.stop()

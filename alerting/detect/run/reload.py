@@ -15,7 +15,6 @@ it was.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,6 +24,7 @@ from alerting.detect.compile.rules import CompiledRule, CompiledRuleSet
 from alerting.detect.correlation.run import CorrelationNode, CorrelationQuery
 from alerting.detect.load.suppressions import today_in_hanoi
 from canhgac.errors import CanhGacError
+from canhgac.lifecycle import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -122,12 +122,12 @@ class RuleReloader:
         today: Callable[[], date] = today_in_hanoi,
     ) -> None:
         self._load, self._files, self._apply, self._today = load, files, apply, today
-        self._every = every
         self._known = {r.id: r for r in [*current.rules, *current.correlation_inputs]}
         self._running = {r.id: r for r in current.rules}
         self._seen = snapshot(files(), today())
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._poller = Periodic(
+            "rule-reloader", every, self.check, "rule reload failed; running rules unchanged"
+        )
 
     def check(self) -> ReloadOutcome | None:
         """Reload if anything changed since the last check; None if nothing did."""
@@ -160,21 +160,7 @@ class RuleReloader:
         return outcome
 
     def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="rule-reloader", daemon=True)
-        self._thread.start()
+        self._poller.start()
 
     def stop(self) -> None:
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            self._stop.set()
-            thread.join()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self._every):
-            try:
-                self.check()
-            except Exception:  # the reloader must outlive any one bad reload
-                log.exception("rule reload failed; the running rules are unchanged")
+        self._poller.stop()

@@ -10,26 +10,12 @@ import uuid
 import pytest
 
 from canhgac.config import ElasticsearchStoreConfig
-from canhgac.models import Alert, AlertFilter
+from canhgac.models import AlertFilter
 from canhgac.store.elasticsearch.mappings import ALERT_MAPPING, ALERT_PRIORITY_PROPERTIES
 from canhgac.store.elasticsearch.store import ElasticsearchStore
+from tests.support.alerts import bare_alert
 
 pytestmark = pytest.mark.integration
-SEEN = "2026-12-03T01:02:03.456789Z"
-
-
-def _alert(alert_id: str, priority: int | None) -> Alert:
-    return Alert(
-        id=alert_id,
-        rule_id="r1",
-        rule_title="Quét cổng",
-        severity="high",
-        first_seen=SEEN,
-        last_seen=SEEN,
-        created_at=SEEN,
-        updated_at=SEEN,
-        priority=priority,
-    )
 
 
 def test_an_older_alerts_index_gets_the_priority_fields_at_start() -> None:
@@ -43,15 +29,15 @@ def test_an_older_alerts_index_gets_the_priority_fields_at_start() -> None:
         for name in ALERT_PRIORITY_PROPERTIES:
             del old["mappings"]["properties"][name]
         store._client.indices.create(index=store.names.alerts, **old)  # as before priorities
-        store.record_alert(_alert("before", None), ["e1"])
+        store.record_alert(bare_alert("before", None), ["e1"])
         store.close()
 
         store = ElasticsearchStore(config)
         mapping = store._client.indices.get_mapping(index=store.names.alerts)
         properties = mapping[store.names.alerts]["mappings"]["properties"]
         assert properties["priority"] == {"type": "short"}
-        store.record_alert(_alert("low", 2), ["e2"])
-        store.record_alert(_alert("high", 12), ["e3"])
+        store.record_alert(bare_alert("low", 2), ["e2"])
+        store.record_alert(bare_alert("high", 12), ["e3"])
         ids = [a.id for a in store.list_alerts(AlertFilter(sort="priority"))]
         assert ids == ["high", "low", "before"]
     finally:

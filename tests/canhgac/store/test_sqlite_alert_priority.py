@@ -5,24 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from canhgac.models import Alert, AlertFilter
+from canhgac.models import AlertFilter
 from canhgac.store.sqlite.store import SQLiteStore
-
-SEEN = "2026-11-27T10:00:00.000000Z"
-
-
-def _alert(alert_id: str, priority: int | None) -> Alert:
-    return Alert(
-        id=alert_id,
-        rule_id="r1",
-        rule_title="Quét cổng",
-        severity="high",
-        first_seen=SEEN,
-        last_seen=SEEN,
-        created_at=SEEN,
-        updated_at=SEEN,
-        priority=priority,
-    )
+from tests.support.alerts import bare_alert
 
 
 def test_an_old_database_gets_the_priority_column_and_sorts_its_alerts_last(
@@ -30,7 +15,7 @@ def test_an_old_database_gets_the_priority_column_and_sorts_its_alerts_last(
 ) -> None:
     path = tmp_path / "old.db"
     store = SQLiteStore(path)
-    store.record_alert(_alert("old", None), ["e1"])
+    store.record_alert(bare_alert("old", None), ["e1"])
     store.close()
     # As a database made before priorities: no column, no index.
     with sqlite3.connect(path) as conn:
@@ -46,7 +31,7 @@ def test_an_old_database_gets_the_priority_column_and_sorts_its_alerts_last(
         conn.close()
         assert "priority" in columns
         assert "alerts_priority" in indexes
-        store.record_alert(_alert("new", 9), ["e2"])
+        store.record_alert(bare_alert("new", 9), ["e2"])
         assert [a.id for a in store.list_alerts(AlertFilter(sort="priority"))] == ["new", "old"]
     finally:
         store.close()
