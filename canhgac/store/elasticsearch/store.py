@@ -88,6 +88,7 @@ from canhgac.store.elasticsearch.events import (
     related_query,
 )
 from canhgac.store.elasticsearch.health import ElasticsearchHealth
+from canhgac.store.elasticsearch.incidents import ElasticsearchIncidents
 from canhgac.store.elasticsearch.leases import ElasticsearchLeases
 from canhgac.store.elasticsearch.mappings import (
     IndexNames,
@@ -144,6 +145,7 @@ class ElasticsearchStore(Store):
         self._notifications = ElasticsearchNotifications(self._es, self.names.notifications)
         self._rule_state = ElasticsearchRuleState(self._es, self.names)
         self._health = ElasticsearchHealth(self._es, self.names)
+        self._incidents = ElasticsearchIncidents(self._es, self.names)
         try:
             self._setup()
         except BaseException:
@@ -167,6 +169,9 @@ class ElasticsearchStore(Store):
 
     def alert_stats(self) -> ElasticsearchAlertStats:
         return ElasticsearchAlertStats(self._es, self.names)
+
+    def incidents(self) -> ElasticsearchIncidents:
+        return self._incidents
 
     def close(self) -> None:
         try:
