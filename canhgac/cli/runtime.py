@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Protocol
 
 from alerting.detect.detector import build_scheduler, load_detection
+from alerting.detect.run.lease import default_owner
+from alerting.incidents.job import GroupingJob
 from canhgac.cli import health, notifications, telemetry
 from canhgac.cli.demo import DemoFeeder, targets_from_settings
 from canhgac.config import FileSourceConfig, Settings
@@ -128,6 +130,8 @@ class Runtime:
         dispatcher = notifications.build_dispatcher(settings, store)
         self._start(dispatcher)
         notifications.watch_notifications(self.metrics, dispatcher.stats)
+        if settings.incidents.auto_group:
+            self._start(GroupingJob(store, settings.incidents, owner=default_owner()))
 
     def _start_web(self, settings: Settings, store: Store) -> None:
         from alerting.triage.app import create_app
