@@ -14,6 +14,7 @@ from alerting.triage.auth.accounts import Accounts
 from alerting.triage.auth.sessions import Sessions
 from alerting.triage.auth.tokens import Tokens
 from alerting.triage.exception_service import ExceptionService
+from alerting.triage.incident_actions import IncidentActions
 from alerting.triage.overview import Overview
 from alerting.triage.render import Pages
 from alerting.triage.rule_catalog import RuleCatalog
@@ -44,6 +45,8 @@ class TriageContext:
     rule_catalog: RuleCatalog | None = None
     #: The store's alert aggregations (overview charts, rules page); None if it keeps none.
     alert_stats: AlertStats | None = None
+    #: Incidents (pages, API); None if the store keeps none.
+    incidents: IncidentActions | None = None
 
 
 def triage_context(connection: HTTPConnection) -> TriageContext:

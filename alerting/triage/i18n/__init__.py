@@ -16,6 +16,8 @@ from markupsafe import Markup, escape
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alerting.triage.i18n.en import MESSAGES as EN
+from alerting.triage.i18n.incidents_en import MESSAGES as INCIDENTS_EN
+from alerting.triage.i18n.incidents_vi import MESSAGES as INCIDENTS_VI
 from alerting.triage.i18n.search_en import MESSAGES as SEARCH_EN
 from alerting.triage.i18n.search_vi import MESSAGES as SEARCH_VI
 from alerting.triage.i18n.vi import MESSAGES as VI
@@ -24,8 +26,8 @@ from alerting.triage.i18n.workspace_vi import MESSAGES as WORKSPACE_VI
 
 #: Language code -> its catalogue. The first is the default.
 CATALOGUES: dict[str, Mapping[str, str]] = {
-    "vi": {**VI, **WORKSPACE_VI, **SEARCH_VI},
-    "en": {**EN, **WORKSPACE_EN, **SEARCH_EN},
+    "vi": {**VI, **WORKSPACE_VI, **SEARCH_VI, **INCIDENTS_VI},
+    "en": {**EN, **WORKSPACE_EN, **SEARCH_EN, **INCIDENTS_EN},
 }
 DEFAULT_LANGUAGE = "vi"
 LANG_COOKIE = "canhgac_lang"

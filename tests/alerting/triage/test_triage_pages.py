@@ -21,6 +21,7 @@ from canhgac.errors import StoreError
 from canhgac.health.model import Quality
 from canhgac.health.model import Status as HealthStatus
 from canhgac.models import Alert, AlertSort, AlertStatus, Severity
+from canhgac.store.incidents import IncidentStatus
 from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.store.triage import CloseReason, Role
 
@@ -139,7 +140,19 @@ def _used_keys() -> set[str]:
         "health": [s.value for s in HealthStatus],
         "tactic": list(TACTICS),
         "chart": [f"range_{r.name}" for r in ChartRange],
+        # incidents (alerting.triage.incident_actions, web.incidents)
+        "incident_status": [s.value for s in IncidentStatus],
+        "incident_action": [
+            "create", "add_alerts", "assign", "status", "severity", "comment", "task_add",
+            "task_done", "task_undone", "close", "reopen",
+        ],
     }  # fmt: skip
+    families["notice"] += [
+        "done_incident_create", "done_incident_add_alerts", "done_incident_assign",
+        "done_incident_status", "done_incident_severity", "done_incident_task",
+        "done_incident_close", "done_incident_reopen", "no_incident", "no_alerts",
+        "incident_full", "busy",
+    ]  # fmt: skip
     keys |= {f"{family}.{value}" for family, values in families.items() for value in values}
     return keys
 
