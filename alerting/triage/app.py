@@ -28,6 +28,7 @@ from alerting.triage.handlers import install_handlers
 from alerting.triage.headers import SecurityHeadersMiddleware
 from alerting.triage.i18n import LanguageMiddleware
 from alerting.triage.incident_actions import IncidentActions
+from alerting.triage.incident_escalation import IncidentEscalation
 from alerting.triage.overview import build_overview
 from alerting.triage.render import Pages
 from alerting.triage.rule_catalog import RuleCatalog
@@ -167,6 +168,7 @@ def create_app(
         rule_catalog=RuleCatalog(settings.detection.rules_dir, settings.detection.default_interval),
         alert_stats=alert_stats_of(store),
         incidents=incidents_of(store, triage_store, clock),
+        escalation=IncidentEscalation.from_settings(settings),
     )
     install_handlers(app)
     for router in ROUTERS:

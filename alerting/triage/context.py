@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
@@ -15,6 +15,7 @@ from alerting.triage.auth.sessions import Sessions
 from alerting.triage.auth.tokens import Tokens
 from alerting.triage.exception_service import ExceptionService
 from alerting.triage.incident_actions import IncidentActions
+from alerting.triage.incident_escalation import IncidentEscalation
 from alerting.triage.overview import Overview
 from alerting.triage.render import Pages
 from alerting.triage.rule_catalog import RuleCatalog
@@ -47,6 +48,8 @@ class TriageContext:
     alert_stats: AlertStats | None = None
     #: Incidents (pages, API); None if the store keeps none.
     incidents: IncidentActions | None = None
+    #: The case-management channels an incident may be escalated to.
+    escalation: IncidentEscalation = field(default_factory=lambda: IncidentEscalation({}))
 
 
 def triage_context(connection: HTTPConnection) -> TriageContext:

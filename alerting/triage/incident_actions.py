@@ -223,6 +223,14 @@ class IncidentActions:
 
         return self._update(actor, "incident.reopen", incident_id, change)
 
+    def record_escalation(self, actor: str, incident_id: str, channel: str) -> Incident:
+        """Note in the history that the incident was sent to case management ``channel``."""
+
+        def change(incident: Incident) -> Incident:
+            return act(incident, actor, self._now(), "incident.escalate", channel=channel)
+
+        return self._update(actor, "incident.escalate", incident_id, change)
+
     # --- comments and tasks --------------------------------------------------------------------
     def comment(self, actor: str, incident_id: str, text: str) -> Incident:
         text = clean_comment(text)

@@ -43,6 +43,12 @@ class TaskStateBody(Body):
     done: bool
 
 
+class EscalateBody(Body):
+    channel: str = Field(
+        min_length=1, max_length=200, description="A TheHive, DFIR-IRIS or Jira channel's name"
+    )
+
+
 class IncidentPage(BaseModel):
     items: list[Incident]
     page: int

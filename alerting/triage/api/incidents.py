@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from alerting.triage.api.incident_schemas import (
     AlertIdsBody,
+    EscalateBody,
     IncidentDetailOut,
     IncidentIn,
     IncidentPage,
@@ -168,6 +169,14 @@ def set_task(
 @router.post("/{incident_id}/close", summary="Close an incident with a reason")
 def close(actions: Actions, who: Triager, incident_id: IncidentId, body: CloseBody) -> Incident:
     return actions.close(who.username, incident_id, body.reason, body.comment)
+
+
+@router.post("/{incident_id}/escalate", summary="Send to a case-management channel")
+def escalate(
+    request: Request, actions: Actions, who: Triager, incident_id: IncidentId, body: EscalateBody
+) -> Incident:
+    escalation = triage_context(request).escalation
+    return escalation.escalate(actions, who.username, incident_id, body.channel)
 
 
 @router.post("/{incident_id}/reopen", summary="Reopen a closed incident")

@@ -63,4 +63,10 @@ MESSAGES: dict[str, str] = {
     "notice.no_alerts": "Select at least one alert.",
     "notice.incident_full": "The incident is full (too many alerts, tasks or comments).",
     "notice.busy": "Others kept changing the incident; try again.",
+    "incident.escalate_to": "Case management",
+    "incident.escalate": "Escalate",
+    "incident_action.escalate": "escalated to case management",
+    "notice.done_incident_escalate": "Incident sent to case management.",
+    "notice.escalation_failed": "Case management did not accept the incident; try again later.",
+    "notice.unknown_channel": "No such case-management channel.",
 }

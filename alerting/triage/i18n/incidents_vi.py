@@ -63,4 +63,10 @@ MESSAGES: dict[str, str] = {
     "notice.no_alerts": "Hãy chọn ít nhất một cảnh báo.",
     "notice.incident_full": "Sự cố đã đầy (quá nhiều cảnh báo, công việc hoặc bình luận).",
     "notice.busy": "Sự cố đang bị người khác thay đổi liên tục; hãy thử lại.",
+    "incident.escalate_to": "Hệ thống quản lý vụ việc",
+    "incident.escalate": "Chuyển lên",
+    "incident_action.escalate": "đã chuyển lên hệ thống quản lý vụ việc",
+    "notice.done_incident_escalate": "Đã gửi sự cố sang hệ thống quản lý vụ việc.",
+    "notice.escalation_failed": "Hệ thống quản lý vụ việc chưa nhận sự cố; hãy thử lại sau.",
+    "notice.unknown_channel": "Không có kênh quản lý vụ việc này.",
 }

@@ -112,6 +112,7 @@ def incident_page(
         "notice": _notice(request),
         "can_triage": principal.role in TRIAGERS.roles,
         "owners": [u for u in ctx.triage.list_users() if not u.disabled],
+        "case_channels": ctx.escalation.channel_names,
     } | _choices()
     return ctx.pages.render(request, "incident.html", context)
 
@@ -251,6 +252,22 @@ def close(
         incident_id,
         "done_incident_close",
         lambda: actions.close(who.username, incident_id, reason, comment or None),
+    )
+
+
+@router.post("/incidents/{incident_id}/escalate")
+def escalate(
+    request: Request,
+    incident_id: str,
+    actions: Actions,
+    who: Triager,
+    channel: Annotated[str, Form(max_length=200)],
+) -> Response:
+    escalation = triage_context(request).escalation
+    return _act(
+        incident_id,
+        "done_incident_escalate",
+        lambda: escalation.escalate(actions, who.username, incident_id, channel),
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from alerting.triage.incident_actions import IncidentActions
+from canhgac.config import AlertingConfig
 from canhgac.models import Severity
 from canhgac.store.incidents import IncidentStatus
 from tests.alerting.triage.conftest import ClientFor, TriageEnv, make_alert
@@ -237,3 +238,65 @@ def test_concurrent_changes_are_merged_not_lost(env: TriageEnv) -> None:
     actions.comment("analyst2", incident.id, "hai")
     stored = actions.get(incident.id)
     assert [c.text for c in stored.comments] == ["một", "hai"]
+
+
+def test_escalation_sends_the_incident_through_the_case_channel(env: TriageEnv) -> None:
+    from fastapi.testclient import TestClient
+
+    from tests.alerting.notify.conftest import HttpReceiver
+
+    from .conftest import login
+
+    receiver = HttpReceiver(default=(201, '{"_id": "~1"}'))
+    try:
+        hive = {"type": "thehive", "name": "hive", "url": receiver.url, "api_key": "K"}
+        env.settings = env.settings.model_copy(
+            update={
+                "alerting": AlertingConfig.model_validate(
+                    {"channels": [{"type": "console"}, hive]}
+                ),
+                "web": env.settings.web.model_copy(update={"public_url": "https://soc.example"}),
+            }
+        )
+        _seed(env)
+        with TestClient(env.app(), follow_redirects=False) as client:
+            headers = {"X-CSRF-Token": login(client, "analyst")}
+            iid = client.post(
+                "/api/v1/incidents", json={"title": XSS, "alert_ids": ["a1"]}, headers=headers
+            ).json()["id"]
+            page = client.get(f"/incidents/{iid}")
+            assert '<option value="hive">' in page.text and "console" not in page.text
+            sent = client.post(
+                f"/api/v1/incidents/{iid}/escalate", json={"channel": "hive"}, headers=headers
+            )
+            assert sent.status_code == 200, sent.text
+            assert sent.json()["actions"][-1]["detail"] == {"channel": "hive"}
+            [(path, _headers, body)] = receiver.requests
+            assert path == "/api/v1/alert"
+            assert body["sourceRef"] == iid and body["title"] == f"[HIGH] {XSS}" and body["severity"] == 3
+            assert body["externalLink"] == f"https://soc.example/incidents/{iid}"
+            assert body["observables"] == [
+                {"dataType": "ip", "data": "203.0.113.9", "message": "source.ip"}
+            ]
+            unknown = client.post(
+                f"/api/v1/incidents/{iid}/escalate", json={"channel": "console"}, headers=headers
+            )
+            assert unknown.status_code == 422
+            receiver.default = (500, "down")
+            failed = client.post(
+                f"/incidents/{iid}/escalate",
+                data={"channel": "hive", "csrf_token": headers["X-CSRF-Token"]},
+            )
+            assert failed.headers["location"].endswith("notice=escalation_failed")
+        escalations = [
+            a
+            for a in env.store.incidents().get_incident(iid).actions
+            if a.action == "incident.escalate"
+        ]  # type: ignore[union-attr]
+        assert len(escalations) == 1
+        audited = [
+            e.action for e in env.triage.list_audit(limit=20) if e.target == f"incident:{iid}"
+        ]
+        assert audited.count("incident.escalate") == 1
+    finally:
+        receiver.close()
