@@ -15,17 +15,18 @@ from alerting.incidents.grouping import IncidentGrouper
 from alerting.incidents.job import GroupingJob
 from canhgac.config_incidents import IncidentsConfig
 from canhgac.models import Alert, AlertStatus, Severity
+from canhgac.store.base import Store
 from canhgac.store.incidents import IncidentFilter, IncidentStatus
-from canhgac.store.sqlite.store import SQLiteStore
+from tests.canhgac.store.test_store_contract import STORES
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    store = SQLiteStore(tmp_path / "c.db")
-    yield store
-    store.close()
+@pytest.fixture(
+    params=["sqlite", pytest.param("elasticsearch", marks=pytest.mark.integration)],
+)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    yield from STORES[request.param](tmp_path)
 
 
 def _at(minutes: int) -> str:
@@ -47,11 +48,11 @@ def _alert(ident: str, minute: int, **fields: Any) -> Alert:
     return Alert(**values)
 
 
-def _grouper(store: SQLiteStore, **config: Any) -> IncidentGrouper:
+def _grouper(store: Store, **config: Any) -> IncidentGrouper:
     return IncidentGrouper(store.incidents(), IncidentsConfig(**config), clock=lambda: NOW)
 
 
-def _groups(store: SQLiteStore) -> dict[str, list[str]]:
+def _groups(store: Store) -> dict[str, list[str]]:
     found = store.incidents().list_incidents(IncidentFilter(limit=1000))
     return {i.id: i.alert_ids for i in found}
 
@@ -68,7 +69,7 @@ def test_entities_prefer_the_group_key_and_skip_meaningless_values() -> None:
 
 
 def test_alerts_sharing_an_entity_within_the_window_join_one_incident(
-    store: SQLiteStore,
+    store: Store,
 ) -> None:
     ip = {"source.ip": "203.0.113.9"}
     alerts = [
@@ -101,7 +102,7 @@ def test_alerts_sharing_an_entity_within_the_window_join_one_incident(
     ]
 
 
-def test_grouping_twice_changes_nothing(store: SQLiteStore) -> None:
+def test_grouping_twice_changes_nothing(store: Store) -> None:
     alerts = [_alert(f"a{i}", i, snapshot={"host.name": "db-01"}) for i in range(5)]
     _grouper(store).group(alerts)
     before = store.incidents().list_incidents(IncidentFilter())
@@ -111,7 +112,7 @@ def test_grouping_twice_changes_nothing(store: SQLiteStore) -> None:
     assert _groups(store) == {incident_id_for("a0"): [f"a{i}" for i in range(5)]}
 
 
-def test_an_interrupted_pass_is_completed_not_duplicated(store: SQLiteStore) -> None:
+def test_an_interrupted_pass_is_completed_not_duplicated(store: Store) -> None:
     # A pass that created the incident but crashed before recording more: the next pass
     # finds the deterministic id taken and adds the alert to it.
     seed = _alert("a1", 0, snapshot={"host.name": "db-01"})
@@ -122,7 +123,7 @@ def test_an_interrupted_pass_is_completed_not_duplicated(store: SQLiteStore) -> 
 
 
 def test_closed_incidents_low_alerts_and_alerts_without_entities_are_left(
-    store: SQLiteStore,
+    store: Store,
 ) -> None:
     host = {"host.name": "db-01"}
     _grouper(store).group([_alert("a1", 0, snapshot=host)])
@@ -156,7 +157,7 @@ def test_adding_held_alerts_is_a_no_op() -> None:
     assert add_alerts(incident, [alert], "an", _at(1)) is incident
 
 
-def test_the_job_groups_what_the_store_holds_and_honours_the_lease(store: SQLiteStore) -> None:
+def test_the_job_groups_what_the_store_holds_and_honours_the_lease(store: Store) -> None:
     store.record_alert(_alert("a1", -10, snapshot={"host.name": "db-01"}), ["e1"])
     store.record_alert(_alert("a2", -5, snapshot={"host.name": "db-01"}), ["e2"])
     assert store.acquire_lease("canhgac-incident-grouping", "other", 60)

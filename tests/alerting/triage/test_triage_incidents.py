@@ -300,3 +300,18 @@ def test_escalation_sends_the_incident_through_the_case_channel(env: TriageEnv) 
         assert audited.count("incident.escalate") == 1
     finally:
         receiver.close()
+
+
+def test_the_running_process_store_proxy_keeps_incidents(env: TriageEnv) -> None:
+    """``canhgac run`` hands the web UI the metrics proxy of the store: it still has incidents
+    (and the other optional parts the UI looks for)."""
+    from alerting.triage.app import alert_stats_of, health_of, incidents_of
+    from canhgac.cli.telemetry import instrumented
+    from canhgac.metrics import Metrics
+
+    proxy = instrumented(env.store, Metrics())
+    actions = incidents_of(proxy, env.triage, env.clock)
+    assert actions is not None
+    made = actions.create("analyst", "qua proxy")
+    assert env.store.incidents().get_incident(made.id) == made
+    assert alert_stats_of(proxy) is not None and health_of(proxy) is not None
