@@ -157,7 +157,9 @@ class IncidentActions:
             if status is IncidentStatus.open:
                 status = IncidentStatus.investigating
             changed = incident.model_copy(update={"owner": user.username, "status": status})
-            return act(_acknowledged(changed, now), actor, now, "incident.assign", owner=owner)
+            return act(
+                _acknowledged(changed, now), actor, now, "incident.assign", owner=user.username
+            )
 
         return self._update(actor, "incident.assign", incident_id, change)
 
@@ -174,7 +176,12 @@ class IncidentActions:
             if status is not IncidentStatus.open:
                 changed = _acknowledged(changed, now)
             return act(
-                changed, actor, now, "incident.status", before=incident.status.value, after=status
+                changed,
+                actor,
+                now,
+                "incident.status",
+                before=incident.status.value,
+                after=status.value,
             )
 
         return self._update(actor, "incident.status", incident_id, change)

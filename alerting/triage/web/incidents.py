@@ -20,7 +20,7 @@ from alerting.triage.auth.principal import READERS, TRIAGERS, Principal
 from alerting.triage.context import triage_context
 from alerting.triage.errors import NotFoundError, TriageError
 from alerting.triage.incident_actions import IncidentActions
-from alerting.triage.incident_view import incident_detail
+from alerting.triage.incident_view import incident_detail, response_times
 from alerting.triage.web.overview import duration
 from canhgac.models import Severity
 from canhgac.store.incidents import Incident, IncidentSort, IncidentStatus
@@ -86,6 +86,7 @@ def incidents_page(request: Request, actions: Actions, principal: Reader) -> Res
         "query": query,
         "query_string": lambda **change: _query_string(query, **change),
         "incidents": incidents,
+        "response_times": {i.id: response_times(i) for i in incidents},
         "invalid_filters": invalid,
         "notice": _notice(request),
         "can_triage": principal.role in TRIAGERS.roles,

@@ -89,6 +89,8 @@ def test_api_incident_lifecycle_with_response_times_and_audit(
     assert kinds[:3] == [("alert", "a1"), ("alert", "a2"), ("action", "incident.create")]
     assert kinds[-1] == ("action", "incident.close")
     assert [e["at"] for e in details["timeline"]] == sorted(e["at"] for e in details["timeline"])
+    listing = client.get("/incidents?status=closed").text
+    assert '<td class="num mtta">15 min</td><td class="num mttr">60 min</td>' in listing
 
     audit = [e for e in env.triage.list_audit(limit=50) if e.target == f"incident:{iid}"]
     assert [e.action for e in reversed(audit)] == [
