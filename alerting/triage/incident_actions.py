@@ -21,6 +21,7 @@ from alerting.incidents.changes import (
     IncidentLimitError,
     act,
     add_alerts,
+    incident_id_for,
     new_incident,
     update_incident,
 )
@@ -110,14 +111,19 @@ class IncidentActions:
         alert_ids: Sequence[str] = (),
         *,
         severity: Severity | None = None,
+        request_id: str | None = None,
     ) -> Incident:
-        """A new incident holding the given alerts (unknown ids are refused)."""
+        """A new incident holding the given alerts (unknown ids are refused).
+
+        ``request_id`` makes creating idempotent: the same actor sending the same request id
+        again (a double click, a retried API call) gets the incident the first one made."""
         alerts = self._load_alerts(alert_ids, allow_empty=True)
         title = title.strip() or (alerts[0].rule_title if alerts else "")
         now = self._now()
+        seed = f"{actor}\x1f{request_id}" if request_id else secrets.token_hex(16)
         try:
             incident = new_incident(
-                "inc-" + secrets.token_hex(8),
+                incident_id_for(seed),
                 title=clean_line(title, MAX_TITLE_CHARS, "a title"),
                 actor=actor,
                 at=now,
@@ -126,8 +132,10 @@ class IncidentActions:
             )
         except IncidentLimitError as exc:
             raise InvalidInputError(str(exc), code="incident_full") from exc
-        if not self.store.create_incident(incident):  # 64 random bits: never in practice
-            raise ConflictError("incident id taken; try again")
+        if not self.store.create_incident(incident):
+            if request_id:  # made by this very request before
+                return self.get(incident.id)
+            raise ConflictError("incident id taken; try again")  # 64 random bits: never
         self._audit(actor, "incident.create", incident.id, None, header(incident))
         return incident
 

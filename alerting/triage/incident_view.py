@@ -4,6 +4,7 @@ its alerts, one timeline of alerts and actions in time order, and its response t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from secrets import token_hex
 from typing import Any
 
 from canhgac.models import Alert
@@ -84,11 +85,18 @@ def open_incidents(incidents: IncidentStore | None, limit: int = 100) -> list[In
     return incidents.list_incidents(IncidentFilter(active=True, limit=limit))
 
 
-def alert_incidents(incidents: IncidentStore | None, alert_id: str) -> dict[str, list[Incident]]:
+def pick_context(incidents: IncidentStore | None) -> dict[str, Any]:
+    """What the "create incident / add to incident" form needs (queue, alert page): the open
+    incidents and a fresh request id, so submitting the same form twice creates one."""
+    return {"open_incidents": open_incidents(incidents), "incident_request_id": token_hex(12)}
+
+
+def alert_incidents(incidents: IncidentStore | None, alert_id: str) -> dict[str, Any]:
     """The alert page's incident context: the incidents holding it and those it may join."""
+    context = pick_context(incidents)
     if incidents is None:
-        return {"alert_incidents": [], "open_incidents": []}
+        return context | {"alert_incidents": []}
     holding = incidents.incidents_with_alerts([alert_id])
     held = {incident.id for incident in holding}
-    choices = [i for i in open_incidents(incidents) if i.id not in held]
-    return {"alert_incidents": holding, "open_incidents": choices}
+    choices = [i for i in context["open_incidents"] if i.id not in held]
+    return context | {"alert_incidents": holding, "open_incidents": choices}

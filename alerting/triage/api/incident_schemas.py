@@ -17,6 +17,12 @@ class IncidentIn(Body):
     )
     alert_ids: list[str] = Field(default_factory=list, max_length=MAX_ALERTS_PER_REQUEST)
     severity: Severity | None = Field(default=None, description="None: the worst of the alerts")
+    request_id: str | None = Field(
+        default=None,
+        min_length=8,
+        max_length=100,
+        description="Makes the call idempotent: sent again, it answers the incident it made",
+    )
 
 
 class AlertIdsBody(Body):

@@ -86,7 +86,13 @@ def list_incidents(
 
 @router.post("", status_code=201, summary="Open an incident (from alerts)")
 def create_incident(actions: Actions, who: Triager, body: IncidentIn) -> Incident:
-    return actions.create(who.username, body.title, body.alert_ids, severity=body.severity)
+    return actions.create(
+        who.username,
+        body.title,
+        body.alert_ids,
+        severity=body.severity,
+        request_id=body.request_id,
+    )
 
 
 @router.get("/{incident_id}", summary="One incident")

@@ -18,7 +18,7 @@ from alerting.triage.alert_view import alert_detail
 from alerting.triage.auth.principal import EXCEPTION_AUTHORS, READERS, TRIAGERS, Principal
 from alerting.triage.context import TriageContext, triage_context
 from alerting.triage.errors import NotFoundError, TriageError
-from alerting.triage.incident_view import alert_incidents, open_incidents
+from alerting.triage.incident_view import alert_incidents, pick_context
 from alerting.triage.queue import PAGE_SIZES, QueueQuery, local_input_value
 from canhgac.models import AlertSort, AlertStatus, Severity
 from canhgac.store.triage import CloseReason
@@ -51,8 +51,7 @@ def queue_context(ctx: TriageContext, query: QueueQuery, principal: Principal) -
         "assignees": [u for u in ctx.triage.list_users() if not u.disabled],
         "can_triage": principal.role in TRIAGERS.roles,
         "now": to_iso(ctx.clock()),
-        "open_incidents": open_incidents(ctx.incidents.store if ctx.incidents else None),
-    }
+    } | pick_context(ctx.incidents.store if ctx.incidents else None)
 
 
 def _form_choices() -> dict[str, Any]:

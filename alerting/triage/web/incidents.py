@@ -7,6 +7,7 @@ pages; nothing from the request is echoed into a page unescaped.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
@@ -91,6 +92,7 @@ def incidents_page(request: Request, actions: Actions, principal: Reader) -> Res
         "notice": _notice(request),
         "can_triage": principal.role in TRIAGERS.roles,
         "owners": [u for u in ctx.triage.list_users() if not u.disabled],
+        "incident_request_id": secrets.token_hex(12),
     } | _choices()
     return ctx.pages.render(request, "incidents.html", context)
 
@@ -127,10 +129,14 @@ def create(
     severity: Annotated[Severity | None, Form()] = None,
     ids: Annotated[list[str] | None, Form()] = None,
     back: Annotated[str, Form(max_length=4000)] = "",
+    request_id: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    """A new incident, holding the alerts selected (``ids``), if any."""
+    """A new incident, holding the alerts selected (``ids``), if any. The form's random
+    ``request_id`` makes a double submit open one incident."""
     try:
-        incident = actions.create(who.username, title, ids or [], severity=severity)
+        incident = actions.create(
+            who.username, title, ids or [], severity=severity, request_id=request_id or None
+        )
     except NotFoundError:
         raise
     except TriageError as exc:

@@ -3,12 +3,13 @@ close and reopen, MTTA/MTTR, the audit trail, roles, CSRF and escaping."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from alerting.triage.incident_actions import IncidentActions
 from canhgac.config import AlertingConfig
 from canhgac.models import Severity
-from canhgac.store.incidents import IncidentStatus
+from canhgac.store.incidents import IncidentFilter, IncidentStatus
 from tests.alerting.triage.conftest import ClientFor, TriageEnv, make_alert
 
 XSS = '<img src=x onerror="alert(1)">'
@@ -225,6 +226,31 @@ def test_page_forms_comment_tick_and_close(env: TriageEnv, client_for: ClientFor
     assert again.headers["location"].endswith("notice=closed")
 
 
+def test_creating_twice_with_one_request_id_opens_one_incident(
+    env: TriageEnv, client_for: ClientFor
+) -> None:
+    _seed(env)
+    client, csrf = client_for("analyst")
+    queue = client.get("/alerts").text
+    token = re.search(r'name="request_id" value="([0-9a-f]{24})"', queue)
+    assert token is not None
+    form = {"csrf_token": csrf, "ids": ["a1"], "request_id": token.group(1)}
+    first = client.post("/incidents", data=form)
+    second = client.post("/incidents", data=form)  # a double click
+    assert first.headers["location"] == second.headers["location"]
+    assert len(env.store.incidents().list_incidents(IncidentFilter())) == 1
+    body = {"title": "API", "request_id": "retry-0001"}
+    headers = {"X-CSRF-Token": csrf}
+    made = client.post("/api/v1/incidents", json=body, headers=headers).json()
+    assert client.post("/api/v1/incidents", json=body, headers=headers).json() == made
+    # Another analyst's identical request id is another request.
+    other, other_csrf = client_for("analyst2")
+    theirs = other.post("/api/v1/incidents", json=body, headers={"X-CSRF-Token": other_csrf})
+    assert theirs.json()["id"] != made["id"]
+    created = [e for e in env.triage.list_audit(limit=50) if e.action == "incident.create"]
+    assert len(created) == 3
+
+
 def test_concurrent_changes_are_merged_not_lost(env: TriageEnv) -> None:
     _seed(env)
     actions = IncidentActions(env.store.incidents(), env.store, env.triage, clock=env.clock)
@@ -275,7 +301,11 @@ def test_escalation_sends_the_incident_through_the_case_channel(env: TriageEnv) 
             assert sent.json()["actions"][-1]["detail"] == {"channel": "hive"}
             [(path, _headers, body)] = receiver.requests
             assert path == "/api/v1/alert"
-            assert body["sourceRef"] == iid and body["title"] == f"[HIGH] {XSS}" and body["severity"] == 3
+            assert (
+                body["sourceRef"] == iid
+                and body["title"] == f"[HIGH] {XSS}"
+                and body["severity"] == 3
+            )
             assert body["externalLink"] == f"https://soc.example/incidents/{iid}"
             assert body["observables"] == [
                 {"dataType": "ip", "data": "203.0.113.9", "message": "source.ip"}
