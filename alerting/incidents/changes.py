@@ -21,7 +21,6 @@ from canhgac.store.incidents import (
     MAX_INCIDENT_ALERTS,
     Incident,
     IncidentAction,
-    IncidentStatus,
     IncidentStore,
 )
 
@@ -81,7 +80,6 @@ def new_incident(
     at: str,
     alerts: Sequence[Alert],
     severity: Severity | None = None,
-    owner: str | None = None,
     auto_key: str | None = None,
     fields: Sequence[str] = DEFAULT_FIELDS,
 ) -> Incident:
@@ -90,7 +88,6 @@ def new_incident(
         id=incident_id,
         title=title[:MAX_TITLE_CHARS],
         severity=severity or worst([a.severity for a in alerts] or [Severity.medium]),
-        owner=owner,
         created_by=actor,
         created_at=at,
         updated_at=at,
@@ -98,8 +95,6 @@ def new_incident(
         revision=-1,  # act() makes it 0, the revision a new incident is stored with
     )
     incident = act(incident, actor, at, "incident.create", title=incident.title)
-    if owner is not None:
-        incident = incident.model_copy(update={"acknowledged_at": at})
     if alerts:
         incident = add_alerts(incident, alerts, actor, at, fields=fields)
         incident = incident.model_copy(update={"revision": 0})
@@ -149,10 +144,6 @@ def add_alerts(
             after=severity.value,
         )
     return changed
-
-
-def is_active(incident: Incident) -> bool:
-    return incident.status is not IncidentStatus.closed
 
 
 def update_incident(
