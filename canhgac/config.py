@@ -47,6 +47,7 @@ from canhgac.config_channels import WebhookChannelConfig as WebhookChannelConfig
 # Sections with a module of their own, re-exported so ``from canhgac.config import X`` works.
 from canhgac.config_health import HealthConfig as HealthConfig
 from canhgac.config_health import HealthSourceConfig as HealthSourceConfig
+from canhgac.config_incidents import IncidentsConfig as IncidentsConfig
 from canhgac.config_tls import ListenerTlsConfig as ListenerTlsConfig
 from canhgac.config_tls import TlsConfig as TlsConfig
 from canhgac.config_web import LoginConfig as LoginConfig
@@ -380,6 +381,7 @@ class Settings(BaseSettings):
     demo: DemoConfig = Field(default_factory=DemoConfig)
     health: HealthConfig = Field(default_factory=HealthConfig)
     assets: AssetsConfig = Field(default_factory=AssetsConfig)
+    incidents: IncidentsConfig = Field(default_factory=IncidentsConfig)
 
     @classmethod
     def settings_customise_sources(

@@ -15,6 +15,7 @@ from alerting.triage.actions import TriageActions
 from alerting.triage.api import admin as api_admin
 from alerting.triage.api import alerts as api_alerts
 from alerting.triage.api import exceptions as api_exceptions
+from alerting.triage.api import incidents as api_incidents
 from alerting.triage.api import rules as api_rules
 from alerting.triage.api import search as api_search
 from alerting.triage.api import sources as api_sources
@@ -28,6 +29,8 @@ from alerting.triage.exception_service import ExceptionService
 from alerting.triage.handlers import install_handlers
 from alerting.triage.headers import SecurityHeadersMiddleware
 from alerting.triage.i18n import LanguageMiddleware
+from alerting.triage.incident_actions import IncidentActions
+from alerting.triage.incident_escalation import IncidentEscalation
 from alerting.triage.overview import build_overview
 from alerting.triage.render import Pages
 from alerting.triage.rule_catalog import RuleCatalog
@@ -38,6 +41,7 @@ from alerting.triage.web import admin as web_admin
 from alerting.triage.web import alerts as web_alerts
 from alerting.triage.web import entities as web_entities
 from alerting.triage.web import exceptions as web_exceptions
+from alerting.triage.web import incidents as web_incidents
 from alerting.triage.web import login as web_login
 from alerting.triage.web import overview as web_overview
 from alerting.triage.web import rules as web_rules
@@ -63,11 +67,13 @@ ROUTERS = (
     web_sources.router,
     web_search.router,
     web_entities.router,
+    web_incidents.router,
     web_admin.router,
     web_accounts.router,
     api_alerts.router,
     api_exceptions.router,
     api_rules.router,
+    api_incidents.router,
     api_sources.router,
     api_search.router,
     api_admin.router,
@@ -98,6 +104,18 @@ def alert_stats_of(store: TriageSiteStore) -> AlertStats | None:
         return None
     try:
         return store.alert_stats()
+    except NotImplementedError:
+        return None
+
+
+def incidents_of(
+    store: TriageSiteStore, triage: TriageStore, clock: Callable[[], datetime]
+) -> IncidentActions | None:
+    """Incident actions over the store's incidents, if it keeps any (a full :class:`Store`)."""
+    if not isinstance(store, Store):
+        return None
+    try:
+        return IncidentActions(store.incidents(), store, triage, clock=clock)
     except NotImplementedError:
         return None
 
@@ -156,6 +174,8 @@ def create_app(
         rule_catalog=RuleCatalog(settings.detection.rules_dir, settings.detection.default_interval),
         alert_stats=alert_stats_of(store),
         assets=assets or AssetInventory(settings.assets).current,
+        incidents=incidents_of(store, triage_store, clock),
+        escalation=IncidentEscalation.from_settings(settings),
     )
     install_handlers(app)
     for router in ROUTERS:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
@@ -15,6 +15,8 @@ from alerting.triage.auth.accounts import Accounts
 from alerting.triage.auth.sessions import Sessions
 from alerting.triage.auth.tokens import Tokens
 from alerting.triage.exception_service import ExceptionService
+from alerting.triage.incident_actions import IncidentActions
+from alerting.triage.incident_escalation import IncidentEscalation
 from alerting.triage.overview import Overview
 from alerting.triage.render import Pages
 from alerting.triage.rule_catalog import RuleCatalog
@@ -52,6 +54,11 @@ class TriageContext:
     def rule_switches(self) -> RuleSwitches:
         """Switching rules off and on (the rules page and API); holds no state of its own."""
         return RuleSwitches(self.store, self.triage, self.rule_catalog, self.clock)
+
+    #: Incidents (pages, API); None if the store keeps none.
+    incidents: IncidentActions | None = None
+    #: The case-management channels an incident may be escalated to.
+    escalation: IncidentEscalation = field(default_factory=lambda: IncidentEscalation({}))
 
 
 def triage_context(connection: HTTPConnection) -> TriageContext:

@@ -19,6 +19,8 @@ from typing import Protocol
 
 from alerting.detect.detector import build_scheduler, load_detection
 from alerting.detect.run import collect_start
+from alerting.detect.run.lease import default_owner
+from alerting.incidents.job import GroupingJob
 from canhgac.assets.inventory import AssetInventory
 from canhgac.cli import health, notifications, telemetry
 from canhgac.cli.demo import DemoFeeder, targets_from_settings
@@ -145,6 +147,8 @@ class Runtime:
         dispatcher = notifications.build_dispatcher(settings, store)
         self._start(dispatcher)
         notifications.watch_notifications(self.metrics, dispatcher.stats)
+        if settings.incidents.auto_group:
+            self._start(GroupingJob(store, settings.incidents, owner=default_owner()))
 
     def _asset_inventory(self, settings: Settings) -> AssetInventory:
         """The one inventory of this process (detection and web share it), started once."""

@@ -162,6 +162,11 @@ class _InstrumentedStore:
         return getattr(self._inner, name)
 
 
+# The proxy is a whole Store (everything not overridden is forwarded), and callers that look
+# for the optional parts (alert statistics, data health, incidents) check isinstance(Store).
+Store.register(_InstrumentedStore)
+
+
 def instrumented(store: Store, metrics: Metrics) -> Store:
     """``store`` with event writes timed and new alerts counted (a transparent proxy)."""
     return cast(Store, _InstrumentedStore(store, metrics))

@@ -37,6 +37,7 @@ from canhgac.models import (
 )
 from canhgac.store.alert_stats import AlertStats
 from canhgac.store.health import HealthStore
+from canhgac.store.incidents import IncidentStore
 
 
 class Dialect(Protocol):
@@ -403,3 +404,7 @@ class Store(
     def alert_stats(self) -> AlertStats:
         """Aggregations over the alerts (:class:`~canhgac.store.alert_stats.AlertStats`)."""
         raise NotImplementedError(f"{type(self).__name__} keeps no alert statistics")
+
+    def incidents(self) -> IncidentStore:
+        """The incidents grouping this store's alerts (:mod:`canhgac.store.incidents`)."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no incidents")

@@ -18,6 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from alerting.triage.i18n.assets_en import MESSAGES as ASSETS_EN
 from alerting.triage.i18n.assets_vi import MESSAGES as ASSETS_VI
 from alerting.triage.i18n.en import MESSAGES as EN
+from alerting.triage.i18n.incidents_en import MESSAGES as INCIDENTS_EN
+from alerting.triage.i18n.incidents_vi import MESSAGES as INCIDENTS_VI
 from alerting.triage.i18n.rules_en import MESSAGES as RULES_EN
 from alerting.triage.i18n.rules_vi import MESSAGES as RULES_VI
 from alerting.triage.i18n.search_en import MESSAGES as SEARCH_EN
@@ -28,8 +30,8 @@ from alerting.triage.i18n.workspace_vi import MESSAGES as WORKSPACE_VI
 
 #: Language code -> its catalogue. The first is the default.
 CATALOGUES: dict[str, Mapping[str, str]] = {
-    "vi": {**VI, **WORKSPACE_VI, **SEARCH_VI, **ASSETS_VI, **RULES_VI},
-    "en": {**EN, **WORKSPACE_EN, **SEARCH_EN, **ASSETS_EN, **RULES_EN},
+    "vi": {**VI, **WORKSPACE_VI, **SEARCH_VI, **ASSETS_VI, **RULES_VI, **INCIDENTS_VI},
+    "en": {**EN, **WORKSPACE_EN, **SEARCH_EN, **ASSETS_EN, **RULES_EN, **INCIDENTS_EN},
 }
 DEFAULT_LANGUAGE = "vi"
 LANG_COOKIE = "canhgac_lang"

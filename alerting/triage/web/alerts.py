@@ -19,6 +19,7 @@ from alerting.triage.asset_view import alert_asset_rows
 from alerting.triage.auth.principal import EXCEPTION_AUTHORS, READERS, TRIAGERS, Principal
 from alerting.triage.context import TriageContext, triage_context
 from alerting.triage.errors import NotFoundError, TriageError
+from alerting.triage.incident_view import alert_incidents, pick_context
 from alerting.triage.pivot import entity_url
 from alerting.triage.queue import PAGE_SIZES, QueueQuery, local_input_value
 from canhgac.models import AlertSort, AlertStatus, Severity
@@ -52,7 +53,7 @@ def queue_context(ctx: TriageContext, query: QueueQuery, principal: Principal) -
         "assignees": [u for u in ctx.triage.list_users() if not u.disabled],
         "can_triage": principal.role in TRIAGERS.roles,
         "now": to_iso(ctx.clock()),
-    }
+    } | pick_context(ctx.incidents.store if ctx.incidents else None)
 
 
 def _form_choices() -> dict[str, Any]:
@@ -105,6 +106,7 @@ def alert_page(
         "can_triage": principal.role in TRIAGERS.roles,
         "can_write_exceptions": principal.role in EXCEPTION_AUTHORS.roles,
     } | _form_choices()
+    context |= alert_incidents(ctx.incidents.store if ctx.incidents else None, alert.id)
     return ctx.pages.render(request, "alert.html", context)
 
 

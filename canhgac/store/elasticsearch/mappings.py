@@ -188,6 +188,11 @@ class IndexNames:
         """Hourly data-health buckets per source key (canhgac.store.elasticsearch.health)."""
         return f"{self.prefix}-health"
 
+    @property
+    def incidents(self) -> str:
+        """One document per incident (canhgac.store.elasticsearch.incidents)."""
+        return f"{self.prefix}-incidents"
+
     def templates(self) -> list[str]:
         """Every index template the store puts (for an operator's or a test's cleanup)."""
         return [self.events_template, *self.fixed()]
@@ -207,6 +212,7 @@ class IndexNames:
             self.leases: LEASE_MAPPING,
             self.writer_marks: WRITER_MARK_MAPPING,
             self.health: HEALTH_MAPPING,
+            self.incidents: INCIDENT_MAPPING,
         }
 
 
@@ -404,5 +410,23 @@ HEALTH_MAPPING = _fixed(
         "dataset": {"type": "keyword"},
         "computed_at": {"type": "keyword"},
         "doc": {"type": "object", "enabled": False},
+    }
+)
+# One document per incident, kept whole in _source (comments, tasks, history); mapped are
+# the fields the incident list filters and sorts on and the two lookups by alert and entity.
+INCIDENT_MAPPING = _fixed(
+    {
+        "id": {"type": "keyword"},
+        "title": {**_KEYWORD, "fields": {"text": {"type": "text"}}},
+        "status": {"type": "keyword"},
+        "owner": {"type": "keyword"},
+        "severity": {"type": "keyword"},
+        "alert_ids": {"type": "keyword"},
+        "entities": {"type": "keyword", "ignore_above": KEYWORD_MAX_CHARS},
+        "created_at": _TIME_KEYWORD,
+        "updated_at": _TIME_KEYWORD,
+        "last_alert_at": _TIME_KEYWORD,
+        "revision": {"type": "long"},
+        "canhgac": {"properties": {"severity_rank": {"type": "byte"}}},
     }
 )

@@ -89,6 +89,7 @@ from canhgac.store.elasticsearch.events import (
     related_query,
 )
 from canhgac.store.elasticsearch.health import ElasticsearchHealth
+from canhgac.store.elasticsearch.incidents import ElasticsearchIncidents
 from canhgac.store.elasticsearch.leases import ElasticsearchLeases
 from canhgac.store.elasticsearch.mappings import (
     ALERT_PRIORITY_PROPERTIES,
@@ -146,6 +147,7 @@ class ElasticsearchStore(Store):
         self._rule_state = ElasticsearchRuleState(self._es, self.names)
         self._rule_switches = ElasticsearchRuleSwitches(self._es, self.names.rule_switches)
         self._health = ElasticsearchHealth(self._es, self.names)
+        self._incidents = ElasticsearchIncidents(self._es, self.names)
         try:
             self._setup()
         except BaseException:
@@ -174,6 +176,9 @@ class ElasticsearchStore(Store):
 
     def alert_stats(self) -> ElasticsearchAlertStats:
         return ElasticsearchAlertStats(self._es, self.names)
+
+    def incidents(self) -> ElasticsearchIncidents:
+        return self._incidents
 
     def close(self) -> None:
         try:

@@ -38,6 +38,7 @@ from canhgac.store.sqlite.alert_stats import SQLiteAlertStats
 from canhgac.store.sqlite.db import SQLiteDatabase
 from canhgac.store.sqlite.dialect import SQLITE
 from canhgac.store.sqlite.health import SQLiteHealth, check_integrity
+from canhgac.store.sqlite.incidents import INCIDENT_SCHEMA, SQLiteIncidents
 from canhgac.store.sqlite.schema import SCHEMA, setup_connection
 from canhgac.timeutil import now_iso
 
@@ -72,13 +73,18 @@ class SQLiteStore(Store):
             check_integrity(self._db)
             self._db.executescript(SCHEMA)
             self._add_alert_columns()
+            self._db.executescript(INCIDENT_SCHEMA)
         self._health = SQLiteHealth(self._db)
+        self._incidents = SQLiteIncidents(self._db)
 
     def health(self) -> SQLiteHealth:
         return self._health
 
     def alert_stats(self) -> SQLiteAlertStats:
         return SQLiteAlertStats(self._db)
+
+    def incidents(self) -> SQLiteIncidents:
+        return self._incidents
 
     def _add_alert_columns(self) -> None:
         # Databases made before the queue's free-text search lack the column; their alerts
