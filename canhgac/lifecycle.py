@@ -10,8 +10,9 @@ import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 log = logging.getLogger(__name__)
 
@@ -68,3 +69,25 @@ class Periodic:
                 self._work()
             except Exception:
                 log.exception("%s", self._failure)
+
+
+def every_interval(job: Callable[[], None], seconds: float, job_id: str, first: datetime) -> Any:
+    """A started APScheduler ``BackgroundScheduler`` running ``job`` every ``seconds`` from
+    ``first``, one run at a time: a run still going when the next is due delays it, and missed
+    runs merge into one instead of piling up. Stop it with ``shutdown(wait=True)``."""
+    # Imported here: only the detect role's jobs need APScheduler.
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(1)}, timezone="UTC")
+    scheduler.add_job(
+        job,
+        "interval",
+        seconds=seconds,
+        id=job_id,
+        max_instances=1,
+        coalesce=True,
+        next_run_time=first,
+    )
+    scheduler.start()
+    return scheduler

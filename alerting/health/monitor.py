@@ -24,9 +24,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.background import BackgroundScheduler
+from typing import Any
 
 from alerting.health.alerts import Router, raise_alerts
 from alerting.health.judge import Finding, dead_letter_findings, hour_findings, silence
@@ -35,6 +33,7 @@ from alerting.health.rules import NOT_UNDERSTOOD
 from canhgac.config import HealthConfig
 from canhgac.errors import StoreError
 from canhgac.health.model import HealthBucket, Quality, SourceHealth, SourceKey, Status
+from canhgac.lifecycle import every_interval
 from canhgac.store.base import AlertWrite, Store
 from canhgac.timeutil import from_iso, to_iso, utcnow
 
@@ -81,7 +80,7 @@ class HealthMonitor:
         self._seen: dict[SourceKey, str] = {}
         self._seen_since: str | None = None
         self._lock = threading.Lock()
-        self._scheduler: BackgroundScheduler | None = None
+        self._scheduler: Any = None
         self.latest: HealthRun | None = None
         #: why the store could not write at the start of the last run (None: it could)
         self.write_error: str | None = None
@@ -202,19 +201,9 @@ class HealthMonitor:
             log.exception("data health run failed")
 
     def start(self) -> None:
-        scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(1)}, timezone="UTC"
+        scheduler = every_interval(
+            self._tick, self.config.interval.total_seconds(), "canhgac-health", self._clock()
         )
-        scheduler.add_job(
-            self._tick,
-            "interval",
-            seconds=self.config.interval.total_seconds(),
-            id="canhgac-health",
-            max_instances=1,
-            coalesce=True,
-            next_run_time=self._clock(),
-        )
-        scheduler.start()
         self._scheduler = scheduler
 
     def stop(self) -> None:

@@ -11,14 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.background import BackgroundScheduler
+from typing import Any
 
 from alerting.incidents.grouping import GroupingOutcome, IncidentGrouper
 from canhgac.config_incidents import IncidentsConfig
 from canhgac.errors import StoreError
-from canhgac.lifecycle import Service
+from canhgac.lifecycle import Service, every_interval
 from canhgac.models import AlertFilter
 from canhgac.store.base import Store
 from canhgac.timeutil import to_iso, utcnow
@@ -46,7 +44,7 @@ class GroupingJob(Service):
         self._clock = clock
         self._grouper = IncidentGrouper(store.incidents(), config, clock=clock)
         self._since: datetime | None = None
-        self._scheduler: BackgroundScheduler | None = None
+        self._scheduler: Any = None
 
     def run_once(self) -> GroupingOutcome:
         """One pass (when this process holds the lease)."""
@@ -73,19 +71,9 @@ class GroupingJob(Service):
             log.warning("incident grouping failed: %s", exc)
 
     def start(self) -> None:
-        scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(1)}, timezone="UTC"
+        scheduler = every_interval(
+            self._tick, self._config.interval.total_seconds(), LEASE, self._clock()
         )
-        scheduler.add_job(
-            self._tick,
-            "interval",
-            seconds=self._config.interval.total_seconds(),
-            id=LEASE,
-            max_instances=1,
-            coalesce=True,
-            next_run_time=self._clock(),
-        )
-        scheduler.start()
         self._scheduler = scheduler
 
     def stop(self) -> None:
