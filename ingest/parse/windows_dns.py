@@ -74,6 +74,8 @@ def _packet(fields: Fields, match: re.Match[str], origin: Origin) -> None:
     when = local(moment, zone_of(origin)) if moment is not None else None
     if when is not None:
         fields["@timestamp"] = when
+    elif "@timestamp" not in fields:
+        fields["event.timestamp_fallback"] = True
     response = match["response"] is not None
     received = match["dir"] == "Rcv"
     # A query received or a response sent: the remote end is a client of this server.
