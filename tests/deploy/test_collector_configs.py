@@ -33,6 +33,10 @@ EXAMPLES = {
         (FileSourceConfig, "auto"),
     },
     "windows-dns.yaml": {(SyslogTcpSourceConfig, "windows_dns")},
+    "network-devices.yaml": {
+        (SyslogUdpSourceConfig, "syslog"),
+        (SyslogTcpSourceConfig, "syslog"),
+    },
     "fortigate.yaml": {(SyslogUdpSourceConfig, "fortigate"), (SyslogTcpSourceConfig, "fortigate")},
     "windows-http.yaml": {(HttpSourceConfig, "windows")},
     "squid-proxy.yaml": {(FileSourceConfig, "squid")},

@@ -332,6 +332,8 @@ MAPPED = [
     ),
     ("{product: linux, service: clamav}", "{message|contains: x}", ["`process.name`='clamd'"]),
     ("{product: linux, service: guacamole}", "{message|contains: x}", ["`process.name`='guacd'"]),
+    ("{product: cisco, service: aaa}", "{message|contains: x}", [r"'netdevice.syslog'"]),
+    ("{product: juniper, service: bgp}", "{message|contains: x}", [r"'netdevice.syslog'"]),
     # Windows channels beyond the classic ones, and the rest of Sysmon's event ids.
     (
         "{product: windows, service: dns-client}",
@@ -395,6 +397,7 @@ REFUSED_LOGSOURCES = [
     "{product: windows}",
     "{product: windows, service: not-a-channel}",
     "{product: macos, category: process_creation}",
+    "{product: cisco, service: ios-xe-telemetry}",  # product cisco, but not a syslog service
 ]
 
 
