@@ -33,8 +33,9 @@ from ingest.parse.windows_ecs import EVENT_DATA, add_ecs
 
 DATASET = "sysmon_linux.log"
 PROVIDER = "Linux-Sysmon"
-MAX_DATA = 256  # Data elements per event; Sysmon writes at most ~30
 MAX_VALUE = 32_768  # characters of one Data value (a command line)
+# "<" in the text (values escape theirs as &lt;): an event has about 100 tags.
+MAX_TAGS = 1024
 # System elements whose text is the value: tag -> winlog field.
 _SYSTEM_TEXT = {
     "EventID": "winlog.event_id",
@@ -67,6 +68,9 @@ def is_sysmon_linux(text: str) -> bool:
 def _tree(xml: str) -> Element:
     if "<!" in xml:
         raise ParseError("Sysmon event XML with a DTD, entity or comment is refused")
+    # Counted before parsing: a megabyte of nested tags would cost the XML parser seconds.
+    if xml.count("<") > MAX_TAGS:
+        raise ParseError(f"Sysmon event XML with more than {MAX_TAGS} tags is refused")
     try:
         root = fromstring(xml)
     except XmlError as exc:
@@ -102,11 +106,8 @@ def _event_data(root: Element, fields: Fields) -> None:
     data = root.find("EventData")
     if data is None:
         return
-    for count, item in enumerate(data.iter("Data")):
+    for item in data.iter("Data"):
         name = item.get("Name")
-        if count >= MAX_DATA:
-            fields["hanoi.sysmon_linux.truncated"] = True
-            return
         if name and name.isidentifier():
             fields[EVENT_DATA + name] = (item.text or "")[:MAX_VALUE]
 

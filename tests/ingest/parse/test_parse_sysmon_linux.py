@@ -125,6 +125,7 @@ def test_xml_escapes_and_vietnamese_text(event_fields: EventFields) -> None:
         ('<Event><System><Provider Name="Linux-Sysmon"/><EventID>1</EventID>', "well-formed"),
         ('<Event><System><Provider Name="Other"/><EventID>1</EventID></System></Event>', "Linux"),
         ("<Event><Other/></Event>", "System"),
+        ("<Event>" + "<a>" * 2000, "tags"),
     ],
 )
 def test_hostile_or_foreign_xml_is_a_dead_letter(
