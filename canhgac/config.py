@@ -77,7 +77,8 @@ class SourceBase(Section):
         default="auto",
         description="Parser registry name (auto, rfc3164, rfc5424, auth, auditd, nginx, "
         "apache, nginx_error, apache_error, json, fortigate, cef, windows, squid, bind, "
-        "dnsmasq, zeek, opencanary, kubernetes_audit, cisco_asa, paloalto).",
+        "dnsmasq, zeek, opencanary, kubernetes_audit, cisco_asa, paloalto, sysmon_linux, "
+        "windows_dns).",
     )
     encoding: str = Field(default="utf-8", description="Byte encoding, e.g. windows-1258.")
     dataset: str | None = Field(default=None, description="Overrides event.dataset.")

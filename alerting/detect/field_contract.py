@@ -88,6 +88,12 @@ WINDOWS = frozenset(
      "service.name", "event.type", "event.created"}
 )  # fmt: skip
 
+# Sysmon for Linux (ingest/parse/sysmon_linux.py): Windows-shaped, with the Linux extras.
+SYSMON_LINUX = WINDOWS | frozenset(
+    {"process.name", "file.name", "network.direction", "process.parent.user.name",
+     "event.provider", "log.syslog.appname"}
+) | SYSLOG  # fmt: skip
+
 KNOWN_FIELDS: dict[str, frozenset[str]] = {
     "syslog": SYSLOG,
     "system.auth": AUTH,
@@ -97,6 +103,7 @@ KNOWN_FIELDS: dict[str, frozenset[str]] = {
     "fortinet.firewall": NETWORK,
     "cef": NETWORK | frozenset({"cef.version", "cef.severity", "cef.name", "cef.category"}),
     "windows": WINDOWS,
+    "sysmon_linux.log": SYSMON_LINUX,
 }
 
 # Datasets whose parser keeps every key of the source under a prefix.
@@ -108,6 +115,7 @@ OPEN_PREFIXES: dict[str, tuple[str, ...]] = {
     "cef": ("cef.extensions.",),
     # winlogbeat and nxlog records keep their own keys (winlog.user_data.*, hanoi.nxlog.*).
     "windows": ("winlog.", "hanoi.nxlog."),
+    "sysmon_linux.log": ("winlog.", "hanoi.sysmon_linux."),
 }
 
 # Windows channels (what the pipeline restricts Windows rules by) -> dataset.

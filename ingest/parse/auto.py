@@ -2,8 +2,8 @@
 
 Order: a JSON object (Windows-shaped ones go to ``windows``), a bare CEF, auditd, FortiGate,
 Apache or nginx error log record, a combined/common access log line, then syslog (RFC 5424 or
-3164) whose message is handed on to auth, CEF, FortiGate, auditd, an error log or an access log
-parser when it is one of those. Text that fits nothing is
+3164) whose message is handed on to auth, CEF, FortiGate, auditd, Sysmon for Linux, an error
+log or an access log parser when it is one of those. Text that fits nothing is
 still an event, with dataset ``raw``: plain text is never a dead letter. Only hostile input
 (a JSON bomb) is rejected.
 """
@@ -21,6 +21,7 @@ from ingest.parse.fortigate import enrich_fortigate, looks_like_fortigate
 from ingest.parse.jsonlog import exactly, fields_from_object, load_object, try_load_object
 from ingest.parse.raw import parse_raw
 from ingest.parse.syslog import match_syslog
+from ingest.parse.sysmon_linux import enrich_sysmon_linux, is_sysmon_linux
 from ingest.parse.windows import fields_from_record, is_windows
 
 _AUDIT_STARTS = ("type=", "node=")
@@ -38,6 +39,8 @@ def _bare(text: str, origin: Origin) -> Fields | None:
         return enrich_auditd({}, text, origin)
     if first != "<" and looks_like_fortigate(text):
         return enrich_fortigate({}, text, origin)
+    if first == "<" and is_sysmon_linux(text):
+        return _sysmon_linux({}, text, origin)
     if first == "[":
         return match_apache_error(text, origin)
     if text[4:5] == "/" and first.isdigit():
@@ -69,6 +72,15 @@ def parse_json_record(text: str, origin: Origin) -> Fields:
     return exactly(build)
 
 
+def _sysmon_linux(fields: Fields, xml: str, origin: Origin) -> Fields | None:
+    """Sysmon's XML event, or None when it is cut or broken (rsyslog truncates long
+    messages): the record then stays what it is without it."""
+    try:
+        return enrich_sysmon_linux(dict(fields), xml, origin)
+    except ParseError:
+        return None
+
+
 def _inside_syslog(fields: Fields, origin: Origin) -> Fields:
     """Hand a syslog record's message on to the parser of what it carries."""
     if is_auth(fields):
@@ -80,6 +92,8 @@ def _inside_syslog(fields: Fields, origin: Origin) -> Fields:
         return enrich_auditd(fields, message, origin) or fields
     if looks_like_fortigate(message):
         return enrich_fortigate(fields, message, origin) or fields
+    if is_sysmon_linux(message):
+        return _sysmon_linux(fields, message, origin) or fields
     return (
         enrich_error_log(fields, message, origin)
         or enrich_access_log(fields, message, origin)

@@ -23,7 +23,9 @@ from ingest.parse.paloalto import parse_paloalto
 from ingest.parse.raw import parse_raw
 from ingest.parse.squid import parse_squid
 from ingest.parse.syslog import parse_rfc3164, parse_rfc5424, parse_syslog
+from ingest.parse.sysmon_linux import parse_sysmon_linux
 from ingest.parse.windows import parse_windows
+from ingest.parse.windows_dns import parse_windows_dns
 from ingest.parse.zeek import parse_zeek
 
 PARSERS: Registry[Parser] = Registry(
@@ -52,5 +54,7 @@ PARSERS: Registry[Parser] = Registry(
         "kubernetes_audit": parse_kubernetes_audit,
         "cisco_asa": parse_cisco_asa,
         "paloalto": parse_paloalto,
+        "sysmon_linux": parse_sysmon_linux,
+        "windows_dns": parse_windows_dns,
     },
 )

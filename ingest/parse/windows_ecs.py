@@ -28,6 +28,7 @@ class Categorization(NamedTuple):
 _SECURITY = "security"
 _SYSTEM = "system"
 _SYSMON = "microsoft-windows-sysmon/operational"
+_SYSMON_LINUX = "linux-sysmon/operational"
 _USER_CHANGE = (["iam"], ["user", "change"])
 _GROUP_CHANGE = (["iam"], ["group", "change"])
 # (lower-case channel, event id) -> categorization.
@@ -56,6 +57,15 @@ CATEGORIZATION: dict[tuple[str, str], Categorization] = {
         ["configuration", "registry"], ["change"], "Registry value set"
     ),
     (_SYSMON, "22"): Categorization(["network"], ["connection", "protocol", "info"], "Dns query"),
+    # Sysmon for Linux (ingest/parse/sysmon_linux.py): the same ids for the same events.
+    (_SYSMON_LINUX, "1"): Categorization(["process"], ["start"], "Process Create"),
+    (_SYSMON_LINUX, "3"): Categorization(
+        ["network"], ["connection", "start", "protocol"], "Network connection detected"
+    ),
+    (_SYSMON_LINUX, "5"): Categorization(["process"], ["end"], "Process terminated"),
+    (_SYSMON_LINUX, "11"): Categorization(["file"], ["creation"], "File created"),
+    (_SYSMON_LINUX, "23"): Categorization(["file"], ["deletion"], "File Delete archived"),
+    (_SYSMON_LINUX, "26"): Categorization(["file"], ["deletion"], "File Delete logged"),
 }
 _AUDIT_OUTCOMES = (("Audit Failure", "failure"), ("Audit Success", "success"))
 

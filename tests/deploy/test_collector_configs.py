@@ -26,7 +26,17 @@ from ingest.transport.kafka.client import client_options
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 EXAMPLES = {
     "portal-nginx.yaml": {(FileSourceConfig, "nginx")},
-    "linux-server.yaml": {(FileSourceConfig, "auth"), (FileSourceConfig, "auditd")},
+    "linux-server.yaml": {
+        (FileSourceConfig, "auth"),
+        (FileSourceConfig, "auditd"),
+        (FileSourceConfig, "sysmon_linux"),
+        (FileSourceConfig, "auto"),
+    },
+    "windows-dns.yaml": {(SyslogTcpSourceConfig, "windows_dns")},
+    "network-devices.yaml": {
+        (SyslogUdpSourceConfig, "syslog"),
+        (SyslogTcpSourceConfig, "syslog"),
+    },
     "fortigate.yaml": {(SyslogUdpSourceConfig, "fortigate"), (SyslogTcpSourceConfig, "fortigate")},
     "windows-http.yaml": {(HttpSourceConfig, "windows")},
     "squid-proxy.yaml": {(FileSourceConfig, "squid")},

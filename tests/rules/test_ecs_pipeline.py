@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PIPELINE = ROOT / "rules" / "pipelines" / "ecs.yml"
 SIGMAHQ = ROOT.parent / "shared" / "sigmahq"
 REFUSED = "is not collected by Canh Gác"
+SYSMON_LINUX = r"`event.dataset` LIKE 'sysmon\_linux.log'"
 
 RULE = """
 title: pipeline probe
@@ -295,6 +296,74 @@ MAPPED = [
         "{src_ip: 1.2.3.4}",
         ["`event.dataset`='cisco.asa'", "`source.ip`='1.2.3.4'"],
     ),
+    # Sysmon for Linux joins auditd in the three Linux host categories.
+    (
+        "{product: linux, category: process_creation}",
+        "{ParentCommandLine: x, LogonId: 0}",
+        [
+            SYSMON_LINUX,
+            "`process.parent.command_line`='x'",
+            "`user.audit.id`=0",
+            "`winlog.event_data.LogonId`=0",
+        ],
+    ),
+    (
+        "{product: linux, category: network_connection}",
+        "{Initiated: 'true'}",
+        [SYSMON_LINUX, "`winlog.event_data.Initiated`='true'"],
+    ),
+    ("{product: linux, category: file_event}", "{TargetFilename: /x}", [SYSMON_LINUX]),
+    # (an underscore in a value is escaped in a LIKE by the plain backend)
+    ("{category: dns}", "{query: a.vn}", [r"`event.dataset` LIKE 'windows\_dns.debug'"]),
+    (
+        "{product: zeek, category: network_connection}",
+        "{DestinationPort: 3333, Protocol: tcp, SourceIp: 10.0.0.1}",
+        [
+            "`event.dataset`='zeek.conn'",
+            "`destination.port`=3333",
+            "`network.transport`='tcp'",
+            "`source.ip`='10.0.0.1'",
+        ],
+    ),
+    (
+        "{product: linux, service: vsftpd}",
+        "{message|contains: x}",
+        ["`event.dataset`='syslog'", "`process.name`='vsftpd'"],
+    ),
+    ("{product: linux, service: clamav}", "{message|contains: x}", ["`process.name`='clamd'"]),
+    ("{product: linux, service: guacamole}", "{message|contains: x}", ["`process.name`='guacd'"]),
+    ("{product: cisco, service: aaa}", "{message|contains: x}", [r"'netdevice.syslog'"]),
+    ("{product: juniper, service: bgp}", "{message|contains: x}", [r"'netdevice.syslog'"]),
+    # Windows channels beyond the classic ones, and the rest of Sysmon's event ids.
+    (
+        "{product: windows, service: dns-client}",
+        "{EventID: 3008, QueryName|contains: mega.co.nz}",
+        [
+            "`winlog.channel`='Microsoft-Windows-DNS Client Events/Operational'",
+            "`event.code`='3008'",
+            "`winlog.event_data.QueryName` LIKE '%mega.co.nz%'",
+        ],
+    ),
+    (
+        "{product: windows, service: applocker}",
+        "{EventID: 8004}",
+        [
+            "`winlog.channel`='Microsoft-Windows-AppLocker/EXE and DLL'",
+            "`winlog.channel`='Microsoft-Windows-AppLocker/MSI and Script'",
+        ],
+    ),
+    (
+        "{product: windows, service: firewall-as}",
+        "{EventID: 2004}",
+        ["`winlog.channel`='Microsoft-Windows-Windows Firewall With Advanced Security/Firewall'"],
+    ),
+    (
+        "{product: windows, category: create_stream_hash}",
+        "{TargetFilename|endswith: ':Zone.Identifier'}",
+        ["`event.code`='15'", "`winlog.event_data.TargetFilename`"],
+    ),
+    ("{product: windows, category: sysmon_status}", "{State: Stopped}", ["`event.code`='16'"]),
+    ("{product: windows, category: process_tampering}", "{Type: x}", ["`event.code`='25'"]),
 ]
 
 
@@ -323,11 +392,12 @@ def test_a_specific_server_narrows_the_generic_webserver(pipeline: ProcessingPip
 REFUSED_LOGSOURCES = [
     "{category: netflow}",
     "{product: zeek, service: modbus}",
-    "{product: linux, service: vsftpd}",  # product linux, but a service we do not collect
+    "{product: linux, service: proftpd}",  # product linux, but a service we do not collect
     "{product: paloalto, service: globalprotect}",
     "{product: windows}",
     "{product: windows, service: not-a-channel}",
     "{product: macos, category: process_creation}",
+    "{product: cisco, service: ios-xe-telemetry}",  # product cisco, but not a syslog service
 ]
 
 
@@ -335,6 +405,45 @@ REFUSED_LOGSOURCES = [
 def test_uncollected_logsource_is_refused(pipeline: ProcessingPipeline, logsource: str) -> None:
     with pytest.raises(SigmaTransformationError, match=REFUSED):
         convert(pipeline, logsource, "{x: y}")
+
+
+DECISIONS = [
+    # (log source, what the import report says)
+    ("{product: macos, category: process_creation}", "macOS endpoints"),
+    ("{product: aws, service: cloudtrail}", "public cloud audit logs"),
+    ("{product: azure, service: signinlogs}", "public cloud audit logs"),
+    ("{product: okta, service: okta}", "SaaS identity"),
+    ("{product: cisco, service: duo}", "SaaS identity"),
+    ("{product: jvm, category: application}", "application framework"),
+    ("{category: antivirus}", "antivirus"),
+    ("{product: rpc_firewall, category: application}", "RPC Firewall"),
+    ("{product: paloalto, service: globalprotect}", "GlobalProtect"),
+    ("{product: windows, category: file_access}", "Kernel-File ETW"),
+    ("{product: windows}", "every Windows channel"),
+]
+
+
+@pytest.mark.parametrize(("logsource", "reason"), DECISIONS)
+def test_a_refusal_by_product_decision_says_why(
+    pipeline: ProcessingPipeline, logsource: str, reason: str
+) -> None:
+    with pytest.raises(SigmaTransformationError, match="a product decision") as refused:
+        convert(pipeline, logsource, "{x: y}")
+    assert reason in str(refused.value) and REFUSED in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "logsource",
+    [
+        "{product: opencanary, category: application}",  # category application, but mapped
+        "{product: kubernetes, category: application, service: audit}",
+        "{product: cisco, category: firewall}",  # product cisco, but the ASA
+    ],
+)
+def test_a_decision_never_refuses_a_mapped_log_source(
+    pipeline: ProcessingPipeline, logsource: str
+) -> None:
+    assert "`event.dataset`=" in convert(pipeline, logsource, "{x: y}")
 
 
 def test_sigmahq_rules_convert_or_are_refused_for_a_known_reason(

@@ -39,7 +39,7 @@ PARSERS = {
     "rfc3164", "rfc5424", "syslog", "auth", "auditd", "nginx", "apache", "json",
     "fortigate", "cef", "windows", "auto", "squid", "bind",
     "dnsmasq", "zeek", "opencanary", "kubernetes_audit",
-    "cisco_asa", "paloalto",
+    "cisco_asa", "paloalto", "sysmon_linux", "windows_dns",
 }  # fmt: skip
 JSON_PARSERS = {"windows", "json", "zeek", "opencanary", "kubernetes_audit"}
 SETTINGS_KEYS = {"interval", "group_by", "suppress"}

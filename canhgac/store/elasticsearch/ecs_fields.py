@@ -72,4 +72,11 @@ ECS_FIELD_TYPES: dict[str, str] = {
     "process.args": "keyword",
     "rule.name": "keyword",
     "url.scheme": "keyword",
+    # Written by the Sysmon for Linux and Windows DNS debug log parsers.
+    "dns.id": "keyword",
+    "dns.op_code": "keyword",
+    "dns.header_flags": "keyword",
+    "dns.response_code": "keyword",
+    "network.direction": "keyword",
+    "process.parent.user.name": "keyword",
 }  # fmt: skip

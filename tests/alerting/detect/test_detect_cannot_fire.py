@@ -66,7 +66,7 @@ def test_the_rules_page_gets_the_reason_per_rule_id(tmp_path: Path) -> None:
     head = "status: test\nlevel: low\nlogsource:\n  product: linux\n  category: process_creation\n"
     (tmp_path / "never.yml").write_text(
         f"title: Never\nid: {NEVER}\n{head}detection:\n  sel:\n"
-        "    ParentCommandLine|contains: git\n  condition: sel\n",
+        "    Company|contains: Microsoft\n  condition: sel\n",
         encoding="utf-8",
     )
     (tmp_path / "fine.yml").write_text(
@@ -83,6 +83,7 @@ def test_the_rules_page_gets_the_reason_per_rule_id(tmp_path: Path) -> None:
     reasons = cannot_fire_reasons(compiled.rules, pipeline)
 
     assert reasons == {
+        # Windows PE metadata: neither auditd nor Sysmon for Linux has it.
         NEVER: "cannot fire with the sources you collect: its condition needs "
-        "ParentCommandLine, which no parser produces for auditd.log"
+        "Company, which no parser produces for auditd.log, sysmon_linux.log"
     }

@@ -186,8 +186,8 @@ def test_import_keeps_what_we_can_run_and_says_why_not_for_the_rest(
     ]
     assert "skipped ../escape.yml: unsafe path" in result.output
     assert (
-        f"{archive}/mac/unmapped.yml:3: log source (product/category/service) is not collected"
-        in result.output
+        f"{archive}/mac/unmapped.yml:3: log source is not collected by Canh Gác (a product"
+        " decision): macOS endpoints" in result.output
     )
     assert (
         f"{archive}/web/taken.yml:2: rule id {FAILED_PASSWORD_ID} is already used by"
@@ -248,7 +248,8 @@ def test_check_reports_expired_exceptions_unknown_fields_and_missing_tests(
     assert f"warning: {rule}:1: no fixture web_typo.tests.yml" in result.output
 
 
-GIT_SHELL = "sel:\n    ParentCommandLine|contains: git\n    Image|endswith: /bash\n  condition: sel"
+# Company is Windows PE metadata: neither auditd nor Sysmon for Linux has it.
+GIT_SHELL = "sel:\n    Company|contains: Git\n    Image|endswith: /bash\n  condition: sel"
 
 
 def test_check_warns_of_a_rule_that_cannot_fire_and_strict_refuses_it(
@@ -261,7 +262,7 @@ def test_check_warns_of_a_rule_that_cannot_fire_and_strict_refuses_it(
     config = str(config_file(tmp_path, pack))
     message = (
         f"{rule}:6: cannot fire with the sources you collect: its condition needs "
-        "ParentCommandLine, which no parser produces for auditd.log"
+        "Company, which no parser produces for auditd.log, sysmon_linux.log"
     )
 
     lenient = invoke("rules", "check", "--config", config)

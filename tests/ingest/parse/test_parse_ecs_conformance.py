@@ -87,6 +87,19 @@ MORE_SAMPLES: dict[str, list[str]] = {
         *(render(event) for event in EVENTS.values() for render in SHAPES.values()),
         nxlog_overwritten(EVENTS["defender1116"]),
     ],
+    # real events: process, network connection, file (sources in the data file's header)
+    "sysmon_linux": [
+        line
+        for line in (Path(__file__).parent / "data" / "sysmon_linux.log")
+        .read_text(encoding="utf-8")
+        .splitlines()
+        if line and not line.startswith("#")
+    ],
+    "windows_dns": [
+        "4/21/2017 7:52:03 AM 06B0 PACKET  00000000028657F0 UDP Snd 10.2.0.1        6590 R Q"
+        " [8081   DR  NXDOMAIN] A      (7)example(3)com(0)",
+        "Message logging key (for packets - other items use a subset of these fields):",
+    ],
 }
 
 

@@ -68,6 +68,12 @@ MEGABYTE_LINES = {
     "asa-built": "%ASA-6-302013: Built inbound TCP connection 1 for " + _mb("a:1.2.3.4/5 ("),
     "panos-commas": "1,2024/03/05 14:02:11,0128,TRAFFIC," + _mb(","),
     "old-pam": "Jun 14 15:16:01 combo sshd(pam_unix)[1]: authentication failure; " + _mb("a= "),
+    "sysmon-data": '<Event><System><Provider Name="Linux-Sysmon"/><EventID>1</EventID>'
+    "</System><EventData>" + _mb('<Data Name="a">b</Data>') + "</EventData></Event>",
+    "sysmon-nested": "<Event>" + _mb("<a>"),
+    "windows-dns-spaces": "6/5/2013 10:00:32 AM 0E70 PACKET  0A UDP Rcv 10.0.0.1 " + _mb(" "),
+    "windows-dns-name": "6/5/2013 10:00:32 AM 0E70 PACKET  0A UDP Rcv 10.0.0.1 5b47   Q "
+    "[0001   D   NOERROR] A      " + _mb("(1)a"),
 }
 
 

@@ -20,7 +20,7 @@ DOCUMENTED = {
     "auto", "raw", "syslog", "rfc3164", "rfc5424", "auth", "auditd", "nginx", "apache", "json",
     "fortigate", "cef", "windows", "nginx_error", "apache_error",
     "squid", "bind", "dnsmasq", "zeek", "opencanary",
-    "kubernetes_audit", "cisco_asa", "paloalto",
+    "kubernetes_audit", "cisco_asa", "paloalto", "sysmon_linux", "windows_dns",
 }  # fmt: skip
 
 # name -> (a real-world line, the dataset it must produce, one field it must fill)
@@ -68,6 +68,15 @@ SAMPLES: dict[str, tuple[str, str, tuple[str, object]]] = {
                   'access-group "in"', "cisco.asa", ("destination.port", 22)),
     "paloalto": ("1,2024/03/05 14:02:11,0128,TRAFFIC,drop,2560,2024/03/05 14:02:11,10.0.0.5,"
                  "10.0.0.6", "panos.panos", ("source.ip", "10.0.0.5")),
+    "sysmon_linux": ('Mar  5 14:02:11 web01 sysmon: <Event><System><Provider Name="Linux-Sysmon"'
+                     ' Guid="{ff032593-a8d3-4f13-b0d6-01fc615a0f97}"/><EventID>1</EventID>'
+                     '<Channel>Linux-Sysmon/Operational</Channel><Computer>web01</Computer>'
+                     '</System><EventData><Data Name="ProcessId">7</Data><Data Name="Image">'
+                     '/usr/bin/id</Data><Data Name="CommandLine">id</Data></EventData></Event>',
+                     "sysmon_linux.log", ("process.executable", "/usr/bin/id")),
+    "windows_dns": ("6/5/2013 10:00:32 AM 0E70 PACKET  00000000033397A0 UDP Rcv 10.161.60.71    "
+                    "5b47   Q [0001   D   NOERROR] A      (12)somecomputer(6)domain(3)com(0)",
+                    "windows_dns.debug", ("dns.question.name", "somecomputer.domain.com")),
 }  # fmt: skip
 
 
