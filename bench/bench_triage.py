@@ -116,12 +116,14 @@ def make_data(count: int, traffic: int = 0, seed: int = 11) -> DataSet:
 
 
 def traffic(count: int, seed: int = 13) -> Iterator[list[Event]]:
-    """``count`` events of city traffic over the last 30 days, in batches."""
+    """``count`` events of city traffic over the last 30 days, in batches, in the order a
+    pipeline stores them: by time, a minute or so out of order at most."""
     rng = random.Random(seed)
-    now = utcnow()
+    start = utcnow() - timedelta(days=30)
+    step = 30 * 86_400 / max(count, 1)
     batch: list[Event] = []
     for n in range(count):
-        stamp = to_iso(now - timedelta(seconds=rng.randrange(30 * 86_400)))
+        stamp = to_iso(start + timedelta(seconds=n * step + rng.uniform(-60, 60)))
         host, user = rng.choice(HOSTS), rng.choice(USERS)
         ip = f"10.{rng.randrange(8)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
         kind = n % 3

@@ -42,10 +42,14 @@ CREATE TABLE IF NOT EXISTS events (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_ingested ON events(ingested, id);
--- No index on ts alone: every query reaches events through ingested (detection windows,
--- search_events) or through host/user/source_ip with ts (timelines), and each index costs
--- every write (about 8% of the ingest rate each; bench/bench_sqlite_ingest.py).
+-- Event search and entity pages (canhgac.store.sqlite.hunt) bound every query by a range of
+-- ts and page newest first: without this index each of their queries read every event (1 M
+-- events: 0.5-1.8 s a page, bench/bench_triage.py). It costs every write, as each index does
+-- (about 8% of the ingest rate; bench/bench_sqlite_ingest.py); a SOC that cannot search what
+-- it stored is worse off than one that stores a little slower. It ends in id, the pages'
+-- order; events_ts, an older index on ts alone, did not.
 DROP INDEX IF EXISTS events_ts;
+CREATE INDEX IF NOT EXISTS events_by_ts ON events(ts, id);
 -- NOCASE: Sigma compares strings case-insensitively; detection's logsource condition
 -- (dataset = 'x' COLLATE NOCASE) seeks this index instead of scanning every event. It ends
 -- in (ingested, id), the page order, so a page's keyset bound (ingested, id) > (?, ?) is a

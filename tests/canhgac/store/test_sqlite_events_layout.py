@@ -53,11 +53,24 @@ def test_new_database_uses_large_pages_and_existing_one_keeps_its_own(tmp_path: 
     assert (new_page, old_page) == (PAGE_SIZE, 4096)
 
 
-def test_the_unused_timestamp_index_is_dropped_from_an_existing_database(tmp_path: Path) -> None:
+def test_an_older_timestamp_index_is_replaced_by_one_in_page_order(tmp_path: Path) -> None:
     SQLiteStore(tmp_path / "c.db").close()
+    _query(tmp_path / "c.db", "DROP INDEX events_by_ts")
     _query(tmp_path / "c.db", "CREATE INDEX events_ts ON events(ts)")  # as older versions did
     SQLiteStore(tmp_path / "c.db").close()
     names = {row[0] for row in _query(tmp_path / "c.db", "SELECT name FROM sqlite_master")}
     assert "events_ts" not in names
     assert {"events_ingested", "events_by_dataset", "events_host", "events_user"} <= names
-    assert "events_source_ip" in names
+    assert {"events_source_ip", "events_by_ts"} <= names
+
+
+def test_a_search_page_reads_its_time_range_through_the_index(tmp_path: Path) -> None:
+    # A range of ts, newest first, as canhgac.store.sqlite.hunt pages: a seek, no sort.
+    SQLiteStore(tmp_path / "p.db").close()
+    plan = _query(
+        tmp_path / "p.db",
+        "EXPLAIN QUERY PLAN SELECT id FROM events WHERE ts >= '2026-12-01' AND ts < '2026-12-02'"
+        " AND original LIKE '%x%' ORDER BY ts DESC, id DESC LIMIT 50",
+    )
+    details = " ".join(str(row[-1]) for row in plan)
+    assert "USING INDEX events_by_ts" in details and "TEMP B-TREE" not in details
