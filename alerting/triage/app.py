@@ -152,6 +152,7 @@ def create_app(
     actions = TriageActions(
         store, triage_store, assign_channel=assignment_channel(settings), clock=clock
     )
+    stats = alert_stats_of(store)
     app.state.triage = TriageContext(
         store=store,
         triage=triage_store,
@@ -169,10 +170,12 @@ def create_app(
         exceptions=ExceptionService(store, triage_store, actions, settings.detection, clock),
         pages=Pages(),
         clock=clock,
-        overview=lambda: build_overview(store, triage_store, clock(), rules),
+        overview=lambda: build_overview(
+            store, triage_store, clock(), rules, sample_top_rules=stats is None
+        ),
         sources=DataSources(health or health_of(store), store, settings.health, clock),
         rule_catalog=RuleCatalog(settings.detection.rules_dir, settings.detection.default_interval),
-        alert_stats=alert_stats_of(store),
+        alert_stats=stats,
         assets=assets or AssetInventory(settings.assets).current,
         incidents=incidents_of(store, triage_store, clock),
         escalation=IncidentEscalation.from_settings(settings),

@@ -164,7 +164,11 @@ def build_overview(
     triage: TriageStore,
     now: datetime,
     rule_ids: Callable[[], Sequence[str]],
+    *,
+    sample_top_rules: bool = True,
 ) -> Overview:
+    """The overview's figures; ``sample_top_rules``: count the top rules from a sample of
+    recent alerts (a store with aggregations charts them instead, see situation.py)."""
     open_by_severity = {
         severity: sum(
             n
@@ -175,8 +179,12 @@ def build_overview(
     }
     since = now - timedelta(days=max(RESPONSE_WINDOWS_DAYS))
     changes = triage.status_changes_since(to_iso(since))
-    recent = store.list_alerts(
-        AlertFilter(since=to_iso(now - timedelta(days=7)), limit=TOP_RULES_SAMPLE)
+    recent = (
+        store.list_alerts(
+            AlertFilter(since=to_iso(now - timedelta(days=7)), limit=TOP_RULES_SAMPLE)
+        )
+        if sample_top_rules
+        else []
     )
     per_rule = Counter(alert.rule_id for alert in recent)
     titles = {alert.rule_id: alert.rule_title for alert in recent}
