@@ -91,17 +91,12 @@ from canhgac.store.elasticsearch.events import (
 from canhgac.store.elasticsearch.health import ElasticsearchHealth
 from canhgac.store.elasticsearch.incidents import ElasticsearchIncidents
 from canhgac.store.elasticsearch.leases import ElasticsearchLeases
-from canhgac.store.elasticsearch.mappings import (
-    ALERT_PRIORITY_PROPERTIES,
-    IndexNames,
-    events_component,
-    events_template,
-    fixed_template,
-)
+from canhgac.store.elasticsearch.mappings import IndexNames
 from canhgac.store.elasticsearch.notifications import ElasticsearchNotifications
 from canhgac.store.elasticsearch.queries import MAX_WINDOW
 from canhgac.store.elasticsearch.rule_state import ElasticsearchRuleState
 from canhgac.store.elasticsearch.rule_switches import ElasticsearchRuleSwitches
+from canhgac.store.elasticsearch.setup import install_templates
 from canhgac.store.elasticsearch.writer_marks import WriterMarks
 from canhgac.timeutil import now_iso
 
@@ -149,27 +144,11 @@ class ElasticsearchStore(Store):
         self._health = ElasticsearchHealth(self._es, self.names)
         self._incidents = ElasticsearchIncidents(self._es, self.names)
         try:
-            self._setup()
+            install_templates(self._client, self.names)
         except BaseException:
             if client is None:
                 self._client.close()
             raise
-
-    def _setup(self) -> None:
-        with translated("creating index templates"):
-            self._client.cluster.put_component_template(
-                name=self.names.events_component, **events_component()
-            )
-            self._client.indices.put_index_template(
-                name=self.names.events_template, **events_template(self.names)
-            )
-            for index, body in self.names.fixed().items():
-                self._client.indices.put_index_template(name=index, **fixed_template(index, body))
-            # Templates apply to new indices only: an alerts index made before priorities gets
-            # their (additive) fields here, so its new alerts sort by priority too.
-            self._client.options(ignore_status=404).indices.put_mapping(
-                index=self.names.alerts, properties=ALERT_PRIORITY_PROPERTIES
-            )
 
     def health(self) -> ElasticsearchHealth:
         return self._health
