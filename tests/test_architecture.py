@@ -22,6 +22,7 @@ HEAVY_IMPORTS = {
     },
     "elasticsearch": {
         "canhgac/store/elasticsearch/store.py",
+        "canhgac/store/elasticsearch/setup.py",
         "canhgac/store/elasticsearch/errors.py",
         "canhgac/store/elasticsearch/leases.py",
         "canhgac/store/elasticsearch/client.py",
