@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
@@ -25,6 +26,11 @@ from ingest.transport.kafka.codec import (
 )
 
 log = logging.getLogger(__name__)
+
+# How long a new consumer waits to know its topics' partitions before its first poll.
+METADATA_WAIT_S = 30.0
+# How often a consumer re-reads the cluster's metadata (kafka-python's default: 5 minutes).
+METADATA_MAX_AGE_MS = 30_000
 
 # Commit failures that only mean "this partition is someone else's now".
 _REASSIGNED = (
@@ -59,10 +65,29 @@ class KafkaReceiver(Receiver):
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
                 max_poll_records=max_records,
+                metadata_max_age_ms=METADATA_MAX_AGE_MS,
             )
+            self._await_partitions([config.topic, config.dead_letter_topic])
         # kafka-python consumers are not thread-safe; acks may come from another thread.
         self._lock = threading.RLock()
         self._committed: dict[TopicPartition, int] = {}
+
+    def _await_partitions(self, topics: list[str]) -> None:
+        """Know every topic's partitions before the first poll joins the group. A consumer
+        that joins without them (the topics created a moment before) is assigned nothing and
+        sits idle until its next metadata refresh notices them (seen in CI: "No partition
+        metadata for topic", nothing indexed for a minute)."""
+        deadline = time.monotonic() + METADATA_WAIT_S
+        while not all(self._consumer.partitions_for_topic(topic) for topic in topics):
+            if time.monotonic() >= deadline:
+                log.warning(
+                    "Kafka: no partitions known yet for %s; polling anyway (a metadata "
+                    "refresh every %d s picks them up)",
+                    ", ".join(topics),
+                    METADATA_MAX_AGE_MS // 1000,
+                )
+                return
+            time.sleep(0.2)
 
     def receive(self, timeout: float) -> Batch | None:
         with self._lock, kafka_errors("polling"):

@@ -7,6 +7,7 @@ let a test decide when (and whether) Kafka acknowledges each message.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -185,6 +186,9 @@ class FakeConsumer:
     def poll(self, timeout_ms: int, max_records: int) -> dict[Any, list[Record]]:
         return self.polls.pop(0) if self.polls else {}
 
+    def partitions_for_topic(self, topic: str) -> set[int]:
+        return {0}
+
     def commit(self, offsets: dict[Any, Any]) -> None:
         if self.commit_error is not None:
             raise self.commit_error
@@ -293,3 +297,22 @@ def test_commit_after_a_rebalance_is_logged_not_raised(caplog: pytest.LogCapture
     with pytest.raises(TransportError, match="committing offsets"):
         other.ack()
     receiver.close()
+
+
+def test_a_receiver_waits_for_its_topics_partitions_then_polls_anyway(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from ingest.transport.kafka import receiver as receiver_module
+
+    asked: list[str] = []
+
+    class Unknown(FakeConsumer):
+        def partitions_for_topic(self, topic: str) -> set[int]:
+            asked.append(topic)
+            return set()  # the metadata does not know the topic yet
+
+    monkeypatch.setattr(receiver_module, "METADATA_WAIT_S", 0.3)
+    with caplog.at_level(logging.WARNING, logger="ingest.transport.kafka.receiver"):
+        KafkaReceiver(CONFIG, consumer_factory=lambda *t, **o: Unknown(t, o))
+    assert len(asked) > 1  # asked again, not once
+    assert "no partitions known yet" in caplog.text
