@@ -216,8 +216,12 @@ EOF
 
 kafka_new_cluster_id() {
     if command -v python3 >/dev/null 2>&1; then
-        # Same format as `kafka-storage random-uuid`: 16 random bytes, base64url, unpadded.
-        python3 -c 'import base64,uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))'
+        # Same format as `kafka-storage random-uuid`: 16 random bytes, base64url, unpadded,
+        # and, as Kafka's Uuid.randomUuid does, never starting with "-" (1 in 64 would: the
+        # storage tool then reads it as an option and refuses to format).
+        python3 -c 'import base64,uuid
+while (i := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")).startswith("-"): pass
+print(i)'
     else
         "$(kafka_java)" -cp "${KAFKA_HOME}/lib/*" kafka.tools.StorageTool random-uuid
     fi
