@@ -29,8 +29,6 @@ log = logging.getLogger(__name__)
 
 # How long a new consumer waits to know its topics' partitions before its first poll.
 METADATA_WAIT_S = 30.0
-# How often a consumer re-reads the cluster's metadata (kafka-python's default: 5 minutes).
-METADATA_MAX_AGE_MS = 30_000
 
 # Commit failures that only mean "this partition is someone else's now".
 _REASSIGNED = (
@@ -65,7 +63,6 @@ class KafkaReceiver(Receiver):
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
                 max_poll_records=max_records,
-                metadata_max_age_ms=METADATA_MAX_AGE_MS,
             )
             self._await_partitions([config.topic, config.dead_letter_topic])
         # kafka-python consumers are not thread-safe; acks may come from another thread.
@@ -81,10 +78,9 @@ class KafkaReceiver(Receiver):
         while not all(self._consumer.partitions_for_topic(topic) for topic in topics):
             if time.monotonic() >= deadline:
                 log.warning(
-                    "Kafka: no partitions known yet for %s; polling anyway (a metadata "
-                    "refresh every %d s picks them up)",
+                    "Kafka: no partitions known yet for %s; polling anyway (the next "
+                    "metadata refresh picks them up)",
                     ", ".join(topics),
-                    METADATA_MAX_AGE_MS // 1000,
                 )
                 return
             time.sleep(0.2)
