@@ -104,3 +104,34 @@ def dumps_utf8(value: Any) -> bytes:
         return orjson.dumps(value, default=_refuse, option=_OPTIONS)
     except orjson.JSONEncodeError:
         return _ENCODER.encode(value).encode()
+
+
+# orjson reads an integer beyond 64 bits as a float, and every such float is at least this.
+_ORJSON_INT_LIMIT = 2.0**64
+_MAY_HOLD_FLOATS = frozenset({float, list, dict})
+
+
+def loads(text: str) -> Any:
+    """``json.loads`` through orjson (several times faster on stored documents).
+
+    orjson refuses a few texts ``json.loads`` reads (escaped lone surrogates, ``NaN``) and
+    reads an integer beyond 64 bits as a float: a text it refuses, or whose result holds a
+    float that large (rare: whatever its origin, it only costs a second parse), is read by
+    the standard reader, so the result is always what ``json.loads`` gives."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+    return json.loads(text) if _holds_huge_float(value) else value
+
+
+def _holds_huge_float(value: Any) -> bool:
+    if type(value) is float:
+        return abs(value) >= _ORJSON_INT_LIMIT
+    if isinstance(value, dict):
+        value = value.values()
+    elif not isinstance(value, list):
+        return False
+    if set(map(type, value)).isdisjoint(_MAY_HOLD_FLOATS):  # most documents: one C pass
+        return False
+    return any(map(_holds_huge_float, value))

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 
 from alerting.alerts import AlertDraft, build_alerts
 from alerting.detect.compile.rules import CompiledRule
-from alerting.detect.correlation.run import CorrelationQuery, DraftedAlerts, fetch_events
+from alerting.detect.correlation.reads import fetch_events
+from alerting.detect.correlation.run import CorrelationQuery, DraftedAlerts
 from canhgac.store.base import DetectionStore
 from canhgac.timeutil import to_iso
 

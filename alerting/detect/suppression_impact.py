@@ -24,7 +24,8 @@ from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
 from alerting.detect.compile.rules import QUERY_COMPILERS, CompiledRule
-from alerting.detect.correlation.run import CorrelationNode, CorrelationQuery, fetch_events
+from alerting.detect.correlation.reads import fetch_events
+from alerting.detect.correlation.run import CorrelationNode, CorrelationQuery
 from alerting.detect.load.filters import with_filter
 from alerting.detect.load.suppressions import LoadedSuppression
 from canhgac.models import INGESTED, Alert, AlertFilter

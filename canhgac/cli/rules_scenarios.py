@@ -28,7 +28,8 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from alerting.detect.correlation.run import CorrelationQuery, fetch_events
+from alerting.detect.correlation.reads import fetch_events
+from alerting.detect.correlation.run import CorrelationQuery
 from alerting.detect.run.window_round import WindowEvaluator
 from canhgac.cli.rule_fixtures import FixtureResult, fixture_event
 from canhgac.config import Duration

@@ -1,4 +1,4 @@
-"""canhgac.text.dumps: orjson on the hot path, with the json encoder's semantics."""
+"""canhgac.text.dumps and loads: orjson on the hot path, with the json module's semantics."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from canhgac.text import dumps, dumps_utf8
+from canhgac.text import dumps, dumps_utf8, loads
 
 
 def reference(value: Any) -> str:
@@ -80,3 +80,31 @@ def test_dumps_utf8_is_dumps_encoded(value: Any) -> None:
 def test_dumps_utf8_refuses_a_lone_surrogate_like_encode_does() -> None:
     with pytest.raises(UnicodeEncodeError):
         dumps_utf8("\udc80")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"user.name":"nguyễn.văn.an","n":4624,"f":0.5,"ok":true,"none":null,"l":[1,"a"]}',
+        '{"lone":"\\ud800x"}',  # an escaped lone surrogate: orjson refuses it
+        '{"big":123456789012345678901234567890}',  # beyond 64 bits
+        '{"nan":NaN}',  # not JSON, yet json.loads reads it
+        '{"k":1,"k":2}',  # the last duplicate wins in both
+    ],
+)
+def test_loads_reads_what_json_loads_reads(text: str) -> None:
+    expected = json.loads(text)
+    got = loads(text)
+    assert repr(got) == repr(expected)
+
+
+def test_loads_keeps_integers_of_any_size() -> None:
+    for number in (2**63 - 1, 2**64 - 1, 2**64, 10**30, -(10**25)):
+        assert loads(f'{{"n":{number}}}') == {"n": number}
+        assert type(loads(f'{{"n":{number}}}')["n"]) is int
+
+
+def test_loads_keeps_nested_integers_of_any_size() -> None:
+    text = '{"a":[1,{"b":[100000000000000000000000]}],"c":1e30}'
+    assert loads(text) == json.loads(text)
+    assert type(loads(text)["a"][1]["b"][0]) is int

@@ -19,6 +19,7 @@ that feeds another is evaluated over every window of the fetched range.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ from typing import Any, overload
 
 from alerting.alerts import event_time
 from alerting.detect.correlation.metrics import (
+    CEILINGS,
     METRICS,
     Input,
     MetricSpec,
@@ -164,7 +166,8 @@ def evaluate(
     """Every qualifying window; ``inputs[slot]`` are the inputs of the rule in that slot."""
     occurrences: list[Occurrence] = []
     for group, (values, items) in _groups(spec, inputs).items():
-        occurrences.extend(_windows(spec, group, values, items, only_new))
+        if _may_qualify(spec, items):
+            occurrences.extend(_windows(spec, group, values, items, only_new))
     occurrences.sort(key=lambda o: (o.end, o.key))
     return occurrences
 
@@ -186,6 +189,25 @@ def bursts(occurrences: Sequence[Occurrence]) -> list[Burst]:
     return sorted(done, key=lambda b: (b.first.end, b.first.key))
 
 
+# The bounds a metric's ceiling can miss: the ceiling must reach them.
+_LOWER_BOUNDS = {"gt": operator.gt, "gte": operator.ge, "eq": operator.ge}
+
+
+def _may_qualify(spec: CorrelationSpec, items: Sequence[Item]) -> bool:
+    """False when no window of this group can qualify (see metrics.CEILINGS)."""
+    ceiling_of = CEILINGS.get(spec.kind)
+    if ceiling_of is None:
+        return True
+    ceiling = ceiling_of(spec.metric, items)
+    if ceiling is None:
+        return False
+    return all(
+        _LOWER_BOUNDS[bound.op](ceiling, bound.value)
+        for bound in spec.bounds
+        if bound.op in _LOWER_BOUNDS
+    )
+
+
 def _groups(
     spec: CorrelationSpec, inputs: Sequence[Sequence[Source]]
 ) -> dict[GroupKey, tuple[dict[str, Any], list[Item]]]:
@@ -197,11 +219,13 @@ def _groups(
             values = [source.fields.get(name) for name in names]
             if any(value is None for value in values):
                 continue
-            group = tuple(distinct_value(value) for value in values)
+            group = tuple(map(distinct_value, values))
             value = source.fields.get(value_field) if value_field else None
             item = Item(source.at, source.key, slot, value, source.new, source.origin)
-            shown = dict(zip(spec.group_by, values, strict=True))
-            groups.setdefault(group, (shown, []))[1].append(item)
+            found = groups.get(group)
+            if found is None:
+                found = groups[group] = (dict(zip(spec.group_by, values, strict=True)), [])
+            found[1].append(item)
     for _, items in groups.values():
         items.sort(key=lambda item: (item.at, item.key, item.slot))
     return groups

@@ -257,6 +257,36 @@ def negations(node: Expression) -> bool:
     return any(negations(arg) for arg in node.args)
 
 
+def _distinct_keys(spec: MetricSpec, items: Sequence[Input]) -> float | None:
+    return float(len({item.key for item in items}))
+
+
+def _distinct_values(spec: MetricSpec, items: Sequence[Input]) -> float | None:
+    return float(len({distinct_value(i.value) for i in items if i.value is not None}))
+
+
+def _slots_present(spec: MetricSpec, items: Sequence[Input]) -> float | None:
+    present = {item.slot for item in items}
+    if spec.expression is None:
+        return float(len(present))
+    return 1.0 if evaluate_expression(spec.expression, present, spec.slot_names) else None
+
+
+Ceiling = Callable[[MetricSpec, Sequence[Input]], float | None]
+
+#: The most a metric can measure over any window of a group's inputs, for the metrics that
+#: only grow as a window takes more inputs (a window's inputs are a subset of its group's,
+#: and counts, distinct values and rules present never grow by removing one); None: the
+#: metric is undefined in every window. A group whose ceiling misses a lower bound of the
+#: condition is skipped whole, which spares sliding a window over, say, every accepted
+#: login of a user who never failed first.
+CEILINGS: dict[str, Ceiling] = {
+    "event_count": _distinct_keys,
+    "value_count": _distinct_values,
+    "temporal": _slots_present,
+    "temporal_ordered": _slots_present,
+}
+
 MetricFactory = Callable[[MetricSpec], Metric]
 
 METRICS: dict[str, MetricFactory] = {

@@ -15,7 +15,7 @@ window, or overlapping look-backs, therefore never duplicates an alert.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -33,8 +33,9 @@ from alerting.detect.correlation.eval import (
     events_of,
 )
 from alerting.detect.correlation.metrics import distinct_value
+from alerting.detect.correlation.reads import SharedReads
 from canhgac.models import INGESTED, Alert, AlertFilter, Event
-from canhgac.store.base import DetectionStore, EventReader, merge_alert
+from canhgac.store.base import DetectionStore, merge_alert
 from canhgac.text import dumps
 from canhgac.timeutil import from_iso, to_iso
 
@@ -147,9 +148,21 @@ class CorrelationQuery:
         page_size: int,
         now: str,
         known: KnownAlerts | None = None,
+        reads: SharedReads | None = None,
     ) -> tuple[int, list[AlertDraft]]:
-        outcome = self.run(store, start, end, page_size=page_size, now=now, known=known)
+        outcome = self.run(
+            store, start, end, page_size=page_size, now=now, known=known, reads=reads
+        )
         return outcome.matches, outcome.drafts
+
+    def expect_reads(self, reads: SharedReads, start: str, end: str) -> None:
+        """Tell a round's shared reads what :meth:`run` over ``[start, end)`` will read."""
+        fetch_from = self._fetch_from(start)
+        for key in self.root.base_inputs():
+            reads.expect(key, fetch_from, end)
+
+    def _fetch_from(self, start: str) -> str:
+        return to_iso(from_iso(start) - self.root.lookback)
 
     def run(
         self,
@@ -160,17 +173,19 @@ class CorrelationQuery:
         page_size: int,
         now: str,
         known: KnownAlerts | None = None,
+        reads: SharedReads | None = None,
     ) -> WindowOutcome:
         window_start = from_iso(start)
-        fetch_from = to_iso(window_start - self.root.lookback)
+        fetch_from = self._fetch_from(start)
+        reads = reads or SharedReads(store, page_size)
         fetched = {
-            key: list(fetch_events(store, base.query, fetch_from, end, page_size))
+            key: reads.events(key, base.query, fetch_from, end)
             for key, base in self.root.base_inputs().items()
         }
         new_events = {
             e.id for events in fetched.values() for e in events if _is_new(e, window_start)
         }
-        occurrences = _evaluate(self.root, fetched, window_start, {}, only_new=True)
+        occurrences = _evaluate(self.root, fetched, new_events, {}, only_new=True)
         found = bursts(occurrences)
         if not found:
             return WindowOutcome(len(new_events), [])
@@ -234,19 +249,6 @@ def describe(node: CorrelationNode, indent: str = "") -> list[str]:
     return lines
 
 
-def fetch_events(
-    store: EventReader, query: Any, start: str, end: str, page_size: int
-) -> Iterator[Event]:
-    """Every event ``query`` matches ingested in ``[start, end)``, page by page."""
-    after: tuple[str, str] | None = None
-    while True:
-        page = store.search_events(query, start, end, after=after, limit=page_size)
-        yield from page.events
-        if page.after is None:
-            return
-        after = page.after
-
-
 def _is_new(event: Event, window_start: datetime) -> bool:
     try:
         return from_iso(str(event.fields[INGESTED])) >= window_start
@@ -257,7 +259,7 @@ def _is_new(event: Event, window_start: datetime) -> bool:
 def _evaluate(
     node: CorrelationNode,
     fetched: dict[str, list[Event]],
-    window_start: datetime,
+    new_events: set[str],
     memo: dict[int, list[Occurrence]],
     *,
     only_new: bool,
@@ -265,13 +267,11 @@ def _evaluate(
     inputs: list[list[Source]] = []
     for item in node.inputs:
         if isinstance(item, BaseInput):
-            inputs.append(
-                [event_source(e, _is_new(e, window_start)) for e in fetched[item.fetch_key]]
-            )
+            inputs.append([event_source(e, e.id in new_events) for e in fetched[item.fetch_key]])
             continue
         if id(item) not in memo:
             # A correlation feeding another is evaluated over its whole look-back.
-            memo[id(item)] = _evaluate(item, fetched, window_start, memo, only_new=False)
+            memo[id(item)] = _evaluate(item, fetched, new_events, memo, only_new=False)
         inputs.append([occurrence.source() for occurrence in memo[id(item)]])
     return evaluate(node.spec, inputs, only_new=only_new)
 

@@ -12,6 +12,7 @@ from typing import Protocol, runtime_checkable
 
 from alerting.alerts import AlertDraft, build_alerts
 from alerting.detect.compile.rules import CompiledRule
+from alerting.detect.correlation.reads import SharedReads
 from alerting.detect.run.window_plan import Window, WindowPlan
 from canhgac.config import DetectionConfig
 from canhgac.models import Alert, Event, RuleRun, RuleState
@@ -29,9 +30,20 @@ class WindowEvaluator(Protocol):
     window's alerts (a correlation, see :mod:`alerting.detect.correlation.run`)."""
 
     def evaluate_window(
-        self, store: DetectionStore, start: str, end: str, *, page_size: int, now: str
+        self,
+        store: DetectionStore,
+        start: str,
+        end: str,
+        *,
+        page_size: int,
+        now: str,
+        reads: SharedReads | None = None,
     ) -> tuple[int, list[AlertDraft]]:
-        """(matched events, alert drafts) for ``[start, end)`` of ``event.ingested``."""
+        """(matched events, alert drafts) for ``[start, end)`` of ``event.ingested``, its
+        store reads going through the round's ``reads``."""
+
+    def expect_reads(self, reads: SharedReads, start: str, end: str) -> None:
+        """Say what :meth:`evaluate_window` will read, before the round's first evaluation."""
 
 
 @dataclass(slots=True)
@@ -97,24 +109,34 @@ class WindowRound:
     def run(self, work: list[RoundWork], now: datetime) -> None:
         """Search (or evaluate) each rule's window, record the alerts, move the watermarks."""
         searched = [w for w in work if not isinstance(w.progress.rule.query, WindowEvaluator)]
-        for item in work:
-            if item not in searched:
-                self._evaluate(item, now)
+        evaluated = [w for w in work if w not in searched]
+        reads = SharedReads(self.store, self.config.page_size)
+        for item in evaluated:
+            self._evaluator(item).expect_reads(
+                reads, to_iso(item.window.start), to_iso(item.window.end)
+            )
+        for item in evaluated:
+            self._evaluate(item, now, reads)
         self._search(searched)
         finished = [w for w in work if w.progress.error is None]
         self._record([d for w in finished for d in w.drafts], finished)
         self._complete(finished, now)
 
-    def _evaluate(self, work: RoundWork, now: datetime) -> None:
+    @staticmethod
+    def _evaluator(work: RoundWork) -> WindowEvaluator:
         query = work.progress.rule.query
         assert isinstance(query, WindowEvaluator)
+        return query
+
+    def _evaluate(self, work: RoundWork, now: datetime, reads: SharedReads) -> None:
         try:
-            work.matches, drafts = query.evaluate_window(
+            work.matches, drafts = self._evaluator(work).evaluate_window(
                 self.store,
                 to_iso(work.window.start),
                 to_iso(work.window.end),
                 page_size=self.config.page_size,
                 now=to_iso(now),
+                reads=reads,
             )
         except Exception as exc:  # noqa: BLE001 - this rule's failure alone
             work.progress.error = exc

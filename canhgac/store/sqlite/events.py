@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from operator import attrgetter
@@ -13,7 +12,7 @@ from canhgac.models import INGESTED, ORIGINAL, TIMESTAMP, Event
 from canhgac.store.base import EventPage, RelatedQuery
 from canhgac.store.sqlite import health_batches
 from canhgac.store.sqlite.schema import sql_field
-from canhgac.text import dumps_utf8
+from canhgac.text import dumps_utf8, loads
 
 #: :meth:`canhgac.store.sqlite.db.SQLiteDatabase.read`: SQL and parameters -> rows.
 Read = Callable[[str, Sequence[Any]], list[Any]]
@@ -72,7 +71,7 @@ def search(
     sql += " ORDER BY ingested, id LIMIT ?"
     params.append(limit)
     rows = read(sql, params)
-    events = [_row_event(*row) for row in rows]
+    events = [row_event(*row) for row in rows]
     last = (rows[-1][1], rows[-1][0]) if len(rows) == limit else None
     return EventPage(events, last)
 
@@ -115,7 +114,7 @@ def get(read: Read, ids: Sequence[str]) -> list[Event]:
         for row in read(
             f"SELECT id, ingested, doc, original FROM events WHERE id IN ({marks})", chunk
         ):
-            found[row[0]] = _row_event(*row)
+            found[row[0]] = row_event(*row)
     return [found[i] for i in ids if i in found]
 
 
@@ -123,8 +122,8 @@ def count(read: Read) -> int:
     return int(read("SELECT count(*) FROM events", ())[0][0])
 
 
-def _row_event(event_id: str, ingested: str, doc: str, original: str | None) -> Event:
-    fields: dict[str, Any] = json.loads(doc)
+def row_event(event_id: str, ingested: str, doc: str, original: str | None) -> Event:
+    fields: dict[str, Any] = loads(doc)
     fields[INGESTED] = ingested
     if original is not None:
         fields[ORIGINAL] = original

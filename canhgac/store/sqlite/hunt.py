@@ -9,7 +9,7 @@ from typing import Any
 from canhgac.errors import StoreError
 from canhgac.models import Event
 from canhgac.store.hunt import EventHunt, HuntPage, HuntRequest, SqlCondition
-from canhgac.store.sqlite.events import Read, _row_event
+from canhgac.store.sqlite.events import Read, row_event
 from canhgac.timeutil import to_iso
 
 
@@ -40,7 +40,7 @@ class SQLiteHunt(EventHunt):
             " ORDER BY ts DESC, id DESC LIMIT ?",
             [*params, limit],
         )
-        events = [_row_event(*row[:4]) for row in rows]
+        events = [row_event(*row[:4]) for row in rows]
         last = (rows[-1][4], rows[-1][0]) if len(rows) == limit else None
         return HuntPage(events, last)
 
@@ -50,7 +50,7 @@ class SQLiteHunt(EventHunt):
             f"SELECT id, ingested, doc, original FROM events WHERE {where} ORDER BY ts, id LIMIT 1",
             params,
         )
-        return _row_event(*rows[0]) if rows else None
+        return row_event(*rows[0]) if rows else None
 
     def count(self, request: HuntRequest) -> int:
         where, params = self._where(request)

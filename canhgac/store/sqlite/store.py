@@ -9,9 +9,11 @@ plain functions over a connection.
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -34,6 +36,7 @@ from canhgac.store.sqlite import dead_letters as sqlite_dead_letters
 from canhgac.store.sqlite import events as sqlite_events
 from canhgac.store.sqlite import leases as sqlite_leases
 from canhgac.store.sqlite import rule_switches as sqlite_rule_switches
+from canhgac.store.sqlite import shared_scan
 from canhgac.store.sqlite.alert_stats import SQLiteAlertStats
 from canhgac.store.sqlite.db import SQLiteDatabase
 from canhgac.store.sqlite.dialect import SQLITE
@@ -41,6 +44,9 @@ from canhgac.store.sqlite.health import SQLiteHealth, check_integrity
 from canhgac.store.sqlite.incidents import INCIDENT_SCHEMA, SQLiteIncidents
 from canhgac.store.sqlite.schema import SCHEMA, setup_connection
 from canhgac.timeutil import now_iso
+
+# Queries whose plan is remembered (rule queries: a pack's worth, with room for reloads).
+WHOLE_WINDOW_CACHE = 10_000
 
 
 class SQLiteStore(Store):
@@ -68,6 +74,8 @@ class SQLiteStore(Store):
         # reads run in parallel under WAL, and sqlite3 releases the GIL while a query steps.
         self._search_threads = search_threads or min(4, os.cpu_count() or 1)
         self._search_pool: ThreadPoolExecutor | None = None
+        # Rule query -> whether it reads its whole window (asked of SQLite once per query).
+        self._whole_window: dict[str, bool] = {}
         self._pool_lock = threading.Lock()
         with self._db.write_lock:
             check_integrity(self._db)
@@ -139,17 +147,69 @@ class SQLiteStore(Store):
         return sqlite_events.search(self._read, query, start, end, after=after, limit=limit)
 
     def search_events_batch(self, searches: Sequence[EventSearch]) -> list[EventPage | StoreError]:
-        if len(searches) < 2 or self._search_threads < 2:
-            return super().search_events_batch(searches)
+        """One page per search. The first pages of searches that would each read their whole
+        window come from one shared pass (:mod:`canhgac.store.sqlite.shared_scan`); the
+        others run one by one, on the search threads when there are several."""
+        jobs = [
+            (group, partial(self._first_pages, [searches[i] for i in group]))
+            for group in self._shared_passes(searches)
+        ]
+        shared = {i for group, _ in jobs for i in group}
+        one_by_one = super().search_events_batch  # (super() does not work in a comprehension)
+        jobs += [
+            ([i], partial(one_by_one, [search]))
+            for i, search in enumerate(searches)
+            if i not in shared
+        ]
+        pages: list[EventPage | StoreError | None] = [None] * len(searches)
+        for (group, _), answered in zip(
+            jobs, self._run_jobs([job for _, job in jobs]), strict=True
+        ):
+            for i, page in zip(group, answered, strict=True):
+                pages[i] = page
+        return [page for page in pages if page is not None]
+
+    def _run_jobs(
+        self, jobs: Sequence[Callable[[], list[EventPage | StoreError]]]
+    ) -> list[list[EventPage | StoreError]]:
+        if len(jobs) < 2 or self._search_threads < 2:
+            return [job() for job in jobs]
         with self._pool_lock:
             if self._search_pool is None:
                 self._search_pool = ThreadPoolExecutor(
                     self._search_threads, thread_name_prefix="sqlite-search"
                 )
             pool = self._search_pool
-        one_by_one = super().search_events_batch  # (super() does not work in a comprehension)
-        futures = [pool.submit(one_by_one, [search]) for search in searches]
-        return [page for future in futures for page in future.result()]
+        futures = [pool.submit(job) for job in jobs]
+        return [future.result() for future in futures]
+
+    def _shared_passes(self, searches: Sequence[EventSearch]) -> list[list[int]]:
+        """Groups (two or more) of first-page searches over one window that each read the
+        whole window."""
+        groups: dict[tuple[str, str], list[int]] = {}
+        for i, search in enumerate(searches):
+            if search.after is None and self._reads_whole_window(search.query):
+                groups.setdefault((search.start, search.end), []).append(i)
+        return [group for group in groups.values() if len(group) > 1]
+
+    def _reads_whole_window(self, query: Any) -> bool:
+        if not isinstance(query, str) or not query:
+            return False
+        known = self._whole_window.get(query)
+        if known is None:
+            known = shared_scan.reads_whole_window(self._execute, query)
+            if len(self._whole_window) < WHOLE_WINDOW_CACHE:
+                self._whole_window[query] = known
+        return known
+
+    def _first_pages(self, searches: Sequence[EventSearch]) -> list[EventPage | StoreError]:
+        try:
+            return list(shared_scan.first_pages(self._execute, searches))
+        except StoreError:  # one of them fails: each on its own, to report its own error
+            return super().search_events_batch(searches)
+
+    def _execute(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
+        return self._db.conn().execute(sql, params)
 
     def get_events(self, ids: Sequence[str]) -> list[Event]:
         return sqlite_events.get(self._read, ids)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sigma.correlations import SigmaCorrelationType
 
+from alerting.detect.correlation import eval as correlation_eval
 from alerting.detect.correlation.eval import CorrelationSpec, Source, bursts, evaluate
 from alerting.detect.correlation.metrics import (
     METRICS,
@@ -136,3 +138,60 @@ def test_the_ordered_chain_follows_rule_order_strictly_in_time() -> None:
     assert _chain((0, 0), (2, 1), (1, 2)) == 2  # 0 then 1, or 0 then 2
     assert _chain((0, 5), (1, 5), (2, 5)) == 1  # one instant cannot be ordered
     assert _chain((1, 0), (0, 1), (1, 2), (2, 3)) == 3
+
+
+def _described(occurrences: list[Any]) -> list[tuple[Any, ...]]:
+    return [(o.group, o.end, o.metric, o.lo, o.hi, o.new) for o in occurrences]
+
+
+@pytest.mark.parametrize(
+    ("kind", "slots"),
+    [("event_count", 2), ("value_count", 1), ("temporal", 2), ("temporal_ordered", 2)],
+)
+@pytest.mark.parametrize(
+    "bounds", [(("gte", 2),), (("gt", 3),), (("eq", 2),), (("lt", 3),), (("gte", 2), ("lte", 4))]
+)
+def test_groups_skipped_by_their_ceiling_are_those_that_could_never_qualify(
+    kind: str, slots: int, bounds: tuple[tuple[str, float], ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(f"{kind}{bounds}")
+    inputs = [
+        [
+            source(
+                f"s{slot}e{i}",
+                rng.randrange(0, 1200),
+                g=rng.choice(["a", "B", "b", "c", "d", "e"]),
+                v=rng.choice(["x", "y", "z", None]),
+                new=rng.random() < 0.7,
+            )
+            for i in range(rng.randrange(0, 40))
+        ]
+        for slot in range(slots)
+    ]
+    kept = evaluate(spec(kind, *bounds, slots=slots), inputs, only_new=True)
+    monkeypatch.setattr(correlation_eval, "CEILINGS", {})
+    assert _described(kept) == _described(
+        evaluate(spec(kind, *bounds, slots=slots), inputs, only_new=True)
+    )
+
+
+def test_a_group_missing_a_rule_of_an_ordered_chain_is_never_slid_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    slid: list[Any] = []
+    windows = correlation_eval._windows
+
+    def counting(spec: CorrelationSpec, group: Any, *rest: Any) -> Any:
+        slid.append(group)
+        return windows(spec, group, *rest)
+
+    monkeypatch.setattr(correlation_eval, "_windows", counting)
+    failures = [source(f"f{i}", i, g="attacker") for i in range(3)]
+    logins = [source("ok1", 10, g="attacker")] + [
+        source(f"u{i}", i, g=f"user{i}") for i in range(50)
+    ]
+    found = evaluate(
+        spec("temporal_ordered", ("gte", 2), slots=2), [failures, logins], only_new=True
+    )
+    assert ends(found) == [10]
+    assert slid == [("attacker",)]  # the 50 groups with logins only were skipped whole

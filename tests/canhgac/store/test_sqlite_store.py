@@ -10,7 +10,16 @@ from typing import Any
 
 import pytest
 
-from canhgac.models import Alert, AlertFilter, AlertStatus, DeadLetter, Event, RuleRun, RuleState
+from canhgac.models import (
+    DATASET,
+    Alert,
+    AlertFilter,
+    AlertStatus,
+    DeadLetter,
+    Event,
+    RuleRun,
+    RuleState,
+)
 from canhgac.store.base import EventSearch
 from canhgac.store.sqlite.schema import sql_field
 from canhgac.store.sqlite.store import SQLiteStore
@@ -180,14 +189,21 @@ def test_a_batch_of_searches_runs_on_several_connections_and_keeps_its_order(
     try:
         store.write_events(
             [
-                Event(f"e{i:03d}", {"@timestamp": "2026-11-27T10:00:00.000000Z", "n": i % 5})
+                Event(
+                    f"e{i:03d}",
+                    {"@timestamp": "2026-11-27T10:00:00.000000Z", DATASET: "auth", "n": i % 5},
+                )
                 for i in range(50)
             ]
         )
+        early, late = "2000-01-01T00:00:00.000000Z", "2100-01-01T00:00:00.000000Z"
+        # Narrowed by the dataset index: searched one by one (a search reading its whole
+        # window would join the shared pass instead, see test_sqlite_shared_scan.py).
+        narrowed = f"dataset = 'auth' COLLATE NOCASE AND {sql_field('n')}"
+        searches = [EventSearch(f"{narrowed} = {n % 5}", early, late) for n in range(20)]
+        store.search_events_batch(searches)  # the store learns each query's plan
         threads: set[str] = set()
         store._db.conn = _meeting(store._db.conn, threads)  # type: ignore[method-assign]
-        early, late = "2000-01-01T00:00:00.000000Z", "2100-01-01T00:00:00.000000Z"
-        searches = [EventSearch(f"{sql_field('n')} = {n % 5}", early, late) for n in range(20)]
         pages = store.search_events_batch(searches)
         for n, page in enumerate(pages):
             assert not isinstance(page, Exception)

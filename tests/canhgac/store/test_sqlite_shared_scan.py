@@ -1,0 +1,96 @@
+"""The SQLite store's shared pass: searches that each read their whole window get their
+first pages from one pass, with exactly the events (and resume keys) of searching alone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from canhgac.errors import StoreError
+from canhgac.models import TIMESTAMP, Event
+from canhgac.store.base import EventPage, EventSearch
+from canhgac.store.sqlite import shared_scan
+from canhgac.store.sqlite.store import SQLiteStore
+
+START, END = "2026-03-01T00:00:00Z", "2026-03-02T00:00:00Z"
+# A field inside the document: no index narrows these, each reads the whole window.
+NOISY = "doc LIKE '%sshd%'"
+RARE = "doc LIKE '%sudo%'"
+RARER = "doc LIKE '%4720%'"
+NARROW = "dataset = 'windows.security' COLLATE NOCASE"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    clock = (f"2026-03-01T10:{m // 60:02d}:{m % 60:02d}.000000Z" for m in range(10_000))
+    db = SQLiteStore(
+        tmp_path / "events.db", now=lambda: next(clock), search_threads=2, synchronous="OFF"
+    )
+    events = []
+    for n in range(300):
+        process = "sudo" if n % 37 == 0 else "sshd"
+        fields = {TIMESTAMP: START, "event.dataset": "system.auth", "process.name": process}
+        if n % 50 == 0:
+            fields = {TIMESTAMP: START, "event.dataset": "windows.security", "event.code": "4720"}
+        events.append(Event(f"e{n:03d}", fields))
+    for batch in range(0, 300, 10):  # ten events per ingestion stamp: keys tie on it
+        db.write_events(events[batch : batch + 10])
+    yield db
+    db.close()
+
+
+def every_event(store: SQLiteStore, query: str, limit: int, *, batch: list[str]) -> list[str]:
+    """All events of ``query``, the first page asked in a batch with the others of ``batch``."""
+    searches = [EventSearch(q, START, END, limit=limit) for q in batch]
+    page = store.search_events_batch(searches)[batch.index(query)]
+    assert isinstance(page, EventPage)
+    ids = [e.id for e in page.events]
+    while page.after is not None:
+        page = store.search_events(query, START, END, after=page.after, limit=limit)
+        ids += [e.id for e in page.events]
+    return ids
+
+
+def alone(store: SQLiteStore, query: str) -> list[str]:
+    return [e.id for e in store.search_events(query, START, END, limit=10_000).events]
+
+
+def test_only_searches_that_read_the_whole_window_join_the_pass(store: SQLiteStore) -> None:
+    assert shared_scan.reads_whole_window(store._execute, RARE)
+    assert not shared_scan.reads_whole_window(store._execute, NARROW)
+    assert not shared_scan.reads_whole_window(store._execute, "no_such_column = 1")
+    searches = [EventSearch(q, START, END) for q in (NOISY, NARROW, RARE, RARER)]
+    searches.append(EventSearch(RARE, START, END, after=("2026", "e")))  # a later page
+    assert store._shared_passes(searches) == [[0, 2, 3]]
+
+
+@pytest.mark.parametrize("limit", [1, 5, 7, 1000])
+def test_paging_from_a_shared_first_page_finds_what_searching_alone_finds(
+    store: SQLiteStore, limit: int
+) -> None:
+    batch = [NOISY, RARE, RARER, NARROW]
+    for query in batch:
+        assert every_event(store, query, limit, batch=batch) == alone(store, query)
+
+
+def test_a_noisy_search_stops_the_pass_and_the_others_resume_after_the_last_row_read(
+    store: SQLiteStore,
+) -> None:
+    searches = [EventSearch(NOISY, START, END, limit=2), EventSearch(RARER, START, END, limit=50)]
+    noisy, rarer = shared_scan.first_pages(store._execute, searches)
+    assert [e.id for e in noisy.events] == alone(store, NOISY)[:2]
+    # Two rows for the noisy search, then fifty it no longer wants: the pass gives up.
+    assert rarer.after is not None and rarer.after[1] < "e100"
+    assert [e.id for e in rarer.events] == [i for i in alone(store, RARER) if i <= rarer.after[1]]
+
+
+def test_a_failing_query_fails_alone(store: SQLiteStore) -> None:
+    broken = "json_extract(doc, '$.\"process.name\"') REGEXP '('"
+    pages = store.search_events_batch(
+        [EventSearch(RARE, START, END), EventSearch(broken, START, END)]
+    )
+    assert isinstance(pages[1], StoreError)
+    assert isinstance(pages[0], EventPage)
+    assert [e.id for e in pages[0].events] == alone(store, RARE)
