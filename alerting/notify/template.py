@@ -16,8 +16,9 @@ Alert values come from log lines, so they are attacker-controlled. Three rules k
   once at start with a sample alert and digest, so a syntax error or a misspelt name stops the
   start with the file, line and reason instead of failing every notification later.
 
-Markups (:data:`MARKUPS`): ``html`` (Telegram), ``markdown`` (Mattermost, Discord, Teams card
-text), ``slack`` (Slack mrkdwn) and ``text`` (Apprise, Zalo, e-mail, console).
+Markups (:data:`MARKUPS`): ``html`` (Telegram), ``markdown`` (Mattermost, Discord),
+``adaptive_card`` (Teams card text), ``chat_card`` (Google Chat card text), ``slack`` (Slack
+mrkdwn) and ``text`` (Apprise, Zalo, e-mail).
 """
 
 from __future__ import annotations
@@ -97,6 +98,19 @@ MARKUPS: Registry[MarkupStyle] = Registry(
         # CommonMark (Mattermost, Teams) reads them as the link's destination.
         "markdown": MarkupStyle(
             markdown_text, "**{text}**", "{text}", lambda url, label: f"[{label}](<{url}>)"
+        ),
+        # Adaptive Card TextBlock text: a Markdown subset (bold, italic, lists, links) without
+        # code spans or HTML; the destination is bare (hyperlink() percent-encodes parentheses).
+        "adaptive_card": MarkupStyle(
+            markdown_text, "**{text}**", "{text}", lambda url, label: f"[{label}]({url})"
+        ),
+        # Google Chat card text: a small HTML subset (<b>, <i>, <u>, <s>, <font>, <a>, <br>),
+        # no <code>.
+        "chat_card": MarkupStyle(
+            html_text,
+            "<b>{text}</b>",
+            "{text}",
+            lambda url, label: f'<a href="{html.escape(url)}">{label}</a>',
         ),
         "slack": MarkupStyle(
             slack_text, "*{text}*", "`{text}`", lambda url, label: f"<{url}|{label}>"

@@ -1,0 +1,160 @@
+"""Every channel kind in the registry writes its messages from the channel's templates and takes
+digests, or is listed below with the reason it cannot, so a channel added later cannot skip
+either without saying why.
+
+Each templated kind is built through the registry from a config with a template and a digest
+template of its own and digest mode on, then sends one alert and one digest to a real receiver
+on 127.0.0.1 (HTTP; SMTP for e-mail): both arrive as those templates wrote them. Each listed
+kind refuses the setting it cannot honour at start.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alerting.notify.channel import Channel
+from alerting.notify.digest import Digest
+from alerting.notify.message import AlertLinks
+from alerting.notify.registry import CHANNELS
+from canhgac.config import AlertingConfig
+from canhgac.errors import ConfigError
+from canhgac.models import Alert
+
+from .test_notify_email import MailSink, _Server
+
+#: Kinds whose messages are not written from templates, and why.
+FIXED_FORMAT = {
+    "console": "one escaped line per alert on standard output, for development and the demo",
+    "webhook": "the stored alert as JSON, for programs rather than people",
+    "thehive": "a case tool's alert with structured fields and observables",
+    "dfir_iris": "a case tool's alert with structured fields and assets",
+    "jira": "an issue with structured fields",
+}
+#: Kinds that take each alert on its own, and why.
+NO_DIGEST = {
+    "console": "a line per alert is already the terse form",
+    "thehive": "one case per alert: a digest would merge unrelated cases",
+    "dfir_iris": "one case per alert: a digest would merge unrelated cases",
+    "jira": "one issue per alert: a digest would merge unrelated issues",
+}
+#: The least config of each listed kind.
+LISTED_CONFIGS: dict[str, dict[str, Any]] = {
+    "console": {},
+    "webhook": {"url": "http://127.0.0.1:9/h"},
+    "thehive": {"url": "http://127.0.0.1:9", "api_key": "k"},
+    "dfir_iris": {"url": "http://127.0.0.1:9", "api_key": "k"},
+    "jira": {"url": "http://127.0.0.1:9", "project": "SOC", "token": "t"},
+}
+#: The HTTP answer a kind needs to count a request as delivered (default: 200 ``{}``).
+ANSWERS = {"telegram": '{"ok": true}', "zalo": '{"error": 0}'}
+
+ALERT_TEMPLATE = "TMPL-ALERT {{ alert.id }} {{ b(alert.title) }}"
+DIGEST_TEMPLATE = (
+    "TMPL-DIGEST {{ digest.count }} {% for a in digest.alerts %}{{ a.id }} {% endfor %}"
+)
+
+
+def targets(http_url: str, smtp_port: int) -> dict[str, dict[str, Any]]:
+    """How each templated kind reaches the local receivers."""
+    host = http_url.removeprefix("http://")
+    return {
+        "telegram": {"token": "1:T", "chat_id": "1", "api_url": http_url},
+        "teams": {"url": f"{http_url}/h"},
+        "slack": {"url": f"{http_url}/h"},
+        "mattermost": {"url": f"{http_url}/h"},
+        "discord": {"url": f"{http_url}/h"},
+        "google_chat": {"url": f"{http_url}/h"},
+        "apprise": {"urls": [f"json://{host}/h"]},
+        "zalo": {"access_token": "z", "user_ids": ["1"], "api_url": http_url},
+        "email": {"host": "127.0.0.1", "port": smtp_port, "recipients": ["soc@hanoi.example"]},
+    }
+
+
+TEMPLATED = sorted(targets("http://127.0.0.1:9", 25))
+
+
+def _build(kind: str, settings: dict[str, Any]) -> Channel:
+    config = AlertingConfig.model_validate(
+        {"channels": [{"type": kind, "name": kind, **settings}]}
+    ).channels[0]
+    return CHANNELS.get(config.type)(config, AlertLinks("https://soc.hanoi.example"))
+
+
+def test_every_registered_kind_is_templated_with_digests_or_listed_with_its_reason() -> None:
+    kinds = set(CHANNELS.names())
+    assert set(TEMPLATED) | set(FIXED_FORMAT) == kinds
+    assert not set(TEMPLATED) & set(FIXED_FORMAT)
+    assert set(NO_DIGEST) <= set(FIXED_FORMAT)  # a templated kind takes digests too
+    assert set(LISTED_CONFIGS) == set(FIXED_FORMAT)
+
+
+@pytest.mark.parametrize("kind", sorted(FIXED_FORMAT))
+def test_a_listed_kind_refuses_what_it_cannot_honour(kind: str, tmp_path: Path) -> None:
+    template = tmp_path / "t.j2"
+    template.write_text("x", encoding="utf-8")
+    with pytest.raises(ConfigError, match="writes a fixed format"):
+        _build(kind, {**LISTED_CONFIGS[kind], "template": str(template)})
+    with_digest = {**LISTED_CONFIGS[kind], "digest": {"every": "15m"}}
+    if kind in NO_DIGEST:
+        with pytest.raises(ConfigError, match="takes each alert on its own"):
+            _build(kind, with_digest)
+    else:
+        assert _build(kind, with_digest).digest is not None
+
+
+@pytest.fixture
+def mail_server() -> Iterator[tuple[MailSink, int]]:
+    sink = MailSink()
+    server = _Server(sink, hostname="127.0.0.1", port=0, server_hostname="smtp.test")
+    server.start()
+    yield sink, int(server.port)
+    server.stop()
+
+
+def _delivered(kind: str, http_receiver: Any, sink: MailSink) -> list[str]:
+    """What arrived, as text (request bodies, or mail bodies)."""
+    if kind == "email":
+        parsed = [message_from_bytes(mail.content, policy=policy.default) for mail in sink.received]
+        return [m.get_content() for m in parsed if isinstance(m, EmailMessage)]
+    return [json.dumps(body, ensure_ascii=False) for _, _, body in http_receiver.requests]
+
+
+@pytest.mark.parametrize("kind", TEMPLATED)
+def test_a_templated_kind_sends_alerts_and_digests_from_its_own_templates(
+    kind: str,
+    tmp_path: Path,
+    http_receiver: Any,
+    mail_server: tuple[MailSink, int],
+    make_alert: Any,
+) -> None:
+    sink, smtp_port = mail_server
+    http_receiver.default = (200, ANSWERS.get(kind, "{}"))
+    (tmp_path / "alert.j2").write_text(ALERT_TEMPLATE, encoding="utf-8")
+    (tmp_path / "digest.j2").write_text(DIGEST_TEMPLATE, encoding="utf-8")
+    channel = _build(
+        kind,
+        {
+            **targets(http_receiver.url, smtp_port)[kind],
+            "template": str(tmp_path / "alert.j2"),
+            "digest_template": str(tmp_path / "digest.j2"),
+            "digest": {"every": "15m"},
+        },
+    )
+    alert: Alert = make_alert(rule_title="Quét cổng")
+    channel.send(alert)
+    end = datetime(2026, 11, 27, 4, 15, tzinfo=UTC)
+    low = make_alert(id="alert-0002", severity="low")
+    channel.send_digest(Digest("digest:x@1", kind, end, timedelta(minutes=15), (alert, low)))
+
+    sent_alert, sent_digest = _delivered(kind, http_receiver, sink)
+    assert "TMPL-ALERT alert-0001 " in sent_alert and "Quét cổng" in sent_alert
+    assert "TMPL-DIGEST 2 alert-0001 alert-0002" in sent_digest
+    assert "TMPL-ALERT" not in sent_digest and "TMPL-DIGEST" not in sent_alert
