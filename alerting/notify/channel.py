@@ -7,7 +7,7 @@ refused recipient, bad credentials), so the notification fails at once instead o
 
 A channel that writes its messages from templates names its ``markup``
 (:data:`alerting.notify.template.MARKUPS`); its templates are loaded and checked when it is
-built. A channel with no ``markup`` (the console, case management, JSON) refuses ``template``
+built. A channel with no ``markup`` (case management, the JSON webhook) refuses ``template``
 keys, and one that ``takes_digests = False`` (case management: one case per alert) refuses
 ``digest``, both at start.
 """

@@ -4,7 +4,7 @@ either without saying why.
 
 Each templated kind is built through the registry from a config with a template and a digest
 template of its own and digest mode on, then sends one alert and one digest to a real receiver
-on 127.0.0.1 (HTTP; SMTP for e-mail): both arrive as those templates wrote them. Each listed
+on 127.0.0.1 (HTTP; SMTP for e-mail; standard output for the console): both arrive as those templates wrote them. Each listed
 kind refuses the setting it cannot honour at start.
 """
 
@@ -32,7 +32,6 @@ from .test_notify_email import MailSink, _Server
 
 #: Kinds whose messages are not written from templates, and why.
 FIXED_FORMAT = {
-    "console": "one escaped line per alert on standard output, for development and the demo",
     "webhook": "the stored alert as JSON, for programs rather than people",
     "thehive": "a case tool's alert with structured fields and observables",
     "dfir_iris": "a case tool's alert with structured fields and assets",
@@ -40,14 +39,12 @@ FIXED_FORMAT = {
 }
 #: Kinds that take each alert on its own, and why.
 NO_DIGEST = {
-    "console": "a line per alert is already the terse form",
     "thehive": "one case per alert: a digest would merge unrelated cases",
     "dfir_iris": "one case per alert: a digest would merge unrelated cases",
     "jira": "one issue per alert: a digest would merge unrelated issues",
 }
 #: The least config of each listed kind.
 LISTED_CONFIGS: dict[str, dict[str, Any]] = {
-    "console": {},
     "webhook": {"url": "http://127.0.0.1:9/h"},
     "thehive": {"url": "http://127.0.0.1:9", "api_key": "k"},
     "dfir_iris": {"url": "http://127.0.0.1:9", "api_key": "k"},
@@ -66,6 +63,7 @@ def targets(http_url: str, smtp_port: int) -> dict[str, dict[str, Any]]:
     """How each templated kind reaches the local receivers."""
     host = http_url.removeprefix("http://")
     return {
+        "console": {},
         "telegram": {"token": "1:T", "chat_id": "1", "api_url": http_url},
         "teams": {"url": f"{http_url}/h"},
         "slack": {"url": f"{http_url}/h"},
@@ -119,12 +117,17 @@ def mail_server() -> Iterator[tuple[MailSink, int]]:
     server.stop()
 
 
-def _delivered(kind: str, http_receiver: Any, sink: MailSink) -> list[str]:
-    """What arrived, as text (request bodies, or mail bodies)."""
+def _delivered(
+    kind: str, http_receiver: Any, sink: MailSink, capsys: pytest.CaptureFixture[str]
+) -> str:
+    """What the last send delivered, as text (a request body, a mail body, the output)."""
+    if kind == "console":
+        return capsys.readouterr().out
     if kind == "email":
-        parsed = [message_from_bytes(mail.content, policy=policy.default) for mail in sink.received]
-        return [m.get_content() for m in parsed if isinstance(m, EmailMessage)]
-    return [json.dumps(body, ensure_ascii=False) for _, _, body in http_receiver.requests]
+        message = message_from_bytes(sink.received[-1].content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        return str(message.get_content())
+    return json.dumps(http_receiver.requests[-1][2], ensure_ascii=False)
 
 
 @pytest.mark.parametrize("kind", TEMPLATED)
@@ -133,6 +136,7 @@ def test_a_templated_kind_sends_alerts_and_digests_from_its_own_templates(
     tmp_path: Path,
     http_receiver: Any,
     mail_server: tuple[MailSink, int],
+    capsys: pytest.CaptureFixture[str],
     make_alert: Any,
 ) -> None:
     sink, smtp_port = mail_server
@@ -150,11 +154,12 @@ def test_a_templated_kind_sends_alerts_and_digests_from_its_own_templates(
     )
     alert: Alert = make_alert(rule_title="Quét cổng")
     channel.send(alert)
+    sent_alert = _delivered(kind, http_receiver, sink, capsys)
     end = datetime(2026, 11, 27, 4, 15, tzinfo=UTC)
     low = make_alert(id="alert-0002", severity="low")
     channel.send_digest(Digest("digest:x@1", kind, end, timedelta(minutes=15), (alert, low)))
+    sent_digest = _delivered(kind, http_receiver, sink, capsys)
 
-    sent_alert, sent_digest = _delivered(kind, http_receiver, sink)
     assert "TMPL-ALERT alert-0001 " in sent_alert and "Quét cổng" in sent_alert
     assert "TMPL-DIGEST 2 alert-0001 alert-0002" in sent_digest
     assert "TMPL-ALERT" not in sent_digest and "TMPL-DIGEST" not in sent_alert

@@ -183,18 +183,11 @@ def test_a_missing_template_file_is_refused(tmp_path: Path) -> None:
         _channel("discord", digest_template=str(tmp_path / "absent.j2"))
 
 
-@pytest.mark.parametrize("kind", ["thehive", "webhook", "console"])
+@pytest.mark.parametrize("kind", ["thehive", "webhook"])
 def test_fixed_format_channels_refuse_a_template(kind: str, tmp_path: Path) -> None:
     path = tmp_path / "t.j2"
     path.write_text("x", "utf-8")
     extra = {"api_key": "k"} if kind == "thehive" else {}
-    if kind == "console":
-        config = AlertingConfig.model_validate(
-            {"channels": [{"type": "console", "template": str(path)}]}
-        ).channels[0]
-        with pytest.raises(ConfigError, match="writes a fixed format"):
-            CHANNELS.get("console")(config, AlertLinks())
-        return
     with pytest.raises(ConfigError, match="writes a fixed format"):
         _channel(kind, template=str(path), **extra)
 
