@@ -39,10 +39,9 @@ class ConsoleChannel(Channel):
     ) -> None:
         super().__init__(config, links)
         self._stream = stream
-        self._templated = config.template is not None
 
     def send(self, alert: Alert) -> None:
-        if self._templated:
+        if self.own_template:
             self._write(self.alert_text(alert_message(alert, self.links, self.language)))
         else:
             self._write(console_line(alert, self.links.alert(alert.id)))

@@ -1,11 +1,13 @@
 """Every channel kind in the registry writes its messages from the channel's templates and takes
-digests, or is listed below with the reason it cannot, so a channel added later cannot skip
-either without saying why.
+digests, or is listed below with the reason it cannot (the JSON webhook has no text to
+template; a case tool takes one case per alert), so a channel added later cannot skip either
+without saying why.
 
 Each templated kind is built through the registry from a config with a template and a digest
-template of its own and digest mode on, then sends one alert and one digest to a real receiver
-on 127.0.0.1 (HTTP; SMTP for e-mail; standard output for the console): both arrive as those templates wrote them. Each listed
-kind refuses the setting it cannot honour at start.
+template of its own (and digest mode on where it takes digests), then sends one alert and one
+digest to a real receiver on 127.0.0.1 (HTTP; SMTP for e-mail; standard output for the
+console): both arrive as those templates wrote them. Each listed kind refuses the setting it
+cannot honour at start.
 """
 
 from __future__ import annotations
@@ -31,29 +33,19 @@ from canhgac.models import Alert
 from .test_notify_email import MailSink, _Server
 
 #: Kinds whose messages are not written from templates, and why.
-FIXED_FORMAT = {
-    "webhook": "the stored alert as JSON, for programs rather than people",
-    "thehive": "a case tool's alert with structured fields and observables",
-    "dfir_iris": "a case tool's alert with structured fields and assets",
-    "jira": "an issue with structured fields",
-}
+FIXED_FORMAT = {"webhook": "the stored alert as JSON, for programs rather than people"}
+#: The least config of each fixed-format kind.
+FIXED_CONFIGS: dict[str, dict[str, Any]] = {"webhook": {"url": "http://127.0.0.1:9/h"}}
 #: Kinds that take each alert on its own, and why.
 NO_DIGEST = {
     "thehive": "one case per alert: a digest would merge unrelated cases",
     "dfir_iris": "one case per alert: a digest would merge unrelated cases",
     "jira": "one issue per alert: a digest would merge unrelated issues",
 }
-#: The least config of each listed kind.
-LISTED_CONFIGS: dict[str, dict[str, Any]] = {
-    "webhook": {"url": "http://127.0.0.1:9/h"},
-    "thehive": {"url": "http://127.0.0.1:9", "api_key": "k"},
-    "dfir_iris": {"url": "http://127.0.0.1:9", "api_key": "k"},
-    "jira": {"url": "http://127.0.0.1:9", "project": "SOC", "token": "t"},
-}
 #: The HTTP answer a kind needs to count a request as delivered (default: 200 ``{}``).
-ANSWERS = {"telegram": '{"ok": true}', "zalo": '{"error": 0}'}
+ANSWERS = {"telegram": '{"ok": true}', "zalo": '{"error": 0}', "dfir_iris": '{"status": "success"}'}
 
-ALERT_TEMPLATE = "TMPL-ALERT {{ alert.id }} {{ b(alert.title) }}"
+ALERT_TEMPLATE = "TMPL-ALERT {{ alert.count }} {{ b(alert.title) }}"
 DIGEST_TEMPLATE = (
     "TMPL-DIGEST {{ digest.count }} {% for a in digest.alerts %}{{ a.id }} {% endfor %}"
 )
@@ -73,6 +65,9 @@ def targets(http_url: str, smtp_port: int) -> dict[str, dict[str, Any]]:
         "apprise": {"urls": [f"json://{host}/h"]},
         "zalo": {"access_token": "z", "user_ids": ["1"], "api_url": http_url},
         "email": {"host": "127.0.0.1", "port": smtp_port, "recipients": ["soc@hanoi.example"]},
+        "thehive": {"url": http_url, "api_key": "k"},
+        "dfir_iris": {"url": http_url, "api_key": "k"},
+        "jira": {"url": http_url, "project": "SOC", "token": "t"},
     }
 
 
@@ -90,22 +85,22 @@ def test_every_registered_kind_is_templated_with_digests_or_listed_with_its_reas
     kinds = set(CHANNELS.names())
     assert set(TEMPLATED) | set(FIXED_FORMAT) == kinds
     assert not set(TEMPLATED) & set(FIXED_FORMAT)
-    assert set(NO_DIGEST) <= set(FIXED_FORMAT)  # a templated kind takes digests too
-    assert set(LISTED_CONFIGS) == set(FIXED_FORMAT)
+    assert set(NO_DIGEST) <= kinds
+    assert set(FIXED_CONFIGS) == set(FIXED_FORMAT)
 
 
 @pytest.mark.parametrize("kind", sorted(FIXED_FORMAT))
-def test_a_listed_kind_refuses_what_it_cannot_honour(kind: str, tmp_path: Path) -> None:
+def test_a_fixed_format_kind_refuses_a_template(kind: str, tmp_path: Path) -> None:
     template = tmp_path / "t.j2"
     template.write_text("x", encoding="utf-8")
     with pytest.raises(ConfigError, match="writes a fixed format"):
-        _build(kind, {**LISTED_CONFIGS[kind], "template": str(template)})
-    with_digest = {**LISTED_CONFIGS[kind], "digest": {"every": "15m"}}
-    if kind in NO_DIGEST:
-        with pytest.raises(ConfigError, match="takes each alert on its own"):
-            _build(kind, with_digest)
-    else:
-        assert _build(kind, with_digest).digest is not None
+        _build(kind, {**FIXED_CONFIGS[kind], "template": str(template)})
+
+
+@pytest.mark.parametrize("kind", sorted(NO_DIGEST))
+def test_a_kind_without_digests_refuses_digest_mode(kind: str) -> None:
+    with pytest.raises(ConfigError, match="takes each alert on its own"):
+        _build(kind, {**targets("http://127.0.0.1:9", 25)[kind], "digest": {"every": "15m"}})
 
 
 @pytest.fixture
@@ -143,23 +138,24 @@ def test_a_templated_kind_sends_alerts_and_digests_from_its_own_templates(
     http_receiver.default = (200, ANSWERS.get(kind, "{}"))
     (tmp_path / "alert.j2").write_text(ALERT_TEMPLATE, encoding="utf-8")
     (tmp_path / "digest.j2").write_text(DIGEST_TEMPLATE, encoding="utf-8")
-    channel = _build(
-        kind,
-        {
-            **targets(http_receiver.url, smtp_port)[kind],
-            "template": str(tmp_path / "alert.j2"),
-            "digest_template": str(tmp_path / "digest.j2"),
-            "digest": {"every": "15m"},
-        },
-    )
+    settings = {
+        **targets(http_receiver.url, smtp_port)[kind],
+        "template": str(tmp_path / "alert.j2"),
+        "digest_template": str(tmp_path / "digest.j2"),
+    }
+    if kind not in NO_DIGEST:
+        settings["digest"] = {"every": "15m"}
+    channel = _build(kind, settings)
     alert: Alert = make_alert(rule_title="Quét cổng")
     channel.send(alert)
     sent_alert = _delivered(kind, http_receiver, sink, capsys)
+    assert "TMPL-ALERT 7 " in sent_alert and "Quét cổng" in sent_alert
+    if kind in NO_DIGEST:
+        return
     end = datetime(2026, 11, 27, 4, 15, tzinfo=UTC)
     low = make_alert(id="alert-0002", severity="low")
     channel.send_digest(Digest("digest:x@1", kind, end, timedelta(minutes=15), (alert, low)))
     sent_digest = _delivered(kind, http_receiver, sink, capsys)
 
-    assert "TMPL-ALERT alert-0001 " in sent_alert and "Quét cổng" in sent_alert
     assert "TMPL-DIGEST 2 alert-0001 alert-0002" in sent_digest
     assert "TMPL-ALERT" not in sent_digest and "TMPL-DIGEST" not in sent_alert
