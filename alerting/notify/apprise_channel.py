@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from alerting.notify.channel import Channel
-from alerting.notify.digest import Digest
+from alerting.notify.digest import DIGEST_TITLE, Digest
 from alerting.notify.message import AlertLinks, alert_message
 from canhgac.config_channels import AppriseChannelConfig
 from canhgac.errors import ConfigError, NotificationError
@@ -20,9 +20,6 @@ from canhgac.models import Alert
 
 if TYPE_CHECKING:
     import apprise
-
-#: The title of a digest message (the body says how many alerts and of which period).
-DIGEST_TITLE = {"vi": "Canh Gác — tổng hợp cảnh báo", "en": "Canh Gác — alert digest"}
 
 
 class AppriseChannel(Channel):

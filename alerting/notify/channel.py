@@ -7,14 +7,16 @@ refused recipient, bad credentials), so the notification fails at once instead o
 
 A channel that writes its messages from templates names its ``markup``
 (:data:`alerting.notify.template.MARKUPS`); its templates are loaded and checked when it is
-built. A channel with no ``markup`` (cards, case management, JSON) refuses ``template`` keys,
-and one that ``takes_digests = False`` (case management: one case per alert) refuses
-``digest``, both at start.
+built. A channel with a fixed format of its own (the console's line, a case's description)
+uses it unless the config names a ``template`` (:meth:`Channel.alert_text_or`). A channel with
+no ``markup`` (the JSON webhook) refuses ``template`` keys, and one that ``takes_digests =
+False`` (case management: one case per alert) refuses ``digest``, both at start.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import ClassVar
 
 from alerting.notify.channel_templates import ChannelTemplates
@@ -56,6 +58,8 @@ class Channel(ABC):
                 "on its own; remove 'digest' (route low severities to a chat channel instead)"
             )
         self.templates: ChannelTemplates | None = None
+        #: Whether the config names its own alert template (fixed-format defaults yield to it).
+        self.own_template = config.template is not None
         if self.markup is not None:
             self.templates = ChannelTemplates(config, self.markup)
         elif config.template is not None or config.digest_template is not None:
@@ -80,6 +84,10 @@ class Channel(ABC):
 
     def alert_text(self, message: AlertMessage) -> str:
         return self._templates().render_alert(message)
+
+    def alert_text_or(self, message: AlertMessage, fixed: Callable[[AlertMessage], str]) -> str:
+        """The channel's own template's text when it names one, else its ``fixed`` format."""
+        return self.alert_text(message) if self.own_template else fixed(message)
 
     def digest_text(self, digest: Digest) -> str:
         return self._templates().render_digest(digest, self.links)

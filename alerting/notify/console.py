@@ -1,4 +1,9 @@
-"""The console channel: one escaped line per alert on standard output."""
+"""The console channel: one escaped line per alert on standard output.
+
+A console that names a ``template`` prints that template's text instead (the ``text`` markup:
+every value with its control characters stripped), and in digest mode it prints the digest
+template's text once per period.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,8 @@ import sys
 from typing import TextIO
 
 from alerting.notify.channel import Channel
-from alerting.notify.message import AlertLinks
+from alerting.notify.digest import Digest
+from alerting.notify.message import AlertLinks, alert_message
 from alerting.notify.render import escape_controls, summary
 from canhgac.config_channels import ConsoleChannelConfig
 from canhgac.errors import NotificationError
@@ -22,7 +28,7 @@ def console_line(alert: Alert, link: str | None = None) -> str:
 
 class ConsoleChannel(Channel):
     config_type = ConsoleChannelConfig
-    takes_digests = False
+    markup = "text"
 
     def __init__(
         self,
@@ -35,16 +41,24 @@ class ConsoleChannel(Channel):
         self._stream = stream
 
     def send(self, alert: Alert) -> None:
+        if self.own_template:
+            self._write(self.alert_text(alert_message(alert, self.links, self.language)))
+        else:
+            self._write(console_line(alert, self.links.alert(alert.id)))
+
+    def send_digest(self, digest: Digest) -> None:
+        self._write(self.digest_text(digest))
+
+    def _write(self, text: str) -> None:
         # Looked up per send, not at construction, so a redirected sys.stdout is honoured.
         stream = self._stream if self._stream is not None else sys.stdout
-        line = console_line(alert, self.links.alert(alert.id))
         encoding = getattr(stream, "encoding", None)
         if encoding:
             # A terminal in an ASCII locale must still get the alert, with \u escapes for
             # the diacritics, rather than fail it over and over.
-            line = line.encode(encoding, "backslashreplace").decode(encoding)
+            text = text.encode(encoding, "backslashreplace").decode(encoding)
         try:
-            stream.write(line + "\n")
+            stream.write(text + "\n")
             stream.flush()
         except (OSError, ValueError) as exc:
             raise NotificationError(f"console: cannot write: {exc}") from exc

@@ -20,6 +20,8 @@ from canhgac.models import Alert, Severity
 from canhgac.timeutil import for_display, from_iso, to_iso
 
 _RANK = {severity: rank for rank, severity in enumerate(Severity)}
+#: The title of a digest message where a channel has one beside the text.
+DIGEST_TITLE = {"vi": "Canh Gác — tổng hợp cảnh báo", "en": "Canh Gác — alert digest"}
 #: Rules and entities listed by count; the rest are left to the queue link.
 TOP_RULES = 10
 TOP_ENTITIES = 5

@@ -139,7 +139,7 @@ class EmailChannel(Channel):
         self._tls_context = tls_context
 
     def message(self, alert: Alert) -> MIMEText:
-        if self._config.template is None:
+        if not self.own_template:
             text = body(alert, self.links.alert(alert.id))
         else:
             text = self.alert_text(alert_message(alert, self.links, self.language)) + "\n"

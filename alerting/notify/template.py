@@ -16,8 +16,10 @@ Alert values come from log lines, so they are attacker-controlled. Three rules k
   once at start with a sample alert and digest, so a syntax error or a misspelt name stops the
   start with the file, line and reason instead of failing every notification later.
 
-Markups (:data:`MARKUPS`): ``html`` (Telegram), ``markdown`` (Mattermost, Discord, Teams card
-text), ``slack`` (Slack mrkdwn) and ``text`` (Apprise, Zalo, e-mail, console).
+Markups (:data:`MARKUPS`): ``html`` (Telegram), ``markdown`` (Mattermost, Discord, TheHive and
+DFIR-IRIS descriptions), ``adaptive_card`` (Teams card text), ``chat_card`` (Google Chat card
+text), ``slack`` (Slack mrkdwn), ``jira`` (Jira wiki) and ``text`` (Apprise, Zalo, e-mail,
+console).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from urllib.parse import quote
 from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
-from alerting.notify.markup import html_text, markdown_text, slack_text
+from alerting.notify.markup import html_text, jira_wiki_text, markdown_text, slack_text
 from alerting.notify.render import strip_controls
 from canhgac.errors import ConfigError
 from canhgac.registry import Registry
@@ -98,8 +100,25 @@ MARKUPS: Registry[MarkupStyle] = Registry(
         "markdown": MarkupStyle(
             markdown_text, "**{text}**", "{text}", lambda url, label: f"[{label}](<{url}>)"
         ),
+        # Adaptive Card TextBlock text: a Markdown subset (bold, italic, lists, links) without
+        # code spans or HTML; the destination is bare (hyperlink() percent-encodes parentheses).
+        "adaptive_card": MarkupStyle(
+            markdown_text, "**{text}**", "{text}", lambda url, label: f"[{label}]({url})"
+        ),
+        # Google Chat card text: a small HTML subset (<b>, <i>, <u>, <s>, <font>, <a>, <br>),
+        # no <code>.
+        "chat_card": MarkupStyle(
+            html_text,
+            "<b>{text}</b>",
+            "{text}",
+            lambda url, label: f'<a href="{html.escape(url)}">{label}</a>',
+        ),
         "slack": MarkupStyle(
             slack_text, "*{text}*", "`{text}`", lambda url, label: f"<{url}|{label}>"
+        ),
+        # Jira wiki markup (REST v2 descriptions); hyperlink() percent-encodes "|" and "]".
+        "jira": MarkupStyle(
+            jira_wiki_text, "*{text}*", "{{{{{text}}}}}", lambda url, label: f"[{label}|{url}]"
         ),
         "text": MarkupStyle(_plain, "{text}", "{text}", lambda url, label: f"{label}: {url}"),
     },

@@ -8,11 +8,12 @@ Through rsyslog/journald to ``/var/log/syslog`` (or forwarded as is) a line read
       <EventData><Data Name="Image">/usr/bin/wget</Data>...</EventData></Event>   (one line)
 
 The event has the shape of a Windows one, so it is kept the way Windows events are:
-``winlog.*`` for the System part (``winlog.channel`` is ``Linux-Sysmon/Operational``, which
-no Windows rule names) and ``winlog.event_data.<Name>`` for every Data element, and the
-values with an ECS home are copied there by :mod:`.windows_ecs` (``process.executable``,
-``process.parent.command_line``, ``file.path``, ``destination.ip`` ...). Event 1 is a
-process start, 3 a network connection, 11 a file created, 23 a file deleted, 5 a process end.
+``winlog.*`` for the System part, read by :mod:`.winlog_system` as for Windows
+(``winlog.channel`` is ``Linux-Sysmon/Operational``, which no Windows rule names; ``Level``
+is ``log.level``) and ``winlog.event_data.<Name>`` for every Data element, and the values
+with an ECS home are copied there by :mod:`.windows_ecs` (``process.executable``,
+``process.parent.command_line``, ``file.path``, ``destination.ip`` ...). Event 1 is a process
+start, 3 a network connection, 11 a file created, 23 a file deleted, 5 a process end.
 
 The XML is attacker-influenced (a command line is any text), so a record with a DTD or an
 entity declaration (``<!``) is refused before it reaches the XML parser: nothing can expand.
@@ -26,36 +27,17 @@ from xml.etree.ElementTree import ParseError as XmlError
 
 from canhgac.errors import ParseError
 from ingest.parse.base import Fields, Origin
-from ingest.parse.ecs import integer, put_text
+from ingest.parse.ecs import put_text
 from ingest.parse.syslog import match_syslog
 from ingest.parse.timestamps import iso8601, zone_of
 from ingest.parse.windows_ecs import EVENT_DATA, add_ecs
+from ingest.parse.winlog_system import rendered, system_fields
 
 DATASET = "sysmon_linux.log"
 PROVIDER = "Linux-Sysmon"
 MAX_VALUE = 32_768  # characters of one Data value (a command line)
 # "<" in the text (values escape theirs as &lt;): an event has about 100 tags.
 MAX_TAGS = 1024
-# System elements whose text is the value: tag -> winlog field.
-_SYSTEM_TEXT = {
-    "EventID": "winlog.event_id",
-    "Version": "winlog.version",
-    "Level": "winlog.level",
-    "Task": "winlog.task",
-    "Opcode": "winlog.opcode",
-    "Keywords": "winlog.keywords",
-    "EventRecordID": "winlog.record_id",
-    "Channel": "winlog.channel",
-    "Computer": "winlog.computer_name",
-}
-# System elements whose attributes are the values: (tag, attribute) -> winlog field.
-_SYSTEM_ATTRIBUTES = {
-    ("Provider", "Name"): "winlog.provider_name",
-    ("Provider", "Guid"): "winlog.provider_guid",
-    ("Execution", "ProcessID"): "winlog.process.pid",
-    ("Execution", "ThreadID"): "winlog.process.thread.id",
-    ("Security", "UserId"): "winlog.user.identifier",
-}
 # SystemTime has nanoseconds; ECS dates keep microseconds.
 _NANOSECONDS = re.compile(r"(\.\d{6})\d+")
 
@@ -84,22 +66,9 @@ def _system(root: Element, fields: Fields) -> str | None:
     """The System part as winlog.* fields; returns TimeCreated/@SystemTime."""
     system = root.find("System")
     assert system is not None  # checked by _tree
-    for child in system:
-        target = _SYSTEM_TEXT.get(child.tag)
-        if target is not None and child.text:
-            fields[target] = child.text.strip()[:256]
-        for (tag, attribute), target in _SYSTEM_ATTRIBUTES.items():
-            value = child.get(attribute) if child.tag == tag else None
-            if value:
-                fields[target] = value[:256]
-    for key in ("winlog.process.pid", "winlog.process.thread.id"):
-        number = integer(fields.get(key))
-        if number is None:
-            fields.pop(key, None)
-        else:
-            fields[key] = number
-    created = system.find("TimeCreated")
-    return None if created is None else created.get("SystemTime")
+    fields.update(system_fields(rendered(system)))
+    created = fields.pop("winlog.time_created", None)
+    return created if isinstance(created, str) else None
 
 
 def _event_data(root: Element, fields: Fields) -> None:

@@ -8,9 +8,9 @@
                "EventData": {"Data": [{"@Name": "TargetUserName", "#text": "an"}, ...]},
                "UserData": {"LogFileCleared": {"SubjectUserName": "an", ...}}}}
 
-The System part becomes ``winlog.*`` exactly as winlogbeat names it; named Data items and
-UserData values become ``winlog.event_data.<Name>``, so both meanings of a name used in both
-parts (``SourceName``) survive.
+The System part becomes ``winlog.*`` exactly as winlogbeat names it (:mod:`.winlog_system`);
+named Data items and UserData values become ``winlog.event_data.<Name>``, so both meanings of a
+name used in both parts (``SourceName``) survive.
 """
 
 from __future__ import annotations
@@ -18,28 +18,9 @@ from __future__ import annotations
 from typing import Any
 
 from ingest.parse.base import Fields
+from ingest.parse.winlog_system import system_fields
 
 _TEXT = "#text"
-_SYSTEM = {
-    "EventID": "winlog.event_id",
-    "Channel": "winlog.channel",
-    "Computer": "winlog.computer_name",
-    "EventRecordID": "winlog.record_id",
-    "Task": "winlog.task",
-    "Opcode": "winlog.opcode",
-    "Keywords": "winlog.keywords",
-    "Version": "winlog.version",
-    "Level": "log.level",
-}
-_ATTRIBUTES = {
-    ("Provider", "@Name"): "winlog.provider_name",
-    ("Provider", "@Guid"): "winlog.provider_guid",
-    ("Execution", "@ProcessID"): "winlog.process.pid",
-    ("Execution", "@ThreadID"): "winlog.process.thread.id",
-    ("Security", "@UserID"): "winlog.user.identifier",
-    ("Correlation", "@ActivityID"): "winlog.activity_id",
-    ("TimeCreated", "@SystemTime"): "winlog.time_created",
-}
 
 
 def is_rendered_xml(record: dict[str, Any]) -> bool:
@@ -52,19 +33,6 @@ def _text(value: Any) -> Any:
     if isinstance(value, dict):
         return value.get(_TEXT)
     return value
-
-
-def _system(system: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, target in _SYSTEM.items():
-        value = _text(system.get(name))
-        if value is not None:
-            out[target] = value
-    for (element, attribute), target in _ATTRIBUTES.items():
-        part = system.get(element)
-        if isinstance(part, dict) and part.get(attribute) is not None:
-            out[target] = part[attribute]
-    return out
 
 
 def _data_items(event_data: Any) -> dict[str, Any]:
@@ -99,7 +67,7 @@ def _user_data(user_data: Any) -> dict[str, Any]:
 def split_rendered_xml(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], Fields]:
     """(system fields by winlog name, event data by name, other top-level fields)."""
     event: dict[str, Any] = record["Event"]
-    system = _system(event["System"])
+    system = system_fields(event["System"])
     data = _data_items(event.get("EventData"))
     data.update(_user_data(event.get("UserData")))
     rendering = event.get("RenderingInfo")

@@ -5,7 +5,8 @@ The body is the documented alert object (``alert_title``, ``alert_description``,
 ``alert_source``, ``alert_source_ref`` = our alert id, ``alert_source_link`` = its page,
 ``alert_source_content`` = the snapshot, ``alert_severity_id``, ``alert_status_id``,
 ``alert_customer_id``, ...). IRIS answers ``{"status": "success", ...}``; anything else is a
-failure even with 200. The description is Markdown, its values escaped.
+failure even with 200. The description is Markdown, its values escaped: the channel's own
+``template`` in the ``markdown`` markup when it names one.
 """
 
 from __future__ import annotations
@@ -31,14 +32,20 @@ SEVERITY_ID = {
 }
 
 
-def iris_alert(message: AlertMessage, config: DfirIrisChannelConfig) -> dict[str, Any]:
+def iris_description(message: AlertMessage) -> str:
     facts = "\n".join(
         f"- {markdown_text(label)}: {markdown_text(value)}" for label, value in message.facts()
     )
     description = markdown_text(message.description)
+    return f"{description}\n\n{facts}" if description else facts
+
+
+def iris_alert(
+    message: AlertMessage, config: DfirIrisChannelConfig, description: str
+) -> dict[str, Any]:
     return {
         "alert_title": message.headline,
-        "alert_description": f"{description}\n\n{facts}" if description else facts,
+        "alert_description": description,
         "alert_source": config.source,
         "alert_source_ref": message.alert_id,
         "alert_source_link": message.link or "",
@@ -61,6 +68,7 @@ def iris_alert(message: AlertMessage, config: DfirIrisChannelConfig) -> dict[str
 class DfirIrisChannel(HttpChannel[DfirIrisChannelConfig]):
     config_type = DfirIrisChannelConfig
     kind = "dfir_iris"
+    markup = "markdown"
     takes_digests = False
 
     def endpoint(self) -> str:
@@ -70,7 +78,7 @@ class DfirIrisChannel(HttpChannel[DfirIrisChannelConfig]):
         return {"Authorization": f"Bearer {self.config.api_key.get_secret_value()}"}
 
     def payload(self, message: AlertMessage) -> dict[str, Any]:
-        return iris_alert(message, self.config)
+        return iris_alert(message, self.config, self.alert_text_or(message, iris_description))
 
     def check(self, answer: Answer) -> None:
         try:

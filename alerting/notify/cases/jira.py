@@ -3,7 +3,8 @@
 Jira Cloud authenticates with the account's email and an API token (Basic); Jira Data Center
 with a personal access token (Bearer) -- ``email`` unset. Every value in the description goes
 through :func:`~alerting.notify.markup.jira_wiki_text`, so log content makes no link, macro or
-formatting. The summary is one line of at most 255 characters (Jira's limit).
+formatting; a channel's own ``template`` writes the description in the ``jira`` markup. The
+summary is one line of at most 255 characters (Jira's limit).
 """
 
 from __future__ import annotations
@@ -33,13 +34,15 @@ def jira_description(message: AlertMessage) -> str:
     return "\n".join(lines)
 
 
-def jira_issue(message: AlertMessage, config: JiraChannelConfig) -> dict[str, Any]:
+def jira_issue(
+    message: AlertMessage, config: JiraChannelConfig, description: str
+) -> dict[str, Any]:
     return {
         "fields": {
             "project": {"key": config.project},
             "issuetype": {"name": config.issue_type},
             "summary": shorten(message.headline, MAX_SUMMARY),
-            "description": jira_description(message),
+            "description": description,
             # Labels cannot hold spaces; the alert id lets a search find a repeat.
             "labels": [
                 *config.labels,
@@ -53,6 +56,7 @@ def jira_issue(message: AlertMessage, config: JiraChannelConfig) -> dict[str, An
 class JiraChannel(HttpChannel[JiraChannelConfig]):
     config_type = JiraChannelConfig
     kind = "jira"
+    markup = "jira"
     takes_digests = False
 
     def endpoint(self) -> str:
@@ -66,4 +70,4 @@ class JiraChannel(HttpChannel[JiraChannelConfig]):
         return {"Authorization": f"Basic {basic}"}
 
     def payload(self, message: AlertMessage) -> dict[str, Any]:
-        return jira_issue(message, self.config)
+        return jira_issue(message, self.config, self.alert_text_or(message, jira_description))

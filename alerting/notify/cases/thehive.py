@@ -4,7 +4,8 @@ Bearer``).
 The alert's ``sourceRef`` is our alert id, and TheHive refuses a second alert with the same
 ``type``/``source``/``sourceRef``: a repeat after a crash (delivery is at least once) is
 answered 400 "already exists", which counts as delivered. Who/where values become observables
-(``ip``, ``hostname``, ``other``); the description is Markdown, its values escaped.
+(``ip``, ``hostname``, ``other``); the description is Markdown, its values escaped: the
+channel's own ``template`` in the ``markdown`` markup when it names one.
 """
 
 from __future__ import annotations
@@ -42,13 +43,15 @@ def thehive_description(message: AlertMessage) -> str:
     return "\n".join(lines)
 
 
-def thehive_alert(message: AlertMessage, config: TheHiveChannelConfig) -> dict[str, Any]:
+def thehive_alert(
+    message: AlertMessage, config: TheHiveChannelConfig, description: str
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": config.alert_type,
         "source": config.source,
         "sourceRef": message.alert_id,
         "title": message.headline,
-        "description": thehive_description(message),
+        "description": description,
         "severity": SEVERITY[message.severity],
         "date": int(from_iso(message.first_seen).timestamp() * 1000),
         "tags": [*message.tags, f"rule:{message.rule_id}"],
@@ -68,6 +71,7 @@ def thehive_alert(message: AlertMessage, config: TheHiveChannelConfig) -> dict[s
 class TheHiveChannel(HttpChannel[TheHiveChannelConfig]):
     config_type = TheHiveChannelConfig
     kind = "thehive"
+    markup = "markdown"
     takes_digests = False
 
     def endpoint(self) -> str:
@@ -80,7 +84,8 @@ class TheHiveChannel(HttpChannel[TheHiveChannelConfig]):
         return headers
 
     def payload(self, message: AlertMessage) -> dict[str, Any]:
-        return thehive_alert(message, self.config)
+        description = self.alert_text_or(message, thehive_description)
+        return thehive_alert(message, self.config, description)
 
     def already_delivered(self, status: int, body: str) -> bool:
         return status == 400 and "already exists" in body.lower()

@@ -4,6 +4,7 @@ target's markup (no formatting, mention or link from a log line) and the link to
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,17 @@ LINK = "https://soc.hanoi.example/alerts/alert-0001"
 TIME = "2026-11-27 10:04:05 +07 (UTC+07:00)"
 TITLE = "[HIGH] Đăng nhập SSH thất bại nhiều lần"
 ZWSP = "\u200b"
+#: The hostile alert in Markdown (Mattermost, Discord, Teams card text), headline to rule.
+MARKDOWN_LINES = [
+    r"🚨 **\[HIGH\] Đăng nhập SSH thất bại nhiều lần**",
+    r"host.name: máy-chủ-01 \<b\>x\</b\>",
+    f"user.name: nguyễn.văn.an @{ZWSP}everyone "
+    r"\<!channel\> & \*đậm\* \[a\]\(http\://evil\) {code}\|x",
+    r"source.ip: 2001\:db8\:\:7",
+    r"Thời gian: 2026-11-27 10\:04\:05 +07 \(UTC+07\:00\)",
+    "Số sự kiện: 2",
+    "Quy tắc: ssh-bruteforce",
+]
 
 
 def deliver(
@@ -86,15 +98,21 @@ def test_telegram_answer_without_ok_is_retried_and_the_token_never_shows(
     assert row.last_error == f"telegram {http_receiver.url}: answer without ok: true"
 
 
-def test_teams_posts_an_adaptive_card_with_markdown_escaped(
+def _text_blocks(*lines: str) -> list[dict[str, Any]]:
+    return [{"type": "TextBlock", "text": line, "wrap": True} for line in lines]
+
+
+def test_teams_posts_an_adaptive_card_of_its_template_with_markdown_escaped(
     store: SQLiteStore, hostile_alert: Alert, http_receiver: Any, clock: Any
 ) -> None:
     http_receiver.default = (202, "")
     channel = {"type": "teams", "name": "teams", "url": f"{http_receiver.url}/workflows/abc?sig=S"}
     assert deliver(store, hostile_alert, channel, clock) == DispatchReport(sent=1)
 
-    [(path, _, body)] = http_receiver.requests
+    [(path, headers, body)] = http_receiver.requests
     assert path == "/workflows/abc?sig=S"
+    assert headers["Content-Type"] == "application/json; charset=utf-8"
+    headline, *rest = _text_blocks(*MARKDOWN_LINES, f"[Mở cảnh báo]({LINK})")
     assert body == {
         "type": "message",
         "attachments": [
@@ -105,34 +123,7 @@ def test_teams_posts_an_adaptive_card_with_markdown_escaped(
                     "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
                     "type": "AdaptiveCard",
                     "version": "1.4",
-                    "body": [
-                        {
-                            "type": "TextBlock",
-                            "text": r"\[HIGH\] Đăng nhập SSH thất bại nhiều lần",
-                            "weight": "Bolder",
-                            "size": "Medium",
-                            "wrap": True,
-                            "color": "Attention",
-                        },
-                        {
-                            "type": "FactSet",
-                            "facts": [
-                                {"title": "host.name", "value": r"máy-chủ-01 \<b\>x\</b\>"},
-                                {
-                                    "title": "user.name",
-                                    "value": f"nguyễn.văn.an @{ZWSP}everyone "
-                                    r"\<!channel\> & \*đậm\* \[a\]\(http\://evil\) {code}\|x",
-                                },
-                                {"title": "source.ip", "value": r"2001\:db8\:\:7"},
-                                {
-                                    "title": "Thời gian",
-                                    "value": r"2026-11-27 10\:04\:05 +07 \(UTC+07\:00\)",
-                                },
-                                {"title": "Số sự kiện", "value": "2"},
-                                {"title": "Quy tắc", "value": "ssh-bruteforce"},
-                            ],
-                        },
-                    ],
+                    "body": [headline | {"size": "Medium", "color": "Attention"}, *rest],
                     "actions": [{"type": "Action.OpenUrl", "title": "Mở cảnh báo", "url": LINK}],
                 },
             }
@@ -166,7 +157,7 @@ def test_slack_escapes_the_three_mrkdwn_characters(
     }
 
 
-@pytest.mark.parametrize("kind", ["slack", "discord", "mattermost"])
+@pytest.mark.parametrize("kind", ["slack", "discord", "mattermost", "teams", "google_chat"])
 def test_a_channel_in_english_speaks_english_and_keeps_the_field_names(
     store: SQLiteStore, make_alert: Any, http_receiver: Any, clock: Any, kind: str
 ) -> None:
@@ -174,7 +165,7 @@ def test_a_channel_in_english_speaks_english_and_keeps_the_field_names(
     channel = {"type": kind, "name": kind, "url": f"{http_receiver.url}/h", "language": "en"}
     assert deliver(store, make_alert(), channel, clock) == DispatchReport(sent=1)
     [(_, _, body)] = http_receiver.requests
-    text = body.get("text") or body["content"]
+    text = json.dumps(body, ensure_ascii=False)
     assert "Time: " in text and "Events: " in text and "Open alert" in text
     assert "Thời gian" not in text and "Mở cảnh báo" not in text
     assert "host.name" in text
@@ -199,14 +190,7 @@ def test_mattermost_escapes_markdown_and_breaks_mass_mentions(
         "username": "Canh Gác",
         "text": "\n".join(
             [
-                r"🚨 **\[HIGH\] Đăng nhập SSH thất bại nhiều lần**",
-                r"host.name: máy-chủ-01 \<b\>x\</b\>",
-                f"user.name: nguyễn.văn.an @{ZWSP}everyone "
-                r"\<!channel\> & \*đậm\* \[a\]\(http\://evil\) {code}\|x",
-                r"source.ip: 2001\:db8\:\:7",
-                r"Thời gian: 2026-11-27 10\:04\:05 +07 \(UTC+07\:00\)",
-                "Số sự kiện: 2",
-                "Quy tắc: ssh-bruteforce",
+                *MARKDOWN_LINES,
                 f"[Mở cảnh báo](<{LINK}>)",
             ]
         ),
@@ -226,21 +210,14 @@ def test_discord_pings_nobody_and_escapes_markdown(
         "allowed_mentions": {"parse": []},
         "content": "\n".join(
             [
-                r"🚨 **\[HIGH\] Đăng nhập SSH thất bại nhiều lần**",
-                r"host.name: máy-chủ-01 \<b\>x\</b\>",
-                f"user.name: nguyễn.văn.an @{ZWSP}everyone "
-                r"\<!channel\> & \*đậm\* \[a\]\(http\://evil\) {code}\|x",
-                r"source.ip: 2001\:db8\:\:7",
-                r"Thời gian: 2026-11-27 10\:04\:05 +07 \(UTC+07\:00\)",
-                "Số sự kiện: 2",
-                "Quy tắc: ssh-bruteforce",
+                *MARKDOWN_LINES,
                 f"[Mở cảnh báo](<{LINK}>)",
             ]
         ),
     }
 
 
-def test_google_chat_card_is_html_escaped_and_the_text_holds_no_log_value(
+def test_google_chat_card_is_its_template_html_escaped_and_the_text_holds_no_log_value(
     store: SQLiteStore, hostile_alert: Alert, http_receiver: Any, clock: Any
 ) -> None:
     url = f"{http_receiver.url}/v1/spaces/AAA/messages?key=K&token=T"
@@ -249,16 +226,15 @@ def test_google_chat_card_is_html_escaped_and_the_text_holds_no_log_value(
 
     [(path, _, body)] = http_receiver.requests
     assert path == "/v1/spaces/AAA/messages?key=K&token=T"
-    facts = [
-        ("host.name", "máy-chủ-01 &lt;b&gt;x&lt;/b&gt;"),
-        (
-            "user.name",
-            "nguyễn.văn.an @everyone &lt;!channel&gt; &amp; *đậm* [a](http://evil) {code}|x",
-        ),
-        ("source.ip", "2001:db8::7"),
-        ("Thời gian", TIME),
-        ("Số sự kiện", "2"),
-        ("Quy tắc", "ssh-bruteforce"),
+    lines = [
+        f"🚨 <b>{TITLE}</b>",
+        "host.name: máy-chủ-01 &lt;b&gt;x&lt;/b&gt;",
+        "user.name: nguyễn.văn.an @everyone &lt;!channel&gt; &amp; *đậm* [a](http://evil) {code}|x",
+        "source.ip: 2001:db8::7",
+        f"Thời gian: {TIME}",
+        "Số sự kiện: 2",
+        "Quy tắc: ssh-bruteforce",
+        f'<a href="{LINK}">Mở cảnh báo</a>',
     ]
     button = {"text": "Mở cảnh báo", "onClick": {"openLink": {"url": LINK}}}
     assert body == {
@@ -267,14 +243,11 @@ def test_google_chat_card_is_html_escaped_and_the_text_holds_no_log_value(
             {
                 "cardId": "canhgac-alert-0001",
                 "card": {
-                    "header": {"title": TITLE, "subtitle": "Canh Gác — Cảnh báo alert-0001"},
+                    "header": {"title": "Canh Gác", "subtitle": "Cảnh báo · HIGH"},
                     "sections": [
                         {
                             "widgets": [
-                                *(
-                                    {"decoratedText": {"topLabel": label, "text": text}}
-                                    for label, text in facts
-                                ),
+                                {"textParagraph": {"text": "<br>".join(lines)}},
                                 {"buttonList": {"buttons": [button]}},
                             ]
                         }

@@ -1,14 +1,18 @@
-"""The console channel: one line per alert, Vietnamese intact, hostile content escaped."""
+"""The console channel: one line per alert, Vietnamese intact, hostile content escaped; a
+console with a template prints its text, with controls stripped, and its digests."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TextIO
 
 import pytest
 
 from alerting.notify.console import ConsoleChannel
+from alerting.notify.digest import Digest
 from canhgac.config import ConsoleChannelConfig
 from canhgac.errors import NotificationError
 from canhgac.models import Alert
@@ -87,3 +91,26 @@ def test_a_closed_stream_is_a_notification_error(make_alert: MakeAlert) -> None:
     stream.close()
     with pytest.raises(NotificationError, match="console: cannot write"):
         ConsoleChannel(ConsoleChannelConfig(), stream=stream).send(make_alert())
+
+
+def test_a_templated_console_prints_its_template_and_digests_without_controls(
+    make_alert: MakeAlert, tmp_path: Path
+) -> None:
+    (tmp_path / "alert.j2").write_text(
+        "{{ alert.headline }}\n{{ alert.context['user.name'] }}", encoding="utf-8"
+    )
+    config = ConsoleChannelConfig(
+        template=tmp_path / "alert.j2", language="en", digest={"every": "15m"}
+    )
+    out = io.StringIO()
+    console = ConsoleChannel(config, stream=out)
+    hostile = make_alert(snapshot={"user.name": "root\x1b[2J\nALERT: all clear\r\u202e"})
+    console.send(hostile)
+    assert out.getvalue() == "[HIGH] Đăng nhập SSH thất bại nhiều lần\nroot [2J ALERT: all clear\n"
+    end = datetime(2026, 11, 27, 4, 15, tzinfo=UTC)
+    console.send_digest(
+        Digest("digest:console@1", "console", end, timedelta(minutes=15), (hostile,))
+    )
+    digest = out.getvalue().split("all clear\n", 1)[1]
+    assert digest.startswith("📋 Canh Gác — digest of 1 alerts\n")
+    assert "\x1b" not in digest and "\u202e" not in digest and "\r" not in digest

@@ -32,6 +32,8 @@ def _channel(kind: str, **extra: Any) -> Channel:
             "telegram": {"token": "t", "chat_id": "1"},
             "zalo": {"access_token": "z", "user_ids": ["1"]},
             "apprise": {"urls": ["json://127.0.0.1:9/x"]},
+            "thehive": {"url": "http://127.0.0.1:9", "api_key": "k"},
+            "jira": {"url": "http://127.0.0.1:9", "project": "SOC", "token": "t"},
         }.get(kind, {"url": "http://127.0.0.1:9/h"})
     )
     base.update(extra)
@@ -59,7 +61,7 @@ def _digest_text(channel: Channel, *alerts: Alert) -> str:
 
 
 def test_log_content_is_never_compiled_as_a_template(make_alert: Any) -> None:
-    for kind in ("telegram", "slack", "mattermost", "zalo"):
+    for kind in ("telegram", "slack", "mattermost", "zalo", "teams", "google_chat"):
         text = _text(_channel(kind), _hostile(make_alert))
         assert "49" not in text and "42" not in text and "XXX" not in text
         literal = text.replace("\\", "")  # Markdown's escapes aside, the characters as sent
@@ -132,6 +134,44 @@ def test_a_channel_template_cannot_unescape_values(make_alert: Any, tmp_path: Pa
     assert f"[mở](<{PUBLIC_URL}/alerts/alert-0001>)" in text
 
 
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        (
+            "teams",
+            r"**\[HIGH\] Đăng nhập {{ 7\*7 }}** x "
+            r"[\<i\>\*đậm\*\</i\>](https://a.example/p%281%29%5Bq%5D)",
+        ),
+        (
+            "google_chat",
+            "<b>[HIGH] Đăng nhập {{ 7*7 }}</b> x "
+            '<a href="https://a.example/p%281%29%5Bq%5D">&lt;i&gt;*đậm*&lt;/i&gt;</a>',
+        ),
+        (
+            "thehive",
+            r"**\[HIGH\] Đăng nhập {{ 7\*7 }}** x "
+            r"[\<i\>\*đậm\*\</i\>](<https://a.example/p%281%29%5Bq%5D>)",
+        ),
+        (
+            "jira",
+            r"*\[HIGH\] Đăng nhập \{\{ 7\*7 \}\}* x "
+            r"[<i>\*đậm\*</i>|https://a.example/p%281%29%5Bq%5D]",
+        ),
+    ],
+)
+def test_card_and_case_markups_escape_values_and_link_only_to_web_urls(
+    make_alert: Any, tmp_path: Path, kind: str, expected: str
+) -> None:
+    path = tmp_path / "card.j2"
+    path.write_text(
+        "{{ b(alert.headline[:26]) }} {{ link('javascript:alert(1)', 'x') }} "
+        "{{ link('https://a.example/p(1)[q]', alert.title[-12:]) }}",
+        encoding="utf-8",
+    )
+    alert = make_alert(rule_title=JINJA_TITLE)
+    assert _text(_channel(kind, template=str(path)), alert) == expected
+
+
 def test_a_template_with_a_syntax_error_is_refused_with_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "broken.j2"
     path.write_text("🚨 {{ alert.headline }}\n{% for x in alert.tags %}\n{{ x }\n", "utf-8")
@@ -153,22 +193,6 @@ def test_a_template_that_cannot_render_is_refused_at_start(tmp_path: Path, sourc
 def test_a_missing_template_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read template"):
         _channel("discord", digest_template=str(tmp_path / "absent.j2"))
-
-
-@pytest.mark.parametrize("kind", ["thehive", "teams", "webhook", "console"])
-def test_fixed_format_channels_refuse_a_template(kind: str, tmp_path: Path) -> None:
-    path = tmp_path / "t.j2"
-    path.write_text("x", "utf-8")
-    extra = {"api_key": "k"} if kind == "thehive" else {}
-    if kind == "console":
-        config = AlertingConfig.model_validate(
-            {"channels": [{"type": "console", "template": str(path)}]}
-        ).channels[0]
-        with pytest.raises(ConfigError, match="writes a fixed format"):
-            CHANNELS.get("console")(config, AlertLinks())
-        return
-    with pytest.raises(ConfigError, match="writes a fixed format"):
-        _channel(kind, template=str(path), **extra)
 
 
 def test_without_a_public_url_a_template_writes_no_link(make_alert: Any) -> None:
