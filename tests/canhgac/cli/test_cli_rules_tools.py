@@ -317,6 +317,9 @@ def test_impact_previews_an_exception_over_stored_alerts(tmp_path: Path) -> None
         )
     finally:
         store.close()
+    # The detection below runs a minute after the events were stored, however long the
+    # backtest takes (a loaded machine took over a minute, and the window missed them).
+    stored = utcnow()
     invoke(
         "rules", "backtest", FAILED_PASSWORD_ID, "--from", now_iso()[:10], "--config", str(config)
     )
@@ -332,7 +335,7 @@ def test_impact_previews_an_exception_over_stored_alerts(tmp_path: Path) -> None
         )
         [rule] = [r for r in compiled.rules if r.id == FAILED_PASSWORD_ID]
         DetectionEngine(
-            store, DetectionConfig(), clock=lambda: utcnow() + timedelta(minutes=1)
+            store, DetectionConfig(), clock=lambda: stored + timedelta(minutes=1)
         ).run_rule(rule)
     finally:
         store.close()
