@@ -9,7 +9,8 @@ Kept values are keywords only: every scalar as text (``true``, ``42``), because 
 call's ``requestParameters.limit`` is a number and another's the text ``"all"``, and one
 mapped type per name would turn the second into a dead letter. An array of objects is
 flattened like Elasticsearch flattens objects in arrays (``targetResources.type`` holds the
-type of every target, a list), so a rule on an inner field finds any element's value; the
+type of every target, a list; one value alone is stored as that value), so a rule on an inner
+field finds any element's value (on Elasticsearch; SQLite compares a list as its JSON text); the
 record's top two levels of objects and arrays are also kept whole as compact JSON text, for
 the rules that search a whole part (``requestParameters|contains``, ``NetworkLocationDetails``).
 
@@ -95,6 +96,7 @@ class _Keeper:
         self.out = out
         self.prefix = prefix
         self.clean: Callable[[str], str] = nfc if escaped else _same
+        self.listed: set[str] = set()
 
     def put(self, name: str, value: str, listed: bool) -> None:
         if name not in self.out and len(self.out) >= MAX_KEYS:
@@ -102,6 +104,7 @@ class _Keeper:
         if not listed:
             self.out[name] = value
             return
+        self.listed.add(name)
         held = self.out.get(name)
         if isinstance(held, list):
             if len(held) < MAX_ITEMS:
@@ -144,7 +147,14 @@ def keep_record(
 
     ``escaped=False`` when the JSON text had no ``\\u`` escape (its strings are already NFC).
     """
-    _Keeper(fields, prefix, escaped).walk(record, "", 1, False)
+    keeper = _Keeper(fields, prefix, escaped)
+    keeper.walk(record, "", 1, False)
+    # One value from an array is stored as that value: the SQLite store compares a field's
+    # value, not the members of a list (Elasticsearch matches either).
+    for name in keeper.listed:
+        value = fields[name]
+        if isinstance(value, list) and len(value) == 1:
+            fields[name] = value[0]
 
 
 def name_values(items: Any, name_key: str = "Name", value_key: str = "Value") -> dict[str, str]:

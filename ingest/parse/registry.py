@@ -11,8 +11,8 @@ from ingest.parse.access import parse_apache, parse_nginx
 from ingest.parse.auditd import parse_auditd
 from ingest.parse.auth import parse_auth
 from ingest.parse.auto import parse_auto, parse_json_record
-from ingest.parse.base import Parser
 from ingest.parse.azure import parse_azure
+from ingest.parse.base import Parser
 from ingest.parse.cef import parse_cef
 from ingest.parse.cisco_asa import parse_cisco_asa
 from ingest.parse.cloudtrail import parse_cloudtrail

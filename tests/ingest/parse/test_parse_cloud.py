@@ -34,9 +34,10 @@ def test_a_cloudtrail_record_keeps_its_names_and_gets_ecs() -> None:
     assert fields["aws.cloudtrail.userIdentity.sessionContext.sessionIssuer.type"] == "Role"
     assert fields["aws.cloudtrail.requestParameters.attributeType"] == "CREATE_VOLUME_PERMISSION"
     # objects in arrays: every element's value; the whole part as text for |contains rules
-    assert fields["aws.cloudtrail.requestParameters.createVolumePermission.add.items.userId"] == [
-        "444455556666"
-    ]
+    assert (
+        fields["aws.cloudtrail.requestParameters.createVolumePermission.add.items.userId"]
+        == "444455556666"  # one element: its value, which SQLite compares too
+    )
     assert '"userId":"444455556666"' in fields["aws.cloudtrail.requestParameters"]
     assert fields["aws.cloudtrail.responseElements._return"] == "true"  # keywords only
     assert fields["event.action"] == "ModifySnapshotAttribute"
@@ -165,10 +166,10 @@ def test_gcp_audit_entry() -> None:
     assert fields["event.dataset"] == "gcp.audit"
     assert fields["gcp.audit.method_name"] == "v1.compute.firewalls.delete"
     assert fields["gcp.audit.service_name"] == "compute.googleapis.com"
-    assert fields["gcp.audit.protoPayload.authorizationInfo.permission"] == [
+    assert fields["gcp.audit.protoPayload.authorizationInfo.permission"] == (
         "compute.firewalls.delete"
-    ]
-    assert fields["gcp.audit.protoPayload.authorizationInfo.granted"] == ["true"]
+    )
+    assert fields["gcp.audit.protoPayload.authorizationInfo.granted"] == "true"
     assert fields["event.action"] == "v1.compute.firewalls.delete"
     assert fields["user.email"] == "quantri@hanoi.gov.vn"
     assert fields["source.ip"] == "203.0.113.12"
@@ -189,9 +190,9 @@ def test_google_workspace_admin_event_parameters_by_name() -> None:
     assert fields["event.module"] == "google_workspace"
     assert fields["google_workspace.admin.setting_name"] == "ContextAwareAccess Access Level"
     assert fields["google_workspace.admin.new_value"] == "none"
-    assert fields["gcp.audit.protoPayload.metadata.event.eventName"] == [
+    assert fields["gcp.audit.protoPayload.metadata.event.eventName"] == (
         "CHANGE_APPLICATION_SETTING"
-    ]
+    )
     assert fields["event.category"] == ["iam"]
 
 
