@@ -282,3 +282,18 @@ M365_NORMAL_LOGIN = {
 def line(record: dict[str, Any]) -> str:
     """One record as one line, as an export writes it."""
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+# The records above by the parser that reads them.
+BY_PARSER: dict[str, list[dict[str, Any]]] = {
+    "cloudtrail": [CLOUDTRAIL_SNAPSHOT_SHARED, CLOUDTRAIL_DESCRIBE,
+                   CLOUDTRAIL_CONSOLE_LOGIN_FAILED],
+    "azure": [AZURE_SIGNIN_AZUREHOUND, AZURE_SIGNIN_BROWSER_FAILED, AZURE_AUDIT_ROLE_MEMBER,
+              AZURE_ACTIVITY_SECRET_WRITE, AZURE_RISK_DETECTION],
+    "gcp_audit": [GCP_FIREWALL_DELETE, GCP_FIREWALL_LIST, WORKSPACE_ADMIN_SETTING],
+    "o365": [M365_CMSI_LOGIN, M365_NORMAL_LOGIN],
+}  # fmt: skip
+
+
+def lines(parser: str) -> list[str]:
+    return [line(record) for record in BY_PARSER[parser]]

@@ -96,18 +96,8 @@ MORE_SAMPLES: dict[str, list[str]] = {
         .splitlines()
         if line and not line.startswith("#")
     ],
-    # the record kinds of each cloud log (tests/support/cloud_records.py)
-    "cloudtrail": [cloud.line(r) for r in (cloud.CLOUDTRAIL_SNAPSHOT_SHARED,
-                                           cloud.CLOUDTRAIL_DESCRIBE,
-                                           cloud.CLOUDTRAIL_CONSOLE_LOGIN_FAILED)],
-    "azure": [cloud.line(r) for r in (cloud.AZURE_SIGNIN_AZUREHOUND,
-                                      cloud.AZURE_SIGNIN_BROWSER_FAILED,
-                                      cloud.AZURE_AUDIT_ROLE_MEMBER,
-                                      cloud.AZURE_ACTIVITY_SECRET_WRITE,
-                                      cloud.AZURE_RISK_DETECTION)],
-    "gcp_audit": [cloud.line(r) for r in (cloud.GCP_FIREWALL_DELETE,
-                                          cloud.WORKSPACE_ADMIN_SETTING)],
-    "o365": [cloud.line(cloud.M365_CMSI_LOGIN)],
+    # the record kinds of each cloud log
+    **{parser: cloud.lines(parser) for parser in cloud.BY_PARSER},
     "windows_dns": [
         "4/21/2017 7:52:03 AM 06B0 PACKET  00000000028657F0 UDP Snd 10.2.0.1        6590 R Q"
         " [8081   DR  NXDOMAIN] A      (7)example(3)com(0)",
