@@ -12,8 +12,8 @@ from sigma.rule import SigmaRule
 from alerting.detect.cannot_fire import can_fire
 from alerting.detect.compile.pipeline import load_pipeline
 from alerting.detect.compile.rules import compile_rules
-from alerting.detect.load.ruleset import load_rules
 from alerting.detect.field_contract import collected_datasets, is_collected, is_known
+from alerting.detect.load.ruleset import load_rules
 from alerting.detect.rule_checks import cannot_fire_reasons
 from canhgac.models import Event
 from ingest.parse.base import Origin
