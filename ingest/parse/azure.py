@@ -24,7 +24,14 @@ from typing import Any
 
 from canhgac.errors import ParseError
 from ingest.parse.base import Fields, Origin
-from ingest.parse.cloud_record import child, child_text, keep_record, load_records, name_values
+from ingest.parse.cloud_record import (
+    child,
+    child_text,
+    keep_record,
+    load_records,
+    name_values,
+    put_new,
+)
 from ingest.parse.ecs import put_address
 from ingest.parse.timestamps import any_time, zone_of
 
@@ -118,12 +125,12 @@ def _name_value_lists(fields: Fields, dataset: str, record: dict[str, Any]) -> N
     prefix = f"{dataset}.properties."
     details = name_values(child(record, "properties", "additionalDetails"), "key", "value")
     for key, value in details.items():
-        fields.setdefault(f"{prefix}additionalDetails.{key}", value)
+        put_new(fields, f"{prefix}additionalDetails.{key}", value)
     targets = child(record, "properties", "targetResources")
     for target in targets[:16] if isinstance(targets, list) else []:
         changes = name_values(child(target, "modifiedProperties"), "displayName", "newValue")
         for key, value in changes.items():
-            fields.setdefault(f"{prefix}targetResources.modifiedProperties.{key}", _unquoted(value))
+            put_new(fields, f"{prefix}targetResources.modifiedProperties.{key}", _unquoted(value))
 
 
 def parse_azure(text: str, origin: Origin) -> Fields:

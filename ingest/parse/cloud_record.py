@@ -157,6 +157,15 @@ def keep_record(
             fields[name] = value[0]
 
 
+def put_new(fields: Fields, name: str, value: str | list[str]) -> None:
+    """Add a field the record did not already give (within the record's field limit)."""
+    if name in fields:
+        return
+    if len(fields) >= MAX_KEYS:
+        raise ParseError(f"JSON record has more than {MAX_KEYS} keys")
+    fields[name] = value
+
+
 def name_values(items: Any, name_key: str = "Name", value_key: str = "Value") -> dict[str, str]:
     """``[{"Name": "RequestType", "Value": "Login:login"}, ...]`` (Microsoft 365's extended
     properties, Google Workspace's event parameters) as ``{"RequestType": "Login:login"}``."""

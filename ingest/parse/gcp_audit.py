@@ -26,7 +26,7 @@ from typing import Any
 
 from canhgac.errors import ParseError
 from ingest.parse.base import Fields, Origin
-from ingest.parse.cloud_record import MAX_ITEMS, child, child_text, keep_record, text_of
+from ingest.parse.cloud_record import MAX_ITEMS, child, child_text, keep_record, put_new, text_of
 from ingest.parse.ecs import put_address
 from ingest.parse.jsonlog import load_object
 from ingest.parse.timestamps import any_time, zone_of
@@ -66,7 +66,7 @@ def _parameters(fields: Fields, dataset: str, payload: Any) -> None:
                 value, list) else [text_of(value)]  # fmt: skip
             kept = [item for item in values if item is not None]
             if name and kept and "." not in name:
-                fields.setdefault(prefix + name.lower(), kept if len(kept) > 1 else kept[0])
+                put_new(fields, prefix + name.lower(), kept if len(kept) > 1 else kept[0])
 
 
 def _ecs(fields: Fields, entry: dict[str, Any], payload: dict[str, Any]) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 
 from canhgac.errors import ParseError
 from ingest.parse.base import Fields, Origin
-from ingest.parse.cloud_record import child_text, keep_record, name_values
+from ingest.parse.cloud_record import child_text, keep_record, name_values, put_new
 from ingest.parse.ecs import put_address
 from ingest.parse.jsonlog import load_object
 from ingest.parse.timestamps import any_time
@@ -71,7 +71,7 @@ def parse_o365(text: str, origin: Origin) -> Fields:
     keep_record(fields, record, PREFIX, escaped="\\u" in text)
     for key in _NAME_VALUE_LISTS:
         for name, value in name_values(record.get(key)).items():
-            fields.setdefault(f"{PREFIX}{key}.{name}", value)
+            put_new(fields, f"{PREFIX}{key}.{name}", value)
     _ecs(fields, record)
     when = any_time(record["CreationTime"], "UTC")
     if when is None:

@@ -245,3 +245,23 @@ def test_long_arrays_keep_their_first_values_only() -> None:
     event = to_record(json.dumps(record).encode(), origin("cloudtrail"), 0)
     assert isinstance(event, Event)
     assert len(event.fields["aws.cloudtrail.requestParameters.ids.id"]) == 256
+
+
+def test_name_value_lists_count_toward_the_field_limit() -> None:
+    def target(number: int) -> dict[str, Any]:
+        changes = [{"displayName": f"t{number}.p{i}", "newValue": '"x"'} for i in range(256)]
+        return {"type": "User", "modifiedProperties": changes}
+
+    def audit(targets: int) -> str:
+        properties = {"targetResources": [target(n) for n in range(targets)]}
+        return cloud.line({**cloud.AZURE_AUDIT_ROLE_MEMBER, "properties": properties})
+
+    # 4 targets of 256 changed properties: 1,024 fields by name, within the limit
+    kept = to_record(audit(4).encode(), origin("azure"), 0)
+    assert isinstance(kept, Event)
+    assert (
+        kept.fields["azure.auditlogs.properties.targetResources.modifiedProperties.t3.p255"] == "x"
+    )
+    # 16 of them: 4,096, beyond the 2,000 fields any JSON record may have
+    rejected = to_record(audit(16).encode(), origin("azure"), 1)
+    assert isinstance(rejected, DeadLetter) and "more than 2000 keys" in rejected.reason
