@@ -38,16 +38,17 @@ _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 def load_records(text: str, envelope: str) -> dict[str, Any]:
     """The one record of a line: a bare record, or an export envelope (CloudTrail's S3 file
-    ``{"Records": [...]}``, Azure's ``{"records": [...]}``) holding exactly one. An envelope
-    of several records is refused here: the HTTP source splits them before parsing
-    (:func:`envelope_items`), so each record gets its own event id."""
+    ``{"Records": [...]}``, Azure's ``{"records": [...]}``) holding exactly one. The file
+    and HTTP sources split an envelope of several records before parsing
+    (:func:`split_envelope`, :func:`envelope_items`), so each record gets its own event id;
+    one reaching a parser another way is refused."""
     record = load_object(text)
     inner = record.get(envelope)
     if len(record) == 1 and isinstance(inner, list):
         if len(inner) != 1 or not isinstance(inner[0], dict):
             raise ParseError(
-                f'an export envelope {{"{envelope}": [...]}} of {len(inner)} records: send it'
-                f" to the HTTP source (which splits it) or write one record per line"
+                f'an export envelope {{"{envelope}": [...]}} of {len(inner)} records: read it'
+                f" with a file or HTTP source (they split it) or write one record per line"
             )
         return inner[0]
     return record
@@ -63,6 +64,23 @@ def envelope_items(parser: str, value: dict[str, Any]) -> list[Any] | None:
     key = ENVELOPES.get(parser)
     items = value.get(key) if key is not None and len(value) == 1 else None
     return items if isinstance(items, list) else None
+
+
+def split_envelope(parser: str, raw: bytes) -> list[bytes] | None:
+    """The records of an export envelope written on one line (a CloudTrail S3 file as
+    downloaded), each as its own JSON text; None when ``raw`` is not one (then it is one
+    record). Only for a parser that has an envelope, and only lines that name its key."""
+    key = ENVELOPES.get(parser)
+    if key is None or f'"{key}"'.encode() not in raw[:64]:
+        return None
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None  # the parser says why, as a dead letter
+    items = envelope_items(parser, value) if isinstance(value, dict) else None
+    if not items:
+        return None
+    return [_COMPACT.encode(item).encode("utf-8") for item in items]
 
 
 def text_of(value: Any, limit: int = 1024) -> str | None:

@@ -1,6 +1,6 @@
-"""AWS CloudTrail records: one per line (CloudTrail Lake export, EventBridge, a Firehose or
-``jq -c '.Records[]'`` split of the S3 files), or an S3 file's ``{"Records": [...]}``
-posted to the HTTP source, which splits it::
+"""AWS CloudTrail records: one per line (CloudTrail Lake export, EventBridge, Firehose), or
+an S3 file's ``{"Records": [...]}`` on one line, which the file and HTTP sources split into
+one event per record::
 
     {"eventVersion":"1.09","userIdentity":{"type":"IAMUser","principalId":"AIDA…",
      "arn":"arn:aws:iam::111122223333:user/minh","accountId":"111122223333",
