@@ -72,7 +72,9 @@ def test_an_s3_file_envelope_of_one_record_is_that_record() -> None:
 
 def test_an_envelope_of_several_records_on_one_line_says_how_to_send_it() -> None:
     text = json.dumps({"Records": [cloud.CLOUDTRAIL_DESCRIBE, cloud.CLOUDTRAIL_DESCRIBE]})
-    with pytest.raises(ParseError, match="envelope .* of 2 records: read it with a file or HTTP source"):
+    with pytest.raises(
+        ParseError, match="envelope .* of 2 records: read it with a file or HTTP source"
+    ):
         parse_cloudtrail(text, origin("cloudtrail"))
 
 
