@@ -78,7 +78,7 @@ class SourceBase(Section):
         description="Parser registry name (auto, rfc3164, rfc5424, auth, auditd, nginx, "
         "apache, nginx_error, apache_error, json, fortigate, cef, windows, squid, bind, "
         "dnsmasq, zeek, opencanary, kubernetes_audit, cisco_asa, paloalto, sysmon_linux, "
-        "windows_dns).",
+        "windows_dns, cloudtrail, azure, gcp_audit, o365).",
     )
     encoding: str = Field(default="utf-8", description="Byte encoding, e.g. windows-1258.")
     dataset: str | None = Field(default=None, description="Overrides event.dataset.")

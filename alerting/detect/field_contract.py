@@ -10,6 +10,8 @@ accept any field under their prefix. A test checks the parsers against this cont
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from fnmatch import fnmatchcase
 
 # Every event has these (the kernel's contract).
 COMMON = frozenset(
@@ -94,6 +96,25 @@ SYSMON_LINUX = WINDOWS | frozenset(
      "event.provider", "log.syslog.appname"}
 ) | SYSLOG  # fmt: skip
 
+# The cloud audit parsers (ingest/parse/cloudtrail.py, azure.py, gcp_audit.py, o365.py): ECS
+# fields, and the whole record under the integration's namespace (OPEN_PREFIXES).
+CLOUD = frozenset(
+    {"event.action", "event.provider", "event.id", "event.outcome", "cloud.provider",
+     "cloud.region", "cloud.account.id", "cloud.project.id", "source.ip", "source.domain",
+     "user.name", "user.id", "user.email", "user_agent.original"}
+)  # fmt: skip
+_CLOUD_NAMESPACES = {
+    "aws.cloudtrail": ("aws.cloudtrail.",),
+    "azure.activitylogs": ("azure.activitylogs.",),
+    "azure.auditlogs": ("azure.auditlogs.",),
+    "azure.signinlogs": ("azure.signinlogs.",),
+    "azure.identity_protection": ("azure.identity_protection.",),
+    "gcp.audit": ("gcp.audit.",),
+    "google_workspace.admin": ("gcp.audit.", "google_workspace.admin."),
+    "google_workspace.login": ("gcp.audit.", "google_workspace.login."),
+    "o365.audit": ("o365.audit.",),
+}
+
 KNOWN_FIELDS: dict[str, frozenset[str]] = {
     "syslog": SYSLOG,
     "system.auth": AUTH,
@@ -104,6 +125,7 @@ KNOWN_FIELDS: dict[str, frozenset[str]] = {
     "cef": NETWORK | frozenset({"cef.version", "cef.severity", "cef.name", "cef.category"}),
     "windows": WINDOWS,
     "sysmon_linux.log": SYSMON_LINUX,
+    **dict.fromkeys(_CLOUD_NAMESPACES, CLOUD),
 }
 
 # Datasets whose parser keeps every key of the source under a prefix.
@@ -116,6 +138,7 @@ OPEN_PREFIXES: dict[str, tuple[str, ...]] = {
     # winlogbeat and nxlog records keep their own keys (winlog.user_data.*, hanoi.nxlog.*).
     "windows": ("winlog.", "hanoi.nxlog."),
     "sysmon_linux.log": ("winlog.", "hanoi.sysmon_linux."),
+    **_CLOUD_NAMESPACES,
 }
 
 # Windows channels (what the pipeline restricts Windows rules by) -> dataset.
@@ -156,3 +179,44 @@ def is_known(field: str, datasets: set[str]) -> bool:
         if field.startswith(OPEN_PREFIXES.get(contract, ())):
             return True
     return False
+
+
+# The datasets each parser writes (a pattern: any matching name), for the sources a site
+# configures; the source's dataset setting replaces them. A parser not listed (syslog, raw)
+# writes any dataset unless the source sets one; auto and json always may.
+PARSER_DATASETS: dict[str, tuple[str, ...]] = {
+    "auditd": ("auditd.log",), "auth": ("system.auth",), "nginx": ("nginx.access",),
+    "apache": ("apache.access",), "nginx_error": ("nginx.error",),
+    "apache_error": ("apache.error",), "fortigate": ("fortinet.firewall",), "cef": ("cef",),
+    "windows": ("windows.*",), "squid": ("squid.access",), "bind": ("bind.query",),
+    "dnsmasq": ("dnsmasq.log",), "zeek": ("zeek.*",), "opencanary": ("opencanary.events",),
+    "kubernetes_audit": ("kubernetes.audit",), "cisco_asa": ("cisco.asa",),
+    "paloalto": ("panos.panos",), "sysmon_linux": ("sysmon_linux.log",),
+    "windows_dns": ("windows_dns.debug",), "cloudtrail": ("aws.cloudtrail",),
+    "azure": ("azure.*",), "gcp_audit": ("gcp.audit", "google_workspace.*"),
+    "o365": ("o365.audit",),
+}  # fmt: skip
+# Parsers whose record, not the source's dataset setting, names the dataset of most events,
+# or, for Windows, what the rules are restricted by (the channel); a JSON record may name its
+# own (ingest/parse/record.py).
+_RECORD_DATASETS = frozenset(("azure", "gcp_audit", "windows"))
+_SELF_NAMED = frozenset(("auto", "json"))
+
+
+def collected_datasets(sources: Iterable[tuple[str, str | None]]) -> tuple[str, ...] | None:
+    """The dataset patterns the sources ``(parser, dataset setting)`` of a configuration
+    write; None when one of them may write any dataset (or there are none)."""
+    patterns: list[str] = []
+    for parser, dataset in sources:
+        written = PARSER_DATASETS.get(parser, ())
+        if parser in _SELF_NAMED or not (written or dataset):
+            return None
+        if dataset:
+            patterns.append(dataset)
+        if not dataset or parser in _RECORD_DATASETS:
+            patterns.extend(written)
+    return tuple(patterns) or None
+
+
+def is_collected(dataset: str, collected: tuple[str, ...]) -> bool:
+    return any(fnmatchcase(dataset, pattern) for pattern in collected)

@@ -87,14 +87,16 @@ def assess_pack(
     on_step: Callable[[str], object] | None = None,
     probe: EventReader | None = None,
     strict: bool = False,
+    collected: tuple[str, ...] | None = None,
 ) -> PackAssessment:
     """Load and compile every rule under ``source``; ``known_ids`` (rule id -> where) are
     taken already (the rules the pack is imported next to). ``on_step(what)`` is called as
     each of the ``2 + len(languages)`` steps begins (a progress bar). Every query compiled
     for ``probe``'s language is run once on it, and refused when the store rejects it
     (:mod:`alerting.detect.store_probe`). A rule that cannot fire with the sources we
-    collect (:mod:`alerting.detect.cannot_fire`) is imported with a warning, or refused when
-    ``strict``."""
+    collect (:mod:`alerting.detect.cannot_fire`; ``collected``: the datasets the site's
+    sources write, None for every dataset the pipeline maps) is imported with a warning, or
+    refused when ``strict``."""
     step = on_step or (lambda what: None)
     step("loading rules")
     ruleset = load_rules(source)
@@ -123,7 +125,8 @@ def assess_pack(
         _record(verdicts, language, result)
     first = compiled[languages[0]]
     step("checking rules")
-    for finding in check_rules([*first.rules, *first.correlation_inputs], pipeline):
+    checked = [*first.rules, *first.correlation_inputs]
+    for finding in check_rules(checked, pipeline, collected):
         if finding.kind != "no tests" and Path(finding.path) in verdicts:
             _record_finding(verdicts[Path(finding.path)], finding, strict)
     return PackAssessment(source, tuple(languages), list(verdicts.values()))

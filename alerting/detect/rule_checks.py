@@ -27,7 +27,7 @@ from alerting.detect.cannot_fire import can_fire
 from alerting.detect.compile.rules import CompiledRule
 from alerting.detect.correlation.fields import FieldMapper, FieldProblem
 from alerting.detect.correlation.run import BaseInput, CorrelationNode, CorrelationQuery
-from alerting.detect.field_contract import dataset_of_channel, is_known
+from alerting.detect.field_contract import dataset_of_channel, is_collected, is_known
 from alerting.detect.load.ruleset import LoadedRule
 
 FIXTURE_SUFFIX = ".tests.yml"
@@ -49,8 +49,14 @@ def fixture_path(rule: CompiledRule) -> Path:
     return path.with_name(path.name.rsplit(".", 1)[0] + FIXTURE_SUFFIX)
 
 
-def check_rules(rules: Sequence[CompiledRule], pipeline: ProcessingPipeline) -> list[Finding]:
-    """Findings for ``rules`` (scheduled ones and correlation inputs)."""
+def check_rules(
+    rules: Sequence[CompiledRule],
+    pipeline: ProcessingPipeline,
+    collected: tuple[str, ...] | None = None,
+) -> list[Finding]:
+    """Findings for ``rules`` (scheduled ones and correlation inputs). ``collected``: the
+    datasets the site's sources write (:func:`~alerting.detect.field_contract.collected_datasets`);
+    None: every dataset the pipeline maps is taken as collected."""
     mapper = FieldMapper(pipeline)
     datasets: dict[str, set[str]] = {}
     findings: list[Finding] = []
@@ -65,7 +71,7 @@ def check_rules(rules: Sequence[CompiledRule], pipeline: ProcessingPipeline) -> 
         source = rule.source
         if isinstance(source, LoadedRule):
             datasets[rule.id] = rule_datasets(source.rule, pipeline)
-            findings.extend(_unknown_fields(source, mapper, datasets[rule.id]))
+            findings.extend(_unknown_fields(source, mapper, datasets[rule.id], collected))
     for rule in rules:
         if isinstance(rule.query, CorrelationQuery):
             findings.extend(_correlation_fields(rule, rule.query.root, by_id, datasets, pipeline))
@@ -73,16 +79,18 @@ def check_rules(rules: Sequence[CompiledRule], pipeline: ProcessingPipeline) -> 
 
 
 def cannot_fire_reasons(
-    rules: Sequence[CompiledRule], pipeline: ProcessingPipeline
+    rules: Sequence[CompiledRule],
+    pipeline: ProcessingPipeline,
+    collected: tuple[str, ...] | None = None,
 ) -> dict[str, str]:
     """Rule id -> why it cannot fire with the sources we collect, for each such rule (what
-    the rules page shows next to a scheduled rule)."""
+    the rules page shows next to a scheduled rule); ``collected`` as for :func:`check_rules`."""
     mapper = FieldMapper(pipeline)
     reasons: dict[str, str] = {}
     for rule in rules:
         if isinstance(rule.source, LoadedRule):
             datasets = rule_datasets(rule.source.rule, pipeline)
-            for finding in _unknown_fields(rule.source, mapper, datasets):
+            for finding in _unknown_fields(rule.source, mapper, datasets, collected):
                 if finding.kind == "cannot fire":
                     reasons[rule.id] = finding.message
     return reasons
@@ -112,11 +120,28 @@ CANNOT_FIRE = "cannot fire with the sources you collect"
 
 
 def _unknown_fields(
-    loaded: LoadedRule, mapper: FieldMapper, datasets: set[str]
+    loaded: LoadedRule,
+    mapper: FieldMapper,
+    datasets: set[str],
+    collected: tuple[str, ...] | None = None,
 ) -> Iterator[Finding]:
     if not datasets:
         return
     detection_line = loaded.line_of("detection")
+    if collected is not None:
+        # Only what the configured sources write: a rule whose fields only Sysmon has, on a
+        # site collecting auditd alone, cannot fire there.
+        kept = {name for name in datasets if is_collected(name, collected)}
+        if not kept:
+            yield Finding(
+                "cannot fire",
+                str(loaded.path),
+                detection_line,
+                f"{CANNOT_FIRE}: none of its datasets ({', '.join(sorted(datasets))}) is "
+                "written by a configured source",
+            )
+            return
+        datasets = kept
     missing = _missing_fields(loaded, mapper, datasets)
     for name, (unknown, _) in missing.items():
         line = loaded.lines.containing(name, start=detection_line) or detection_line

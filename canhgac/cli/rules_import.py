@@ -18,6 +18,7 @@ from rich.table import Table
 
 from alerting.detect.compile.pipeline import load_pipeline
 from alerting.detect.compile.rules import QUERY_COMPILERS
+from alerting.detect.field_contract import collected_datasets
 from alerting.detect.load.ruleset import load_rules
 from alerting.detect.pack_import import PackAssessment, assess_pack
 from canhgac.cli.progress import tracked
@@ -50,6 +51,11 @@ def unpack(archive: Path, target: Path, console: Console) -> None:
             destination.parent.mkdir(parents=True, exist_ok=True)
             with bundle.open(member) as source, destination.open("wb") as out:
                 out.write(source.read(MAX_MEMBER_BYTES + 1)[:MAX_MEMBER_BYTES])
+
+
+def collected_by(settings: Settings) -> tuple[str, ...] | None:
+    """The datasets this configuration's sources write (None: any, or not known)."""
+    return collected_datasets((source.parser, source.dataset) for source in settings.sources)
 
 
 def run_import(
@@ -88,7 +94,15 @@ def run_import(
 
             with probe_store(settings) as probe:
                 assessment = assess_pack(
-                    folder, pipeline, detection, languages, known, step, probe, strict
+                    folder,
+                    pipeline,
+                    detection,
+                    languages,
+                    known,
+                    step,
+                    probe,
+                    strict,
+                    collected=collected_by(settings),
                 )
         # A zip's rules are named inside the archive, not in the temporary folder.
         report(assessment, console, str(source) if folder != source else None)

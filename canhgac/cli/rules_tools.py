@@ -320,6 +320,7 @@ def check_report(
     from alerting.detect.correlation.run import CorrelationQuery
     from alerting.detect.rule_checks import check_rules
     from alerting.detect.store_probe import refuse_rejected
+    from canhgac.cli.rules_import import collected_by
     from canhgac.cli.rules_probe import probe_store
     from canhgac.timeutil import utcnow
 
@@ -340,7 +341,9 @@ def check_report(
     for warning in main.warnings:
         line(console, f"warning: {warning}")
     findings = check_rules(
-        [*main.rules, *main.correlation_inputs], load_pipeline(detection.pipeline)
+        [*main.rules, *main.correlation_inputs],
+        load_pipeline(detection.pipeline),
+        collected_by(settings),
     )
     for finding in findings:
         refused = strict and finding.kind == "cannot fire"

@@ -11,13 +11,17 @@ from ingest.parse.access import parse_apache, parse_nginx
 from ingest.parse.auditd import parse_auditd
 from ingest.parse.auth import parse_auth
 from ingest.parse.auto import parse_auto, parse_json_record
+from ingest.parse.azure import parse_azure
 from ingest.parse.base import Parser
 from ingest.parse.cef import parse_cef
 from ingest.parse.cisco_asa import parse_cisco_asa
+from ingest.parse.cloudtrail import parse_cloudtrail
 from ingest.parse.dns import parse_bind, parse_dnsmasq
 from ingest.parse.errorlog import parse_apache_error, parse_nginx_error
 from ingest.parse.fortigate import parse_fortigate
+from ingest.parse.gcp_audit import parse_gcp_audit
 from ingest.parse.kubernetes import parse_kubernetes_audit
+from ingest.parse.o365 import parse_o365
 from ingest.parse.opencanary import parse_opencanary
 from ingest.parse.paloalto import parse_paloalto
 from ingest.parse.raw import parse_raw
@@ -56,5 +60,9 @@ PARSERS: Registry[Parser] = Registry(
         "paloalto": parse_paloalto,
         "sysmon_linux": parse_sysmon_linux,
         "windows_dns": parse_windows_dns,
+        "cloudtrail": parse_cloudtrail,
+        "azure": parse_azure,
+        "gcp_audit": parse_gcp_audit,
+        "o365": parse_o365,
     },
 )

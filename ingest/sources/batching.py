@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from canhgac.errors import TransportError
 from canhgac.models import DeadLetter, Event
@@ -57,13 +57,20 @@ class Batcher:
     # --- adding and sending --------------------------------------------------------------
     def add(self, record: Record) -> None:
         """Queue one record; sends (and may block) once ``max_records`` are queued."""
+        self.add_all((record,))
+
+    def add_all(self, records: Sequence[Record]) -> None:
+        """Queue records that must leave in one batch: the events of one line (a cloud
+        export envelope), so the batch whose ack moves the checkpoint past the line holds
+        them all."""
         with self._lock:
             if not self._events and not self._dead_letters:
                 self._opened_at = self._clock()
-            if isinstance(record, Event):
-                self._events.append(record)
-            else:
-                self._dead_letters.append(record)
+            for record in records:
+                if isinstance(record, Event):
+                    self._events.append(record)
+                else:
+                    self._dead_letters.append(record)
             if len(self._events) + len(self._dead_letters) >= self._max_records:
                 self._send_locked()
 

@@ -27,6 +27,7 @@ from canhgac.errors import TransportError
 from canhgac.models import DeadLetter, Event, event_id
 from canhgac.timeutil import now_iso
 from ingest.parse.base import Origin
+from ingest.parse.cloud_record import split_envelope
 from ingest.parse.record import to_record
 from ingest.sources.base import Source
 from ingest.sources.batching import Batcher
@@ -216,16 +217,31 @@ class FileSource(Source):
             if line.too_long:
                 self._batcher.add(self._too_long(line, tailed, origin))
             elif line.data.strip(b"\r"):  # blank lines are no records
-                self._batcher.add(self._record(line, tailed, origin))
+                self._add_line(line, tailed, origin)
             if self._stop.is_set():
                 return False
         return tailed.more_available
 
-    def _record(self, line: Line, tailed: TailedFile, origin: Origin) -> Event | DeadLetter:
-        record = to_record(line.data, origin, line.offset)
+    def _add_line(self, line: Line, tailed: TailedFile, origin: Origin) -> None:
+        records = split_envelope(origin.parser, line.data)
+        if records is None:
+            self._batcher.add(self._record(line.data, line.offset, line.offset, tailed, origin))
+            return
+        # A cloud export file on one line: one event per record, all in one batch.
+        self._batcher.add_all(
+            [
+                self._record(raw, f"{line.offset}:{index}", line.offset, tailed, origin)
+                for index, raw in enumerate(records)
+            ]
+        )
+
+    def _record(
+        self, data: bytes, position: int | str, offset: int, tailed: TailedFile, origin: Origin
+    ) -> Event | DeadLetter:
+        record = to_record(data, origin, position)
         if isinstance(record, Event):
             record.fields.setdefault("log.file.path", tailed.path)
-            record.fields.setdefault("log.offset", line.offset)
+            record.fields.setdefault("log.offset", offset)
         return record
 
     def _too_long(self, line: Line, tailed: TailedFile, origin: Origin) -> DeadLetter:

@@ -18,6 +18,7 @@ from typing import Any
 from canhgac.models import DeadLetter, Event, event_id
 from canhgac.text import dumps
 from ingest.parse.base import Origin
+from ingest.parse.cloud_record import envelope_items
 from ingest.parse.record import to_record
 
 
@@ -109,7 +110,8 @@ class _Builder:
 
 
 def decode_json(body: bytes, origin: Origin, key_for: KeyFor) -> DecodedBody:
-    """One JSON object, or an array of objects (other elements become dead letters)."""
+    """One JSON object, or an array of objects (other elements become dead letters), or a
+    cloud export envelope of them for the cloud parsers."""
     builder = _Builder(origin)
     try:
         value = _loads(body)
@@ -117,6 +119,9 @@ def decode_json(body: bytes, origin: Origin, key_for: KeyFor) -> DecodedBody:
         reason, line = _problem(exc, body)
         builder.reject(body, reason, line)
         return builder.build(key_for)
+    if isinstance(value, dict):
+        # A cloud export envelope ({"Records": [...]}) is an array of records too.
+        value = envelope_items(origin.parser, value) or value
     if isinstance(value, dict):
         builder.object(value, 0)
     elif isinstance(value, list):

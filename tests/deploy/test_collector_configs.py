@@ -44,6 +44,14 @@ EXAMPLES = {
     "zeek-sensor.yaml": {(FileSourceConfig, "zeek")},
     "opencanary.yaml": {(FileSourceConfig, "opencanary")},
     "kubernetes-audit.yaml": {(FileSourceConfig, "kubernetes_audit")},
+    "public-cloud.yaml": {
+        (FileSourceConfig, "cloudtrail"),
+        (FileSourceConfig, "azure"),
+        (FileSourceConfig, "gcp_audit"),
+        (HttpSourceConfig, "cloudtrail"),
+        (HttpSourceConfig, "azure"),
+        (HttpSourceConfig, "o365"),
+    },
     "asa-paloalto.yaml": {
         (SyslogTcpSourceConfig, "cisco_asa"),
         (SyslogTcpSourceConfig, "paloalto"),

@@ -286,6 +286,77 @@ MAPPED = [
             "`hanoi.kubernetes.audit.responseStatus.code`=403",
         ],
     ),
+    # Cloud audit logs: the record's own names under the integration's namespace, dots
+    # included; numbers compared as the text the parser keeps.
+    (
+        "{product: aws, service: cloudtrail}",
+        "{eventName: ConsoleLogin, userIdentity.type: Root, errorCode: 403}",
+        [
+            "`event.dataset`='aws.cloudtrail'",
+            "`aws.cloudtrail.eventName`='ConsoleLogin'",
+            "`aws.cloudtrail.userIdentity.type`='Root'",
+            "`aws.cloudtrail.errorCode`='403'",
+        ],
+    ),
+    (
+        "{product: azure, service: signinlogs}",
+        "{ResultType: 50126, Status: Failure, DeviceDetail.trusttype: x, riskState: atRisk}",
+        [
+            "`event.dataset`='azure.signinlogs'",
+            "`azure.signinlogs.resultType`='50126'",
+            "`azure.signinlogs.properties.status.errorCode`='50126'",
+            "`event.outcome`='Failure'",
+            "`azure.signinlogs.properties.deviceDetail.trustType`='x'",
+            "`azure.signinlogs.riskState`='atRisk'",
+        ],
+    ),
+    (
+        "{product: azure, service: auditlogs}",
+        "{properties.message: Add owner to application, Category: ApplicationManagement}",
+        [
+            "`event.dataset`='azure.auditlogs'",
+            "`azure.auditlogs.operationName`='Add owner to application'",
+            "`azure.auditlogs.properties.activityDisplayName`='Add owner to application'",
+            "`azure.auditlogs.properties.category`='ApplicationManagement'",
+        ],
+    ),
+    (
+        "{product: azure, service: pim}",
+        "{riskEventType: noMfaOnRoleActivationAlertIncident}",
+        [
+            "'azure.identity\\_protection'",
+            "`azure.identity_protection.properties.riskEventType`=",
+        ],
+    ),
+    (
+        "{product: gcp, service: gcp.audit}",
+        "{gcp.audit.method_name: x, data.protoPayload.serviceName: y}",
+        [
+            "`event.dataset`='gcp.audit'",
+            "`gcp.audit.method_name`='x'",
+            "`gcp.audit.protoPayload.serviceName`='y'",
+        ],
+    ),
+    (
+        "{product: gcp, service: google_workspace.admin}",
+        "{eventService: admin.googleapis.com, eventName: x, setting_name: y}",
+        [
+            "'google\\_workspace.admin'",
+            "`gcp.audit.protoPayload.serviceName`='admin.googleapis.com'",
+            "`gcp.audit.protoPayload.metadata.event.eventName`='x'",
+            "`google_workspace.admin.setting_name`='y'",
+        ],
+    ),
+    (
+        "{product: m365, service: threat_management}",
+        "{eventSource: SecurityComplianceCenter, Operation: x, RequestType: y}",
+        [
+            "`event.dataset`='o365.audit'",
+            "`o365.audit.Workload`='SecurityComplianceCenter'",
+            "`o365.audit.Operation`='x'",
+            "`o365.audit.ExtendedProperties.RequestType`='y'",
+        ],
+    ),
     (
         "{category: firewall, product: paloalto}",
         "{dst_port: 22, action: deny}",
@@ -398,6 +469,8 @@ REFUSED_LOGSOURCES = [
     "{product: windows, service: not-a-channel}",
     "{product: macos, category: process_creation}",
     "{product: cisco, service: ios-xe-telemetry}",  # product cisco, but not a syslog service
+    "{product: aws, service: guardduty}",  # cloud: only the audit logs are collected
+    "{product: azure, service: not-a-log}",
 ]
 
 
@@ -410,8 +483,6 @@ def test_uncollected_logsource_is_refused(pipeline: ProcessingPipeline, logsourc
 DECISIONS = [
     # (log source, what the import report says)
     ("{product: macos, category: process_creation}", "macOS endpoints"),
-    ("{product: aws, service: cloudtrail}", "public cloud audit logs"),
-    ("{product: azure, service: signinlogs}", "public cloud audit logs"),
     ("{product: okta, service: okta}", "SaaS identity"),
     ("{product: cisco, service: duo}", "SaaS identity"),
     ("{product: jvm, category: application}", "application framework"),

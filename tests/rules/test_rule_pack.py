@@ -40,8 +40,10 @@ PARSERS = {
     "fortigate", "cef", "windows", "auto", "squid", "bind",
     "dnsmasq", "zeek", "opencanary", "kubernetes_audit",
     "cisco_asa", "paloalto", "sysmon_linux", "windows_dns",
+    "cloudtrail", "azure", "gcp_audit", "o365",
 }  # fmt: skip
-JSON_PARSERS = {"windows", "json", "zeek", "opencanary", "kubernetes_audit"}
+JSON_PARSERS = {"windows", "json", "zeek", "opencanary", "kubernetes_audit", "cloudtrail", "azure",
+                "gcp_audit", "o365"}  # fmt: skip
 SETTINGS_KEYS = {"interval", "group_by", "suppress"}
 DURATION = re.compile(r"^\d+[smhd]$")
 ECS_FIELD = re.compile(r"^[a-z@][\w@]*(\.[\w@-]+)+$")

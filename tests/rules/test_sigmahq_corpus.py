@@ -8,19 +8,21 @@ records imported / refused (with the reason) / cannot-fire counts (printed with 
 fails when the share of importable rules falls below the level reached.
 
 Levels measured on 2026-12-03 with this test (rules/pipelines/ecs.yml; importable = loads,
-converts for SQLite and Elasticsearch, accepted by the store): ``rules/`` 2740 of 3141
-(87.2 %; SQLite converts 2745, Elasticsearch 2741), ``rules-emerging-threats/`` 461 of 473,
-``rules-threat-hunting/`` 126 of 140. Before the remaining Windows channels and Sysmon ids,
+converts for SQLite and Elasticsearch, accepted by the store): ``rules/`` 2964 of 3141
+(94.4 %; SQLite converts 2970, Elasticsearch 2965), ``rules-emerging-threats/`` 461 of 473,
+``rules-threat-hunting/`` 129 of 140. Before the public cloud audit logs (CloudTrail, Azure,
+GCP and Google Workspace, Microsoft 365) were collected: 2740 (87.2 %; SQLite 2745,
+Elasticsearch 2741), 461 and 126; before the remaining Windows channels and Sysmon ids,
 Sysmon for Linux, the Windows DNS debug log, the Linux daemons and the network devices were
 mapped: 2629, 456 and 123; before the Elasticsearch event indices allowed 10000-character
 regexes and before the store probe: 2496, 416 and 114 (of which one, SigmaHQ's
 vulnerable-driver list, SQLite cannot run).
 
 Every log source left out is a product decision with its reason in the import report
-(rules/pipelines/ecs.yml, "product decisions"): in ``rules/`` public cloud 225, macOS 69, SaaS
-53, RPC Firewall 17, application logs 14, generic antivirus 8, Kernel-File ETW 8, bare
-``product: windows`` 1; the other 6 refusals are queries a store cannot run (``|fieldref`` and
-``\\b`` on Elasticsearch, SQLite's expression depth).
+(rules/pipelines/ecs.yml, "product decisions"): in ``rules/`` macOS 69, SaaS 53, RPC Firewall
+17, application logs 14, generic antivirus 8, Kernel-File ETW 8, bare ``product: windows`` 1;
+the other 7 refusals are queries a store cannot run (``|fieldref`` (4, one of them
+CloudTrail's) and ``\\b`` (2) on Elasticsearch, SQLite's expression depth (1)).
 The whole corpus takes about three minutes here (2 shared cores). Raise a level when a change
 lets more rules in; never lower one to make the test pass.
 """
@@ -45,9 +47,9 @@ CORPUS = ROOT.parent / "shared" / "sigmahq-all"
 LANGUAGES = ("sqlite", "elasticsearch")
 # Tree -> (rule files, importable rules) reached (see the module docstring).
 LEVELS = {
-    "rules": (3141, 2740),
+    "rules": (3141, 2964),
     "rules-emerging-threats": (473, 461),
-    "rules-threat-hunting": (140, 126),
+    "rules-threat-hunting": (140, 129),
 }
 # The refusal of a log source nothing maps and no product decision names.
 UNDECIDED = "maps none of its values to our datasets"

@@ -4,7 +4,8 @@ A field is *ECS-conformant* when its name is in the reference and its value has 
 reference's type; *custom* when it is under the one custom namespace ``hanoi.<dataset>.*``;
 *integration* when it is under a namespace of an Elastic integration whose content (Kibana
 dashboards, Elastic and Sigma rules) reads it as is (``winlog.*`` from the Windows
-integration, ``auditd.log.*``, ``fortinet.firewall.*``, ``cef.*``); *bookkeeping* when it is
+integration, ``auditd.log.*``, ``fortinet.firewall.*``, ``cef.*``, the cloud audit logs'
+``aws.cloudtrail.*``, ``azure.<log>.*``, ``gcp.audit.*``, ``o365.audit.*``); *bookkeeping* when it is
 Canh Gác's own provenance (``canhgac.*``) or a pipeline flag. Everything else is a
 violation. ``event.kind/category/type/outcome`` must hold ECS allowed values, and each
 category an event.type ECS expects with it.
@@ -35,6 +36,17 @@ INTEGRATION_PREFIXES = (
     "system.auth.",
     "nginx.error.",
     "apache.error.",
+    # the cloud audit integrations (AWS, Azure, GCP, Google Workspace, Microsoft 365)
+    "aws.cloudtrail.",
+    "azure.activitylogs.",
+    "azure.auditlogs.",
+    "azure.signinlogs.",
+    "azure.identity_protection.",
+    "azure.platformlogs.",
+    "gcp.audit.",
+    "google_workspace.admin.",
+    "google_workspace.login.",
+    "o365.audit.",
 )
 INTEGRATION_FIELDS = frozenset(("user.audit.id", "user.audit.name"))  # Auditbeat's names
 BOOKKEEPING_PREFIX = "canhgac."

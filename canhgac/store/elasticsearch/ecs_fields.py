@@ -79,4 +79,11 @@ ECS_FIELD_TYPES: dict[str, str] = {
     "dns.response_code": "keyword",
     "network.direction": "keyword",
     "process.parent.user.name": "keyword",
+    # Written by the cloud audit parsers (CloudTrail, Azure, GCP, Microsoft 365).
+    "cloud.provider": "keyword",
+    "cloud.region": "keyword",
+    "cloud.account.id": "keyword",
+    "cloud.project.id": "keyword",
+    "event.id": "keyword",
+    "user.email": "keyword",
 }  # fmt: skip

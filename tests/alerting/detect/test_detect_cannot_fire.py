@@ -12,12 +12,18 @@ from sigma.rule import SigmaRule
 from alerting.detect.cannot_fire import can_fire
 from alerting.detect.compile.pipeline import load_pipeline
 from alerting.detect.compile.rules import compile_rules
+from alerting.detect.field_contract import collected_datasets, is_collected, is_known
 from alerting.detect.load.ruleset import load_rules
 from alerting.detect.rule_checks import cannot_fire_reasons
+from canhgac.models import Event
+from ingest.parse.base import Origin
+from ingest.parse.record import to_record
+from tests.support import cloud_records as cloud
 
 MISSING = {"ParentCommandLine", "CurrentDirectory"}
 NEVER = "5b3f1b0e-0000-4000-8000-0000000000c1"
 FINE = "5b3f1b0e-0000-4000-8000-0000000000c2"
+RECEIVED = "2026-11-30T10:00:00.000000Z"
 
 
 def _rule(detection: str) -> SigmaRule:
@@ -86,4 +92,51 @@ def test_the_rules_page_gets_the_reason_per_rule_id(tmp_path: Path) -> None:
         # Windows PE metadata: neither auditd nor Sysmon for Linux has it.
         NEVER: "cannot fire with the sources you collect: its condition needs "
         "Company, which no parser produces for auditd.log, sysmon_linux.log"
+    }
+
+
+def test_the_datasets_a_configuration_collects() -> None:
+    assert collected_datasets([("auditd", None)]) == ("auditd.log",)
+    assert collected_datasets([("syslog", "netdevice.syslog"), ("zeek", None)]) == (
+        "netdevice.syslog",
+        "zeek.*",
+    )
+    # the record names the dataset of most of these parsers' events: both are kept
+    assert collected_datasets([("azure", "azure.hanoi")]) == ("azure.hanoi", "azure.*")
+    # a parser that may write anything (auto, json, syslog) leaves every dataset possible
+    assert collected_datasets([("auditd", None), ("auto", None)]) is None
+    assert collected_datasets([]) is None
+    assert is_collected("windows.security", ("windows.*",))
+    assert not is_collected("auditd.log", ("windows.*", "sysmon_linux.log"))
+
+
+def test_the_cloud_parsers_write_only_fields_their_contract_knows() -> None:
+    for parser, records in cloud.BY_PARSER.items():
+        for text in cloud.lines(parser):
+            event = to_record(text.encode(), Origin("c", "c:1", RECEIVED, parser=parser), 0)
+            assert isinstance(event, Event), event
+            dataset = str(event.fields["event.dataset"])
+            unknown = [name for name in event.fields if not is_known(name, {dataset})]
+            assert unknown == [], (parser, dataset)
+        assert records
+
+
+def test_the_rules_page_judges_by_the_collected_datasets(tmp_path: Path) -> None:
+    pipeline_path = Path(__file__).resolve().parents[3] / "rules" / "pipelines" / "ecs.yml"
+    (tmp_path / "parent.yml").write_text(
+        f"title: Parent\nid: {NEVER}\nstatus: test\nlevel: low\nlogsource:\n  product: linux\n"
+        "  category: process_creation\ndetection:\n  sel:\n    ParentImage|endswith: /git\n"
+        "  condition: sel\n",
+        encoding="utf-8",
+    )
+    pipeline = load_pipeline([pipeline_path])
+    compiled = compile_rules(
+        load_rules(tmp_path), pipeline, "sqlite", default_interval=timedelta(minutes=1)
+    )
+
+    assert cannot_fire_reasons(compiled.rules, pipeline) == {}
+    assert cannot_fire_reasons(compiled.rules, pipeline, ("auditd.log", "sysmon_linux.log")) == {}
+    assert cannot_fire_reasons(compiled.rules, pipeline, ("auditd.log",)) == {
+        NEVER: "cannot fire with the sources you collect: its condition needs "
+        "ParentImage, which no parser produces for auditd.log"
     }

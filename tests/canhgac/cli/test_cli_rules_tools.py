@@ -384,3 +384,44 @@ def test_every_field_the_parsers_produce_for_the_fixtures_is_in_the_contract() -
         dataset = str(event.fields["event.dataset"])
         unknown |= {(dataset, name) for name in event.fields if not is_known(name, {dataset})}
     assert unknown == set()
+
+
+PARENT_GIT = "sel:\n    ParentImage|endswith: /git\n    Image|endswith: /bash\n  condition: sel"
+
+
+def _with_sources(config: Path, tmp_path: Path, parsers: list[str]) -> str:
+    sources = "".join(
+        f"  - {{type: file, name: {name}, path: {tmp_path / name}.log, parser: {name}}}\n"
+        for name in parsers
+    )
+    config.write_text(config.read_text(encoding="utf-8") + "sources:\n" + sources, "utf-8")
+    return str(config)
+
+
+@pytest.mark.parametrize(
+    ("parsers", "warned"),
+    [
+        # only Sysmon for Linux records the parent image: an auditd-only site is warned
+        (["auditd"], "its condition needs ParentImage, which no parser produces for auditd.log"),
+        (["auditd", "sysmon_linux"], None),
+        # a site without a Linux host source: none of the rule's datasets is collected
+        (["windows"], "none of its datasets (auditd.log, sysmon_linux.log) is written by a"),
+    ],
+)
+def test_check_judges_cannot_fire_by_the_configured_sources(
+    tmp_path: Path, pack: Path, parsers: list[str], warned: str | None
+) -> None:
+    rule = pack / "linux" / "process_creation" / "lnx_git_child_shell.yml"
+    rule.parent.mkdir(parents=True, exist_ok=True)
+    linux = "product: linux\n  category: process_creation"
+    rule.write_text(_rule("5b3f1b0e-0000-4000-8000-0000000000b7", linux, PARENT_GIT))
+    config = _with_sources(config_file(tmp_path, pack), tmp_path, parsers)
+
+    result = invoke("rules", "check", "--config", config)
+
+    assert result.exit_code == 0, result.output
+    ours = [text for text in result.output.splitlines() if str(rule) in text]
+    if warned is None:
+        assert not any("cannot fire" in text for text in ours), ours
+    else:
+        assert any(warned in text for text in ours), result.output

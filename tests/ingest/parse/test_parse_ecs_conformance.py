@@ -33,6 +33,7 @@ from canhgac.store.elasticsearch.mappings import events_component
 from ingest.parse.base import Origin
 from ingest.parse.record import to_record
 from ingest.parse.registry import PARSERS
+from tests.support import cloud_records as cloud
 from tests.support.ecs_reference import Conformance, ecs_type
 from tests.support.windows_events import EVENTS, SHAPES, nxlog_overwritten
 
@@ -95,6 +96,8 @@ MORE_SAMPLES: dict[str, list[str]] = {
         .splitlines()
         if line and not line.startswith("#")
     ],
+    # the record kinds of each cloud log
+    **{parser: cloud.lines(parser) for parser in cloud.BY_PARSER},
     "windows_dns": [
         "4/21/2017 7:52:03 AM 06B0 PACKET  00000000028657F0 UDP Snd 10.2.0.1        6590 R Q"
         " [8081   DR  NXDOMAIN] A      (7)example(3)com(0)",

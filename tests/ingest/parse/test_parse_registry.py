@@ -21,6 +21,7 @@ DOCUMENTED = {
     "fortigate", "cef", "windows", "nginx_error", "apache_error",
     "squid", "bind", "dnsmasq", "zeek", "opencanary",
     "kubernetes_audit", "cisco_asa", "paloalto", "sysmon_linux", "windows_dns",
+    "cloudtrail", "azure", "gcp_audit", "o365",
 }  # fmt: skip
 
 # name -> (a real-world line, the dataset it must produce, one field it must fill)
@@ -77,6 +78,18 @@ SAMPLES: dict[str, tuple[str, str, tuple[str, object]]] = {
     "windows_dns": ("6/5/2013 10:00:32 AM 0E70 PACKET  00000000033397A0 UDP Rcv 10.161.60.71    "
                     "5b47   Q [0001   D   NOERROR] A      (12)somecomputer(6)domain(3)com(0)",
                     "windows_dns.debug", ("dns.question.name", "somecomputer.domain.com")),
+    "cloudtrail": ('{"eventTime":"2026-11-30T03:12:45Z","eventSource":"iam.amazonaws.com",'
+                   '"eventName":"CreateAccessKey","userIdentity":{"type":"Root"}}',
+                   "aws.cloudtrail", ("aws.cloudtrail.userIdentity.type", "Root")),
+    "azure": ('{"time":"2026-11-30T03:20:11Z","category":"SignInLogs","operationName":'
+              '"Sign-in activity","resultType":"50126"}', "azure.signinlogs",
+              ("event.outcome", "failure")),
+    "gcp_audit": ('{"protoPayload":{"serviceName":"compute.googleapis.com","methodName":'
+                  '"v1.compute.firewalls.delete"},"timestamp":"2026-11-30T03:30:00Z"}',
+                  "gcp.audit", ("gcp.audit.method_name", "v1.compute.firewalls.delete")),
+    "o365": ('{"CreationTime":"2026-11-30T09:15:00","Operation":"UserLoggedIn",'
+             '"Workload":"AzureActiveDirectory","ResultStatus":"Success"}', "o365.audit",
+             ("o365.audit.Operation", "UserLoggedIn")),
 }  # fmt: skip
 
 

@@ -327,3 +327,33 @@ def test_the_sources_timezone_and_year_reach_the_parser(tmp_path: Path, pipeline
     source.stop()
     [event] = pipeline.events()
     assert event.fields["@timestamp"] == "2021-12-31T23:59:58.000000Z"
+
+
+def test_a_cloudtrail_s3_file_on_one_line_is_one_event_per_record(
+    tmp_path: Path, pipeline: Pipeline
+) -> None:
+    # A trail's S3 object, unzipped: {"Records": [...]} on one line. Batches of 2 records
+    # would cut it in two; all its events leave in one batch with the checkpoint past it.
+    log = tmp_path / "trail.json"
+    records = [
+        {"eventName": f"Describe{n}", "eventSource": "ec2.amazonaws.com",
+         "eventTime": "2026-11-30T03:12:45Z", "awsRegion": "ap-southeast-1"}
+        for n in range(3)
+    ]  # fmt: skip
+    _append(log, json.dumps({"Records": [*records, "not a record"]}) + "\n")
+    source = _source(tmp_path, pipeline, "trail.json", parser="cloudtrail", batch_records=2)
+    source.poll()
+    pipeline.index()
+    source.stop()
+    events = pipeline.events()
+    assert sorted(e.fields["event.action"] for e in events) == [
+        "Describe0",
+        "Describe1",
+        "Describe2",
+    ]
+    [key] = _saved_offsets(tmp_path)
+    assert {e.id for e in events} == {event_id(f"file:{key}", f"0:{n}") for n in range(3)}
+    assert {e.fields["log.offset"] for e in events} == {0}
+    [dead] = pipeline.dead_letters()
+    assert "not an object" in dead.reason
+    assert list(_saved_offsets(tmp_path).values()) == [log.stat().st_size]
