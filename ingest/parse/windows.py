@@ -124,6 +124,12 @@ def _duplicated(record: dict[str, Any], text: str | None) -> bool:
     so the scan finds what counting each name finds."""
     if text is None:
         return False
+    # Each string of the text is a key or a value of the record, unless a key was written
+    # twice (or the record nests objects, or escapes quotes): when the quotes add up to the
+    # record's keys and string values, no key was duplicated and the text need not be read.
+    strings = len(record) + sum(type(value) is str for value in record.values())
+    if text.count('"') == 2 * strings:
+        return False
     found = _SYSTEM_NAME.findall(text)
     if len(found) == len(set(found)):
         return False
