@@ -32,13 +32,15 @@ MAIN_SYSLOG_NG = Path("/work/main/var/tools/syslog-ng")  # a worktree has no var
 STALL_SECONDS = 15  # no new output line for this long: the peer gave up on some
 
 # --- rsyslog: imptcp (a network input: its parser chain reads the hostname, which it does not
-# for a file), a ruleset's actions, omfile -----------------------------------------------------
+# for a file; octet-counted framing off, or a line starting with digits, such as an access log's
+# client address, is read as a frame length), a ruleset's actions, omfile -----------------------
 _RSYSLOG_INPUTS = """module(load="imptcp")
 module(load="mmjsonparse")
 module(load="mmnormalize")
 template(name="everything" type="string" string="%jsonmesg%\\n")
 template(name="parsed" type="string" string="%$!%\\n")
-input(type="imptcp" port="{port}" address="127.0.0.1" ruleset="forward")
+input(type="imptcp" port="{port}" address="127.0.0.1" ruleset="forward"
+      SupportOctetCountedFraming="off")
 """
 _RULEBASES = {
     "access": (
