@@ -1,18 +1,22 @@
-"""The peers of bench_parse.py: rsyslog and syslog-ng reading the bench's lines from a file,
-parsing them with their own parsers and writing one JSON document per line to a file.
+"""The peers of bench_parse.py: rsyslog and syslog-ng parsing the bench's lines with their own
+parsers and writing one JSON document per line to a file.
 
-Each daemon is started the way the sender tests start it (:mod:`tests.senders.programs`), with
-an empty input file; once it is up, the lines are appended and the daemon's CPU seconds (user +
-system of every thread, from ``/proc/<pid>/stat``) are counted until its output has every line.
-The rate is lines per CPU second, which is what "per core" means on a shared machine. Both
-daemons also read the file and write their output, which our bench does not count: the peer's
-figure includes I/O ours leaves out (a few per cent of its time, see ``--peer-lines`` runs).
+Each daemon is started the way the sender tests start it (:mod:`tests.senders.programs`); once
+it is up, the lines are handed to it (rsyslog: one TCP connection to an ``imptcp`` input, a
+network input so that its RFC 3164 parser reads the hostname; syslog-ng: appended to the file
+its ``file()`` source follows) and the daemon's CPU seconds (user + system of every thread,
+from ``/proc/<pid>/stat``) are counted until its output has every line. The rate is lines per
+CPU second, which is what "per core" means on a shared machine. The peer's figure includes
+reading its input and writing its output, which ours leaves out.
 
-What each peer does per format is the nearest thing it has to our parser, written in its
-PEERS entry: syslog headers by its RFC 3164/5424 parser, key=value by ``kv-parser`` or
-liblognorm's name-value-list, web access logs by a ``csv-parser``/liblognorm rule, JSON by
-``json-parser``/``mmjsonparse``. A peer does less than ours (no ECS mapping, no categories,
-no related.*); the ratio says what that work costs us.
+What each peer does per format is the nearest thing it has to our parser (RSYSLOG and
+SYSLOG_NG below): syslog headers by its RFC 5424/3164 parser (``auth`` and ``auto``: headers
+only), key=value by ``kv-parser``/``linux-audit-parser`` or liblognorm's name-value-list
+(values keep their quotes), web access logs by a ``csv-parser``/liblognorm rule, CEF by
+csv-parser + kv-parser (syslog-ng's csv-parser does not honour ``\\|`` outside quotes) or a
+liblognorm rule for the header only (rsyslog), JSON by ``json-parser``/``mmjsonparse``. A peer
+does less than ours (no ECS mapping, no categories, no related.*, no checks against hostile
+input); the ratio says what that work costs us.
 """
 
 from __future__ import annotations
