@@ -32,6 +32,9 @@ PAIR = re.compile(
 # FortiOS writes at most about 150 pairs; a record with thousands is an attack on the store
 # (one field each), so the rest of it is left unread, in event.original only.
 MAX_PAIRS = 512
+# Up to this length a record is read with findall (at most a few thousand pairs, in one list);
+# a longer one pair by pair, so a hostile megabyte of pairs is read no further than MAX_PAIRS.
+_FINDALL_CHARS = 16_384
 _LOOKS_LIKE = re.compile(r"(?:<\d{1,3}>)?(?:date=\d{4}-\d\d-\d\d |logver=|itime=|devname=)")
 _MARKERS = ("devname", "devid", "logid")
 _ESCAPE = re.compile(r"\\(.)", re.S)
@@ -71,9 +74,16 @@ def _unescape(value: str) -> str:
 
 def _pairs(text: str) -> tuple[dict[str, str], bool]:
     """The first :data:`MAX_PAIRS` pairs, and whether the record had more."""
-    matches = PAIR.finditer(text)
-    pairs = [match.groups("") for match in islice(matches, MAX_PAIRS)]
-    more = next(matches, None) is not None
+    if len(text) <= _FINDALL_CHARS:
+        # One C call returns every pair as a tuple ("" for the group that did not take
+        # part): no match object per pair. A record this short has few enough pairs.
+        pairs = PAIR.findall(text)
+        more = len(pairs) > MAX_PAIRS
+        del pairs[MAX_PAIRS:]
+    else:
+        matches = PAIR.finditer(text)
+        pairs = [match.groups("") for match in islice(matches, MAX_PAIRS)]
+        more = next(matches, None) is not None
     if "\\" not in text:
         return {key: quoted or bare for key, quoted, bare in pairs}, more
     return {key: _unescape(quoted) if quoted else bare for key, quoted, bare in pairs}, more

@@ -16,24 +16,32 @@ _USERS = (
     "destination.user.name",
 )
 _HOSTS = ("host.name", "host.hostname", "source.domain", "destination.domain", "url.domain")
+_RELATED = (("related.ip", _IPS), ("related.user", _USERS), ("related.hosts", _HOSTS))
+# Every field a related value is read from: an event names few of them, so one C-level
+# intersection with its keys replaces sixteen lookups per record.
+_SOURCES = frozenset(_IPS + _USERS + _HOSTS)
 
 
-def _collect(fields: Fields, names: tuple[str, ...]) -> list[str]:
+def _collect(fields: Fields, names: tuple[str, ...], present: set[str]) -> list[str]:
     values: list[str] = []
     for name in names:
-        value = fields.get(name)
-        if isinstance(value, str) and value and value not in values:
-            values.append(value)
+        if name in present:
+            value = fields[name]
+            if isinstance(value, str) and value and value not in values:
+                values.append(value)
     return values
 
 
 def fill_related(fields: Fields) -> None:
     """Set the three ``related.*`` fields that have values (a parser's own values kept)."""
-    ips = [ip for ip in _collect(fields, _IPS) if is_ip(ip)]
-    for name, values in (
-        ("related.ip", ips),
-        ("related.user", _collect(fields, _USERS)),
-        ("related.hosts", _collect(fields, _HOSTS)),
-    ):
+    present = fields.keys() & _SOURCES
+    if not present:
+        return
+    for name, sources in _RELATED:
+        if present.isdisjoint(sources):
+            continue
+        values = _collect(fields, sources, present)
+        if name == "related.ip":
+            values = [ip for ip in values if is_ip(ip)]
         if values and name not in fields:
             fields[name] = values

@@ -64,6 +64,7 @@ _NXLOG_SYSTEM = {
     "Task": "nxlog.Task",
     "ExecutionProcessID": "nxlog.ExecutionProcessID",
 }
+_SYSTEM_NAME = re.compile('"(' + "|".join(map(re.escape, _NXLOG_SYSTEM)) + ')"')
 _EVENT_DATA = EVENT_DATA
 # Channels whose EventData uses a System name for something else, with the System value
 # the name has on that channel. NXLog's flat JSON has one key for both; when its value is not
@@ -116,10 +117,28 @@ def _winlogbeat(
 
 def _duplicated(record: dict[str, Any], text: str | None) -> bool:
     """Whether a System name also occurs as an EventData key in the JSON text (json keeps
-    only the last of duplicate keys)."""
+    only the last of duplicate keys): a name of the record quoted twice in the text.
+
+    One scan for every System name at once, not one ``count`` per name: in JSON text that
+    parsed, a quoted name ends at a closing quote, never where another quoted name starts,
+    so the scan finds what counting each name finds."""
     if text is None:
         return False
-    return any(key in _NXLOG_SYSTEM and text.count(f'"{key}"') > 1 for key in record)
+    # Each string of the text is a key or a value of the record, unless a key was written
+    # twice (or the record nests objects, or escapes quotes): when the quotes add up to the
+    # record's keys and string values, no key was duplicated and the text need not be read.
+    strings = len(record) + sum(type(value) is str for value in record.values())
+    if text.count('"') == 2 * strings:
+        return False
+    found = _SYSTEM_NAME.findall(text)
+    if len(found) == len(set(found)):
+        return False
+    seen: set[str] = set()
+    for name in found:
+        if name in seen and name in record:
+            return True
+        seen.add(name)
+    return False
 
 
 def _plain(value: Any) -> Any:
@@ -159,9 +178,9 @@ def _nxlog(
 ) -> tuple[Fields, Any]:
     system, event_data = _nxlog_parts(record, text)
     fields = flatten(system, escaped=escaped, exact=exact)
-    for key in list(fields):
-        if key.startswith("nxlog."):  # collector metadata, under the custom namespace
-            fields[_COLLECTOR + key] = fields.pop(key)
+    # Collector metadata, under the custom namespace (moved to the end, in order).
+    for key in [key for key in fields if key.startswith("nxlog.")]:
+        fields[_COLLECTOR + key] = fields.pop(key)
     flatten(event_data, _EVENT_DATA, escaped, into=fields, exact=exact)
     when = any_time(record.get("EventTime"), zone_of(origin))
     if when is not None:

@@ -135,12 +135,15 @@ def omfwd(port: int, protocol: str, template: str | None, framing: str | None = 
 
 
 # --- syslog-ng -------------------------------------------------------------------------------
-def syslog_ng(workdir: Path, destination: str) -> Daemon:
-    """syslog-ng (unpacked by the install script) reading a private local socket into
-    ``destination`` (a destination driver, e.g. ``syslog("127.0.0.1" ...)``)."""
-    binary = SYSLOG_NG_ROOT / "usr" / "sbin" / "syslog-ng"
+def syslog_ng(
+    workdir: Path, destination: str, *, statements: str = "", root: Path = SYSLOG_NG_ROOT
+) -> Daemon:
+    """syslog-ng (unpacked by the install script under ``root``) reading a private local
+    socket into ``destination`` (a destination driver, e.g. ``syslog("127.0.0.1" ...)``).
+    ``statements`` are more top-level configuration (sources, parsers, log paths)."""
+    binary = root / "usr" / "sbin" / "syslog-ng"
     if not binary.exists():
-        pytest.fail(f"syslog-ng is not unpacked in {SYSLOG_NG_ROOT}: run {INSTALL}", pytrace=False)
+        pytest.fail(f"syslog-ng is not unpacked in {root}: run {INSTALL}", pytrace=False)
     socket = workdir / "log.sock"
     config = workdir / "syslog-ng.conf"
     config.write_text(
@@ -149,10 +152,11 @@ options {{ use-dns(no); dns-cache(no); keep-hostname(yes); chain-hostnames(no); 
 source s_local {{ unix-dgram("{socket}"); }};
 destination d_canhgac {{ {destination}; }};
 log {{ source(s_local); destination(d_canhgac); }};
+{statements}
 """,
         encoding="utf-8",
     )
-    libs = SYSLOG_NG_ROOT / "usr" / "lib" / "syslog-ng"
+    libs = root / "usr" / "lib" / "syslog-ng"
     argv = [
         str(binary),
         "--foreground",
