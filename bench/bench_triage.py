@@ -271,7 +271,9 @@ def timed(client: TestClient, url: str, requests: int) -> list[float]:
     return samples
 
 
-def measure(backend: Backend, data: DataSet, requests: int) -> dict[str, list[float]]:
+def measure(
+    backend: Backend, data: DataSet, requests: int, only: str = ""
+) -> dict[str, list[float]]:
     passwords = Passwords(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     Accounts(backend.triage, passwords).create_user("analyst", PASSWORD, Role.analyst)
     app = create_app(
@@ -286,11 +288,14 @@ def measure(backend: Backend, data: DataSet, requests: int) -> dict[str, list[fl
             data={"username": "analyst", "password": PASSWORD, "csrf_token": token.group(1)},
         )
         every = pages() | workspace_pages()
-        results = {name: timed(client, url, requests) for name, url in every.items()}
-        alert_samples: list[float] = []
-        for alert_id in random.Random(3).sample(data.with_events, requests):
-            alert_samples += timed(client, f"/alerts/{alert_id}", 1)
-        results[ALERT_PAGE] = alert_samples
+        results = {
+            name: timed(client, url, requests) for name, url in every.items() if only in name
+        }
+        if only in ALERT_PAGE:
+            alert_samples: list[float] = []
+            for alert_id in random.Random(3).sample(data.with_events, requests):
+                alert_samples += timed(client, f"/alerts/{alert_id}", 1)
+            results[ALERT_PAGE] = alert_samples
     return results
 
 
@@ -308,6 +313,8 @@ def report(results: dict[str, dict[str, list[float]]]) -> None:
         header += f"  {store + ' p50':>18}  {store + ' p95':>18}"
     print(f"\n{header}  goal p95 (ms)")
     for name, goal in goals.items():
+        if any(name not in samples for samples in results.values()):
+            continue  # not timed (--pages)
         line = f"{name:<{width}}"
         slow = False
         for samples in results.values():
@@ -323,6 +330,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000, help="city traffic events")
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--stores", default=",".join(BACKENDS), help="comma-separated")
+    parser.add_argument(
+        "--pages", default="", help="time only the pages whose name holds this text"
+    )
     args = parser.parse_args()
     data = make_data(args.alerts, args.events)
     results: dict[str, dict[str, list[float]]] = {}
@@ -336,7 +346,7 @@ def main() -> None:
                     f"in {took:.1f} s",
                     flush=True,
                 )
-                results[name] = measure(backend, data, args.requests)
+                results[name] = measure(backend, data, args.requests, args.pages)
     report(results)
 
 
