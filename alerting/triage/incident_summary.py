@@ -22,7 +22,9 @@ from canhgac.store.incidents import (
 ACTIVE_SAMPLE = 1000
 LATEST = 5
 #: The statuses an incident not closed can have, in the order of the work.
-ACTIVE_STATUSES = tuple(status for status in IncidentStatus if status is not IncidentStatus.closed)
+ACTIVE_STATUSES: tuple[IncidentStatus, ...] = tuple(
+    status for status in IncidentStatus if status is not IncidentStatus.closed
+)
 #: Most severe first: the rows an analyst reads first.
 SEVERITIES = tuple(reversed(Severity))
 
@@ -46,7 +48,9 @@ class IncidentSummary:
 
 def incident_summary(store: IncidentStore) -> IncidentSummary:
     active = store.list_incidents(IncidentFilter(active=True, limit=ACTIVE_SAMPLE))
-    counts = {severity: dict.fromkeys(ACTIVE_STATUSES, 0) for severity in SEVERITIES}
+    counts: dict[Severity, dict[IncidentStatus, int]] = {
+        severity: dict.fromkeys(ACTIVE_STATUSES, 0) for severity in SEVERITIES
+    }
     for incident in active:
         counts[incident.severity][incident.status] += 1
     latest = store.list_incidents(
