@@ -74,5 +74,7 @@ MESSAGES: dict[str, str] = {
     "overview.incidents_latest": "Newest incidents not closed",
     "overview.incidents_none": "No incident is open.",
     "overview.incidents_link": "All incidents not closed",
-    "overview.incidents_capped": "Counted over the {count} most recently changed incidents not closed; there are more.",
+    "overview.incidents_capped": (
+        "Counted over the {count} most recently changed incidents not closed; there are more."
+    ),
 }

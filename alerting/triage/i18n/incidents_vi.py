@@ -74,5 +74,7 @@ MESSAGES: dict[str, str] = {
     "overview.incidents_latest": "Sự cố chưa đóng mới nhất",
     "overview.incidents_none": "Không có sự cố nào đang mở.",
     "overview.incidents_link": "Tất cả sự cố chưa đóng",
-    "overview.incidents_capped": "Tính trên {count} sự cố chưa đóng được cập nhật gần nhất; còn nhiều hơn.",
+    "overview.incidents_capped": (
+        "Tính trên {count} sự cố chưa đóng được cập nhật gần nhất; còn nhiều hơn."
+    ),
 }
