@@ -9,6 +9,11 @@ queries, rendering; no network between browser and app) and prints p50/p95 per p
 side by side. The goals: p95 < 300 ms for the queue and alert pages, < 500 ms for the
 analysts' workspace (overview, event search over 24 h with free text, entity pages).
 
+On Elasticsearch the event search also runs with the trigram prefilter on ``event.original``
+(canhgac/store/elasticsearch/grams.py) and without it (the same queries with every trigram
+guard removed, leaving the exact doc-values check alone), side by side: the search service's
+own time (page, histogram, top-values sample), without the page around it.
+
 With Elasticsearch the triage store (users, sessions, history) is the Elasticsearch one too,
 as a deployment with that store runs it, so every request's session lookup is a network call.
 Alerts are bulk-loaded straight into the alerts index (``record_alert`` does a read, a count
@@ -31,7 +36,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -42,9 +47,11 @@ from fastapi.testclient import TestClient
 from alerting.triage.app import create_app
 from alerting.triage.auth.accounts import Accounts
 from alerting.triage.auth.passwords import Passwords
+from alerting.triage.hunt_service import HuntService
 from canhgac.config import ElasticsearchStoreConfig, Settings, SQLiteStoreConfig
 from canhgac.models import Alert, AlertStatus, Event, Severity
 from canhgac.store.base import Store
+from canhgac.store.dialect import GRAMS_MARKER
 from canhgac.store.triage import Role, TriageStore
 from canhgac.timeutil import to_iso, utcnow
 
@@ -256,6 +263,16 @@ def workspace_pages() -> dict[str, str]:
 
 
 ALERT_PAGE = "alert page (events, timeline, history)"
+#: Free-text searches over ``event.original`` (what the trigram prefilter serves): name ->
+#: (query, days back).
+PREFILTER_SEARCHES = {
+    "'Failed password', 24 h": ('"Failed password"', 1),
+    "'Failed password', 30 d": ('"Failed password"', 30),
+    "'publickey for root', 7 d": ('"publickey for root"', 7),
+    "'ho-so/4242' (rare), 30 d": ('"ho-so/4242"', 30),
+    "'172.16.0.10:445' AND NOT host, 7 d": ('"172.16.0.10:445" AND NOT host.name:hn-portal-01', 7),
+}
+PREFILTER_PAGE = 50
 
 
 def timed(client: TestClient, url: str, requests: int) -> list[float]:
@@ -271,7 +288,9 @@ def timed(client: TestClient, url: str, requests: int) -> list[float]:
     return samples
 
 
-def measure(backend: Backend, data: DataSet, requests: int) -> dict[str, list[float]]:
+def measure(
+    backend: Backend, data: DataSet, requests: int, only: str = ""
+) -> dict[str, list[float]]:
     passwords = Passwords(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     Accounts(backend.triage, passwords).create_user("analyst", PASSWORD, Role.analyst)
     app = create_app(
@@ -286,12 +305,74 @@ def measure(backend: Backend, data: DataSet, requests: int) -> dict[str, list[fl
             data={"username": "analyst", "password": PASSWORD, "csrf_token": token.group(1)},
         )
         every = pages() | workspace_pages()
-        results = {name: timed(client, url, requests) for name, url in every.items()}
-        alert_samples: list[float] = []
-        for alert_id in random.Random(3).sample(data.with_events, requests):
-            alert_samples += timed(client, f"/alerts/{alert_id}", 1)
-        results[ALERT_PAGE] = alert_samples
+        results = {
+            name: timed(client, url, requests) for name, url in every.items() if only in name
+        }
+        if only in ALERT_PAGE:
+            alert_samples: list[float] = []
+            for alert_id in random.Random(3).sample(data.with_events, requests):
+                alert_samples += timed(client, f"/alerts/{alert_id}", 1)
+            results[ALERT_PAGE] = alert_samples
     return results
+
+
+def without_grams(node: Any) -> Any:
+    """``node`` (query DSL) with every trigram guard of the prefilter taken out: a guarded leaf
+    ``bool.filter: [guard, exact]`` becomes ``exact`` (the guard's shape is
+    alerting.detect.compile.elasticsearch.grams.gram_guarded's)."""
+    if isinstance(node, list):
+        return [without_grams(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    both = node.get("bool", {}).get("filter") if len(node) == 1 else None
+    if isinstance(both, list) and len(both) == 2 and _is_guard(both[0]):
+        return without_grams(both[1])
+    return {key: without_grams(value) for key, value in node.items()}
+
+
+def _is_guard(node: Any) -> bool:
+    should = node.get("bool", {}).get("should") if isinstance(node, dict) else None
+    unmarked = {"bool": {"must_not": [{"exists": {"field": GRAMS_MARKER}}]}}
+    return isinstance(should, list) and len(should) == 2 and should[1] == unmarked
+
+
+def measure_prefilter(backend: Backend, requests: int) -> dict[str, dict[str, list[float]]]:
+    """The search service's time per free-text search, with and without the prefilter."""
+    service = HuntService(backend.store)
+    now = utcnow()
+    results: dict[str, dict[str, list[float]]] = {"with trigrams": {}, "without": {}}
+    for name, (text, days) in PREFILTER_SEARCHES.items():
+        tree, request = service.request(text, now - timedelta(days=days), now)
+        plain = replace(request, query=without_grams(request.query))
+        if plain.query == request.query:
+            raise SystemExit(f"{text!r} compiled without a trigram guard: nothing to compare")
+        for label, variant in (("with trigrams", request), ("without", plain)):
+            totals = {service.run(tree, variant, None, PREFILTER_PAGE).total for _ in range(2)}
+            samples = []
+            for _ in range(requests):
+                start = time.perf_counter()
+                service.run(tree, variant, None, PREFILTER_PAGE)
+                samples.append((time.perf_counter() - start) * 1000)
+            results[label][name] = samples
+            results[label][name + " hits"] = [float(totals.pop())]
+    return results
+
+
+def report_prefilter(results: dict[str, dict[str, list[float]]]) -> None:
+    width = max(len(name) for name in PREFILTER_SEARCHES)
+    header = f"{'Elasticsearch event search':<{width}}  {'hits':>9}"
+    for label in results:
+        header += f"  {label + ' p50':>18}  {label + ' p95':>18}"
+    print(f"\n{header}")
+    for name in PREFILTER_SEARCHES:
+        hits = int(results["with trigrams"][name + " hits"][0])
+        if hits != int(results["without"][name + " hits"][0]):
+            raise SystemExit(f"{name}: the prefilter changed the hits")  # it must never
+        line = f"{name:<{width}}  {hits:>9,}"
+        for samples in results.values():
+            line += f"  {statistics.median(samples[name]):18.1f}"
+            line += f"  {percentile(samples[name], 0.95):18.1f}"
+        print(line)
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -302,6 +383,9 @@ def percentile(samples: list[float], fraction: float) -> float:
 def report(results: dict[str, dict[str, list[float]]]) -> None:
     goals = dict.fromkeys([*pages(), ALERT_PAGE], TARGET_P95_MS)
     goals |= dict.fromkeys(workspace_pages(), WORKSPACE_P95_MS)
+    goals = {name: goal for name, goal in goals.items() if all(name in r for r in results.values())}
+    if not goals:
+        return  # no page timed (--pages)
     width = max(len(name) for name in goals)
     header = f"{'page':<{width}}"
     for store in results:
@@ -323,9 +407,16 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000, help="city traffic events")
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--stores", default=",".join(BACKENDS), help="comma-separated")
+    parser.add_argument(
+        "--pages",
+        default="",
+        help="time only the pages whose name holds this text ('prefilter': only the "
+        "Elasticsearch search with and without trigrams)",
+    )
     args = parser.parse_args()
     data = make_data(args.alerts, args.events)
     results: dict[str, dict[str, list[float]]] = {}
+    prefilter: dict[str, dict[str, list[float]]] = {}
     for name in args.stores.split(","):
         with tempfile.TemporaryDirectory() as tmp:
             started = time.perf_counter()
@@ -336,8 +427,12 @@ def main() -> None:
                     f"in {took:.1f} s",
                     flush=True,
                 )
-                results[name] = measure(backend, data, args.requests)
+                results[name] = measure(backend, data, args.requests, args.pages)
+                if name == "elasticsearch" and (not args.pages or "prefilter" in args.pages):
+                    prefilter = measure_prefilter(backend, args.requests)
     report(results)
+    if prefilter:
+        report_prefilter(prefilter)
 
 
 if __name__ == "__main__":

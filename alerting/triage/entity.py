@@ -8,13 +8,15 @@ the alerts whose snapshot names it.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from alerting.triage.hunt_service import TOP_SAMPLE, HuntService, TopValues, top_values
 from canhgac.models import Alert, AlertFilter, Event
+from canhgac.store.hunt import EventHunt, HuntRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,8 @@ class EntityKind:
     alert_filter: str
     #: The kinds shown as related, by the field they are read from.
     related: tuple[tuple[str, str], ...]
+    #: Its values are IP addresses: a store may read them through an address index.
+    addresses: bool = False
 
 
 ENTITY_KINDS: dict[str, EntityKind] = {
@@ -36,6 +40,7 @@ ENTITY_KINDS: dict[str, EntityKind] = {
             ("source.ip", "destination.ip"),
             "source_ip",
             (("host", "host.name"), ("user", "user.name"), ("ip", "destination.ip")),
+            addresses=True,
         ),
         EntityKind(
             "host",
@@ -84,8 +89,9 @@ def entity_view(
 ) -> EntityView:
     service = HuntService(store)
     query = entity_query(kind, value)
-    result = service.search(query, start, end, None, TOP_SAMPLE)
-    _, request = service.request(query, start, end)
+    tree, request = service.request(query, start, end)
+    request = _by_address(service.hunt, kind, value, request)
+    result = service.run(tree, request, None, TOP_SAMPLE)
     related = _related(kind, value, top_values(result.events, [f for _, f in kind.related]))
     alerts: Sequence[Alert] = store.list_alerts(
         AlertFilter.model_validate({kind.alert_filter: value, "limit": ALERTS_SHOWN})
@@ -102,6 +108,24 @@ def entity_view(
         related=related,
         alerts=list(alerts),
     )
+
+
+def _by_address(hunt: EventHunt, kind: EntityKind, value: str, request: HuntRequest) -> HuntRequest:
+    """``request`` with the store's own address query, when the value is an address and the
+    store has one: the same events, through indexes (SQLite otherwise reads every event of
+    the range and parses its document for destination.ip: 1.3-1.8 s a page at 1 M events)."""
+    if not kind.addresses or not is_address(value):
+        return request
+    faster = hunt.address_condition(kind.fields, value)
+    return request if faster is None else replace(request, query=faster)
+
+
+def is_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _related(kind: EntityKind, value: str, tops: list[TopValues]) -> list[tuple[str, TopValues]]:

@@ -25,7 +25,7 @@ from alerting.hunt.syntax import Node, QuerySyntaxError
 from canhgac.models import Event
 from canhgac.store.hunt import EventHunt, HuntRequest
 from canhgac.store.hunt_registry import event_hunt
-from canhgac.timeutil import DISPLAY_ZONE, to_iso
+from canhgac.timeutil import DISPLAY_ZONE, from_iso, to_iso
 
 #: The fields the side panel counts values of.
 TOP_FIELDS = (
@@ -145,13 +145,17 @@ class HuntService:
         self, text: str, start: datetime, end: datetime, cursor: str | None, limit: int
     ) -> SearchResult:
         tree, request = self.request(text, start, end)
+        return self.run(tree, request, cursor, limit)
+
+    def run(self, tree: Node, request: HuntRequest, cursor: str | None, limit: int) -> SearchResult:
+        """One page of ``request`` (whose query is ``tree``, compiled or an equivalent)."""
         try:
             page = self.hunt.page(request, decode_cursor(cursor), limit)
         except BadCursor:
             raise
         except ValueError as exc:  # a cursor the store cannot read (its sort values)
             raise BadCursor(str(exc)) from None
-        width = bucket_seconds(start, end)
+        width = bucket_seconds(from_iso(request.start), from_iso(request.end))
         sample = self._sample(request, page.events if cursor is None else [])
         # Every hit is in one bucket (same query, same range): the histogram is the count, so
         # the store reads the range once less.

@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 
 from canhgac.cli.completion import complete_fixture_store, complete_severity, complete_status
+from canhgac.cli.listing import FormatOption, JsonOption
 from canhgac.cli.logs import setup_logging
 from canhgac.cli.options import ConfigOption, VerboseOption, config_from, settings_from
 from canhgac.cli.rules_tools import StrictOption
@@ -38,6 +39,10 @@ rules_app = typer.Typer(
 alerts_app = typer.Typer(help="The alert queue.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 app.add_typer(alerts_app, name="alerts")
+incidents_app = typer.Typer(
+    help="Incidents: list and show them, assign, move on, comment, close.", no_args_is_help=True
+)
+app.add_typer(incidents_app, name="incidents")
 users_app = typer.Typer(help="Local accounts of the web UI.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 deadletters_app = typer.Typer(
@@ -232,19 +237,8 @@ def alerts_list(
         typer.Option(help="informational … critical.", autocompletion=complete_severity),
     ] = None,
     limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50,
-    output: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            help="table, json (JSON Lines: one alert object per line) or csv.",
-            autocompletion=lambda incomplete: [
-                name for name in ("table", "json", "csv") if name.startswith(incomplete)
-            ],
-        ),
-    ] = "table",
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Same as --format json: one JSON object per line.")
-    ] = False,
+    output: FormatOption = "table",
+    as_json: JsonOption = False,
 ) -> None:
     """List alerts, newest first."""
     from canhgac.cli.alerts import list_alerts
@@ -253,6 +247,10 @@ def alerts_list(
         settings_from(config), status, severity, limit, "json" if as_json else output, console
     )
 
+
+from canhgac.cli.incidents import register as _register_incidents  # noqa: E402
+
+_register_incidents(incidents_app)
 
 from canhgac.cli.users import register as _register_users  # noqa: E402
 

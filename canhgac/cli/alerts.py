@@ -1,24 +1,14 @@
-"""`canhgac alerts list`: the alert queue as a table, JSON Lines or CSV.
-
-``json`` is JSON Lines (one alert object per line, as stored), ``csv`` the table's columns with
-a header row; both are for scripts. The table fits a terminal and is never cut when piped
-(:func:`~canhgac.cli.terminal.print_table`).
-"""
+"""`canhgac alerts list`: the alert queue as a table, JSON Lines or CSV
+(:mod:`canhgac.cli.listing`)."""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable
-
 from rich.console import Console
-from rich.table import Table
 
-from canhgac.cli.terminal import json_line, print_table, printable
+from canhgac.cli.listing import Listing, printer
 from canhgac.config import Settings
 from canhgac.models import Alert, AlertFilter, AlertStatus, Severity
-from canhgac.registry import Registry
 from canhgac.store.registry import build_store
-from canhgac.text import escape_controls
 from canhgac.timeutil import for_display
 
 COLUMNS = ("last seen", "severity", "rule", "count", "status", "host", "user", "source.ip")
@@ -36,34 +26,11 @@ def _row(alert: Alert) -> list[str]:
     ]
 
 
-def _json_lines(alerts: list[Alert], console: Console) -> None:
-    out = console.file
-    for alert in alerts:
-        out.write(json_line(alert.model_dump(mode="json")) + "\n")
-    out.flush()
-
-
-def _csv(alerts: list[Alert], console: Console) -> None:
-    writer = csv.writer(console.file, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    # Shown on a terminal as often as read by a script: no control sequence gets through.
-    writer.writerows([escape_controls(cell) for cell in _row(alert)] for alert in alerts)
-    console.file.flush()
-
-
-def _table(alerts: list[Alert], console: Console) -> None:
-    table = Table(title=f"{len(alerts)} alerts (newest first, times Asia/Ho_Chi_Minh)")
-    for column in COLUMNS:
-        table.add_column(column, overflow="fold")
-    for alert in alerts:
-        # Log content is attacker-controlled: no markup, no terminal control sequences.
-        table.add_row(*(printable(cell) for cell in _row(alert)))
-    print_table(console, table)
-
-
-#: ``--format`` names -> how the alerts are printed.
-FORMATS: Registry[Callable[[list[Alert], Console], None]] = Registry(
-    "format", {"table": _table, "json": _json_lines, "csv": _csv}
+ALERTS: Listing[Alert] = Listing(
+    title=lambda n: f"{n} alerts (newest first, times Asia/Ho_Chi_Minh)",
+    columns=COLUMNS,
+    row=_row,
+    document=lambda alert: alert.model_dump(mode="json"),
 )
 
 
@@ -75,7 +42,7 @@ def list_alerts(
     output: str,
     console: Console,
 ) -> None:
-    printer = FORMATS.get(output)
+    show = printer(output)
     query = AlertFilter(
         status=AlertStatus(status) if status else None,
         severity=Severity(severity) if severity else None,
@@ -86,4 +53,4 @@ def list_alerts(
         alerts = store.list_alerts(query)
     finally:
         store.close()
-    printer(alerts, console)
+    show(ALERTS, alerts, console)

@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from canhgac.models import AlertStatus, Severity
+from canhgac.store.incidents import IncidentStatus
 
 _TOP_LEVEL = re.compile(r"^(id|title):\s*(.+?)\s*$", re.MULTILINE)
 _RULE_SUFFIXES = (".yml", ".yaml")
@@ -30,6 +31,10 @@ def complete_fixture_store(incomplete: str) -> list[str]:
 
 def complete_status(incomplete: str) -> list[str]:
     return _starting([status.value for status in AlertStatus], incomplete)
+
+
+def complete_incident_status(incomplete: str) -> list[str]:
+    return _starting([status.value for status in IncidentStatus], incomplete)
 
 
 def complete_severity(incomplete: str) -> list[str]:

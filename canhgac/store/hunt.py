@@ -60,3 +60,10 @@ class EventHunt(Protocol):
     def histogram(self, request: HuntRequest, bucket_seconds: int) -> Sequence[tuple[str, int]]:
         """Hits per bucket of ``bucket_seconds`` aligned on the Unix epoch: (bucket start as
         UTC ISO, count), oldest first; empty buckets may be left out."""
+
+    @abstractmethod
+    def address_condition(self, fields: Sequence[str], address: str) -> Any | None:
+        """A query, in the store's language, for the events where any of ``fields`` holds the
+        IP address ``address``: the same events as the search language's quoted
+        ``field:"address"`` joined by OR, read a faster way. None when the store has no faster
+        way (the caller compiles the search text)."""

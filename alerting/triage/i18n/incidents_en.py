@@ -69,4 +69,12 @@ MESSAGES: dict[str, str] = {
     "notice.done_incident_escalate": "Incident sent to case management.",
     "notice.escalation_failed": "Case management did not accept the incident; try again later.",
     "notice.unknown_channel": "No such case-management channel.",
+    "overview.incidents": "Incidents not closed",
+    "overview.incidents_total": "Total",
+    "overview.incidents_latest": "Newest incidents not closed",
+    "overview.incidents_none": "No incident is open.",
+    "overview.incidents_link": "All incidents not closed",
+    "overview.incidents_capped": (
+        "Counted over the {count} most recently changed incidents not closed; there are more."
+    ),
 }

@@ -69,4 +69,12 @@ MESSAGES: dict[str, str] = {
     "notice.done_incident_escalate": "Đã gửi sự cố sang hệ thống quản lý vụ việc.",
     "notice.escalation_failed": "Hệ thống quản lý vụ việc chưa nhận sự cố; hãy thử lại sau.",
     "notice.unknown_channel": "Không có kênh quản lý vụ việc này.",
+    "overview.incidents": "Sự cố chưa đóng",
+    "overview.incidents_total": "Tổng",
+    "overview.incidents_latest": "Sự cố chưa đóng mới nhất",
+    "overview.incidents_none": "Không có sự cố nào đang mở.",
+    "overview.incidents_link": "Tất cả sự cố chưa đóng",
+    "overview.incidents_capped": (
+        "Tính trên {count} sự cố chưa đóng được cập nhật gần nhất; còn nhiều hơn."
+    ),
 }

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from alerting.triage.actions import BulkAction
 from alerting.triage.alert_view import alert_detail
-from alerting.triage.asset_view import alert_asset_rows
+from alerting.triage.asset_view import alert_asset_rows, event_asset_rows
 from alerting.triage.auth.principal import EXCEPTION_AUTHORS, READERS, TRIAGERS, Principal
 from alerting.triage.context import TriageContext, triage_context
 from alerting.triage.errors import NotFoundError, TriageError
@@ -95,11 +95,14 @@ def alert_page(
     if alert is None:
         raise NotFoundError(f"no alert {alert_id!r}")
     detail = alert_detail(ctx.store, ctx.triage, alert, ctx.clock())
+    assets = ctx.assets()
     context = {
         "detail": detail,
         "alert": alert,
         # asset context (h23): the current inventory's view of the alert's hosts and addresses
-        "asset_rows": alert_asset_rows(ctx.assets(), alert),
+        "asset_rows": alert_asset_rows(assets, alert),
+        # ... and of each matched event's own (as GET /api/v1/alerts/{id}/details has it)
+        "event_asset_rows": {e.id: event_asset_rows(assets, e.fields) for e in detail.raw_events},
         "row_url": lambda row: entity_url(row.pivot, row.value),
         "assignees": [u for u in ctx.triage.list_users() if not u.disabled],
         "notice": _notice(request),

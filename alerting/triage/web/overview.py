@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from alerting.triage.auth.principal import EVERYONE, Principal
 from alerting.triage.context import TriageContext, triage_context
+from alerting.triage.incident_summary import ACTIVE_STATUSES, incident_summary
 from alerting.triage.overview import Overview
 from alerting.triage.situation import ChartRange, Situation, build_situation
 from canhgac.timeutil import to_iso
@@ -66,5 +67,8 @@ def overview_page(
         "s": _situation(ctx, overview, chart),
         "ranges": list(ChartRange),
         "rule_titles": {rule_id: info.title for rule_id, info in rules.items()},
+        # Left out for a store that keeps no incidents.
+        "incidents": incident_summary(ctx.incidents.store) if ctx.incidents else None,
+        "incident_statuses": ACTIVE_STATUSES,
     }
     return ctx.pages.render(request, "overview.html", context)

@@ -10,6 +10,7 @@ from canhgac.errors import StoreError
 from canhgac.models import Event
 from canhgac.store.hunt import EventHunt, HuntPage, HuntRequest, SqlCondition
 from canhgac.store.sqlite.events import Read, row_event
+from canhgac.store.sqlite.schema import ADDRESS_COLUMNS
 from canhgac.timeutil import to_iso
 
 
@@ -68,3 +69,17 @@ class SQLiteHunt(EventHunt):
             for bucket, hits in rows
             if bucket is not None
         ]
+
+    def address_condition(self, fields: Sequence[str], address: str) -> SqlCondition | None:
+        """Seeks events_by_source_ip/events_by_destination_ip (lower(address), ts) for each
+        field, OR-ed (SQLite's multi-index OR), instead of the search text's LIKE, which reads
+        every event of the time range and parses its document for destination.ip.
+
+        Same events: for ASCII text without wildcards LIKE is an ASCII-case-insensitive
+        equality, and so is lower() = lower(); ``IS NOT NULL`` lets the planner use the
+        partial indexes."""
+        columns = [ADDRESS_COLUMNS.get(field) for field in fields]
+        if not address.isascii() or not columns or None in columns:
+            return None
+        sql = " OR ".join(f"({column} IS NOT NULL AND lower({column}) = ?)" for column in columns)
+        return SqlCondition(f"({sql})", (address.lower(),) * len(columns))

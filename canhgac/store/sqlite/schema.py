@@ -39,7 +39,10 @@ CREATE TABLE IF NOT EXISTS events (
     user_name TEXT,
     source_ip TEXT,
     original TEXT,
-    doc TEXT NOT NULL
+    doc TEXT NOT NULL,
+    -- Read from the document, never written: only its index below stores it (an older
+    -- database gains it with ADDRESS_COLUMNS_MIGRATION, no table rewrite).
+    destination_ip TEXT GENERATED ALWAYS AS (json_extract(doc, '$."destination.ip"')) VIRTUAL
 );
 CREATE INDEX IF NOT EXISTS events_ingested ON events(ingested, id);
 -- Event search and entity pages (canhgac.store.sqlite.hunt) bound every query by a range of
@@ -59,7 +62,13 @@ DROP INDEX IF EXISTS events_dataset;
 CREATE INDEX IF NOT EXISTS events_by_dataset ON events(dataset COLLATE NOCASE, ingested, id);
 CREATE INDEX IF NOT EXISTS events_host ON events(host, ts);
 CREATE INDEX IF NOT EXISTS events_user ON events(user_name, ts);
-CREATE INDEX IF NOT EXISTS events_source_ip ON events(source_ip, ts);
+-- The IP entity page and its address search (canhgac.store.sqlite.hunt, address_condition):
+-- an address is compared ASCII-case-insensitively, as the search language's LIKE does, so the
+-- index holds lower(address). Partial: most events name no destination. events_source_ip, its
+-- case-sensitive predecessor, served no query (every source.ip condition ignores case).
+DROP INDEX IF EXISTS events_source_ip;
+CREATE INDEX IF NOT EXISTS events_by_source_ip
+    ON events(lower(source_ip), ts) WHERE source_ip IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS dead_letters (
     id TEXT PRIMARY KEY,
@@ -137,6 +146,20 @@ CREATE TABLE IF NOT EXISTS rule_runs (
     PRIMARY KEY (rule_id, window_start)
 );
 """
+
+
+#: Added to an events table made before the column existed (SQLite adds a virtual column to
+#: a table without rewriting it), then the index every database has.
+ADDRESS_COLUMNS_MIGRATION = """
+ALTER TABLE events ADD COLUMN destination_ip TEXT
+    GENERATED ALWAYS AS (json_extract(doc, '$."destination.ip"')) VIRTUAL;
+"""
+ADDRESS_INDEXES = """
+CREATE INDEX IF NOT EXISTS events_by_destination_ip
+    ON events(lower(destination_ip), ts) WHERE destination_ip IS NOT NULL;
+"""
+#: ECS address field -> the column whose ``lower()`` is indexed (events_by_*_ip).
+ADDRESS_COLUMNS: dict[str, str] = {"source.ip": "source_ip", "destination.ip": "destination_ip"}
 
 
 def sql_field(name: str) -> str:

@@ -14,6 +14,7 @@ from canhgac.config import AssetsConfig
 from canhgac.models import Severity
 
 from .conftest import ClientFor, TriageEnv, make_alert, make_event
+from .html_tree import parse
 
 XSS = "<script>window.__pwned=1</script><img src=x onerror=alert(1)>"
 INVENTORY = {
@@ -107,6 +108,46 @@ def test_the_alert_page_shows_each_host_and_address_with_its_asset(
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in section
     english = client.get("/alerts/web?lang=en").text
     assert "City context" in english and "Critical" in english and "External" in english
+
+
+def test_each_matched_event_shows_its_own_hosts_and_addresses_in_context(
+    env: TriageEnv, client_for: ClientFor
+) -> None:
+    with_inventory(env)
+    seed(env)
+    client, _ = client_for("analyst")
+    page = parse(client.get("/alerts/web?lang=en").text)
+    event = page.find("article", cls="event", data_event_id="ev1")
+    rows = {row.attrs["data-field"]: row for row in event.find_all("tr", cls="asset-row")}
+    # The event's own values (the alert's snapshot names other ones: dvc-web01, 8.8.8.8).
+    assert {field: row.find("a", cls="pivot").text() for field, row in rows.items()} == {
+        "host.name": "DVC-WEB01",
+        "source.ip": "10.1.2.3",
+        "destination.ip": "1.1.1.1",
+    }
+    host = rows["host.name"]
+    assert host.find("td", cls="asset-name").text() == "Cổng dịch vụ công"
+    assert host.find("td", cls="asset-department").text() == f"Sở Thông tin và Truyền thông {XSS}"
+    assert host.find("td", cls="asset-criticality").text() == "Critical"
+    assert not host.find_all("td", cls="asset-description")  # the alert's table has it
+    assert rows["source.ip"].find("td", cls="asset-zone").text() == "Internal"
+    assert rows["source.ip"].find("td", cls="hint").text() == "Not in the inventory"
+    assert rows["destination.ip"].find("td", cls="asset-zone").text() == "External"
+    assert not event.find_all("script") and not event.find_all("img")  # inventory text escaped
+    assert rows["destination.ip"].find("a").attrs["href"] == "/entities/ip?value=1.1.1.1"
+
+
+def test_an_event_naming_no_host_or_address_has_no_context_table(
+    env: TriageEnv, client_for: ClientFor
+) -> None:
+    now = env.clock.now
+    env.add_alert(
+        make_alert("bare", now, event_ids=["ev-bare"]),
+        [make_event("ev-bare", now, **{"user.name": "an"})],
+    )
+    client, _ = client_for("analyst")
+    event = parse(client.get("/alerts/bare").text).find("article", data_event_id="ev-bare")
+    assert not event.find_all("table", cls="event-assets")
 
 
 def test_without_an_inventory_addresses_are_still_internal_or_external(

@@ -74,9 +74,12 @@ def test_the_alert_page_links_every_entity_value(hostile: TriageEnv, client_for:
         ("ip", QUOTE_IP, QUOTE_IP),
         ("user", JS_USER, JS_USER),
     ]
-    # Matched events: the raw line first, then the fields folded, entity values linked.
+    # Matched events: the raw line first, the city context of its hosts and addresses, then
+    # the fields folded, entity values linked.
     article = page.find("article", cls="event")
-    assert [c.tag for c in article.children if isinstance(c, Node)] == ["h3", "pre", "details"]
+    tags = [c.tag for c in article.children if isinstance(c, Node)]
+    assert tags == ["h3", "pre", "table", "details"]
+    assert "event-assets" in article.find("table").classes
     assert sorted(_pivots(article.find("details"))) == sorted(snapshot[1:])
     assert "/x<y>" in article.text() and not article.find_all("a", href="/x<y>")
     # The related timeline (on source.ip too) links each row's values; a direction override
