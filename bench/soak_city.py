@@ -92,7 +92,11 @@ def report(trial: Trial, interval_s: float, plot: Path | None) -> list[str]:
         f"(database {trial.dead_in_db}), UDP dropped {totals.dropped}, "
         f"sender errors {trial.sender_errors}"
     )
-    print(f"lines sent by channel: {trial.lines_by_channel}")
+    channels = ", ".join(
+        f"{name} {lines} (worst {behind:.1f} s behind)"
+        for name, (lines, behind) in trial.lines_by_channel.items()
+    )
+    print(f"lines sent by channel: {channels}")
     print(f"events stored by source: {trial.stored_by_source}")
     print(f"disk growth: {per_million:.0f} MiB per million events stored")
     reasons = verdict(rows, trial.attacks, totals, interval_s)

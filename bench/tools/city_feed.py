@@ -14,7 +14,7 @@ reports over a queue:
   instance pushing back on TCP or HTTP, or the sender short of CPU);
 - ``("planted", key, rules, planted_at, seconds)`` as each attack's first line falls due;
 - ``("done", ...)`` as a mark, once every lane has sent all it held, then
-  ``("channels", {channel: lines sent})``.
+  ``("channels", {channel: (lines sent, worst delay behind schedule)})``.
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ from .soak_stats import joined_records
 ATTACK_PERIOD_S = 67.0
 FIRST_ROUND_S = 10.0
 MARK_EVERY_S = 1.0
+COALESCE_LINES = 2000  # a sender takes up to this many waiting lines at once
+SENDERS = {Channel.http: 4}  # sending threads per channel (1 if not named)
 MAX_AUDIT_IDS = 100_000  # audit ids remembered to count joined records (trimmed whole)
 # The access log is renamed to "<name>.1" at this size, as logrotate would (the tailer
 # finishes the renamed file), so a long soak does not keep a 10 GB log around.
@@ -72,32 +74,76 @@ class Batch:
     events: int  # what the instance makes of them (audit records joined)
 
 
-class Lane(threading.Thread):
+class Lane:
     """Sends one channel's lines, so a listener pushing back (TCP, HTTP) holds up its own
-    channel only, as it would hold up only its own hosts in a city."""
+    channel only, as it would hold up only its own hosts in a city.
+
+    A sender takes every batch waiting (up to COALESCE_LINES lines) at once, as a log shipper
+    does. HTTP has several senders: the intake answers a POST once its lines are stored, and
+    the city's many hosts post side by side; syslog and the file keep one, for their order.
+    """
 
     def __init__(self, channel: Channel, targets: DemoTargets, start: float) -> None:
-        super().__init__(name=f"lane-{channel}", daemon=True)
         self.channel = channel
         self.targets = targets
         self.start_at = start
         self.batches: queue.SimpleQueue[Batch | None] = queue.SimpleQueue()
         self.lines = self.events = self.errors = 0
         self.behind = 0.0  # worst since the reporter last took it
+        self.worst = 0.0  # worst of the run
+        self._lock = threading.Lock()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"{channel}-{n}", daemon=True)
+            for n in range(SENDERS.get(channel, 1))
+        ]
+        for thread in self._threads:
+            thread.start()
 
-    def run(self) -> None:
+    def close(self) -> None:
+        for _ in self._threads:
+            self.batches.put(None)
+
+    def alive(self) -> bool:
+        return any(thread.is_alive() for thread in self._threads)
+
+    def _run(self) -> None:
         with DemoSender(self.targets, attempts=3, max_file_bytes=MAX_FILE_BYTES) as sender:
-            while (batch := self.batches.get()) is not None:
-                self.behind = max(self.behind, time.time() - self.start_at - batch.due_at)
+            while (batches := self._take()) is not None:
+                delay = time.time() - self.start_at - batches[0].due_at
+                lines = [line for batch in batches for line in batch.lines]
                 try:
-                    sender.send(batch.lines)
+                    sender.send(lines)
                 except DemoSendError as exc:
-                    self.errors += 1
+                    self._count(delay, errors=1)
                     if self.errors <= 5:
                         print(f"sender: {exc}", flush=True)
                     continue
-                self.lines += len(batch.lines)
-                self.events += batch.events
+                self._count(delay, len(lines), sum(batch.events for batch in batches))
+
+    def _take(self) -> list[Batch] | None:
+        first = self.batches.get()
+        if first is None:
+            return None
+        taken, size = [first], len(first.lines)
+        while size < COALESCE_LINES:
+            try:
+                more = self.batches.get_nowait()
+            except queue.Empty:
+                break
+            if more is None:  # closing: send what was taken, then stop at the next take
+                self.batches.put(None)
+                break
+            taken.append(more)
+            size += len(more.lines)
+        return taken
+
+    def _count(self, delay: float, lines: int = 0, events: int = 0, errors: int = 0) -> None:
+        with self._lock:
+            self.behind = max(self.behind, delay)
+            self.worst = max(self.worst, delay)
+            self.lines += lines
+            self.events += events
+            self.errors += errors
 
 
 class Dispatcher:
@@ -118,8 +164,6 @@ class Dispatcher:
         self._oldest_due = 0.0
         self._audit_ids: set[str] = set()
         self._next_mark = start
-        for lane in self.lanes.values():
-            lane.start()
 
     def send(self, lines: list[LogLine]) -> None:
         due_at, self._oldest_due = self._oldest_due, self.stream.last_at
@@ -159,16 +203,15 @@ class Dispatcher:
             ("planted", attack.key, attack.rules, attack.planted_at, time.time() - self.start)
         )
 
-    def close(self) -> dict[str, int]:
-        """Let every lane send what it holds; the lines each sent, by channel."""
+    def close(self) -> dict[str, tuple[int, float]]:
+        """Let every lane send what it holds; (lines sent, worst delay) by channel."""
         for lane in self.lanes.values():
-            lane.batches.put(None)
-        for lane in self.lanes.values():
-            while lane.is_alive():
-                lane.join(MARK_EVERY_S)
-                self.mark()
+            lane.close()
+        while any(lane.alive() for lane in self.lanes.values()):
+            time.sleep(MARK_EVERY_S)
+            self.mark()
         self.mark("done", force=True)
-        return {str(channel): lane.lines for channel, lane in self.lanes.items()}
+        return {str(channel): (lane.lines, lane.worst) for channel, lane in self.lanes.items()}
 
 
 def feed(

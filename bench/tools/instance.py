@@ -125,10 +125,6 @@ demo: {{mode: "off"}}
             totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
         return totals
 
-    def labelled(self, name: str, label: str) -> dict[str, float]:
-        """The samples called ``name``, by the value of their ``label``."""
-        return {s.labels[label]: s.value for s in self._samples() if s.name == name}
-
     def _samples(self) -> Iterator[Sample]:
         url = f"http://127.0.0.1:{self.metrics_port}/metrics"
         with urllib.request.urlopen(url, timeout=10) as response:

@@ -7,10 +7,8 @@ from __future__ import annotations
 import os
 import queue
 import shutil
-import sqlite3
 import tempfile
 import time
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,12 +20,12 @@ from .city_feed import start_feed
 from .instance import EmbeddedInstance
 from .sigma_pack import PIPELINE, build_rules
 from .soak_stats import AttackSent, Sample, SenderMark, Totals, ingest_lag
+from .store_peek import oldest_watermark, stored_by_source
 
 POLL_S = 5.0
 STORED = "canhgac_indexer_events_written_total"
 DEAD = "canhgac_indexer_dead_letters_total"
 DROPPED = "canhgac_udp_dropped_total"
-DETECT_DELAY = "canhgac_rule_delay_seconds"
 DRAIN_QUIET_S = 60.0  # the drain gives up after this long without progress
 
 
@@ -40,7 +38,7 @@ class Trial:
     marks: list[SenderMark] = field(default_factory=list)
     attacks: list[AttackSent] = field(default_factory=list)
     sender_errors: int = 0
-    lines_by_channel: dict[str, int] = field(default_factory=dict)
+    lines_by_channel: dict[str, tuple[int, float]] = field(default_factory=dict)
     stored_by_source: dict[str, int] = field(default_factory=dict)
     disk_bytes: int = 0
     stored_in_db: int = 0
@@ -113,14 +111,6 @@ def _observe(instance: EmbeddedInstance, trial: Trial, options: Options, say: An
         store.close()
 
 
-def stored_by_source(db: Path) -> dict[str, int]:
-    """Events stored per source, from the health tallies the store keeps with each write (a
-    bench may read the layout; the product reads it through canhgac.store.sqlite.health)."""
-    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
-        rows = conn.execute("SELECT source, SUM(events) FROM health_batches GROUP BY source")
-        return {str(source): int(count) for source, count in rows}
-
-
 def _all_scenarios() -> list[tuple[str, ...]]:
     from canhgac.cli.demo.attacks import SCENARIOS
 
@@ -151,15 +141,16 @@ def _drain(reports: Any, trial: Trial) -> bool:
 def _sample(instance: EmbeddedInstance, start: float) -> Sample:
     metrics = instance.metrics()
     rss, cpu = instance.resources()
-    delays = instance.labelled(DETECT_DELAY, "rule").values()
+    now = time.time()
+    watermark = oldest_watermark(instance.db_path)
     return Sample(
-        at=time.time() - start,
+        at=now - start,
         stored=int(metrics.get(STORED, 0)),
         dead=int(metrics.get(DEAD, 0)),
         dropped=int(metrics.get(DROPPED, 0)),
         rss_bytes=rss,
         cpu_seconds=cpu,
-        detect_delay_s=max(delays, default=0.0),
+        detect_delay_s=0.0 if watermark is None else now - watermark,
         load=os.getloadavg()[0],
     )
 
@@ -197,10 +188,13 @@ def _drain_instance(
 
 def _progress(trial: Trial, sample: Sample, minute_end: float) -> str:
     sent = trial.marks[-1].events if trial.marks else 0
+    behind = max((m.behind_s for m in trial.marks if m.at > minute_end - 60), default=0.0)
     lag = ingest_lag(trial.marks, sample.processed, sample.at)
     alerted = sum(a.alerted_at is not None for a in trial.attacks)
     return (
-        f"  minute {minute_end / 60:.0f}: sent {sent}, stored {sample.stored}, "
+        f"  minute {minute_end / 60:.0f}: sent {sent} ({behind:.0f} s behind), "
+        f"stored {sample.stored}, "
         f"dead {sample.dead}, dropped {sample.dropped}, lag {lag:.1f} s, "
+        f"detection {sample.detect_delay_s:.0f} s behind, "
         f"RSS {sample.rss_bytes / 2**20:.0f} MiB, attacks alerted {alerted}/{len(trial.attacks)}"
     )
