@@ -36,7 +36,8 @@ from tools.sigma_pack import DEFAULT_PACK  # noqa: E402
 from tools.soak_run import Options, Trial, run_trial  # noqa: E402
 from tools.soak_stats import MinuteRow, minute_rows, verdict  # noqa: E402
 
-STEP = 1.5  # --find-max multiplies the rate by this after each sustained trial
+STEP = 1.5  # --find-max multiplies (or divides) the rate by this between trials
+MIN_RATE = 10
 
 
 def _seconds(value: float | None) -> str:
@@ -104,19 +105,26 @@ def report(trial: Trial, interval_s: float, plot: Path | None) -> list[str]:
     if plot is not None:
         from tools.soak_plot import plot_rows
 
-        plot_rows(rows, f"canhgac run at {trial.rate:g} events/s", plot)
+        plot_rows(rows, f"canhgac run at {trial.rate:g} events/s, {rules}", plot)
         print(f"plot: {plot}")
     return reasons
 
 
 def find_max(rate: float, minutes: int, options: Options, plot: Path | None) -> float | None:
-    """Raise the rate by STEP while trials sustain it; return the highest sustained."""
-    best = None
+    """The highest rate a trial sustains, in steps of STEP: up from ``rate`` while trials
+    hold, or down from it until one does (not below MIN_RATE)."""
+    held = not report(run_trial(rate, minutes, options), options.interval_s, plot)
+    best = rate if held else None
+    step = STEP if held else 1 / STEP
     while True:
-        trial = run_trial(rate, minutes, options)
-        if report(trial, options.interval_s, plot):
+        rate = round(rate * step)
+        if rate < MIN_RATE:
             break
-        best, rate = rate, round(rate * STEP)
+        held = not report(run_trial(rate, minutes, options), options.interval_s, plot)
+        if held:
+            best = max(best or 0, rate)
+        if held != (step > 1):  # the first failure going up, the first success going down
+            break
     print(f"\nhighest sustained rate: {best if best is not None else 'none'} events/s")
     return best
 
@@ -127,7 +135,9 @@ def main() -> None:
     parser.add_argument("--minutes", type=int, default=30, help="stream length (default 30)")
     parser.add_argument("--sigma", type=int, default=400, help="SigmaHQ rules (default 400)")
     parser.add_argument("--pack", type=Path, default=DEFAULT_PACK, help="SigmaHQ rule folder")
-    parser.add_argument("--find-max", action="store_true", help="step --rate up by 1.5x")
+    parser.add_argument(
+        "--find-max", action="store_true", help="step --rate by 1.5x to the highest that holds"
+    )
     parser.add_argument("--plot", type=Path, help="write per-minute charts to this PNG")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--seed", type=int, default=1)
