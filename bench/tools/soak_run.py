@@ -94,7 +94,9 @@ def _observe(instance: EmbeddedInstance, trial: Trial, options: Options, say: An
         done = False
         while not done:
             time.sleep(POLL_S)
-            done = _drain(reports, trial)
+            # A sender that died without saying "done" ends the stream too (its error is on
+            # the console).
+            done = _drain(reports, trial) or not child.is_alive()
             sample = _sample(instance, start)
             trial.samples.append(sample)
             watch.poll(trial.attacks)
