@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from canhgac.cli.demo.attacks import SCENARIOS
 from canhgac.store.sqlite.store import SQLiteStore
 
 from .attack_watch import AttackWatch, rule_ids
@@ -88,7 +89,7 @@ def _observe(instance: EmbeddedInstance, trial: Trial, options: Options, say: An
         child, reports, start = start_feed(
             instance.targets, trial.rate, trial.minutes * 60.0, options.seed
         )
-        ids = rule_ids(instance.rules_dir, {s for a in _all_scenarios() for s in a})
+        ids = rule_ids(instance.rules_dir, {stem for s in SCENARIOS for stem in s.rules})
         watch = AttackWatch(store, ids, start)
         next_minute = 60.0
         done = False
@@ -111,12 +112,6 @@ def _observe(instance: EmbeddedInstance, trial: Trial, options: Options, say: An
         trial.stored_by_source = stored_by_source(instance.db_path)
     finally:
         store.close()
-
-
-def _all_scenarios() -> list[tuple[str, ...]]:
-    from canhgac.cli.demo.attacks import SCENARIOS
-
-    return [scenario.rules for scenario in SCENARIOS]
 
 
 def _drain(reports: Any, trial: Trial) -> bool:
