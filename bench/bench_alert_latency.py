@@ -34,6 +34,8 @@ from canhgac.timeutil import from_iso
 from ingest.transport.kafka.client import client_options
 
 from kafka import KafkaAdminClient  # isort: skip  (after ingest.transport.kafka: no warnings)
+from tests.support.city_traffic import free_port  # isort: skip
+from tools.soak_stats import percentile  # isort: skip
 
 ROOT = Path(__file__).resolve().parents[1]
 RULE = ROOT / "rules" / "linux" / "sshd" / "lnx_sshd_invalid_user.yml"
@@ -46,19 +48,6 @@ def _env(name: str) -> str:
     return value
 
 
-def _free_port() -> int:
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-            tcp.bind(("127.0.0.1", 0))
-            port = int(tcp.getsockname()[1])
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-                udp.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return port
-
-
 def _healthy(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
@@ -69,11 +58,6 @@ def _healthy(port: int) -> bool:
 
 def _address(alert: Alert) -> str:
     return str(alert.group_key.get("source.ip", alert.snapshot.get("source.ip")))
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -97,7 +81,7 @@ def main() -> None:
             hosts=[_env("CANHGAC_TEST_ES_URL")], index_prefix=f"cg-lat-{unique}"
         )
     )
-    syslog_port = _free_port()
+    syslog_port = free_port()
     processes: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory(prefix="cg-lat-") as tmp:
         work = Path(tmp)
@@ -105,7 +89,7 @@ def main() -> None:
         (work / "rules" / RULE.name).write_bytes(RULE.read_bytes())
         try:
             for role in ("detect", "index", "collect"):
-                port = _free_port()
+                port = free_port()
                 config = work / f"{role}.yaml"
                 config.write_text(
                     f"""
@@ -180,7 +164,7 @@ metrics: {{enabled: true, port: {port}}}
         f"ingest_delay {args.ingest_delay:g}s"
     )
     if latencies:
-        p50, p99 = _percentile(latencies, 0.5), _percentile(latencies, 0.99)
+        p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
         print(f"event -> alert latency: p50 {p50:.2f}s  p99 {p99:.2f}s  max {max(latencies):.2f}s")
         print(f"goal p99 <= interval + 5s = {goal:g}s: {'met' if p99 <= goal else 'NOT met'}")
 
