@@ -135,8 +135,10 @@ def run_zircolite(
     pipeline), the events given as JSON lines. ``extra``: the flags that say so, which
     changed between Zircolite versions (``--zircolite-args``)."""
     output = workdir / "zircolite.json"
+    # Its own virtualenv when the checkout has one (Zircolite's requirements are not ours).
+    own = checkout / ".venv" / "bin" / "python"
     command = [
-        sys.executable,
+        str(own) if own.exists() else sys.executable,
         str(checkout / "zircolite.py"),
         "--events",
         str(events),
