@@ -74,7 +74,9 @@ def build_rsigma(cache: Path) -> Path | None:
         str(cache),
     ]
     built = subprocess.run(command, check=False)
-    if built.returncode != 0 or not binary.exists():
+    if binary.exists():  # also when another run's build finished first
+        return binary
+    if built.returncode != 0:
         print(f"rsigma: skipped, cargo install failed (exit {built.returncode})")
         return None
     return binary
