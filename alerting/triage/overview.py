@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from canhgac.models import DATASET, INGESTED, TIMESTAMP, AlertFilter, AlertStatus, Severity
+from canhgac.models import AlertFilter, AlertStatus, Severity
 from canhgac.store.base import TriageSiteStore
 from canhgac.store.triage import StatusChange, TriageStore
 from canhgac.timeutil import from_iso, to_iso
@@ -112,25 +112,23 @@ def response_times(changes: Sequence[StatusChange], now: datetime) -> list[Respo
 
 def _ingest_health(store: TriageSiteStore, now: datetime) -> tuple[list[DatasetHealth], bool]:
     start, end = now - INGEST_WINDOW, now
-    page = store.search_events(None, to_iso(start), to_iso(end), limit=INGEST_SAMPLE)
-    capped = page.after is not None
-    if capped:
+    sample = store.ingest_stamps(to_iso(start), to_iso(end), INGEST_SAMPLE)
+    capped = sample.stopped_at is not None
+    if sample.stopped_at is not None:
         # The sample stops early: rates are over the span it covers, not the whole window.
-        end = from_iso(page.after[0]) if page.after else end
+        end = from_iso(sample.stopped_at)
     minutes = max((end - start).total_seconds() / 60, 1 / 60)
     counts: Counter[str] = Counter()
     last: dict[str, str] = {}
     lags: defaultdict[str, list[float]] = defaultdict(list)
-    for event in page.events:
-        dataset = str(event.fields.get(DATASET) or "?")
-        ingested = str(event.fields.get(INGESTED, ""))
-        counts[dataset] += 1
-        last[dataset] = max(last.get(dataset, ""), ingested)
+    for stamp in sample.stamps:
+        counts[stamp.dataset] += 1
+        last[stamp.dataset] = max(last.get(stamp.dataset, ""), stamp.ingested)
         try:
-            lag = from_iso(ingested) - from_iso(str(event.fields[TIMESTAMP]))
-        except (KeyError, ValueError):
+            lag = from_iso(stamp.ingested) - from_iso(str(stamp.timestamp))
+        except ValueError:
             continue
-        lags[dataset].append(lag.total_seconds())
+        lags[stamp.dataset].append(lag.total_seconds())
     datasets = [
         DatasetHealth(
             dataset,

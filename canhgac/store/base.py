@@ -25,6 +25,9 @@ from typing import Any, ClassVar, Protocol
 from canhgac.dead_letters import DeadLetterPage, DeadLetterQuery
 from canhgac.errors import StoreError, StoreUnavailableError
 from canhgac.models import (
+    DATASET,
+    INGESTED,
+    TIMESTAMP,
     Alert,
     AlertFilter,
     AlertStatus,
@@ -124,6 +127,24 @@ class EventWriter(Protocol):
         """Store dead letters idempotently; returns how many were new."""
 
 
+@dataclass(frozen=True, slots=True)
+class IngestStamp:
+    """When an event happened and was stored, and its dataset."""
+
+    dataset: str
+    ingested: str
+    timestamp: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestStamps:
+    """A sample of stamps; ``stopped_at``: the ingestion time where a capped sample ended
+    (None: every event of the range is in it)."""
+
+    stamps: list[IngestStamp]
+    stopped_at: str | None
+
+
 class EventReader(Protocol):
     """Events as detection and triage read them, by a query in the store's own language."""
 
@@ -188,6 +209,27 @@ class EventReader(Protocol):
         """At most ``limit`` events matching ``related`` among those ingested in
         ``[ingested_start, ingested_end)``, oldest ingested first. Its values are never
         turned into query syntax, whatever they hold."""
+
+    def ingest_stamps(self, start: str, end: str, limit: int) -> IngestStamps:
+        """Dataset, ingestion and event time of the first ``limit`` events ingested in
+        ``[start, end)`` (the overview's intake rates). A store overrides it to read only
+        these three fields; this reads whole events."""
+        page = self.search_events(None, start, end, limit=limit)
+        return IngestStamps(
+            [
+                IngestStamp(
+                    str(e.fields.get(DATASET) or "?"),
+                    str(e.fields.get(INGESTED, "")),
+                    _text_or_none(e.fields.get(TIMESTAMP)),
+                )
+                for e in page.events
+            ],
+            page.after[0] if page.after else None,
+        )
+
+
+def _text_or_none(value: Any) -> str | None:
+    return str(value) if value is not None else None
 
 
 class AlertStore(Protocol):

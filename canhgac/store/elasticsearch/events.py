@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from canhgac.errors import StoreError, StoreUnavailableError
-from canhgac.models import INGESTED, TIMESTAMP
-from canhgac.store.base import EventPage, EventSearch, RelatedQuery
+from canhgac.models import DATASET, INGESTED, TIMESTAMP
+from canhgac.store.base import EventPage, EventSearch, IngestStamp, RelatedQuery
 from canhgac.store.elasticsearch.bulk import describe
 from canhgac.store.elasticsearch.client import ElasticsearchCalls
 from canhgac.store.elasticsearch.documents import hit_event
@@ -100,3 +100,13 @@ def _msearch_page(answer: Mapping[str, Any], size: int) -> EventPage | StoreErro
     if shards.get("failed") or shards.get("successful", 0) < shards.get("total", 0):
         return StoreUnavailableError(f"Elasticsearch search: not all shards answered: {shards}")
     return event_page(answer["hits"]["hits"], size)
+
+
+def stamp_of(source: Mapping[str, Any]) -> IngestStamp:
+    """The stamps of a hit whose ``_source`` was cut to them (see ``ingest_stamps``)."""
+    timestamp = source.get(TIMESTAMP)
+    return IngestStamp(
+        str(source.get(DATASET) or "?"),
+        str(source.get(INGESTED, "")),
+        str(timestamp) if timestamp is not None else None,
+    )

@@ -54,6 +54,9 @@ from canhgac.config import ElasticsearchStoreConfig
 from canhgac.dead_letters import DeadLetterPage, DeadLetterQuery
 from canhgac.errors import ConfigError, StoreError, StoreUnavailableError
 from canhgac.models import (
+    DATASET,
+    INGESTED,
+    TIMESTAMP,
     Alert,
     AlertFilter,
     AlertStatus,
@@ -64,7 +67,15 @@ from canhgac.models import (
     RuleState,
     RuleSwitch,
 )
-from canhgac.store.base import AlertWrite, Dialect, EventPage, EventSearch, RelatedQuery, Store
+from canhgac.store.base import (
+    AlertWrite,
+    Dialect,
+    EventPage,
+    EventSearch,
+    IngestStamps,
+    RelatedQuery,
+    Store,
+)
 from canhgac.store.elasticsearch.alert_stats import ElasticsearchAlertStats
 from canhgac.store.elasticsearch.alerts import ElasticsearchAlerts
 from canhgac.store.elasticsearch.bulk import DEFAULT_BACKOFF, Backoff
@@ -87,6 +98,7 @@ from canhgac.store.elasticsearch.events import (
     event_search,
     msearch,
     related_query,
+    stamp_of,
 )
 from canhgac.store.elasticsearch.health import ElasticsearchHealth
 from canhgac.store.elasticsearch.incidents import ElasticsearchIncidents
@@ -241,6 +253,16 @@ class ElasticsearchStore(Store):
         search = EventSearch(query, start, end, after, limit)
         body = event_search(search)
         return event_page(self._es.search(self.names.events_pattern, **body), body["size"])
+
+    def ingest_stamps(self, start: str, end: str, limit: int) -> IngestStamps:
+        """Only the three fields of each hit's ``_source``: a 5,000-event sample of whole
+        documents made the overview take over a second."""
+        body = event_search(EventSearch(None, start, end, None, limit))
+        body["_source"] = [DATASET, INGESTED, TIMESTAMP]
+        hits = self._es.search(self.names.events_pattern, **body)
+        stamps = [stamp_of(hit["_source"]) for hit in hits]
+        capped = bool(stamps) and len(hits) == body["size"]
+        return IngestStamps(stamps, stamps[-1].ingested if capped else None)
 
     def search_events_batch(self, searches: Sequence[EventSearch]) -> list[EventPage | StoreError]:
         """``_msearch`` requests of at most :data:`MSEARCH_MAX` searches, which the node runs

@@ -9,9 +9,9 @@ from operator import attrgetter
 from typing import Any
 
 from canhgac.models import INGESTED, ORIGINAL, TIMESTAMP, Event
-from canhgac.store.base import EventPage, RelatedQuery
+from canhgac.store.base import EventPage, IngestStamp, IngestStamps, RelatedQuery
 from canhgac.store.sqlite import health_batches
-from canhgac.store.sqlite.schema import sql_field
+from canhgac.store.sqlite.schema import ADDRESS_COLUMNS, sql_field
 from canhgac.text import dumps_utf8, loads
 
 #: :meth:`canhgac.store.sqlite.db.SQLiteDatabase.read`: SQL and parameters -> rows.
@@ -89,18 +89,36 @@ def _page_bounds(start: str, end: str, after: tuple[str, str] | None) -> tuple[s
     return select + "(ingested, id) > (?, ?) AND ingested < ?", [*after, end]
 
 
+def stamps(read: Read, start: str, end: str, limit: int) -> IngestStamps:
+    """The first ``limit`` events' stamps from the columns alone (no document is read)."""
+    rows = read(
+        "SELECT dataset, ingested, ts FROM events WHERE ingested >= ? AND ingested < ?"
+        " ORDER BY ingested, id LIMIT ?",
+        (start, end, limit),
+    )
+    found = [IngestStamp(dataset or "?", ingested, ts) for dataset, ingested, ts in rows]
+    return IngestStamps(found, found[-1].ingested if len(found) == limit else None)
+
+
 def related_condition(related: RelatedQuery) -> str:
     """The SQL condition of events related to an alert. Values come from log content, so they
     never become query syntax: each is a UTF-8 hex blob literal cast to text (no quoting to
     get wrong)."""
     ts = sql_field(TIMESTAMP)
-    either = " OR ".join(
-        f"{sql_field(name)} = {_text_literal(value)}" for name, value in related.values.items()
-    )
+    either = " OR ".join(_equals(name, value) for name, value in related.values.items())
     return (
         f"{ts} >= {_text_literal(related.start)} AND {ts} <= {_text_literal(related.end)}"
         f" AND ({either})"
     )
+
+
+def _equals(name: str, value: str) -> str:
+    column = ADDRESS_COLUMNS.get(name)
+    if column is None:
+        return f"{sql_field(name)} = {_text_literal(value)}"
+    # An address compares as an address whatever the case of its hex digits (IPv6), and in
+    # this form the lower(address) indexes answer it instead of a read of the whole range.
+    return f"({column} IS NOT NULL AND lower({column}) = lower({_text_literal(value)}))"
 
 
 def _text_literal(value: str) -> str:

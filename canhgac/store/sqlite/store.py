@@ -30,7 +30,15 @@ from canhgac.models import (
     RuleState,
     RuleSwitch,
 )
-from canhgac.store.base import AlertWrite, Dialect, EventPage, EventSearch, RelatedQuery, Store
+from canhgac.store.base import (
+    AlertWrite,
+    Dialect,
+    EventPage,
+    EventSearch,
+    IngestStamps,
+    RelatedQuery,
+    Store,
+)
 from canhgac.store.sqlite import alerts as sqlite_alerts
 from canhgac.store.sqlite import dead_letters as sqlite_dead_letters
 from canhgac.store.sqlite import events as sqlite_events
@@ -225,6 +233,9 @@ class SQLiteStore(Store):
 
     def _execute(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
         return self._db.conn().execute(sql, params)
+
+    def ingest_stamps(self, start: str, end: str, limit: int) -> IngestStamps:
+        return sqlite_events.stamps(self._read, start, end, limit)
 
     def get_events(self, ids: Sequence[str]) -> list[Event]:
         return sqlite_events.get(self._read, ids)

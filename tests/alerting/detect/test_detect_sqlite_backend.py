@@ -280,6 +280,15 @@ CASES: dict[str, tuple[str, list[Spec], set[str]]] = {
         ],
         {"hit-quote", "hit-tab"},
     ),
+    "a value ending in a literal % keeps its wildcard (SigmaHQ's %AppData%, %temp%)": (
+        "sel:\n  process.command_line|contains: '%AppData%'\ncondition: sel",
+        [
+            event("hit", process__command_line="copy x %APPDATA%\\evil.exe"),
+            event("hit-end", process__command_line="cd %appdata%"),
+            event("miss", process__command_line="cd AppData"),
+        ],
+        {"hit", "hit-end"},
+    ),
     "the logsource condition from the pipeline applies": (
         "sel:\n  user.name: bob\ncondition: sel",
         [event("hit", user__name="bob"), event("miss", user__name="bob", event__dataset="syslog")],

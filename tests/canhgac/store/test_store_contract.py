@@ -151,6 +151,25 @@ def test_write_sets_ingested_and_a_redelivery_keeps_it(store: Store) -> None:
     assert again.fields == _event(1).fields | {"event.ingested": ingested}
 
 
+def test_ingest_stamps_are_those_of_the_stored_events_whatever_the_store(store: Store) -> None:
+    store.write_events([_event(1), _event(2, **{"event.dataset": "nginx.access"})])
+    store.write_events([_event(3, **{"event.dataset": None})])
+    events = store.search_events(None, EARLY, LATE, limit=10).events
+    whole = Store.ingest_stamps(store, EARLY, LATE, 10)  # the generic reading of whole events
+    own = store.ingest_stamps(EARLY, LATE, 10)
+    assert own == whole
+    assert [(s.dataset, s.timestamp) for s in own.stamps] == [
+        ("syslog", "2026-11-27T10:00:01.000001Z"),
+        ("nginx.access", "2026-11-27T10:00:02.000002Z"),
+        ("?", "2026-11-27T10:00:03.000003Z"),
+    ]
+    assert [s.ingested for s in own.stamps] == [e.fields["event.ingested"] for e in events]
+    assert own.stopped_at is None
+    capped = store.ingest_stamps(EARLY, LATE, 2)
+    assert capped == Store.ingest_stamps(store, EARLY, LATE, 2)
+    assert capped.stopped_at == own.stamps[1].ingested
+
+
 def test_ingested_grows_between_writes(store: Store) -> None:
     store.write_events([_event(1)])
     store.write_events([_event(2)])

@@ -43,15 +43,20 @@ def prefilter_pattern(parts: Sequence[StringPart]) -> str | None:
     if len(literals) < MIN_NEEDLE or not literals.isascii():
         return None
     # A single-character wildcard may stand for a character JSON writes as several.
-    widened = [
-        SpecialChars.WILDCARD_MULTI if part is SpecialChars.WILDCARD_SINGLE else part
-        for part in parts
-    ]
+    widened: list[StringPart] = []
+    for part in parts:
+        if part is SpecialChars.WILDCARD_SINGLE:
+            part = SpecialChars.WILDCARD_MULTI
+        # Adjacent wildcards are one; merged as parts, never in the rendered text, where a
+        # literal '%' is the escaped '\%' and must keep the wildcard that follows it.
+        if not (part is SpecialChars.WILDCARD_MULTI and widened and widened[-1] is part):
+            widened.append(part)
+    while widened and widened[0] is SpecialChars.WILDCARD_MULTI:
+        widened.pop(0)
+    while widened and widened[-1] is SpecialChars.WILDCARD_MULTI:
+        widened.pop()
     # LIKE folds ASCII case, so lowercase needles are the same filter and deduplicate.
-    pattern = "%" + like_pattern(widened, _json_text) + "%"
-    while "%%" in pattern:
-        pattern = pattern.replace("%%", "%")
-    return pattern
+    return "%" + like_pattern(widened, _json_text) + "%"
 
 
 def _json_text(text: str) -> str:
