@@ -138,11 +138,22 @@ class IngestStamp:
 
 @dataclass(frozen=True, slots=True)
 class IngestStamps:
-    """A sample of stamps; ``stopped_at``: the ingestion time where a capped sample ended
-    (None: every event of the range is in it)."""
+    """The newest events' stamps, oldest first; ``since``: the ingestion time of the oldest
+    when the sample was capped (rates are over ``[since, end)``), None when it holds every
+    event of the range."""
 
     stamps: list[IngestStamp]
-    stopped_at: str | None
+    since: str | None
+
+
+def stamps_of_newest(
+    newest_first: list[IngestStamp], limit: int, *, complete: bool
+) -> IngestStamps:
+    """Stamps read newest first (at most ``limit``) as a sample; ``complete``: the range held
+    no more."""
+    stamps = newest_first[::-1]
+    capped = bool(stamps) and not complete and len(stamps) >= limit
+    return IngestStamps(stamps, stamps[0].ingested if capped else None)
 
 
 class EventReader(Protocol):
@@ -211,20 +222,30 @@ class EventReader(Protocol):
         turned into query syntax, whatever they hold."""
 
     def ingest_stamps(self, start: str, end: str, limit: int) -> IngestStamps:
-        """Dataset, ingestion and event time of the first ``limit`` events ingested in
-        ``[start, end)`` (the overview's intake rates). A store overrides it to read only
-        these three fields; this reads whole events."""
-        page = self.search_events(None, start, end, limit=limit)
-        return IngestStamps(
+        """Dataset, ingestion and event time of the newest ``limit`` events ingested in
+        ``[start, end)``, oldest first (the overview's intake rates). A store overrides it
+        to read only these three fields, newest first; this pages through whole events."""
+        events: list[Event] = []
+        seen = 0
+        after: tuple[str, str] | None = None
+        while True:
+            page = self.search_events(None, start, end, after=after, limit=1000)
+            seen += len(page.events)
+            events = (events + page.events)[-limit:]
+            if page.after is None:
+                break
+            after = page.after
+        return stamps_of_newest(
             [
                 IngestStamp(
                     str(e.fields.get(DATASET) or "?"),
                     str(e.fields.get(INGESTED, "")),
                     _text_or_none(e.fields.get(TIMESTAMP)),
                 )
-                for e in page.events
+                for e in reversed(events)
             ],
-            page.after[0] if page.after else None,
+            limit,
+            complete=seen <= limit,
         )
 
 

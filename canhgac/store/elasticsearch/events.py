@@ -110,3 +110,11 @@ def stamp_of(source: Mapping[str, Any]) -> IngestStamp:
         str(source.get(INGESTED, "")),
         str(timestamp) if timestamp is not None else None,
     )
+
+
+def stamps_search(start: str, end: str, size: int) -> dict[str, Any]:
+    """The newest ``size`` events ingested in ``[start, end)``, their stamps only."""
+    body = event_search(EventSearch(None, start, end, None, size))
+    body["_source"] = [DATASET, INGESTED, TIMESTAMP]
+    body["sort"] = [{INGESTED: "desc"}, {EVENT_ID_FIELD: "desc"}]
+    return body

@@ -9,7 +9,13 @@ from operator import attrgetter
 from typing import Any
 
 from canhgac.models import INGESTED, ORIGINAL, TIMESTAMP, Event
-from canhgac.store.base import EventPage, IngestStamp, IngestStamps, RelatedQuery
+from canhgac.store.base import (
+    EventPage,
+    IngestStamp,
+    IngestStamps,
+    RelatedQuery,
+    stamps_of_newest,
+)
 from canhgac.store.sqlite import health_batches
 from canhgac.store.sqlite.schema import ADDRESS_COLUMNS, sql_field
 from canhgac.text import dumps_utf8, loads
@@ -90,14 +96,14 @@ def _page_bounds(start: str, end: str, after: tuple[str, str] | None) -> tuple[s
 
 
 def stamps(read: Read, start: str, end: str, limit: int) -> IngestStamps:
-    """The first ``limit`` events' stamps from the columns alone (no document is read)."""
+    """The newest ``limit`` events' stamps from the columns alone (no document is read)."""
     rows = read(
         "SELECT dataset, ingested, ts FROM events WHERE ingested >= ? AND ingested < ?"
-        " ORDER BY ingested, id LIMIT ?",
-        (start, end, limit),
+        " ORDER BY ingested DESC, id DESC LIMIT ?",
+        (start, end, limit + 1),
     )
     found = [IngestStamp(dataset or "?", ingested, ts) for dataset, ingested, ts in rows]
-    return IngestStamps(found, found[-1].ingested if len(found) == limit else None)
+    return stamps_of_newest(found[:limit], limit, complete=len(found) <= limit)
 
 
 def related_condition(related: RelatedQuery) -> str:

@@ -164,10 +164,12 @@ def test_ingest_stamps_are_those_of_the_stored_events_whatever_the_store(store: 
         ("?", "2026-11-27T10:00:03.000003Z"),
     ]
     assert [s.ingested for s in own.stamps] == [e.fields["event.ingested"] for e in events]
-    assert own.stopped_at is None
-    capped = store.ingest_stamps(EARLY, LATE, 2)
-    assert capped == Store.ingest_stamps(store, EARLY, LATE, 2)
-    assert capped.stopped_at == own.stamps[1].ingested
+    assert own.since is None
+    assert store.ingest_stamps(EARLY, LATE, 3) == own  # exactly all: not capped
+    newest = store.ingest_stamps(EARLY, LATE, 2)
+    assert newest == Store.ingest_stamps(store, EARLY, LATE, 2)
+    assert newest.stamps == own.stamps[1:]
+    assert newest.since == own.stamps[1].ingested
 
 
 def test_ingested_grows_between_writes(store: Store) -> None:
