@@ -31,9 +31,10 @@ from ingest.parse.cloud_record import (
     load_records,
     name_values,
     put_new,
+    stamp_record,
 )
 from ingest.parse.ecs import put_address
-from ingest.parse.timestamps import any_time, zone_of
+from ingest.parse.timestamps import zone_of
 
 ACTIVITY, AUDIT, SIGNIN, RISK, PLATFORM = (
     "azure.activitylogs", "azure.auditlogs", "azure.signinlogs", "azure.identity_protection",
@@ -148,9 +149,5 @@ def parse_azure(text: str, origin: Origin) -> Fields:
     keep_record(fields, record, dataset + ".", escaped="\\u" in text)
     _name_value_lists(fields, dataset, record)
     _ecs(fields, dataset, record)
-    when = any_time(record.get("time"), zone_of(origin)) if "time" in record else None
-    if when is None:
-        fields["event.timestamp_fallback"] = True
-    else:
-        fields["@timestamp"] = when
+    stamp_record(fields, record, "time", zone_of(origin))
     return fields

@@ -28,6 +28,7 @@ from canhgac.errors import ParseError
 from canhgac.text import nfc
 from ingest.parse.base import Fields
 from ingest.parse.jsonlog import MAX_DEPTH, MAX_KEYS, load_object
+from ingest.parse.timestamps import any_time
 
 MAX_ITEMS = 256
 # Objects and arrays this deep (1: a top-level key) are also kept whole, as JSON text.
@@ -197,3 +198,13 @@ def name_values(items: Any, name_key: str = "Name", value_key: str = "Value") ->
         if name and text is not None and name.strip(".") == name:
             found[name] = text[:_MAX_TEXT]
     return found
+
+
+def stamp_record(fields: Fields, record: dict[str, Any], key: str, zone: str) -> None:
+    """``@timestamp`` from the record's own time field (``zone`` for a time without one), or
+    the fallback flag when it is missing or unreadable."""
+    when = any_time(record.get(key), zone) if key in record else None
+    if when is None:
+        fields["event.timestamp_fallback"] = True
+    else:
+        fields["@timestamp"] = when

@@ -20,9 +20,9 @@ from typing import Any
 
 from canhgac.errors import ParseError
 from ingest.parse.base import Fields, Origin
-from ingest.parse.cloud_record import child_text, keep_record, load_records
+from ingest.parse.cloud_record import child_text, keep_record, load_records, stamp_record
 from ingest.parse.ecs import put_address
-from ingest.parse.timestamps import any_time, zone_of
+from ingest.parse.timestamps import zone_of
 
 DATASET = "aws.cloudtrail"
 PREFIX = "aws.cloudtrail."
@@ -93,11 +93,7 @@ def _ecs(fields: Fields, record: dict[str, Any], origin: Origin) -> None:
     put_address(fields, "source", child_text(record, "sourceIPAddress"))
     _identity(fields, record)
     _categorize(fields, record)
-    when = any_time(record.get("eventTime"), zone_of(origin)) if "eventTime" in record else None
-    if when is None:
-        fields["event.timestamp_fallback"] = True
-    else:
-        fields["@timestamp"] = when
+    stamp_record(fields, record, "eventTime", zone_of(origin))
 
 
 def parse_cloudtrail(text: str, origin: Origin) -> Fields:

@@ -26,10 +26,18 @@ from typing import Any
 
 from canhgac.errors import ParseError
 from ingest.parse.base import Fields, Origin
-from ingest.parse.cloud_record import MAX_ITEMS, child, child_text, keep_record, put_new, text_of
+from ingest.parse.cloud_record import (
+    MAX_ITEMS,
+    child,
+    child_text,
+    keep_record,
+    put_new,
+    stamp_record,
+    text_of,
+)
 from ingest.parse.ecs import put_address
 from ingest.parse.jsonlog import load_object
-from ingest.parse.timestamps import any_time, zone_of
+from ingest.parse.timestamps import zone_of
 
 DATASET = "gcp.audit"
 PREFIX = "gcp.audit."
@@ -106,9 +114,5 @@ def parse_gcp_audit(text: str, origin: Origin) -> Fields:
     if dataset:
         _parameters(fields, dataset, payload)
     _ecs(fields, entry, payload)
-    when = any_time(entry.get("timestamp"), zone_of(origin)) if "timestamp" in entry else None
-    if when is None:
-        fields["event.timestamp_fallback"] = True
-    else:
-        fields["@timestamp"] = when
+    stamp_record(fields, entry, "timestamp", zone_of(origin))
     return fields

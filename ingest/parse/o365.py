@@ -20,10 +20,9 @@ from typing import Any
 
 from canhgac.errors import ParseError
 from ingest.parse.base import Fields, Origin
-from ingest.parse.cloud_record import child_text, keep_record, name_values, put_new
+from ingest.parse.cloud_record import child_text, keep_record, name_values, put_new, stamp_record
 from ingest.parse.ecs import put_address
 from ingest.parse.jsonlog import load_object
-from ingest.parse.timestamps import any_time
 
 DATASET = "o365.audit"
 PREFIX = "o365.audit."
@@ -73,9 +72,5 @@ def parse_o365(text: str, origin: Origin) -> Fields:
         for name, value in name_values(record.get(key)).items():
             put_new(fields, f"{PREFIX}{key}.{name}", value)
     _ecs(fields, record)
-    when = any_time(record["CreationTime"], "UTC")
-    if when is None:
-        fields["event.timestamp_fallback"] = True
-    else:
-        fields["@timestamp"] = when
+    stamp_record(fields, record, "CreationTime", "UTC")
     return fields
