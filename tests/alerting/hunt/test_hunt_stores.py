@@ -6,10 +6,7 @@ held to the same answer.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -18,13 +15,12 @@ from alerting.hunt.parser import parse
 from alerting.hunt.syntax import QuerySyntaxError
 from alerting.triage.entity import ENTITY_KINDS, entity_view
 from alerting.triage.hunt_service import HuntService
-from canhgac.config import ElasticsearchStoreConfig
 from canhgac.models import Event
 from canhgac.store.base import Store
 from canhgac.store.hunt import HuntRequest
 from canhgac.store.hunt_registry import event_hunt
-from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.timeutil import from_iso
+from tests.support.stores import BOTH_STORES, store_with
 
 START = "2026-11-27T00:00:00.000000Z"
 END = "2026-11-28T00:00:00.000000Z"
@@ -140,41 +136,11 @@ CORPUS: dict[str, list[str]] = {
 }
 
 
-def _sqlite_store(tmp_path: Path) -> Iterator[Store]:
-    store = SQLiteStore(tmp_path / "hunt.db")
-    yield store
-    store.close()
-
-
-def _elasticsearch_store(tmp_path: Path) -> Iterator[Store]:
-    from canhgac.store.elasticsearch.store import ElasticsearchStore
-
-    url = os.environ.get("CANHGAC_TEST_ES_URL", "").strip()
-    if not url:
-        pytest.fail(
-            "CANHGAC_TEST_ES_URL is not set: source var/services/services.env", pytrace=False
-        )
-    store = ElasticsearchStore(
-        ElasticsearchStoreConfig(hosts=[url], index_prefix=f"cgh-{uuid.uuid4().hex[:10]}")
-    )
-    try:
-        yield store
-    finally:
-        store.delete_indices()
-        store.close()
-
-
-@pytest.fixture(
-    scope="module",
-    params=["sqlite", pytest.param("elasticsearch", marks=pytest.mark.integration)],
-)
+@pytest.fixture(scope="module", params=BOTH_STORES)
 def store(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Store]:
-    builder = {"sqlite": _sqlite_store, "elasticsearch": _elasticsearch_store}[request.param]
-    for built in builder(tmp_path_factory.mktemp("hunt")):
-        assert built.write_events(EVENTS) == len(EVENTS)
-        yield built
+    yield from store_with(request.param, tmp_path_factory.mktemp("hunt"), EVENTS)
 
 
 def _request(store: Store, text: str) -> HuntRequest:

@@ -3,9 +3,7 @@ as the search text it shows (source or destination, any letter case, nothing els
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,13 +12,13 @@ import pytest
 from alerting.hunt.compilers import HUNT_COMPILERS
 from alerting.hunt.parser import parse
 from alerting.triage.entity import ENTITY_KINDS, entity_query, entity_view
-from canhgac.config import ElasticsearchStoreConfig
 from canhgac.models import Event
 from canhgac.store.base import Store
 from canhgac.store.hunt import HuntRequest
 from canhgac.store.hunt_registry import event_hunt
 from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.timeutil import from_iso
+from tests.support.stores import BOTH_STORES, store_with
 
 START = "2026-11-27T00:00:00.000000Z"
 END = "2026-11-28T00:00:00.000000Z"
@@ -54,39 +52,11 @@ EXPECTED = {
 }
 
 
-def _elasticsearch(tmp_path: Path) -> Iterator[Store]:
-    from canhgac.store.elasticsearch.store import ElasticsearchStore
-
-    url = os.environ.get("CANHGAC_TEST_ES_URL", "").strip()
-    if not url:
-        pytest.fail("CANHGAC_TEST_ES_URL is not set: source var/services/services.env")
-    store = ElasticsearchStore(
-        ElasticsearchStoreConfig(hosts=[url], index_prefix=f"cgip-{uuid.uuid4().hex[:10]}")
-    )
-    try:
-        yield store
-    finally:
-        store.delete_indices()
-        store.close()
-
-
-def _sqlite(tmp_path: Path) -> Iterator[Store]:
-    store = SQLiteStore(tmp_path / "ip.db")
-    yield store
-    store.close()
-
-
-@pytest.fixture(
-    scope="module",
-    params=["sqlite", pytest.param("elasticsearch", marks=pytest.mark.integration)],
-)
+@pytest.fixture(scope="module", params=BOTH_STORES)
 def store(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Store]:
-    builder = {"sqlite": _sqlite, "elasticsearch": _elasticsearch}[request.param]
-    for built in builder(tmp_path_factory.mktemp("entity-ip")):
-        assert built.write_events(EVENTS) == len(EVENTS)
-        yield built
+    yield from store_with(request.param, tmp_path_factory.mktemp("entity-ip"), EVENTS)
 
 
 @pytest.mark.parametrize("address", list(EXPECTED))
