@@ -9,7 +9,6 @@ free ports and waiting come from tests/support/city_traffic.py.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import urllib.request
@@ -21,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from canhgac.cli.demo.sender import DemoTargets
-from tests.support.city_traffic import free_port, wait_for
+from tests.support.city_traffic import free_port, stop_process, wait_for
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
@@ -109,13 +108,7 @@ demo: {{mode: "off"}}
         return True
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=60)
 
     # --- observation ----------------------------------------------------------------------
     def metrics(self) -> dict[str, float]:

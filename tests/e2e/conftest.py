@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.city_traffic import free_port, wait_for
+from tests.support.city_traffic import free_port, stop_process, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,13 +63,7 @@ class Instance:
         self.process.wait(timeout=30)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=30)
 
     def output(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in self.outputs if p.exists())

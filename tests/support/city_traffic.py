@@ -5,7 +5,9 @@ HTTP Windows event JSON and a tailed nginx access log), with the alerts it must 
 from __future__ import annotations
 
 import json
+import signal
 import socket
+import subprocess
 import time
 import urllib.request
 from collections.abc import Callable
@@ -65,6 +67,18 @@ def free_port() -> int:
         except OSError:
             continue
         return port
+
+
+def stop_process(process: subprocess.Popen[bytes] | None, timeout: float) -> None:
+    """SIGTERM, then SIGKILL if ``process`` has not ended within ``timeout`` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
