@@ -26,6 +26,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tools.detection import window_config
+
 from alerting.detect.compile.rules import CompiledRule
 from alerting.detect.detector import load_detection
 from alerting.detect.run.engine import DetectionEngine
@@ -262,14 +264,7 @@ def detection_config(rules_dir: Path) -> DetectionConfig:
     pipeline = rules_dir / "pipelines" / "ecs.yml"
     if not pipeline.exists():
         rules_dir, pipeline = FIXTURES / "rules", FIXTURES / "pipelines" / "ecs_test.yml"
-    return DetectionConfig(
-        rules_dir=str(rules_dir),
-        pipeline=[str(pipeline)],
-        ingest_delay=timedelta(0),
-        max_window=timedelta(days=2),
-        max_lookback=timedelta(days=7),
-        page_size=1000,
-    )
+    return window_config(rules_dir, pipeline)
 
 
 def load_rules(config: DetectionConfig) -> list[CompiledRule]:

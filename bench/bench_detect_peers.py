@@ -50,9 +50,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tools.detection import window_config
 from tools.peer_engines import PeerRun, build_rsigma, run_rsigma, run_zircolite
 from tools.peer_events import generate, load_sigma_rules, write_jsonl
-from tools.peer_rules import choose_rules, detection_config
+from tools.peer_rules import choose_rules
 
 from alerting.detect.detector import load_detection
 from alerting.detect.run.engine import DetectionEngine
@@ -101,7 +102,7 @@ def ingest(events_file: Path, db: Path) -> tuple[int, int, float, float]:
 
 def run_ours(db: Path, rules_dir: Path, events: int) -> PeerRun:
     """One detection cycle of the rules over one window holding every stored event."""
-    config = detection_config(rules_dir, PIPELINE)
+    config = window_config(rules_dir, PIPELINE)
     compiled = load_detection(config, SQLiteStore.query_language)
     for problem in [*map(str, compiled.errors), *compiled.warnings]:
         print("rule problem:", problem)

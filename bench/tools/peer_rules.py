@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Sequence
-from datetime import timedelta
 from pathlib import Path
 
 from alerting.detect.compile.pipeline import load_pipeline
 from alerting.detect.detector import compile_detection
 from alerting.detect.load.ruleset import LoadedRule, load_rules
 from alerting.detect.store_probe import refuse_rejected
-from canhgac.config import DetectionConfig
 from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.timeutil import utcnow
+from tools.detection import window_config
 
 # (folder of the corpus, name of its copy, how many rules to keep)
 QUOTAS: tuple[tuple[str, str, int], ...] = (
@@ -37,24 +36,12 @@ QUOTAS: tuple[tuple[str, str, int], ...] = (
 CHUNK = 64
 
 
-def detection_config(rules_dir: Path, pipeline: Path) -> DetectionConfig:
-    """Detection settings for a bench: one window may span the whole generated set."""
-    return DetectionConfig(
-        rules_dir=str(rules_dir),
-        pipeline=[str(pipeline)],
-        ingest_delay=timedelta(0),
-        max_window=timedelta(days=2),
-        max_lookback=timedelta(days=7),
-        page_size=1000,
-    )
-
-
 def _importable(files: Sequence[Path], into: Path, pipeline: Path, probe: SQLiteStore) -> set[str]:
     """The names of ``files`` that import as plain rules (copied to the empty dir ``into``)."""
     into.mkdir(parents=True)
     for path in files:
         shutil.copy(path, into / path.name)
-    config = detection_config(into, pipeline)
+    config = window_config(into, pipeline)
     compiled = compile_detection(load_rules(into), load_pipeline([pipeline]), "sqlite", config)
     refuse_rejected(compiled, probe, utcnow())
     broken = {Path(error.path).name for error in compiled.errors if error.path}
