@@ -1,5 +1,6 @@
-"""The SQLite store's shared pass: searches that each read their whole window get their
-first pages from one pass, with exactly the events (and resume keys) of searching alone."""
+"""The SQLite store's shared passes (the SQL one and the needle automaton's): searches that
+each read their whole window get their first pages from one pass, with exactly the events
+(and resume keys) of searching alone."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import pytest
 from canhgac.errors import StoreError
 from canhgac.models import TIMESTAMP, Event
 from canhgac.store.base import EventPage, EventSearch
-from canhgac.store.sqlite import shared_scan
+from canhgac.store.sqlite import needle_scan, shared_scan
+from canhgac.store.sqlite import store as sqlite_store
+from canhgac.store.sqlite.needles import NeedleQuery
 from canhgac.store.sqlite.store import SQLiteStore
 
 START, END = "2026-03-01T00:00:00Z", "2026-03-02T00:00:00Z"
@@ -90,6 +93,54 @@ def test_a_failing_query_fails_alone(store: SQLiteStore) -> None:
     broken = "json_extract(doc, '$.\"process.name\"') REGEXP '('"
     pages = store.search_events_batch(
         [EventSearch(RARE, START, END), EventSearch(broken, START, END)]
+    )
+    assert isinstance(pages[1], StoreError)
+    assert isinstance(pages[0], EventPage)
+    assert [e.id for e in pages[0].events] == alone(store, RARE)
+
+
+# The same searches with the needles their prefilters require (as the compiler passes them),
+# one without any, and one whose needle is in no document.
+NEEDLED = [
+    NeedleQuery(NOISY, [["%sshd%"]]),
+    NeedleQuery(RARE, [["%sudo%"]]),
+    NeedleQuery(RARER, [["%4720%"], ["%windows.security%", "%nothing%"]]),
+    NARROW,
+    NeedleQuery("doc LIKE '%absent%'", [["%absent%"]]),
+]
+
+
+@pytest.mark.parametrize("limit", [1, 5, 7, 1000])
+def test_the_needle_pass_pages_like_searching_alone(store: SQLiteStore, limit: int) -> None:
+    searches = [EventSearch(q, START, END, limit=limit) for q in NEEDLED]
+    pages = needle_scan.first_pages(store._execute, searches)
+    for query, page in zip(NEEDLED, pages, strict=True):
+        ids = [e.id for e in page.events]
+        while page.after is not None:
+            page = store.search_events(query, START, END, after=page.after, limit=limit)
+            ids += [e.id for e in page.events]
+        assert ids == alone(store, query), query
+
+
+def test_the_needle_pass_checks_candidates_a_chunk_at_a_time(
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(needle_scan, "CHUNK", 7)
+    monkeypatch.setattr(needle_scan, "SAMPLE", 3)
+    searches = [EventSearch(q, START, END, limit=4) for q in NEEDLED]
+    pages = needle_scan.first_pages(store._execute, searches)
+    assert [[e.id for e in p.events] for p in pages] == [alone(store, q)[:4] for q in NEEDLED]
+    assert [p.after is not None for p in pages] == [len(alone(store, q)) >= 4 for q in NEEDLED]
+    assert not alone(store, NEEDLED[-1])
+
+
+def test_many_searches_go_to_the_needle_pass_and_a_failing_one_fails_alone(
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_store, "NEEDLE_PASS_MIN", 2)
+    broken = NeedleQuery("json_extract(doc, '$.\"process.name\"') REGEXP '('", [["%sudo%"]])
+    pages = store.search_events_batch(
+        [EventSearch(NEEDLED[1], START, END), EventSearch(broken, START, END)]
     )
     assert isinstance(pages[1], StoreError)
     assert isinstance(pages[0], EventPage)

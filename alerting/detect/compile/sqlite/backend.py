@@ -54,10 +54,16 @@ from alerting.detect.compile.patterns import StringPart, contains, is_ascii, reg
 from alerting.detect.compile.pipeline import logsource_mapped
 from alerting.detect.compile.query import CompiledQuery
 from alerting.detect.compile.sqlite.patterns import glob_pattern, like_pattern, sql_literal
-from alerting.detect.compile.sqlite.prefilter import leaf_prefilter, render, required_prefilters
+from alerting.detect.compile.sqlite.prefilter import (
+    Clause,
+    leaf_prefilter,
+    render,
+    required_prefilters,
+)
 from canhgac.errors import StoreError
 from canhgac.models import ORIGINAL
 from canhgac.store.dialect import sql_field, sql_field_container
+from canhgac.store.sqlite.needles import NeedleQuery
 from canhgac.text import fold
 
 V = TypeVar("V")
@@ -102,6 +108,11 @@ class SQLiteQueryBackend(sqliteBackend):
         CompareOperators.NEQ: "!=",
     }
 
+    def __init__(self, processing_pipeline: ProcessingPipeline) -> None:
+        super().__init__(processing_pipeline)  # type: ignore[no-untyped-call]
+        # The needles each query of the last rule requires, in query order (finalize_query).
+        self.required_needles: list[list[Clause]] = []
+
     # --- fields and output ---------------------------------------------------------------
     def escape_and_quote_field(self, field_name: str) -> str:
         try:
@@ -120,6 +131,7 @@ class SQLiteQueryBackend(sqliteBackend):
         # needles the whole condition requires, so most events are rejected by one scan.
         if isinstance(rule, SigmaRule):
             required = required_prefilters(rule.detection.parsed_condition[index].parsed)
+            self.required_needles.append(required)
             if required:
                 return f"{render(required)} AND ({query})"
         return query
@@ -246,10 +258,15 @@ class SQLiteQueryBackend(sqliteBackend):
 
 def compile_sqlite(rule: SigmaRule, pipeline: ProcessingPipeline) -> CompiledQuery:
     """Apply ``pipeline`` to ``rule`` (in place) and compile it to one WHERE fragment."""
-    backend = SQLiteQueryBackend(pipeline)  # type: ignore[no-untyped-call]
+    backend = SQLiteQueryBackend(pipeline)
     converted = backend.convert_rule(rule)  # type: ignore[no-untyped-call]
     queries = [str(query) for query in converted]
     if not queries:
         raise SigmaValueError("the rule's condition produced no query")
     query = queries[0] if len(queries) == 1 else " OR ".join(f"({q})" for q in queries)
-    return CompiledQuery(query, logsource_mapped(backend.last_processing_pipeline, rule))
+    # The store may search many rules' needles at once (canhgac.store.sqlite.needles). With
+    # several queries OR-ed, no clause of one is required of the whole: none are passed.
+    required = backend.required_needles[0] if len(backend.required_needles) == 1 else []
+    clauses = [frozenset(pattern for _, pattern in clause) for clause in required]
+    needled = NeedleQuery(query, clauses) if clauses else query
+    return CompiledQuery(needled, logsource_mapped(backend.last_processing_pipeline, rule))
