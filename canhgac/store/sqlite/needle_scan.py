@@ -2,7 +2,7 @@
 
 The first pages of searches that would each read their whole window (see
 :mod:`canhgac.store.sqlite.shared_scan`) share one read of the window's documents. When many
-of them carry needles (:class:`~canhgac.store.sqlite.needles.NeedleQuery`), the pass does not
+of them carry needles (:class:`~canhgac.store.sqlite.rule_query.RuleQuery`), the pass does not
 ask SQLite to evaluate every search on every row: one Aho-Corasick read of each document
 names the searches it may match (:mod:`canhgac.store.sqlite.needles`), and each search's own
 SQL then runs only on its candidate rows, a chunk of rows at a time. 128 SigmaHQ Windows rules
@@ -24,8 +24,9 @@ from typing import Any
 from canhgac.errors import StoreError
 from canhgac.store.base import EventPage, EventSearch
 from canhgac.store.sqlite.events import row_event
-from canhgac.store.sqlite.needles import needle_set, needles_of
-from canhgac.store.sqlite.shared_scan import WINDOW, Execute
+from canhgac.store.sqlite.needles import needle_set
+from canhgac.store.sqlite.rule_query import needles_of
+from canhgac.store.sqlite.shared_scan import Datasets, Execute, scope
 
 _FETCH = 512
 # Rows read before the candidates are checked by SQL: fewer statements, a bounded list.
@@ -34,14 +35,17 @@ CHUNK = 20_000
 SAMPLE = 2_000
 
 
-def first_pages(execute: Execute, searches: Sequence[EventSearch]) -> list[EventPage]:
-    """The first page of each search (all over one window, none resuming), in one pass."""
-    start, end = searches[0].start, searches[0].end
+def first_pages(
+    execute: Execute, searches: Sequence[EventSearch], datasets: Datasets = None
+) -> list[EventPage]:
+    """The first page of each search (all over one window, none resuming), in one pass over
+    the window's rows (within ``datasets`` when given)."""
+    rows_of, params = scope(searches[0], datasets)
     scan = ChunkedSearch(execute, searches)
     try:
         cursor = execute(
-            f"SELECT seq, CAST(doc AS BLOB) FROM events WHERE {WINDOW} ORDER BY ingested, id",
-            (start, end),
+            f"SELECT seq, CAST(doc AS BLOB) FROM events WHERE {rows_of} ORDER BY ingested, id",
+            params,
         )
         rows = cursor.fetchmany(SAMPLE)
         needles = needle_set(

@@ -19,36 +19,14 @@ everywhere), which can only make more rows candidates.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ahocorasick_rs import BytesAhoCorasick, Implementation
 
-#: One LIKE pattern (ESCAPE '\') of a search's document prefilter.
-Pattern = str
+from canhgac.store.sqlite.rule_query import Pattern
+
 MIN_RUN = 3
-
-
-class NeedleQuery(str):
-    """A WHERE fragment for :meth:`SQLiteStore.search_events` that also says which LIKE
-    patterns every matching event's JSON document satisfies: ``required`` is a conjunction
-    of clauses, each a set of patterns one of which holds. It is the query text everywhere
-    else (a plain ``str`` made from it simply has no needles)."""
-
-    required: tuple[frozenset[Pattern], ...]
-
-    def __new__(cls, query: str, required: Iterable[Iterable[Pattern]]) -> NeedleQuery:
-        made = super().__new__(cls, query)
-        made.required = tuple(frozenset(clause) for clause in required)
-        return made
-
-    def __reduce__(self) -> tuple[type[NeedleQuery], tuple[str, tuple[frozenset[str], ...]]]:
-        return (NeedleQuery, (str(self), self.required))
-
-
-def needles_of(query: object) -> tuple[frozenset[Pattern], ...]:
-    """The clauses ``query`` carries (none for a plain string)."""
-    return query.required if isinstance(query, NeedleQuery) else ()
 
 
 def literal_runs(pattern: Pattern) -> frozenset[bytes]:

@@ -8,8 +8,10 @@ times. Their first pages are answered by one pass instead, which evaluates every
 condition on each row it reads (at 250,000 events: 0.66 s instead of 1.79 s for the eleven).
 
 A search joins the pass when SQLite plans it as a read of the whole window through the
-ingestion index (:func:`reads_whole_window`), and only for its first page: later pages, and
-searches an index narrows (a dataset), go on their own as before. The pass stops when every
+ingestion index (:func:`reads_whole_window`), and only for its first page: later pages go on
+their own. Searches pinned to the same datasets (:class:`~canhgac.store.sqlite.rule_query.
+RuleQuery`: the nine web-access rules read nginx and apache rows) share a pass over those
+datasets' rows the same way. The pass stops when every
 search has its page, or once it has read a page's worth of rows that no unfinished search
 wanted (a noisy rule must not make the others read its matches); a search without a full
 page then resumes after the last row read, a key the next page starts from like any other.
@@ -29,6 +31,8 @@ from canhgac.store.sqlite.events import row_event
 Execute = Callable[[str, Sequence[Any]], sqlite3.Cursor]
 
 WINDOW = "ingested >= ? AND ingested < ?"
+#: Datasets a pass reads (lowercase); None: every row of the window.
+Datasets = frozenset[str] | None
 # The index SQLite reads a window through when nothing narrows it (schema.py).
 WINDOW_INDEX = "events_ingested"
 _FETCH = 256
@@ -45,14 +49,30 @@ def reads_whole_window(execute: Execute, query: str) -> bool:
     return len(details) == 1 and f"INDEX {WINDOW_INDEX} " in details[0]
 
 
-def first_pages(execute: Execute, searches: Sequence[EventSearch]) -> list[EventPage]:
+def scope(search: EventSearch, datasets: Datasets) -> tuple[str, list[Any]]:
+    """The condition and parameters of the rows a pass reads: the search's window, within
+    ``datasets`` when given (every search of the pass is pinned to them)."""
+    if not datasets:
+        return WINDOW, [search.start, search.end]
+    marks = ", ".join("?" * len(datasets))
+    return f"dataset COLLATE NOCASE IN ({marks}) AND {WINDOW}", [
+        *sorted(datasets),
+        search.start,
+        search.end,
+    ]
+
+
+def first_pages(
+    execute: Execute, searches: Sequence[EventSearch], datasets: Datasets = None
+) -> list[EventPage]:
     """The first page of each search (all over one window, none resuming), in one pass."""
-    start, end, limit = searches[0].start, searches[0].end, max(s.limit for s in searches)
+    rows_of, params = scope(searches[0], datasets)
+    limit = max(s.limit for s in searches)
     flags = ", ".join(f"CASE WHEN ({s.query}) THEN 1 ELSE 0 END" for s in searches)
     either = " OR ".join(f"({s.query})" for s in searches)
     sql = (
         f"SELECT id, ingested, doc, original, {flags} FROM events"
-        f" WHERE {WINDOW} AND ({either}) ORDER BY ingested, id"
+        f" WHERE {rows_of} AND ({either}) ORDER BY ingested, id"
     )
     found: list[list[Any]] = [[] for _ in searches]
     resume: list[tuple[str, str] | None] = [None] * len(searches)
@@ -61,7 +81,7 @@ def first_pages(execute: Execute, searches: Sequence[EventSearch]) -> list[Event
     last: tuple[str, str] | None = None
     exhausted = False
     try:
-        cursor = execute(sql, (start, end))
+        cursor = execute(sql, params)
         while open_ and wasted < limit:
             rows = cursor.fetchmany(_FETCH)
             if not rows:

@@ -50,6 +50,7 @@ from canhgac.store.sqlite.db import SQLiteDatabase
 from canhgac.store.sqlite.dialect import SQLITE
 from canhgac.store.sqlite.health import SQLiteHealth, check_integrity
 from canhgac.store.sqlite.incidents import INCIDENT_SCHEMA, SQLiteIncidents
+from canhgac.store.sqlite.rule_query import datasets_of
 from canhgac.store.sqlite.schema import (
     ADDRESS_COLUMNS_MIGRATION,
     ADDRESS_INDEXES,
@@ -176,8 +177,8 @@ class SQLiteStore(Store):
         window come from one shared pass (:mod:`canhgac.store.sqlite.shared_scan`); the
         others run one by one, on the search threads when there are several."""
         jobs = [
-            (group, partial(self._first_pages, [searches[i] for i in group]))
-            for group in self._shared_passes(searches)
+            (group, partial(self._first_pages, [searches[i] for i in group], datasets))
+            for group, datasets in self._shared_passes(searches)
         ]
         shared = {i for group, _ in jobs for i in group}
         one_by_one = super().search_events_batch  # (super() does not work in a comprehension)
@@ -208,14 +209,20 @@ class SQLiteStore(Store):
         futures = [pool.submit(job) for job in jobs]
         return [future.result() for future in futures]
 
-    def _shared_passes(self, searches: Sequence[EventSearch]) -> list[list[int]]:
+    def _shared_passes(
+        self, searches: Sequence[EventSearch]
+    ) -> list[tuple[list[int], shared_scan.Datasets]]:
         """Groups (two or more) of first-page searches over one window that each read the
-        whole window."""
-        groups: dict[tuple[str, str], list[int]] = {}
+        whole window, or each the rows of the same datasets; with those datasets."""
+        groups: dict[tuple[str, str, shared_scan.Datasets], list[int]] = {}
         for i, search in enumerate(searches):
-            if search.after is None and self._reads_whole_window(search.query):
-                groups.setdefault((search.start, search.end), []).append(i)
-        return [group for group in groups.values() if len(group) > 1]
+            if search.after is not None:
+                continue
+            datasets = datasets_of(search.query)
+            if datasets is None and not self._reads_whole_window(search.query):
+                continue
+            groups.setdefault((search.start, search.end, datasets), []).append(i)
+        return [(group, key[2]) for key, group in groups.items() if len(group) > 1]
 
     def _reads_whole_window(self, query: Any) -> bool:
         if not isinstance(query, str) or not query:
@@ -227,12 +234,14 @@ class SQLiteStore(Store):
                 self._whole_window[query] = known
         return known
 
-    def _first_pages(self, searches: Sequence[EventSearch]) -> list[EventPage | StoreError]:
+    def _first_pages(
+        self, searches: Sequence[EventSearch], datasets: shared_scan.Datasets
+    ) -> list[EventPage | StoreError]:
         # Few searches: SQLite evaluates each on every row faster than the automaton reads
         # the rows; many: the automaton's one read wins (needle_scan, measured there).
         scan = needle_scan if len(searches) >= NEEDLE_PASS_MIN else shared_scan
         try:
-            return list(scan.first_pages(self._execute, searches))
+            return list(scan.first_pages(self._execute, searches, datasets))
         except StoreError:  # one of them fails: each on its own, to report its own error
             return super().search_events_batch(searches)
 

@@ -9,7 +9,8 @@ import sqlite3
 
 import pytest
 
-from canhgac.store.sqlite.needles import NeedleQuery, literal_runs, needle_set, needles_of
+from canhgac.store.sqlite.needles import literal_runs, needle_set
+from canhgac.store.sqlite.rule_query import RuleQuery, needles_of
 
 
 def test_literal_runs_follow_like_escapes_and_drop_short_runs() -> None:
@@ -22,7 +23,7 @@ def test_literal_runs_follow_like_escapes_and_drop_short_runs() -> None:
 def test_a_needle_query_is_its_text_and_keeps_its_clauses_through_pickling() -> None:
     import pickle
 
-    query = NeedleQuery("doc LIKE '%abc%'", [["%abc%"]])
+    query = RuleQuery("doc LIKE '%abc%'", [["%abc%"]])
     assert query == "doc LIKE '%abc%'" and hash(query) == hash("doc LIKE '%abc%'")
     assert needles_of(pickle.loads(pickle.dumps(query))) == (frozenset({"%abc%"}),)
     assert needles_of("doc LIKE '%abc%'") == ()

@@ -14,7 +14,7 @@ from canhgac.models import TIMESTAMP, Event
 from canhgac.store.base import EventPage, EventSearch
 from canhgac.store.sqlite import needle_scan, shared_scan
 from canhgac.store.sqlite import store as sqlite_store
-from canhgac.store.sqlite.needles import NeedleQuery
+from canhgac.store.sqlite.rule_query import RuleQuery
 from canhgac.store.sqlite.store import SQLiteStore
 
 START, END = "2026-03-01T00:00:00Z", "2026-03-02T00:00:00Z"
@@ -66,7 +66,7 @@ def test_only_searches_that_read_the_whole_window_join_the_pass(store: SQLiteSto
     assert not shared_scan.reads_whole_window(store._execute, "no_such_column = 1")
     searches = [EventSearch(q, START, END) for q in (NOISY, NARROW, RARE, RARER)]
     searches.append(EventSearch(RARE, START, END, after=("2026", "e")))  # a later page
-    assert store._shared_passes(searches) == [[0, 2, 3]]
+    assert store._shared_passes(searches) == [([0, 2, 3], None)]
 
 
 @pytest.mark.parametrize("limit", [1, 5, 7, 1000])
@@ -102,11 +102,11 @@ def test_a_failing_query_fails_alone(store: SQLiteStore) -> None:
 # The same searches with the needles their prefilters require (as the compiler passes them),
 # one without any, and one whose needle is in no document.
 NEEDLED = [
-    NeedleQuery(NOISY, [["%sshd%"]]),
-    NeedleQuery(RARE, [["%sudo%"]]),
-    NeedleQuery(RARER, [["%4720%"], ["%windows.security%", "%nothing%"]]),
+    RuleQuery(NOISY, [["%sshd%"]]),
+    RuleQuery(RARE, [["%sudo%"]]),
+    RuleQuery(RARER, [["%4720%"], ["%windows.security%", "%nothing%"]]),
     NARROW,
-    NeedleQuery("doc LIKE '%absent%'", [["%absent%"]]),
+    RuleQuery("doc LIKE '%absent%'", [["%absent%"]]),
 ]
 
 
@@ -138,7 +138,7 @@ def test_many_searches_go_to_the_needle_pass_and_a_failing_one_fails_alone(
     store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sqlite_store, "NEEDLE_PASS_MIN", 2)
-    broken = NeedleQuery("json_extract(doc, '$.\"process.name\"') REGEXP '('", [["%sudo%"]])
+    broken = RuleQuery("json_extract(doc, '$.\"process.name\"') REGEXP '('", [["%sudo%"]])
     pages = store.search_events_batch(
         [EventSearch(NEEDLED[1], START, END), EventSearch(broken, START, END)]
     )

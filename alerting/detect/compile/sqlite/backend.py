@@ -61,9 +61,9 @@ from alerting.detect.compile.sqlite.prefilter import (
     required_prefilters,
 )
 from canhgac.errors import StoreError
-from canhgac.models import ORIGINAL
+from canhgac.models import DATASET, ORIGINAL
 from canhgac.store.dialect import sql_field, sql_field_container
-from canhgac.store.sqlite.needles import NeedleQuery
+from canhgac.store.sqlite.rule_query import RuleQuery
 from canhgac.text import fold
 
 V = TypeVar("V")
@@ -95,6 +95,23 @@ def _column_literal(cond: object) -> str | None:
     return text
 
 
+def pinned_datasets(cond: object) -> frozenset[str] | None:
+    """The only datasets (lowercase) an event matching ``cond`` can have, or None. A log
+    source mapped by the pipeline is such a condition (``event.dataset`` is one of a list);
+    the store then reads just those datasets' rows for all the rules pinned alike."""
+    if isinstance(cond, ConditionFieldEqualsValueExpression):
+        name = _column_literal(cond) if cond.field == DATASET else None
+        return None if name is None else frozenset({name.lower()})
+    if isinstance(cond, ConditionAND):
+        pins = [pin for pin in map(pinned_datasets, cond.args) if pin is not None]
+        return frozenset.intersection(*pins) if pins else None
+    if isinstance(cond, ConditionOR) and cond.args:
+        every = [pinned_datasets(arg) for arg in cond.args]
+        pins = [pin for pin in every if pin is not None]
+        return frozenset().union(*pins) if len(pins) == len(every) else None
+    return None
+
+
 class SQLiteQueryBackend(sqliteBackend):
     """pySigma's SQLite backend producing WHERE fragments over Canh Gác's events table."""
 
@@ -110,8 +127,10 @@ class SQLiteQueryBackend(sqliteBackend):
 
     def __init__(self, processing_pipeline: ProcessingPipeline) -> None:
         super().__init__(processing_pipeline)  # type: ignore[no-untyped-call]
-        # The needles each query of the last rule requires, in query order (finalize_query).
+        # What each query of the last rule requires (finalize_query), in query order: the
+        # needles of its document and the datasets it is pinned to.
         self.required_needles: list[list[Clause]] = []
+        self.pinned: list[frozenset[str] | None] = []
 
     # --- fields and output ---------------------------------------------------------------
     def escape_and_quote_field(self, field_name: str) -> str:
@@ -130,8 +149,10 @@ class SQLiteQueryBackend(sqliteBackend):
         # A WHERE fragment: the store adds the SELECT and the time range. Guard it with the
         # needles the whole condition requires, so most events are rejected by one scan.
         if isinstance(rule, SigmaRule):
-            required = required_prefilters(rule.detection.parsed_condition[index].parsed)
+            parsed = rule.detection.parsed_condition[index].parsed
+            required = required_prefilters(parsed)
             self.required_needles.append(required)
+            self.pinned.append(pinned_datasets(parsed))
             if required:
                 return f"{render(required)} AND ({query})"
         return query
@@ -264,9 +285,9 @@ def compile_sqlite(rule: SigmaRule, pipeline: ProcessingPipeline) -> CompiledQue
     if not queries:
         raise SigmaValueError("the rule's condition produced no query")
     query = queries[0] if len(queries) == 1 else " OR ".join(f"({q})" for q in queries)
-    # The store may search many rules' needles at once (canhgac.store.sqlite.needles). With
-    # several queries OR-ed, no clause of one is required of the whole: none are passed.
-    required = backend.required_needles[0] if len(backend.required_needles) == 1 else []
-    clauses = [frozenset(pattern for _, pattern in clause) for clause in required]
-    needled = NeedleQuery(query, clauses) if clauses else query
-    return CompiledQuery(needled, logsource_mapped(backend.last_processing_pipeline, rule))
+    # The store may search many rules at once (canhgac.store.sqlite.rule_query). With several
+    # queries OR-ed, what one requires is not required of the whole: nothing is passed.
+    if len(backend.required_needles) == 1:
+        clauses = [frozenset(p for _, p in clause) for clause in backend.required_needles[0]]
+        query = RuleQuery(query, clauses, backend.pinned[0])
+    return CompiledQuery(query, logsource_mapped(backend.last_processing_pipeline, rule))
