@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -145,3 +146,32 @@ def test_many_searches_go_to_the_needle_pass_and_a_failing_one_fails_alone(
     assert isinstance(pages[1], StoreError)
     assert isinstance(pages[0], EventPage)
     assert [e.id for e in pages[0].events] == alone(store, RARE)
+
+
+AUTH = frozenset({"system.auth"})
+PINNED = [
+    RuleQuery(f"dataset = 'system.auth' COLLATE NOCASE AND {NOISY}", [["%sshd%"]], AUTH),
+    RuleQuery(f"dataset = 'System.Auth' COLLATE NOCASE AND {RARE}", [["%sudo%"]], AUTH),
+    RuleQuery(f"dataset = 'system.auth' COLLATE NOCASE AND {RARER}", [["%4720%"]], AUTH),
+]
+
+
+def test_searches_pinned_to_the_same_datasets_share_a_pass(store: SQLiteStore) -> None:
+    searches = [EventSearch(q, START, END) for q in (*PINNED, NOISY, RARE)]
+    searches.append(EventSearch(RuleQuery(NARROW, [], {"windows.security"}), START, END))
+    assert store._shared_passes(searches) == [([0, 1, 2], AUTH), ([3, 4], None)]
+
+
+@pytest.mark.parametrize("scan", [shared_scan, needle_scan])
+@pytest.mark.parametrize("limit", [1, 5, 1000])
+def test_a_pass_over_datasets_pages_like_searching_alone(
+    store: SQLiteStore, scan: Any, limit: int
+) -> None:
+    searches = [EventSearch(q, START, END, limit=limit) for q in PINNED]
+    for query, page in zip(PINNED, scan.first_pages(store._execute, searches, AUTH), strict=True):
+        ids = [e.id for e in page.events]
+        while page.after is not None:
+            page = store.search_events(query, START, END, after=page.after, limit=limit)
+            ids += [e.id for e in page.events]
+        assert ids == alone(store, query), query
+    assert alone(store, PINNED[1]) and not alone(store, PINNED[2])
