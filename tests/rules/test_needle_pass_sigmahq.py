@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from canhgac.store.sqlite import store as sqlite_store
+from canhgac.store.sqlite import needle_scan
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT.parent / "shared" / "sigmahq-all"
@@ -35,9 +35,9 @@ def test_the_needle_pass_matches_what_each_rule_finds_alone(
     assert (stored, dead) == (4000, 0)
     shutil.copy(tmp_path / "events.db", tmp_path / "alone.db")
 
-    monkeypatch.setattr(sqlite_store, "NEEDLE_PASS_MIN", 2)
+    monkeypatch.setattr(needle_scan, "WORTH_SCANS", 1)
     needled = run_ours(tmp_path / "events.db", rules_dir, stored)
-    monkeypatch.setattr(sqlite_store, "NEEDLE_PASS_MIN", 10**9)
+    monkeypatch.setattr(needle_scan, "WORTH_SCANS", 10**9)
     alone = run_ours(tmp_path / "alone.db", rules_dir, stored)
 
     assert len(rules) == 128

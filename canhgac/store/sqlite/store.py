@@ -61,8 +61,6 @@ from canhgac.timeutil import now_iso
 
 # Queries whose plan is remembered (rule queries: a pack's worth, with room for reloads).
 WHOLE_WINDOW_CACHE = 10_000
-# Searches in one whole-window pass from which the needle automaton reads the rows for all.
-NEEDLE_PASS_MIN = 16
 
 
 class SQLiteStore(Store):
@@ -237,9 +235,9 @@ class SQLiteStore(Store):
     def _first_pages(
         self, searches: Sequence[EventSearch], datasets: shared_scan.Datasets
     ) -> list[EventPage | StoreError]:
-        # Few searches: SQLite evaluates each on every row faster than the automaton reads
-        # the rows; many: the automaton's one read wins (needle_scan, measured there).
-        scan = needle_scan if len(searches) >= NEEDLE_PASS_MIN else shared_scan
+        # Few needles: SQLite tests each on every row faster than the automaton reads the
+        # rows; many: the automaton's one read wins (needle_scan.worth_it, measured there).
+        scan = needle_scan if needle_scan.worth_it(searches) else shared_scan
         try:
             return list(scan.first_pages(self._execute, searches, datasets))
         except StoreError:  # one of them fails: each on its own, to report its own error

@@ -14,7 +14,6 @@ from canhgac.errors import StoreError
 from canhgac.models import TIMESTAMP, Event
 from canhgac.store.base import EventPage, EventSearch
 from canhgac.store.sqlite import needle_scan, shared_scan
-from canhgac.store.sqlite import store as sqlite_store
 from canhgac.store.sqlite.rule_query import RuleQuery
 from canhgac.store.sqlite.store import SQLiteStore
 
@@ -138,7 +137,7 @@ def test_the_needle_pass_checks_candidates_a_chunk_at_a_time(
 def test_many_searches_go_to_the_needle_pass_and_a_failing_one_fails_alone(
     store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sqlite_store, "NEEDLE_PASS_MIN", 2)
+    monkeypatch.setattr(needle_scan, "WORTH_SCANS", 1)
     broken = RuleQuery("json_extract(doc, '$.\"process.name\"') REGEXP '('", [["%sudo%"]])
     pages = store.search_events_batch(
         [EventSearch(NEEDLED[1], START, END), EventSearch(broken, START, END)]
