@@ -23,11 +23,15 @@ A benchmark, not a test (never run in CI). One run:
         [--zircolite ~/src/Zircolite] [--keep var/peers/run]
 
 Measured on 2026-12-03 (2 shared cores, CPU seconds; ours excludes ingest, rsigma includes
-reading the JSON): 200,000 events, ours 49.0 s, rsigma 1.66 s (ours/rsigma 29x); 1,000,000
-events, ours 249 s, rsigma 7.7 s (32x). Ingest (parse + store) costs ours another 17 s and
-113 s. 124 of 128 rules agree at both sizes; the 4 others are explained, not flaky:
+reading the JSON). Before the needle pass (every rule's SQL on every row): 200,000 events,
+ours 49.0 s, rsigma 1.66 s (29x); 1,000,000 events, ours 249 s, rsigma 7.7 s (32x). With it
+(``canhgac/store/sqlite/needle_scan.py``: one Aho-Corasick read of each document, each rule's
+SQL on its candidate rows only): 100,000 events, ours 3.5-4.3 s, rsigma 0.78 s; 1,000,000
+events, ours 38.4 s, rsigma 9.3 s (**4.1x**, load average 3-5). Ingest (parse + store) costs
+ours another 105 s of CPU per million events. 126 of 128 rules agree; the 2 others are
+rsigma's, explained below (the first item was our bug, fixed):
 
-* ours finds fewer: a ``|contains`` value ending in a literal ``%`` (``%AppData%``,
+* (fixed) ours found fewer: a ``|contains`` value ending in a literal ``%`` (``%AppData%``,
   ``%temp%``) never matches on SQLite, because the document prefilter
   (``alerting/detect/compile/sqlite/prefilter.py``) collapses ``\\%%`` to ``\\%`` and loses its
   trailing wildcard (Command Line Execution with Suspicious URL and AppData Strings; File
