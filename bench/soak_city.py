@@ -4,6 +4,7 @@
     .venv/bin/python bench/soak_city.py --find-max --rate 1000 --minutes 3   # step the rate up
     .venv/bin/python bench/soak_city.py --sigma 0 --rate 2000 --minutes 2   # project rules only
     .venv/bin/python bench/soak_city.py --mode scaled --rate 300 --minutes 3  # Kafka + ES
+    .venv/bin/python bench/soak_city.py --stop-mid-tick --rate 300   # SIGTERM during a tick
 
 Embedded mode (the default): starts `canhgac run` (the default configuration on free loopback
 ports, plus a tailed access log; SQLite, in-process transport) in a temporary folder. Scaled
@@ -23,7 +24,9 @@ p50/p99 event -> alert latency of the planted attacks and the attacks never aler
 disk growth per million events and whether the rate is sustainable: sent on schedule,
 nothing lost, every attack alerted, p99 <= interval + 10 s, no RSS growth trend; and how
 long each process took to stop on SIGTERM. A benchmark: it prints, it asserts nothing (exit
-status 1 if not sustainable).
+status 1 if not sustainable). ``--stop-mid-tick`` instead stops the embedded instance while a
+detection tick runs under the stream, starts it again and checks every rule's windows
+(bench/tools/soak_stop.py).
 """
 
 from __future__ import annotations
@@ -144,6 +147,21 @@ def find_max(rate: float, minutes: int, options: Options, plot: Path | None) -> 
     return best
 
 
+def stop_mid_tick(rate: float, options: Options) -> bool:
+    """Print how long a stop during a tick took and whether windows resumed seamlessly."""
+    from tools.soak_stop import STOP_WITHIN_S, check_stop
+
+    check = check_stop(rate, options.sigma, options.pack, options.seed)
+    print(
+        f"\n{check.rules} rules, SIGTERM after {check.runs_before_stop} rule runs of a tick: "
+        f"stopped in {check.stop_s:.1f} s; after the restart {len(check.gaps)} gaps, "
+        f"{len(check.overlaps)} overlaps, {check.never_searched} rules never searched"
+    )
+    for problem in (check.gaps + check.overlaps)[:10]:
+        print(f"  {problem}")
+    return check.stop_s <= STOP_WITHIN_S and not (check.gaps or check.overlaps)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=20000, help="events/s (default 20000)")
@@ -158,6 +176,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--mode", choices=MODES, default="embedded", help="default embedded")
     parser.add_argument("--indexers", type=int, default=1, help="scaled mode: indexer processes")
+    parser.add_argument(
+        "--stop-mid-tick", action="store_true", help="SIGTERM during a tick, restart, check"
+    )
     args = parser.parse_args()
     options = Options(
         sigma=args.sigma,
@@ -167,6 +188,8 @@ def main() -> None:
         mode=args.mode,
         indexers=args.indexers,
     )
+    if args.stop_mid_tick:
+        sys.exit(0 if stop_mid_tick(args.rate, options) else 1)
     if args.find_max:
         sys.exit(0 if find_max(args.rate, args.minutes, options, args.plot) else 1)
     trial = run_trial(args.rate, args.minutes, options)
