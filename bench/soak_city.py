@@ -1,23 +1,32 @@
-"""The headline soak: an embedded `canhgac run` under the demo's city stream at a fixed rate.
+"""The headline soak: one city on one box, the demo's city stream at a fixed rate.
 
     .venv/bin/python bench/soak_city.py --rate 3000 --minutes 5 --plot /tmp/soak.png
     .venv/bin/python bench/soak_city.py --find-max --rate 1000 --minutes 3   # step the rate up
     .venv/bin/python bench/soak_city.py --sigma 0 --rate 2000 --minutes 2   # project rules only
+    .venv/bin/python bench/soak_city.py --mode scaled --rate 300 --minutes 3  # Kafka + ES
+    .venv/bin/python bench/soak_city.py --stop-mid-tick --rate 300   # SIGTERM during a tick
 
-Starts `canhgac run` (the default configuration on free loopback ports, plus a tailed access
-log; SQLite, in-process transport) in a temporary folder, with every project rule plus
+Embedded mode (the default): starts `canhgac run` (the default configuration on free loopback
+ports, plus a tailed access log; SQLite, in-process transport) in a temporary folder. Scaled
+mode: `canhgac collect` -> Kafka -> `canhgac index` (``--indexers`` of them) -> Elasticsearch
+-> `canhgac detect`, one process per role, on deploy/services (``source
+var/services/services.env`` first), with topics and indices of its own, deleted afterwards;
+events stored are counted in Elasticsearch, RSS and CPU summed over the roles. Either way,
+with every project rule plus
 ``--sigma`` SigmaHQ rules imported by `canhgac rules import` from ../shared/sigmahq-all, all
 on the default 1-minute schedule. A child process plays the demo's stream (canhgac/cli/demo:
 Vietnamese city traffic over syslog UDP and TCP, HTTP JSON and the tailed file) at ``--rate``
 events/s, with every planted attack about once a minute (every 67 s, so that the attacks meet
 every phase of the rules' schedule). Per minute it reports events sent (and how far the
 sending fell behind schedule: push-back), stored, dead-lettered and dropped (UDP,
-``canhgac_udp_dropped_total``), the ingest lag, RSS and CPU of the canhgac process tree, the
+``canhgac_udp_dropped_total``), the ingest lag, RSS and CPU of the canhgac process trees, the
 p50/p99 event -> alert latency of the planted attacks and the attacks never alerted; then
 disk growth per million events and whether the rate is sustainable: sent on schedule,
-nothing lost, every attack alerted, p99 <= interval + 10 s, no RSS growth trend. A
-benchmark: it prints, it asserts nothing (exit status 1 if not sustainable). The scaled mode
-(Kafka + Elasticsearch, one process per role) is not done yet.
+nothing lost, every attack alerted, p99 <= interval + 10 s, no RSS growth trend; and how
+long each process took to stop on SIGTERM. A benchmark: it prints, it asserts nothing (exit
+status 1 if not sustainable). ``--stop-mid-tick`` instead stops the embedded instance while a
+detection tick runs under the stream, starts it again and checks every rule's windows
+(bench/tools/soak_stop.py).
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ if str(ROOT) not in sys.path:  # for tests.support (free ports) when run as a sc
     sys.path.insert(0, str(ROOT))
 
 from tools.sigma_pack import DEFAULT_PACK  # noqa: E402
-from tools.soak_run import Options, Trial, run_trial  # noqa: E402
+from tools.soak_run import MODES, Options, Trial, run_trial  # noqa: E402
 from tools.soak_stats import MinuteRow, minute_rows, verdict  # noqa: E402
 
 STEP = 1.5  # --find-max multiplies (or divides) the rate by this between trials
@@ -66,7 +75,7 @@ COLUMNS: tuple[tuple[str, int, Callable[[MinuteRow], object]], ...] = (
 LEGEND = (
     "behind: worst delay of the sender behind schedule (push-back); lag: age of the oldest "
     "event sent and not yet stored; detect: how far the most behind rule's coverage trails "
-    "the clock; CPU: the canhgac process tree, % of one core; load: the machine's load "
+    "the clock; CPU: the canhgac process trees, % of one core; load: the machine's load "
     "average; p50/p99: event -> alert latency of the attacks planted in the minute"
 )
 
@@ -84,6 +93,7 @@ def report(trial: Trial, interval_s: float, plot: Path | None) -> list[str]:
     totals = trial.totals()
     rules = f"{trial.sigma_rules} SigmaHQ rules"
     print(f"\nrate {trial.rate:g} events/s for {trial.minutes} min, {rules} ({trial.workdir})")
+    print(trial.deployment)
     print(render_table(rows))
     print(textwrap.fill(LEGEND, 100))
     per_million = trial.disk_bytes / max(1, totals.stored) * 1e6 / 2**20
@@ -100,33 +110,56 @@ def report(trial: Trial, interval_s: float, plot: Path | None) -> list[str]:
     print(f"lines sent by channel: {channels}")
     print(f"events stored by source: {trial.stored_by_source}")
     print(f"disk growth: {per_million:.0f} MiB per million events stored")
+    stops = ", ".join(f"{role} {seconds:.1f} s" for role, seconds in trial.stop_s.items())
+    print(f"stop on SIGTERM took: {stops}")
     reasons = verdict(rows, trial.attacks, totals, interval_s)
     print("sustainable" if not reasons else "NOT sustainable: " + "; ".join(reasons))
     if plot is not None:
         from tools.soak_plot import plot_rows
 
-        plot_rows(rows, f"canhgac run at {trial.rate:g} events/s, {rules}", plot)
+        what = "canhgac run" if trial.deployment.startswith("embedded") else "scaled roles"
+        plot_rows(rows, f"{what} at {trial.rate:g} events/s, {rules}", plot)
         print(f"plot: {plot}")
     return reasons
+
+
+def _at(plot: Path | None, rate: float) -> Path | None:
+    """One plot per trial of --find-max: the rate goes into the file name."""
+    return None if plot is None else plot.with_stem(f"{plot.stem}_{rate:g}eps")
 
 
 def find_max(rate: float, minutes: int, options: Options, plot: Path | None) -> float | None:
     """The highest rate a trial sustains, in steps of STEP: up from ``rate`` while trials
     hold, or down from it until one does (not below MIN_RATE)."""
-    held = not report(run_trial(rate, minutes, options), options.interval_s, plot)
+    held = not report(run_trial(rate, minutes, options), options.interval_s, _at(plot, rate))
     best = rate if held else None
     step = STEP if held else 1 / STEP
     while True:
         rate = round(rate * step)
         if rate < MIN_RATE:
             break
-        held = not report(run_trial(rate, minutes, options), options.interval_s, plot)
+        held = not report(run_trial(rate, minutes, options), options.interval_s, _at(plot, rate))
         if held:
             best = max(best or 0, rate)
         if held != (step > 1):  # the first failure going up, the first success going down
             break
     print(f"\nhighest sustained rate: {best if best is not None else 'none'} events/s")
     return best
+
+
+def stop_mid_tick(rate: float, options: Options) -> bool:
+    """Print how long a stop during a tick took and whether windows resumed seamlessly."""
+    from tools.soak_stop import STOP_WITHIN_S, check_stop
+
+    check = check_stop(rate, options.sigma, options.pack, options.seed)
+    print(
+        f"\n{check.rules} rules, SIGTERM after {check.runs_before_stop} rule runs of a tick: "
+        f"stopped in {check.stop_s:.1f} s; after the restart {len(check.gaps)} gaps, "
+        f"{len(check.overlaps)} overlaps, {check.never_searched} rules never searched"
+    )
+    for problem in (check.gaps + check.overlaps)[:10]:
+        print(f"  {problem}")
+    return check.stop_s <= STOP_WITHIN_S and not (check.gaps or check.overlaps)
 
 
 def main() -> None:
@@ -141,8 +174,22 @@ def main() -> None:
     parser.add_argument("--plot", type=Path, help="write per-minute charts to this PNG")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--mode", choices=MODES, default="embedded", help="default embedded")
+    parser.add_argument("--indexers", type=int, default=1, help="scaled mode: indexer processes")
+    parser.add_argument(
+        "--stop-mid-tick", action="store_true", help="SIGTERM during a tick, restart, check"
+    )
     args = parser.parse_args()
-    options = Options(sigma=args.sigma, pack=args.pack, keep=args.keep, seed=args.seed)
+    options = Options(
+        sigma=args.sigma,
+        pack=args.pack,
+        keep=args.keep,
+        seed=args.seed,
+        mode=args.mode,
+        indexers=args.indexers,
+    )
+    if args.stop_mid_tick:
+        sys.exit(0 if stop_mid_tick(args.rate, options) else 1)
     if args.find_max:
         sys.exit(0 if find_max(args.rate, args.minutes, options, args.plot) else 1)
     trial = run_trial(args.rate, args.minutes, options)

@@ -24,12 +24,12 @@ from canhgac.timeutil import floor_to, from_iso, to_iso
 from .soak_stats import AttackSent
 
 
-def rule_ids(rules_dir: Path, stems: Iterable[str]) -> dict[str, str]:
-    """Rule file stem -> the rule's id, for the stems asked for."""
-    wanted = set(stems)
+def rule_ids(rules_dir: Path, stems: Iterable[str] | None = None) -> dict[str, str]:
+    """Rule file stem -> the rule's id, for the stems asked for (None: every rule)."""
+    wanted = None if stems is None else set(stems)
     found: dict[str, str] = {}
     for path in rules_dir.rglob("*.yml"):
-        if path.stem in wanted and path.stem not in found:
+        if (wanted is None or path.stem in wanted) and path.stem not in found:
             document = yaml.safe_load(path.read_text(encoding="utf-8"))
             if isinstance(document, dict) and "id" in document:
                 found[path.stem] = str(document["id"])

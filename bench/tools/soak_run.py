@@ -1,5 +1,6 @@
-"""One soak trial: start the instance, feed it the city stream for some minutes, watch it, drain,
-and hand back the samples, the attacks and the totals. ``bench/soak_city.py`` prints them.
+"""One soak trial: start the instance (embedded, or scaled: one process per role), feed it the
+city stream for some minutes, watch it, drain, stop it, and hand back the samples, the attacks
+and the totals. ``bench/soak_city.py`` prints them.
 """
 
 from __future__ import annotations
@@ -9,25 +10,25 @@ import queue
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from canhgac.cli.demo.attacks import SCENARIOS
-from canhgac.store.sqlite.store import SQLiteStore
+from canhgac.store.base import Store
+from canhgac.timeutil import to_iso, utcnow
 
 from .attack_watch import AttackWatch, rule_ids
 from .city_feed import start_feed
-from .instance import EmbeddedInstance
+from .instance import EmbeddedInstance, Instance
 from .sigma_pack import PIPELINE, build_rules
 from .soak_stats import AttackSent, Sample, SenderMark, Totals, ingest_lag
 from .store_peek import oldest_watermark, stored_by_source
 
 POLL_S = 5.0
-STORED = "canhgac_indexer_events_written_total"
-DEAD = "canhgac_indexer_dead_letters_total"
-DROPPED = "canhgac_udp_dropped_total"
 DRAIN_QUIET_S = 60.0  # the drain gives up after this long without progress
+MODES = ("embedded", "scaled")
 
 
 @dataclass
@@ -45,6 +46,8 @@ class Trial:
     stored_in_db: int = 0
     dead_in_db: int = 0
     workdir: str = ""
+    deployment: str = ""  # what ran (Instance.describe)
+    stop_s: dict[str, float] = field(default_factory=dict)  # how long each role took to stop
 
     def totals(self) -> Totals:
         last = self.samples[-1]
@@ -59,6 +62,8 @@ class Options:
     interval_s: float = 60.0
     keep: bool = False
     seed: int = 1
+    mode: str = "embedded"  # one of MODES
+    indexers: int = 1  # scaled mode: indexer processes
 
 
 def run_trial(rate: float, minutes: int, options: Options, say: Any = print) -> Trial:
@@ -67,30 +72,47 @@ def run_trial(rate: float, minutes: int, options: Options, say: Any = print) -> 
     trial.workdir = str(work)
     try:
         trial.sigma_rules = build_rules(work / "rules", options.sigma, options.pack, options.seed)
-        instance = EmbeddedInstance(
-            work, work / "rules", work / "rules" / PIPELINE, f"{options.interval_s:g}s"
-        )
-        say(f"starting canhgac run in {work} with {trial.sigma_rules} SigmaHQ rules ...")
-        instance.start()
+        instance = _instance(work, options)
+        trial.deployment = instance.describe()
+        say(f"starting {trial.deployment} in {work}, {trial.sigma_rules} SigmaHQ rules ...")
         try:
-            _observe(instance, trial, options, say)
+            instance.start()
+            try:
+                _observe(instance, trial, options, say)
+            finally:
+                instance.stop()
+                trial.stop_s = instance.stop_seconds()
         finally:
-            instance.stop()
+            if not options.keep:
+                instance.remove_data()
     finally:
         if not options.keep:
             shutil.rmtree(work, ignore_errors=True)
     return trial
 
 
-def _observe(instance: EmbeddedInstance, trial: Trial, options: Options, say: Any) -> None:
+def _instance(work: Path, options: Options) -> Instance:
+    rules, interval = work / "rules", f"{options.interval_s:g}s"
+    pipeline = rules / PIPELINE
+    if options.mode == "scaled":
+        from .scaled_instance import ScaledInstance  # Kafka's client only when asked for
+
+        return ScaledInstance(work, rules, pipeline, interval, indexers=options.indexers)
+    return EmbeddedInstance(work, rules, pipeline, interval)
+
+
+def _observe(instance: Instance, trial: Trial, options: Options, say: Any) -> None:
     disk_before = instance.disk_bytes()
-    store = SQLiteStore(instance.db_path)
+    since = to_iso(utcnow())
+    store = instance.open_store()
     try:
         child, reports, start = start_feed(
             instance.targets, trial.rate, trial.minutes * 60.0, options.seed
         )
         ids = rule_ids(instance.rules_dir, {stem for s in SCENARIOS for stem in s.rules})
         watch = AttackWatch(store, ids, start)
+        every_rule = sorted(set(rule_ids(instance.rules_dir).values()))
+        sample = _sampler(instance, store, every_rule, start)
         next_minute = 60.0
         done = False
         while not done:
@@ -98,18 +120,18 @@ def _observe(instance: EmbeddedInstance, trial: Trial, options: Options, say: An
             # A sender that died without saying "done" ends the stream too (its error is on
             # the console).
             done = _drain(reports, trial) or not child.is_alive()
-            sample = _sample(instance, start)
-            trial.samples.append(sample)
+            current = sample()
+            trial.samples.append(current)
             watch.poll(trial.attacks)
-            if sample.at >= next_minute:
-                say(_progress(trial, sample, next_minute))
+            if current.at >= next_minute:
+                say(_progress(trial, current, next_minute))
                 next_minute += 60.0
         child.join(timeout=60)
         _drain(reports, trial)  # the per-channel totals follow "done"
-        _drain_instance(instance, trial, start, watch, options, say)
+        _drain_instance(sample, trial, watch, options, say)
         trial.disk_bytes = instance.disk_bytes() - disk_before
         trial.stored_in_db, trial.dead_in_db = store.count_events(), store.count_dead_letters()
-        trial.stored_by_source = stored_by_source(instance.db_path)
+        trial.stored_by_source = stored_by_source(store, since)
     finally:
         store.close()
 
@@ -135,27 +157,33 @@ def _drain(reports: Any, trial: Trial) -> bool:
             done = done or kind == "done"
 
 
-def _sample(instance: EmbeddedInstance, start: float) -> Sample:
-    metrics = instance.metrics()
-    rss, cpu = instance.resources()
-    now = time.time()
-    watermark = oldest_watermark(instance.db_path)
-    return Sample(
-        at=now - start,
-        stored=int(metrics.get(STORED, 0)),
-        dead=int(metrics.get(DEAD, 0)),
-        dropped=int(metrics.get(DROPPED, 0)),
-        rss_bytes=rss,
-        cpu_seconds=cpu,
-        detect_delay_s=0.0 if watermark is None else now - watermark,
-        load=os.getloadavg()[0],
-    )
+def _sampler(
+    instance: Instance, store: Store, rules: list[str], start: float
+) -> Callable[[], Sample]:
+    """A function taking one sample of ``instance`` (its counts, resources, detection delay)."""
+
+    def sample() -> Sample:
+        stored, dead, dropped = instance.counts(store)
+        rss, cpu = instance.resources()
+        now = time.time()
+        watermark = oldest_watermark(store, rules)
+        return Sample(
+            at=now - start,
+            stored=stored,
+            dead=dead,
+            dropped=dropped,
+            rss_bytes=rss,
+            cpu_seconds=cpu,
+            detect_delay_s=0.0 if watermark is None else now - watermark,
+            load=os.getloadavg()[0],
+        )
+
+    return sample
 
 
 def _drain_instance(
-    instance: EmbeddedInstance,
+    sample: Callable[[], Sample],
     trial: Trial,
-    start: float,
     watch: AttackWatch,
     options: Options,
     say: Any,
@@ -169,14 +197,14 @@ def _drain_instance(
     quiet_since, processed = time.time(), -1
     while True:
         time.sleep(POLL_S)
-        sample = _sample(instance, start)
-        trial.samples.append(sample)
+        current = sample()
+        trial.samples.append(current)
         watch.poll(trial.attacks)
-        if sample.processed != processed:
-            quiet_since, processed = time.time(), sample.processed
+        if current.processed != processed:
+            quiet_since, processed = time.time(), current.processed
         caught_up = processed >= events
         alerted = all(a.alerted_at is not None for a in trial.attacks)
-        if caught_up and (alerted or sample.at > alert_deadline):
+        if caught_up and (alerted or current.at > alert_deadline):
             return
         if not caught_up and time.time() - quiet_since > DRAIN_QUIET_S:
             say(f"no progress for {DRAIN_QUIET_S:g} s: {events - processed} events missing")
