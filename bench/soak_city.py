@@ -153,13 +153,15 @@ def stop_mid_tick(rate: float, options: Options) -> bool:
 
     check = check_stop(rate, options.sigma, options.pack, options.seed)
     print(
-        f"\n{check.rules} rules, SIGTERM after {check.runs_before_stop} rule runs of a tick: "
+        f"\n{check.rules} rules, SIGTERM {'during' if check.tick_running else 'after'} a tick: "
         f"stopped in {check.stop_s:.1f} s; after the restart {len(check.gaps)} gaps, "
         f"{len(check.overlaps)} overlaps, {check.never_searched} rules never searched"
     )
     for problem in (check.gaps + check.overlaps)[:10]:
         print(f"  {problem}")
-    return check.stop_s <= STOP_WITHIN_S and not (check.gaps or check.overlaps)
+    return (
+        check.tick_running and check.stop_s <= STOP_WITHIN_S and not (check.gaps or check.overlaps)
+    )
 
 
 def main() -> None:

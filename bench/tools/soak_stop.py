@@ -2,8 +2,8 @@
 stream, how long the process takes to end, and whether the next start resumes every rule's
 windows with no gap and no overlap (``bench/soak_city.py --stop-mid-tick``).
 
-A tick is running when the rules' run counter (``canhgac_rule_runs_total``, which moves slice
-by slice) has moved since the last tick but not by a whole tick yet.
+Whole ticks are counted by the rules' run counter (``canhgac_rule_runs_total``); a tick is
+running while ``canhgac_detection_ticks_running`` is above zero.
 """
 
 from __future__ import annotations
@@ -23,14 +23,16 @@ from .instance import EmbeddedInstance
 from .sigma_pack import PIPELINE, build_rules
 
 RUNS = "canhgac_rule_runs_total"
+RUNNING = "canhgac_detection_ticks_running"
+INTO_TICK_S = 0.5  # how far into the running tick the stop comes
 POLL_S = 0.5
-STOP_WITHIN_S = 10.0  # a stop is prompt within this (a slice of rules, then the shutdown)
+STOP_WITHIN_S = 10.0  # a stop is prompt within this (a page of searches, then the shutdown)
 
 
 @dataclass
 class StopCheck:
     rules: int = 0
-    runs_before_stop: int = 0  # rule runs of the tick cut short, when the stop came
+    tick_running: bool = False  # a tick was still searching when the stop came
     stop_s: float = 0.0
     gaps: list[str] = field(default_factory=list)
     overlaps: list[str] = field(default_factory=list)
@@ -46,8 +48,9 @@ def check_stop(rate: float, sigma: int, pack: Path, seed: int, say: Any = print)
         instance.start()
         child, _, _ = start_feed(instance.targets, rate, 600.0, seed)
         try:
-            check.rules, check.runs_before_stop = _wait_mid_tick(instance, say)
-            say(f"mid-tick ({check.runs_before_stop} rule runs of it done): SIGTERM")
+            check.rules = _wait_mid_tick(instance, say)
+            check.tick_running = _running(instance) > 0
+            say(f"mid-tick (still running: {check.tick_running}): SIGTERM")
             instance.stop()
             check.stop_s = instance.stop_seconds()["run"]
             say(f"stopped in {check.stop_s:.1f} s; starting again ...")
@@ -84,16 +87,20 @@ def _wait_tick(instance: EmbeddedInstance, since: int, timeout_s: float = 300) -
     raise TimeoutError("no whole detection tick within the timeout")
 
 
-def _wait_mid_tick(instance: EmbeddedInstance, say: Any) -> tuple[int, int]:
-    """Let two whole ticks run (the second under the stream), then wait for the third to
-    start; (rules, rule runs of the third tick done) at that moment."""
+def _running(instance: EmbeddedInstance) -> float:
+    families = list(instance.roles[0].samples())
+    return sum(s.value for s in families if s.name == RUNNING)
+
+
+def _wait_mid_tick(instance: EmbeddedInstance, say: Any) -> int:
+    """Let two whole ticks run (the second under the stream), then wait until the third has
+    been searching for INTO_TICK_S; the number of rules."""
     done = _wait_tick(instance, _wait_tick(instance, 0))
     say(f"two ticks done ({done} rule runs); waiting for the next to start ...")
-    while True:
-        runs, rules = _runs(instance)
-        if done < runs < done + rules:
-            return rules, runs - done
+    while not _running(instance):
         time.sleep(0.1)
+    time.sleep(INTO_TICK_S)
+    return _runs(instance)[1]
 
 
 def _judge(runs: list[RuleRun], check: StopCheck) -> None:

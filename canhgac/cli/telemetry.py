@@ -228,7 +228,12 @@ def watch_scheduler(metrics: Metrics, scheduler: DetectionScheduler) -> None:
                 duration.add_metric([status.rule_id], status.last_duration_s)
             if status.delay_s is not None:
                 delay.add_metric([status.rule_id], status.delay_s)
-        return [runs, failures, duration, delay, disabled]
+        running = GaugeMetricFamily(
+            "canhgac_detection_ticks_running",
+            "Detection ticks searching now (one running for long: detection falls behind).",
+            value=scheduler.ticks_running,
+        )
+        return [runs, failures, duration, delay, disabled, running]
 
     metrics.on_scrape(scrape)
     metrics.check("detection", lambda: None if scheduler.running else "scheduler not running")

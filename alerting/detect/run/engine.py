@@ -35,6 +35,7 @@ from alerting.detect.run.lease import RuleLeases
 from alerting.detect.run.window_plan import Window, WindowPlan, plan_windows, switch_bounds
 from alerting.detect.run.window_round import (
     Clock,
+    DetectionStopped,
     Progress,
     RoundWork,
     Router,
@@ -102,6 +103,8 @@ class DetectionEngine:
         # Where a rule without a stored watermark started in this process, so retrying a
         # failed first window searches the same range instead of sliding past it.
         self._origins: dict[str, datetime] = {}
+        # Set to end the running ticks early (a process stopping): see WindowRound.
+        self.stopping = threading.Event()
         self._round = WindowRound(
             store,
             config,
@@ -110,6 +113,7 @@ class DetectionEngine:
             record_batch=record_batch,
             prioritize=prioritize,  # sets an alert's priority before it is stored
             settled=self._settled,
+            stopping=self.stopping,
         )
 
     # --- entry points ------------------------------------------------------------------------
@@ -277,6 +281,10 @@ class DetectionEngine:
     def _run_rounds(self, progress: Sequence[Progress], now: datetime) -> None:
         round_ = 0
         while due := [(item, w) for item in progress if (w := item.due(round_)) is not None]:
+            if self.stopping.is_set():
+                for item, _ in due:
+                    item.error = DetectionStopped()
+                break
             if round_ and self._leases is not None:
                 due = self._renew(due)
             try:
@@ -286,10 +294,20 @@ class DetectionEngine:
                 for item, _ in due:
                     item.error = exc
             round_ += 1
-        self._save_errors([item for item in progress if item.error is not None], now)
+        stopped = [item for item in progress if isinstance(item.error, DetectionStopped)]
+        self._save_errors(
+            [item for item in progress if item.error is not None and item not in stopped], now
+        )
         for item in progress:
             if item.error is not None:
                 self._settled.discard(item.rule.id)
+            if item in stopped:
+                log.info(
+                    "rule %s (%s): stopped before its window ended; the next start searches it",
+                    item.rule.id,
+                    item.rule.title,
+                )
+            elif item.error is not None:
                 log.error(
                     "rule %s (%s) failed; its window will be retried: %s",
                     item.rule.id,

@@ -7,21 +7,12 @@ instead of a few per rule. ``max_instances=1`` so a slow tick never overlaps its
 gap), jitter so ticks of different intervals drift apart. A rule added by a reload runs once
 right away, then with its interval's tick. A failing rule is logged and recorded in its status;
 it never stops the scheduler or the other rules.
-
-A tick runs its rules in slices of about ``SLICE_S`` seconds (sized from the slices before),
-and :meth:`DetectionScheduler.stop` ends a tick between two slices: a stop waits for one slice,
-not for a whole tick of hundreds of rules (over a minute under load). Each slice is a complete
-engine run of its rules (their windows searched, alerts stored, watermarks moved), and the
-rules a stop left out keep their watermarks, so the next start searches from there: no gap
-and no window twice. Slicing costs a few batched store requests per slice (and a window's
-shared SQLite pass is shared within a slice only).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -37,11 +28,6 @@ from alerting.detect.run.window_round import Clock
 from canhgac.timeutil import from_iso, to_iso, utcnow
 
 log = logging.getLogger(__name__)
-
-# A stop waits for the slice of a tick running at the time, about this long.
-SLICE_S = 2.0
-FIRST_SLICE = 8  # rules in a tick's first slice, before it is timed
-STOPPED = "not run: detection stopped"  # the report of a rule a stop left for the next start
 
 
 class Companion(Protocol):
@@ -87,13 +73,12 @@ class DetectionScheduler:
         self._max_workers = max_workers
         self._clock = clock
         self._scheduler: BackgroundScheduler | None = None
-        # Set by stop(): a running tick ends after its current slice.
-        self._stopping = threading.Event()
         self._companions: list[Companion] = []
         # When this process's sources started storing events (see collect_start): new rules
         # are anchored there at start. None: they start one interval before their first run.
         self.collecting_since: datetime | None = None
         self._status_lock = threading.Lock()
+        self._ticks_running = 0
         self._status = {
             rule.id: RuleStatus(rule.id, rule.title, rule.interval.total_seconds())
             for rule in rules
@@ -110,7 +95,6 @@ class DetectionScheduler:
             executors={"default": ThreadPoolExecutor(self._max_workers)},
             timezone=UTC,
         )
-        self._stopping.clear()
         for seconds in self._intervals():
             self._add_tick(scheduler, seconds)
         scheduler.start()
@@ -150,17 +134,18 @@ class DetectionScheduler:
         )
 
     def stop(self, wait: bool = True) -> None:
-        """Stop scheduling; with ``wait`` the running ticks end first, each after the slice of
-        rules it is running (the rest keep their watermarks for the next start)."""
-        self._stopping.set()
+        """Stop scheduling; with ``wait`` the running ticks end first, each at its next page
+        of searches (the engine's stop: the rules' unfinished windows keep their watermarks
+        and the next start searches them, so nothing is skipped or searched twice)."""
+        self.engine.stopping.set()
         for companion in reversed(self._companions):
             companion.stop()
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is not None:
             scheduler.shutdown(wait=wait)
             log.info("detection scheduler stopped")
-        if wait:  # no tick runs any more: run_all_once may run every rule again
-            self._stopping.clear()
+        if wait:  # no tick runs any more: run_all_once may search again
+            self.engine.stopping.clear()
 
     def attach(self, companion: Companion) -> None:
         """Start ``companion`` with the scheduler and stop it first (the rule reloader)."""
@@ -221,41 +206,14 @@ class DetectionScheduler:
         return self.run_rules([rule_id])[0]
 
     def run_rules(self, rule_ids: Sequence[str]) -> list[RuleRunReport]:
-        """Run the given rules now as one tick, slice by slice; failures are logged and
-        reported, never raised. A rule removed by a reload meanwhile is reported as such, one
-        a stop left out as STOPPED."""
+        """Run the given rules now as one tick; failures are logged and reported, never
+        raised. A rule removed by a reload meanwhile is reported as such."""
         started = self._clock()
         rules = [self.rules[r] for r in rule_ids if r in self.rules]
-        done: dict[str, RuleRunReport] = {}
-        size, left = FIRST_SLICE, rules
-        while left and not self._stopping.is_set():
-            slice_, left = left[:size], left[size:]
-            began = time.monotonic()
-            reports = self._run_slice(slice_)
-            for report in reports.values():
-                self._remember(report)  # the status follows slice by slice
-            done.update(reports)
-            per_rule = (time.monotonic() - began) / len(slice_)
-            size = max(1, int(SLICE_S / per_rule)) if per_rule > 0 else len(left)
-        if left:
-            log.info("detection stopping: %d rules of this tick left for the next", len(left))
-        not_run = {rule.id for rule in left}
-        return [
-            done.get(rule_id)
-            or RuleRunReport(
-                rule_id,
-                to_iso(started),
-                0.0,
-                error=STOPPED if rule_id in not_run else "the rule was removed",
-            )
-            for rule_id in rule_ids
-        ]
-
-    def _run_slice(self, rules: Sequence[CompiledRule]) -> dict[str, RuleRunReport]:
-        """One engine run of ``rules``; its failure is every one of their reports."""
-        started = self._clock()
+        with self._status_lock:
+            self._ticks_running += 1
         try:
-            return {report.rule_id: report for report in self.engine.run_rules(rules)}
+            done = {report.rule_id: report for report in self.engine.run_rules(rules)}
         except Exception as exc:  # one tick's failure must not stop the others
             log.exception("a detection tick of %d rules failed", len(rules))
             failed = RuleRunReport(
@@ -264,11 +222,29 @@ class DetectionScheduler:
                 duration_s=(self._clock() - started).total_seconds(),
                 error=f"{type(exc).__name__}: {exc}",
             )
-            return {rule.id: replace(failed, rule_id=rule.id) for rule in rules}
+            done = {rule.id: replace(failed, rule_id=rule.id) for rule in rules}
+        finally:
+            with self._status_lock:
+                self._ticks_running -= 1
+        reports = []
+        for rule_id in rule_ids:
+            report = done.get(rule_id) or RuleRunReport(
+                rule_id, to_iso(started), 0.0, error="the rule was removed"
+            )
+            if rule_id in done:
+                self._remember(report)
+            reports.append(report)
+        return reports
 
     def status(self) -> list[RuleStatus]:
         with self._status_lock:
             return list(self._status.values())
+
+    @property
+    def ticks_running(self) -> int:
+        """Ticks searching now (one that never ends shows detection falling behind)."""
+        with self._status_lock:
+            return self._ticks_running
 
     def _remember(self, report: RuleRunReport) -> None:
         with self._status_lock:

@@ -4,6 +4,7 @@ enqueued, and only then its watermark moved (see :mod:`alerting.detect.run.engin
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -78,6 +79,14 @@ class RoundWork:
     started: float = field(default_factory=time.perf_counter)
 
 
+class DetectionStopped(Exception):
+    """A stop (the process ending) came before the rule's window was searched to its end:
+    its watermark stays, so the next start searches the window again."""
+
+    def __str__(self) -> str:
+        return "not run to the end: detection stopped"
+
+
 def _as_is(alert: Alert) -> Alert:
     return alert
 
@@ -95,6 +104,7 @@ class WindowRound:
         record_batch: int,
         prioritize: Callable[[Alert], Alert] | None,
         settled: set[str],
+        stopping: threading.Event | None = None,
     ) -> None:
         self.store = store
         self.config = config
@@ -105,6 +115,9 @@ class WindowRound:
         self._prioritize = prioritize
         # The engine's: rules whose last window completed in this process.
         self._settled = settled
+        # Set when the process stops: the round ends at its next page of searches (or the
+        # next correlation), leaving the windows not searched to their end for the next start.
+        self._stopping = stopping or threading.Event()
 
     def run(self, work: list[RoundWork], now: datetime) -> None:
         """Search (or evaluate) each rule's window, record the alerts, move the watermarks."""
@@ -116,7 +129,10 @@ class WindowRound:
                 reads, to_iso(item.window.start), to_iso(item.window.end)
             )
         for item in evaluated:
-            self._evaluate(item, now, reads)
+            if self._stopping.is_set():
+                item.progress.error = DetectionStopped()
+            else:
+                self._evaluate(item, now, reads)
         self._search(searched)
         finished = [w for w in work if w.progress.error is None]
         self._record([d for w in finished for d in w.drafts], finished)
@@ -149,6 +165,10 @@ class WindowRound:
         whenever that many are held, which bounds the memory a noisy rule takes."""
         after: dict[int, tuple[str, str] | None] = dict.fromkeys(range(len(work)))
         while after:
+            if self._stopping.is_set():
+                for key in after:
+                    work[key].progress.error = DetectionStopped()
+                return
             keys = list(after)
             pages = self.store.search_events_batch(
                 [

@@ -122,6 +122,7 @@ metrics: {{enabled: true, port: 0}}
         assert _metric(text, "canhgac_rule_runs_total") >= 1
         assert "canhgac_rule_disabled{" in text  # one per rule, 0: nobody disabled it
         assert _metric(text, "canhgac_rule_disabled") == 0
+        assert "canhgac_detection_ticks_running " in text  # 0 or 1: a tick may be running
         assert 'canhgac_role{role="detect"} 1' in text
         # Counters read from the components' own totals are still counters.
         assert "# TYPE canhgac_indexer_events_written_total counter" in text
