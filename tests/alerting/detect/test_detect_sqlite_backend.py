@@ -384,12 +384,26 @@ def test_the_raw_document_prefilter_is_only_used_where_it_is_sound(kit: Any) -> 
             "doc LIKE '%bb1%' ESCAPE '\\') AND (",
         ),
         ("sel:\n  url.path: aa1\nother:\n  url.query: bb1\ncondition: sel or not other", None),
-        ("sel:\n  url.path: aa1\nother:\n  url.query|re: bb1\ncondition: sel or other", None),
+        (  # a regex requires its literal runs (prefilter.regex_literal)
+            "sel:\n  url.path: aa1\nother:\n  url.query|re: '^bb1[0-9]+$'\n"
+            "condition: sel or other",
+            "(doc LIKE '%aa1%' ESCAPE '\\' OR doc LIKE '%bb1%' ESCAPE '\\') AND (",
+        ),
+        ("sel:\n  url.path: aa1\nother:\n  url.query|re: 'b.1'\ncondition: sel or other", None),
         ("sel:\n  url.path: aa1\nkeywords:\n  - bb1\ncondition: sel or keywords", None),
         ("sel:\n  url.path: aa1\nother:\n  host.name: bb1\ncondition: sel or other", None),
         ("sel:\n  url.path: aa1\nother:\n  url.query: b1\ncondition: sel or other", None),
     ],
-    ids=["or-unions-dedupes", "and-keeps-both", "not", "regex", "keyword", "column", "short"],
+    ids=[
+        "or-unions-dedupes",
+        "and-keeps-both",
+        "not",
+        "regex-literal",
+        "regex-without",
+        "keyword",
+        "column",
+        "short",
+    ],
 )
 def test_the_rule_is_guarded_by_the_needles_its_condition_requires(
     kit: Any, detection: str, guard: str | None

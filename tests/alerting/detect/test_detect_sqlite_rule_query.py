@@ -3,13 +3,16 @@ is pinned to and the needles its matches contain; never more than the condition 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from sigma.rule import SigmaRule
+from sigma.types import SigmaRegularExpression, SigmaRegularExpressionFlag
 
 from alerting.detect.compile.pipeline import load_pipeline
 from alerting.detect.compile.sqlite.backend import compile_sqlite
+from alerting.detect.compile.sqlite.prefilter import regex_literal
 from canhgac.store.sqlite.rule_query import datasets_of, needles_of
 
 PIPELINE = Path(__file__).parent / "fixtures" / "pipelines" / "ecs_test.yml"
@@ -70,3 +73,49 @@ def test_needles_are_the_required_prefilters_and_a_query_is_still_its_text() -> 
         frozenset({"%failed password%"}),
         frozenset({"%invalid%"}),
     }
+
+
+EXAMPLES = {  # regex -> a text it matches
+    "union(\\s|\\+)+select": "x union select 1",
+    "union(\\s|\\+|/\\*.*?\\*/)+(all(\\s|\\+)+)?select": "UNİON/**/SELECT",
+    "(?i)powershell.exe": "POWERSHELL.EXE",
+    "(?i)mimikatz": "MIMI\u212aATZ",
+    'say "quoted"': 'say "quoted"',
+    "cmd\\.exe /c powershell": "cmd.exe /c powershell",
+    "ab?cdef": "acdef",
+    "abcd{2}xyz": "abcddxyz",
+    "[(|]defgh": "|defgh",
+    "(abc|xyz)+tail": "xyztail",
+}
+
+
+@pytest.mark.parametrize(
+    ("regex", "ignore_case", "literal"),
+    [
+        ("union(\\s|\\+)+select", False, "select"),
+        # |i: Python folds i, k and s with non-ASCII letters too; a run never holds them
+        ("union(\\s|\\+|/\\*.*?\\*/)+(all(\\s|\\+)+)?select", True, "elect"),
+        ("(?i)mimikatz", False, "atz"),  # an inline flag may turn on IGNORECASE
+        ("(?i)powershell.exe", False, "power"),
+        ("cmd\\.exe /c powershell", False, "exe /c powershell"),  # an escape ends a run
+        ("ab?cdef", False, "cdef"),  # 'b' is optional
+        ("abcd{2}xyz", False, "abc"),  # 'd{2}' is conservatively dropped
+        ("abc|defgh", False, None),  # either side: no run is required
+        ("(?x) ab cd ef gh", False, None),  # verbose: spaces are not matched
+        ("[(|]defgh", False, "defgh"),  # a class may hold '(' and '|'
+        ("(abc|xyz)+tail", False, "tail"),
+        ("-[Ee]nc\\s+[A-Za-z0-9+/=]{8,}", False, None),
+        ('say "quoted"', False, "quoted"),  # JSON escapes '"': never in a needle
+    ],
+)
+def test_a_regex_yields_the_longest_literal_run_every_match_contains(
+    regex: str, ignore_case: bool, literal: str | None
+) -> None:
+    value = SigmaRegularExpression(regex)
+    if ignore_case:
+        value.add_flag(SigmaRegularExpressionFlag.IGNORECASE)
+    assert regex_literal(value) == literal
+    if literal:  # a match contains it, in ASCII case folded as LIKE does
+        example = EXAMPLES[regex]
+        assert re.search(regex, example, re.IGNORECASE if ignore_case else 0)
+        assert literal.lower() in example.lower()

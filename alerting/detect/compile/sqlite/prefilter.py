@@ -17,10 +17,18 @@ A needle must be ASCII (``LIKE`` folds ASCII case only, Sigma folds every letter
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from sigma.conditions import ConditionAND, ConditionFieldEqualsValueExpression, ConditionOR
-from sigma.types import SigmaExpansion, SigmaNumber, SigmaString, SpecialChars
+from sigma.types import (
+    SigmaExpansion,
+    SigmaNumber,
+    SigmaRegularExpression,
+    SigmaRegularExpressionFlag,
+    SigmaString,
+    SpecialChars,
+)
 
 from alerting.detect.compile.patterns import StringPart
 from alerting.detect.compile.sqlite.patterns import like_pattern, sql_literal
@@ -97,7 +105,69 @@ def leaf_prefilter(field: str | None, value: object) -> Clause | None:
         pattern = prefilter_pattern(value.s)
     elif isinstance(value, SigmaNumber) and _json_digits(value.number):
         pattern = prefilter_pattern([str(value.number)])
+    elif isinstance(value, SigmaRegularExpression) and (run := regex_literal(value)):
+        pattern = prefilter_pattern([run])
     return frozenset({(container, pattern)}) if pattern else None
+
+
+# Characters a regex literal run may hold: JSON writes them as themselves (no quote or
+# backslash), and LIKE and the needle automaton compare them as ASCII.
+_PLAIN = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 !#%&',-/:;<=>@_`~"
+)
+# Python's re.IGNORECASE also matches these letters with non-ASCII ones (i: U+0130 and U+0131,
+# k: the Kelvin sign, s: U+017F), which no ASCII needle would find.
+_FOLDS_BEYOND_ASCII = frozenset("iIkKsS")
+_OPTIONAL = frozenset("?*{")
+_VERBOSE = re.compile(r"\(\?[a-zA-Z]*x")
+
+
+def regex_literal(value: SigmaRegularExpression) -> str | None:
+    """The longest run of plain characters every match of the regex contains, or None.
+
+    Conservative: only the regex's top level is read (a group, class, escape, anchor or ``.``
+    ends a run, a character made optional by ``?``, ``*`` or ``{`` is dropped) and a top-level
+    ``|`` means no run at all."""
+    pattern, depth, position = str(value.regexp), 0, 0
+    if _VERBOSE.search(pattern):
+        return None  # (?x): spaces and '#' in the pattern are not characters to match
+    # An inline flag group may turn on IGNORECASE anywhere: assume it did.
+    ignore_case = SigmaRegularExpressionFlag.IGNORECASE in value.flags or "(?" in pattern
+    runs, run = [], ""
+    while position < len(pattern):
+        char = pattern[position]
+        following = pattern[position + 1 : position + 2]
+        position += 1
+        if char == "\\":
+            position += 1  # the escaped character, whatever it is, is not plain
+        elif char == "[":
+            position = _class_end(pattern, position)
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return None
+        elif depth == 0 and char in _PLAIN and following not in _OPTIONAL:
+            if not (ignore_case and char in _FOLDS_BEYOND_ASCII):
+                run += char
+                continue
+        runs.append(run)
+        run = ""
+    runs.append(run)
+    longest = max(runs, key=len)
+    return longest if len(longest) >= MIN_NEEDLE else None
+
+
+def _class_end(pattern: str, position: int) -> int:
+    """The position after the character class opened just before ``position``."""
+    if pattern[position : position + 1] == "^":
+        position += 1
+    if pattern[position : position + 1] == "]":
+        position += 1  # a leading ']' is a member
+    while position < len(pattern) and pattern[position] != "]":
+        position += 2 if pattern[position] == "\\" else 1
+    return position + 1
 
 
 def required_prefilters(cond: object) -> list[Clause]:
