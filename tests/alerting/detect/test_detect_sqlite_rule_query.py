@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from sigma.rule import SigmaRule
 from sigma.types import SigmaRegularExpression, SigmaRegularExpressionFlag
 
@@ -16,6 +17,7 @@ from alerting.detect.compile.sqlite.prefilter import regex_literal
 from canhgac.store.sqlite.rule_query import datasets_of, needles_of
 
 PIPELINE = Path(__file__).parent / "fixtures" / "pipelines" / "ecs_test.yml"
+CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "sigmahq-all"
 
 
 def compiled(logsource: str, detection: str) -> object:
@@ -100,6 +102,7 @@ EXAMPLES = {  # regex -> a text it matches
         ("cmd\\.exe /c powershell", False, "exe /c powershell"),  # an escape ends a run
         ("ab?cdef", False, "cdef"),  # 'b' is optional
         ("abcd{2}xyz", False, "abc"),  # 'd{2}' is conservatively dropped
+        ("[0-9]{2,20}(x|y)", False, None),  # a quantifier's bounds are not text
         ("abc|defgh", False, None),  # either side: no run is required
         ("(?x) ab cd ef gh", False, None),  # verbose: spaces are not matched
         ("[(|]defgh", False, "defgh"),  # a class may hold '(' and '|'
@@ -119,3 +122,52 @@ def test_a_regex_yields_the_longest_literal_run_every_match_contains(
         example = EXAMPLES[regex]
         assert re.search(regex, example, re.IGNORECASE if ignore_case else 0)
         assert literal.lower() in example.lower()
+
+
+def _parser_runs(regex: str) -> list[str]:
+    """The literal runs at the top level of ``regex`` as Python's own parser reads it."""
+    runs, run = [], ""
+    for op, arg in re._parser.parse(regex):  # type: ignore[attr-defined]
+        if str(op) == "LITERAL":
+            run += chr(arg)
+        else:
+            runs.append(run)
+            run = ""
+    return [*runs, run]
+
+
+def _corpus_regexes() -> list[str]:
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if "|re" in str(key):
+                    found.extend(v for v in (value if isinstance(value, list) else [value]))
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for path in sorted((CORPUS / "rules").rglob("*.yml")):
+        for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            walk((document or {}).get("detection"))
+    return [str(regex) for regex in found if isinstance(regex, str)]
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="no SigmaHQ corpus beside the repo")
+def test_every_corpus_regex_literal_is_a_run_of_the_parsers_reading() -> None:
+    """An independent reading (Python's own regex parser) of every SigmaHQ ``|re`` value: the
+    literal we guard on is inside one of the runs every match must contain."""
+    checked = 0
+    for regex in _corpus_regexes():
+        try:
+            value = SigmaRegularExpression(regex)
+        except Exception:  # noqa: BLE001 - a regex pySigma refuses never becomes a query
+            continue
+        literal = regex_literal(value)
+        if literal is not None:
+            checked += 1
+            runs = _parser_runs(regex)
+            assert any(literal in run for run in runs), (regex, literal, runs)
+    assert checked > 100

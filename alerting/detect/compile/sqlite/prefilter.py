@@ -142,6 +142,9 @@ def regex_literal(value: SigmaRegularExpression) -> str | None:
             position += 1  # the escaped character, whatever it is, is not plain
         elif char == "[":
             position = _class_end(pattern, position)
+        elif char == "{":  # a quantifier's bounds (or braces taken literally): not a run
+            closing = pattern.find("}", position)
+            position = len(pattern) if closing < 0 else closing + 1
         elif char == "(":
             depth += 1
         elif char == ")":
