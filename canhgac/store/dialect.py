@@ -31,6 +31,7 @@ DIALECTS: Registry[Dialect] = Registry(
 # What the one-language rule compilers import by name.
 sql_field = SQLITE.field
 sql_field_container = SQLITE.field_container
+sql_rule_query = SQLITE.rule_query
 events_component = ELASTICSEARCH.events_mapping
 needle_grams = ELASTICSEARCH.needle_grams
 GRAMS_MARKER = ELASTICSEARCH.grams_marker

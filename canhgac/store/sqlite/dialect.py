@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from canhgac.store.sqlite import schema as sqlite_schema
+from canhgac.store.sqlite.rule_query import RuleQuery
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +25,13 @@ class SQLiteDialect:
         """The stored text holding field ``name``, or None for a field with its own column
         (see :func:`canhgac.store.sqlite.schema.sql_field_container`)."""
         return sqlite_schema.sql_field_container(name)
+
+    def rule_query(
+        self, query: str, required: Iterable[Iterable[str]], datasets: Iterable[str] | None
+    ) -> str:
+        """A rule's WHERE fragment carrying what its compiler knows of the rows it matches
+        (:class:`~canhgac.store.sqlite.rule_query.RuleQuery`): still the query text."""
+        return RuleQuery(query, required, datasets)
 
 
 SQLITE = SQLiteDialect()

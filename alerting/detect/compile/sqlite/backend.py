@@ -62,8 +62,7 @@ from alerting.detect.compile.sqlite.prefilter import (
 )
 from canhgac.errors import StoreError
 from canhgac.models import DATASET, ORIGINAL
-from canhgac.store.dialect import sql_field, sql_field_container
-from canhgac.store.sqlite.rule_query import RuleQuery
+from canhgac.store.dialect import sql_field, sql_field_container, sql_rule_query
 from canhgac.text import fold
 
 V = TypeVar("V")
@@ -285,9 +284,9 @@ def compile_sqlite(rule: SigmaRule, pipeline: ProcessingPipeline) -> CompiledQue
     if not queries:
         raise SigmaValueError("the rule's condition produced no query")
     query = queries[0] if len(queries) == 1 else " OR ".join(f"({q})" for q in queries)
-    # The store may search many rules at once (canhgac.store.sqlite.rule_query). With several
+    # The store may search many rules at once (its dialect's rule_query). With several
     # queries OR-ed, what one requires is not required of the whole: nothing is passed.
     if len(backend.required_needles) == 1:
         clauses = [frozenset(p for _, p in clause) for clause in backend.required_needles[0]]
-        query = RuleQuery(query, clauses, backend.pinned[0])
+        query = sql_rule_query(query, clauses, backend.pinned[0])
     return CompiledQuery(query, logsource_mapped(backend.last_processing_pipeline, rule))
