@@ -23,7 +23,7 @@ import json
 import math
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 import orjson
 
@@ -147,9 +147,7 @@ def _check_array(items: list[Any], depth: int, exact: bool) -> None:
 
 
 def _other(value: Any, exact: bool) -> Any:
-    """A scalar that is not a str: keep it unless a store could not take it."""
-    if type(value) is int:
-        return value if -_LONG <= value <= _LONG else str(value)
+    """A scalar that is neither a str nor an int: keep it unless a store could not take it."""
     if type(value) is float:
         if not exact and not abs(value) < _INEXACT:
             raise Inexact
@@ -158,23 +156,81 @@ def _other(value: Any, exact: bool) -> Any:
     return value
 
 
+# Field names by prefix and JSON key, remembered: a source writes the same few dozen keys in
+# every record, and one dictionary lookup costs less than stripping, normalising and joining
+# each key again. Keys are attacker-controlled, so the memo is bounded (prefixes, names per
+# prefix, key length); past a bound a name is built as before and not remembered, so hostile
+# keys can only make later records as slow as building every name.
+_MEMO_PREFIXES = 64
+_MEMO_NAMES = 256
+_MEMO_KEY_CHARS = 64
+Memo = dict[str, dict[str, str]]
+_NAMES: tuple[Memo, Memo] = ({}, {})  # by escaped: prefix -> key -> name
+# Top-level names moved into a custom namespace (see _flatten's ``custom``), kept apart: the
+# prefix ``hanoi.app.`` of a nested key does not name its keys as the namespace does.
+_NAMESPACED: tuple[Memo, Memo] = ({}, {})  # by escaped: namespace -> key -> name
+
+
+class _InCustomNamespace(Exception):
+    """A top-level key is under the custom namespace itself: names may collide."""
+
+
+def _names_under(memo: Memo, prefix: str) -> dict[str, str]:
+    names = memo.get(prefix)
+    if names is None:
+        names = {}
+        if len(memo) < _MEMO_PREFIXES:
+            memo[prefix] = names
+    return names
+
+
+def _name(names: dict[str, str], prefix: str, key: str, escaped: bool, custom: str) -> str:
+    """The field name of ``key`` under ``prefix``, or "" for a key of dots only, which is
+    left out (an empty field name makes stores reject the whole document)."""
+    stripped = key.strip(".")
+    name = prefix + (nfc(stripped) if escaped else stripped) if stripped else ""
+    if custom and name:
+        root = name.partition(".")[0]
+        if root == CUSTOM_NAMESPACE:
+            raise _InCustomNamespace  # never remembered: every record with it is told so
+        if root not in _KEPT_ROOTS:
+            name = custom + name
+    if len(names) < _MEMO_NAMES and len(key) <= _MEMO_KEY_CHARS:
+        names[key] = name
+    return name
+
+
 def _flatten(
-    record: dict[str, Any], prefix: str, depth: int, out: Fields, escaped: bool, exact: bool
+    record: dict[str, Any],
+    prefix: str,
+    depth: int,
+    out: Fields,
+    escaped: bool,
+    exact: bool,
+    custom: str = "",
 ) -> None:
     """``escaped``: the text had ``\\u`` escapes, so decoded strings may not be NFC;
-    ``exact``: the record was decoded by ``json``, not orjson (see :func:`exactly`)."""
+    ``exact``: the record was decoded by ``json``, not orjson (see :func:`exactly`);
+    ``custom``: for the top level only, the namespace (``hanoi.app.``) that the keys of no
+    ECS field set go under, as :func:`namespaced` would move them (raises
+    _InCustomNamespace for a key under ``hanoi`` itself, where the two could differ)."""
     if depth > MAX_DEPTH:
         raise _too_deep()
     if len(out) + len(record) > MAX_KEYS:
         raise ParseError(f"JSON record has more than {MAX_KEYS} keys")
+    names = _names_under((_NAMESPACED if custom else _NAMES)[escaped], custom or prefix)
     for key, value in record.items():
-        key = key.strip(".")  # the same object when there is nothing to strip
-        if not key:
-            continue  # an empty field name makes stores reject the whole document
-        name = prefix + nfc(key) if escaped else prefix + key
+        name = names.get(key)
+        if name is None:
+            name = _name(names, prefix, key, escaped, custom)
+        if not name:
+            continue
+        # The usual kinds first, tested inline: this loop runs for every key of a record.
         kind = type(value)
         if kind is str:
             out[name] = nfc(value) if escaped else value
+        elif kind is int:
+            out[name] = value if -_LONG <= value <= _LONG else str(value)
         elif kind is dict:
             _flatten(value, name + ".", depth + 1, out, escaped, exact)
         elif kind is list:
@@ -235,21 +291,63 @@ def namespaced(fields: Fields, dataset: str) -> Fields:
     return out
 
 
+def _names_dataset(record: dict[str, Any]) -> bool:
+    """Whether the record plainly names its own dataset (``event.dataset``)."""
+    event = record.get("event")
+    return "event.dataset" in record or (type(event) is dict and "dataset" in event)
+
+
+def _valid_name(value: Any) -> TypeGuard[str]:
+    return isinstance(value, str) and _DATASET_NAME.fullmatch(value) is not None
+
+
+def _in_source_namespace(
+    record: dict[str, Any], dataset: str, escaped: bool, exact: bool
+) -> tuple[Fields, Any] | None:
+    """(fields, the record's ``msg``) of a record in the source's dataset, flattened and
+    namespaced in one pass; None when the record names another dataset (or has a top-level
+    ``hanoi`` key), which :func:`_in_own_namespace` then reads. One pass writes what the two
+    would: every name moves as a whole or not at all, by its top-level key, and without a
+    ``hanoi`` key no two names meet in the namespace."""
+    if _names_dataset(record):
+        return None
+    custom = f"{CUSTOM_NAMESPACE}.{dataset}."
+    fields: Fields = {}
+    try:
+        _flatten(record, "", 1, fields, escaped, exact, custom)
+    except _InCustomNamespace:
+        return None
+    own = fields.get("event.dataset")
+    if _valid_name(own):
+        if own != dataset:
+            return None
+    else:
+        fields["event.dataset"] = dataset
+    return fields, fields.get(custom + "msg")
+
+
+def _in_own_namespace(
+    record: dict[str, Any], origin: Origin, escaped: bool, exact: bool
+) -> tuple[Fields, Any]:
+    flat = flatten(record, escaped=escaped, exact=exact)
+    dataset = flat.get("event.dataset")
+    if not _valid_name(dataset):
+        dataset = origin.dataset or DEFAULT_DATASET
+        flat["event.dataset"] = dataset
+    return namespaced(flat, dataset), flat.get("msg")
+
+
 def fields_from_object(
     record: dict[str, Any], origin: Origin, escaped: bool = True, exact: bool = True
 ) -> Fields:
-    flat = flatten(record, escaped=escaped, exact=exact)
-    dataset = flat.get("event.dataset")
-    if not isinstance(dataset, str) or not _DATASET_NAME.fullmatch(dataset):
-        dataset = origin.dataset or DEFAULT_DATASET
-        flat["event.dataset"] = dataset
-    fields = namespaced(flat, dataset)
-    module = fields.get("event.module")
-    if not isinstance(module, str) or not _DATASET_NAME.fullmatch(module):
+    found = _in_source_namespace(record, origin.dataset or DEFAULT_DATASET, escaped, exact)
+    fields, msg = found or _in_own_namespace(record, origin, escaped, exact)
+    dataset: str = fields["event.dataset"]
+    if not _valid_name(fields.get("event.module")):
         fields["event.module"] = dataset.partition(".")[0]
     apply_timestamp(fields, record, origin)
-    if "message" not in fields and isinstance(flat.get("msg"), str):
-        fields["message"] = flat["msg"]
+    if "message" not in fields and isinstance(msg, str):
+        fields["message"] = msg
     return fields
 
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
 from canhgac.errors import ParseError
 from ingest.parse.base import Fields, Origin
@@ -31,9 +32,8 @@ _CHANNEL_DATASETS = {
     "system": "windows.system",
 }
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
-# NXLog's own fields (EventReceivedTime, SourceModuleName, ...) go under hanoi.nxlog.*.
-_COLLECTOR = "hanoi."
-_NXLOG_SYSTEM = {
+# NXLog's System fields: the event's own, as Winlogbeat names them ...
+_NXLOG_WINLOG = {
     "EventID": "winlog.event_id",
     "Channel": "winlog.channel",
     "Hostname": "winlog.computer_name",
@@ -54,16 +54,24 @@ _NXLOG_SYSTEM = {
     "UserID": "winlog.user.identifier",
     "AccountType": "winlog.user.type",
     "Message": "message",
-    "EventTime": "nxlog.EventTime",
-    "EventReceivedTime": "nxlog.EventReceivedTime",
-    "SourceModuleName": "nxlog.SourceModuleName",
-    "SourceModuleType": "nxlog.SourceModuleType",
-    "Severity": "nxlog.Severity",
-    "SeverityValue": "nxlog.SeverityValue",
-    "OpcodeValue": "nxlog.OpcodeValue",
-    "Task": "nxlog.Task",
-    "ExecutionProcessID": "nxlog.ExecutionProcessID",
 }
+# ... and NXLog's own (EventReceivedTime, SourceModuleName, ...), under the custom namespace,
+# written after the event's.
+_NXLOG_COLLECTOR = {
+    name: "hanoi.nxlog." + name
+    for name in (
+        "EventTime",
+        "EventReceivedTime",
+        "SourceModuleName",
+        "SourceModuleType",
+        "Severity",
+        "SeverityValue",
+        "OpcodeValue",
+        "Task",
+        "ExecutionProcessID",
+    )
+}
+_NXLOG_SYSTEM = {**_NXLOG_WINLOG, **_NXLOG_COLLECTOR}
 _SYSTEM_NAME = re.compile('"(' + "|".join(map(re.escape, _NXLOG_SYSTEM)) + ')"')
 _EVENT_DATA = EVENT_DATA
 # Channels whose EventData uses a System name for something else, with the System value
@@ -127,7 +135,8 @@ def _duplicated(record: dict[str, Any], text: str | None) -> bool:
     # Each string of the text is a key or a value of the record, unless a key was written
     # twice (or the record nests objects, or escapes quotes): when the quotes add up to the
     # record's keys and string values, no key was duplicated and the text need not be read.
-    strings = len(record) + sum(type(value) is str for value in record.values())
+    # (Counting the str values through map and list.count keeps the loop in C.)
+    strings = len(record) + list(map(type, record.values())).count(str)
     if text.count('"') == 2 * strings:
         return False
     found = _SYSTEM_NAME.findall(text)
@@ -149,39 +158,53 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _nxlog_parts(record: dict[str, Any], text: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(System values by winlog name, EventData by name). The first occurrence of a System
-    name is the System field, a later one EventData (NXLog writes System fields first)."""
-    pairs: list[tuple[str, Any]] = list(record.items())
-    if _duplicated(record, text):
-        assert text is not None
-        pairs = [(key, _plain(value)) for key, value in json.loads(text, object_pairs_hook=_Pairs)]
-    system: dict[str, Any] = {}
-    event_data: dict[str, Any] = {}
+class _NxlogParts(NamedTuple):
+    system: dict[str, Any]  # the event's System values by winlog name
+    collector: dict[str, Any]  # NXLog's own, by their hanoi.nxlog name
+    event_data: dict[str, Any]  # by EventData name
+
+
+def _split(pairs: Iterable[tuple[str, Any]]) -> _NxlogParts:
+    """The first occurrence of a System name is the System field, a later one EventData
+    (NXLog writes System fields first)."""
+    parts = _NxlogParts({}, {}, {})
+    system, collector, event_data = parts
     for key, value in pairs:
-        target = _NXLOG_SYSTEM.get(key)
-        if target is None or target in system:
-            event_data[key] = value
-        else:
+        target = _NXLOG_WINLOG.get(key)
+        if target is not None and target not in system:
             system[target] = value
+            continue
+        target = _NXLOG_COLLECTOR.get(key)
+        if target is not None and target not in collector:
+            collector[target] = value
+        else:
+            event_data[key] = value
+    return parts
+
+
+def _nxlog_parts(record: dict[str, Any], text: str | None) -> _NxlogParts:
+    parts = _split(record.items())
+    if _duplicated(record, text):  # rare: read the pairs again, duplicates kept
+        assert text is not None
+        pairs = json.loads(text, object_pairs_hook=_Pairs)
+        parts = _split((key, _plain(value)) for key, value in pairs)
+    system, event_data = parts.system, parts.event_data
     shadows = _EVENT_DATA_SHADOWS.get(str(record.get("Channel", "")).lower(), {})
     for key, expected in shadows.items():
         target = _NXLOG_SYSTEM[key]
         if key not in event_data and system.get(target, expected) != expected:
             event_data[key] = system[target]
             system[target] = expected
-    return system, event_data
+    return parts
 
 
 def _nxlog(
     record: dict[str, Any], origin: Origin, escaped: bool, exact: bool, text: str | None
 ) -> tuple[Fields, Any]:
-    system, event_data = _nxlog_parts(record, text)
-    fields = flatten(system, escaped=escaped, exact=exact)
-    # Collector metadata, under the custom namespace (moved to the end, in order).
-    for key in [key for key in fields if key.startswith("nxlog.")]:
-        fields[_COLLECTOR + key] = fields.pop(key)
-    flatten(event_data, _EVENT_DATA, escaped, into=fields, exact=exact)
+    parts = _nxlog_parts(record, text)
+    fields = flatten(parts.system, escaped=escaped, exact=exact)
+    flatten(parts.collector, escaped=escaped, into=fields, exact=exact)
+    flatten(parts.event_data, _EVENT_DATA, escaped, into=fields, exact=exact)
     when = any_time(record.get("EventTime"), zone_of(origin))
     if when is not None:
         fields["@timestamp"] = when
