@@ -37,7 +37,7 @@ MAX_DEPTH = 32
 MAX_KEYS = 2_000
 DEFAULT_DATASET = "app"
 TIME_KEYS = ("@timestamp", "timestamp", "time", "ts")
-_LONG = 2**63 - 1
+LONG = 2**63 - 1
 # orjson decodes integers outside [-2**63, 2**64) as floats, all at least this large.
 _INEXACT = 2.0**63
 # A dataset the record names for itself may end up in index names and dashboards: only a
@@ -184,11 +184,16 @@ def _names_under(memo: Memo, prefix: str) -> dict[str, str]:
     return names
 
 
-def _name(names: dict[str, str], prefix: str, key: str, escaped: bool, custom: str) -> str:
-    """The field name of ``key`` under ``prefix``, or "" for a key of dots only, which is
-    left out (an empty field name makes stores reject the whole document)."""
+def field_name(prefix: str, key: str, escaped: bool) -> str:
+    """The field name of the JSON ``key`` under ``prefix``, or "" for a key of dots only,
+    which is left out (an empty field name makes stores reject the whole document)."""
     stripped = key.strip(".")
-    name = prefix + (nfc(stripped) if escaped else stripped) if stripped else ""
+    return prefix + (nfc(stripped) if escaped else stripped) if stripped else ""
+
+
+def _name(names: dict[str, str], prefix: str, key: str, escaped: bool, custom: str) -> str:
+    """:func:`field_name`, moved into the ``custom`` namespace if given, and remembered."""
+    name = field_name(prefix, key, escaped)
     if custom and name:
         root = name.partition(".")[0]
         if root == CUSTOM_NAMESPACE:
@@ -198,6 +203,32 @@ def _name(names: dict[str, str], prefix: str, key: str, escaped: bool, custom: s
     if len(names) < _MEMO_NAMES and len(key) <= _MEMO_KEY_CHARS:
         names[key] = name
     return name
+
+
+def check_key_count(out: Fields, more: int) -> None:
+    """Raise ParseError if ``more`` keys would take the flattened record over the limit."""
+    if len(out) + more > MAX_KEYS:
+        raise ParseError(f"JSON record has more than {MAX_KEYS} keys")
+
+
+def put_value(out: Fields, name: str, value: Any, depth: int, escaped: bool, exact: bool) -> None:
+    """What flattening writes for one ``value`` of an object at ``depth``: the field ``name``
+    (nothing for null), or an object's fields under ``name.``."""
+    kind = type(value)
+    if kind is str:
+        out[name] = nfc(value) if escaped else value
+    elif kind is int:
+        out[name] = value if -LONG <= value <= LONG else str(value)
+    elif kind is dict:
+        _flatten(value, name + ".", depth + 1, out, escaped, exact)
+    elif kind is list:
+        _check_array(value, depth + 1, exact)
+        if name == "tags" and all(type(item) is str for item in value):
+            out[name] = [nfc(item) for item in value]
+        else:
+            out[name] = _ARRAY_TEXT.encode(value)
+    elif value is not None:
+        out[name] = _other(value, exact)
 
 
 def _flatten(
@@ -216,8 +247,7 @@ def _flatten(
     _InCustomNamespace for a key under ``hanoi`` itself, where the two could differ)."""
     if depth > MAX_DEPTH:
         raise _too_deep()
-    if len(out) + len(record) > MAX_KEYS:
-        raise ParseError(f"JSON record has more than {MAX_KEYS} keys")
+    check_key_count(out, len(record))
     names = _names_under((_NAMESPACED if custom else _NAMES)[escaped], custom or prefix)
     for key, value in record.items():
         name = names.get(key)
@@ -225,22 +255,16 @@ def _flatten(
             name = _name(names, prefix, key, escaped, custom)
         if not name:
             continue
-        # The usual kinds first, tested inline: this loop runs for every key of a record.
+        # put_value's usual cases, inline: this loop runs for every key of a record.
         kind = type(value)
         if kind is str:
             out[name] = nfc(value) if escaped else value
-        elif kind is int:
-            out[name] = value if -_LONG <= value <= _LONG else str(value)
+        elif kind is int and -LONG <= value <= LONG:
+            out[name] = value
         elif kind is dict:
             _flatten(value, name + ".", depth + 1, out, escaped, exact)
-        elif kind is list:
-            _check_array(value, depth + 1, exact)
-            if name == "tags" and all(type(item) is str for item in value):
-                out[name] = [nfc(item) for item in value]
-            else:
-                out[name] = _ARRAY_TEXT.encode(value)
-        elif value is not None:
-            out[name] = _other(value, exact)
+        else:
+            put_value(out, name, value, depth, escaped, exact)
 
 
 def flatten(
