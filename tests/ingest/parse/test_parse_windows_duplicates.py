@@ -47,6 +47,6 @@ def test_without_a_duplicate_the_fields_are_those_of_the_exact_decoding(
 ) -> None:
     text = "{" + SYSTEM + "," + event_data + "}"
     fields = windows.parse_windows(text, ORIGIN)
-    monkeypatch.setattr(windows, "_duplicated", lambda record, text: text is not None)
+    monkeypatch.setattr(windows_nxlog, "_duplicated", lambda record, text: text is not None)
     exact: dict[str, Any] = windows.parse_windows(text, ORIGIN)
     assert list(fields.items()) == list(exact.items())
