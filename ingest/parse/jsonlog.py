@@ -61,6 +61,13 @@ INTEGRATION_ROOTS = frozenset(("winlog", "auditd", "fortinet", "cef", "system", 
 _KEPT_ROOTS = ECS_ROOTS | INTEGRATION_ROOTS | {CUSTOM_NAMESPACE}
 
 
+def has_escapes(text: str) -> bool:
+    """Whether JSON text has a ``\\u`` escape (then its strings may not be NFC). The
+    backslash is looked for first: one character is found at memory speed, while a
+    two-character search is several times slower on non-ASCII text."""
+    return "\\" in text and "\\u" in text
+
+
 class Inexact(Exception):
     """A record decoded by orjson holds an integer orjson turned into a float."""
 
@@ -208,7 +215,11 @@ def _name(names: dict[str, str], prefix: str, key: str, escaped: bool, custom: s
 def check_key_count(out: Fields, more: int) -> None:
     """Raise ParseError if ``more`` keys would take the flattened record over the limit."""
     if len(out) + more > MAX_KEYS:
-        raise ParseError(f"JSON record has more than {MAX_KEYS} keys")
+        raise _too_many_keys()
+
+
+def _too_many_keys() -> ParseError:
+    return ParseError(f"JSON record has more than {MAX_KEYS} keys")
 
 
 def put_value(out: Fields, name: str, value: Any, depth: int, escaped: bool, exact: bool) -> None:
@@ -247,8 +258,10 @@ def _flatten(
     _InCustomNamespace for a key under ``hanoi`` itself, where the two could differ)."""
     if depth > MAX_DEPTH:
         raise _too_deep()
-    check_key_count(out, len(record))
-    names = _names_under((_NAMESPACED if custom else _NAMES)[escaped], custom or prefix)
+    if len(out) + len(record) > MAX_KEYS:  # check_key_count, inline: once per object
+        raise _too_many_keys()
+    memo = (_NAMESPACED if custom else _NAMES)[escaped]
+    names = memo.get(custom or prefix) or _names_under(memo, custom or prefix)
     for key, value in record.items():
         name = names.get(key)
         if name is None:
@@ -376,7 +389,7 @@ def fields_from_object(
 
 
 def parse_json(text: str, origin: Origin) -> Fields:
-    escaped = "\\u" in text
+    escaped = has_escapes(text)
     return exactly(
         lambda exact: fields_from_object(load_object(text, exact), origin, escaped, exact)
     )

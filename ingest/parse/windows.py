@@ -13,7 +13,7 @@ from typing import Any
 
 from canhgac.errors import ParseError
 from ingest.parse.base import Fields, Origin
-from ingest.parse.jsonlog import apply_timestamp, exactly, flatten, load_object
+from ingest.parse.jsonlog import apply_timestamp, exactly, flatten, has_escapes, load_object
 from ingest.parse.timestamps import any_time, zone_of
 from ingest.parse.windows_ecs import EVENT_DATA, add_ecs
 from ingest.parse.windows_nxlog import nxlog_fields
@@ -119,7 +119,7 @@ def fields_from_record(
 
 
 def parse_windows(text: str, origin: Origin) -> Fields:
-    escaped = "\\u" in text
+    escaped = has_escapes(text)
     return exactly(
         lambda exact: fields_from_record(load_object(text, exact), origin, escaped, exact, text)
     )
