@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
+from canhgac.text import nfc
 from ingest.parse.base import Fields, Origin
 from ingest.parse.jsonlog import LONG, check_key_count, field_name, flatten, put_value
 from ingest.parse.timestamps import any_time, zone_of
@@ -83,7 +84,7 @@ class _Pairs(list[tuple[str, Any]]):
     """A JSON object as its (key, value) pairs in order, duplicates kept."""
 
 
-def _duplicated(record: dict[str, Any], text: str | None) -> bool:
+def _duplicated(record: dict[str, Any], text: str | None, texts: int | None = None) -> bool:
     """Whether a System name also occurs as an EventData key in the JSON text (json keeps
     only the last of duplicate keys): a name of the record quoted twice in the text.
 
@@ -95,9 +96,9 @@ def _duplicated(record: dict[str, Any], text: str | None) -> bool:
     # Each string of the text is a key or a value of the record, unless a key was written
     # twice (or the record nests objects, or escapes quotes): when the quotes add up to the
     # record's keys and string values, no key was duplicated and the text need not be read.
-    # (Counting the str values through map and list.count keeps the loop in C.)
-    strings = len(record) + list(map(type, record.values())).count(str)
-    if text.count('"') == 2 * strings:
+    if texts is None:  # the text values, unless the caller counted them
+        texts = list(map(type, record.values())).count(str)
+    if text.count('"') == 2 * (len(record) + texts):
         return False
     found = _SYSTEM_NAME.findall(text)
     if len(found) == len(set(found)):
@@ -175,12 +176,24 @@ class _Segment(NamedTuple):
     counted: int  # ... but count towards the key limit, as flatten counts them
 
 
-_Plan = tuple[_Segment, _Segment, _Segment]  # the event's System part, NXLog's, EventData
-# Plans by escaped and record shape (its keys in order). Shapes are attacker-controlled: a
-# plan is kept only for records of a usual size, and the store is emptied when it is full.
+class _Plan(NamedTuple):
+    """What becomes of the keys of records of one shape (their keys, in order)."""
+
+    # The event's System part, NXLog's part, EventData: for any record of the shape.
+    segments: tuple[_Segment, _Segment, _Segment]
+    # For a record whose values are all written as they are (text, integers within a long):
+    # the field names in the order of the segments, and the field name of each key in the
+    # record's own order. Empty when a key is left out, or the record is large.
+    order: tuple[str, ...]
+    names: tuple[str, ...]
+
+
+# Plans by escaped and record shape. Shapes are attacker-controlled: a plan is kept only for
+# records of a usual size, and the store is emptied when it is full.
 _PLANS: tuple[dict[tuple[str, ...], _Plan], dict[tuple[str, ...], _Plan]] = ({}, {})
 _PLANS_KEPT = 256
-_PLAN_KEYS = 128
+_MIN_LONG = -LONG
+_PLAN_KEYS = 128  # far below the key limit, which the one pass does not check
 
 
 def _segment(keys: list[str], names: list[str]) -> _Segment:
@@ -192,11 +205,19 @@ def _new_plan(shape: tuple[str, ...], escaped: bool) -> _Plan:
     system = [key for key in shape if key in _NXLOG_WINLOG]
     collector = [key for key in shape if key in _NXLOG_COLLECTOR]
     event_data = [key for key in shape if key not in _NXLOG_SYSTEM]
-    return (
-        _segment(system, [field_name("", _NXLOG_WINLOG[key], escaped) for key in system]),
-        _segment(collector, [field_name("", _NXLOG_COLLECTOR[key], escaped) for key in collector]),
-        _segment(event_data, [field_name(EVENT_DATA, key, escaped) for key in event_data]),
+    named = {key: field_name("", _NXLOG_SYSTEM[key], escaped) for key in system + collector}
+    named |= {key: field_name(EVENT_DATA, key, escaped) for key in event_data}
+    segments = (
+        _segment(system, [named[key] for key in system]),
+        _segment(collector, [named[key] for key in collector]),
+        _segment(event_data, [named[key] for key in event_data]),
     )
+    # The one pass needs a name for every key, and is for records too small to reach the key
+    # limit (the segments count towards it).
+    if not all(named.values()) or len(shape) > _PLAN_KEYS:
+        return _Plan(segments, (), ())
+    order = tuple(named[key] for key in system + collector + event_data)
+    return _Plan(segments, order, tuple(named[key] for key in shape))
 
 
 def _plan(record: dict[str, Any], escaped: bool) -> _Plan:
@@ -212,22 +233,42 @@ def _plan(record: dict[str, Any], escaped: bool) -> _Plan:
     return plan
 
 
+def _plain_fields(record: dict[str, Any], plan: _Plan, escaped: bool) -> tuple[Fields, int] | None:
+    """(fields, number of text values) of a record whose values are all written as they are,
+    from one pass over its values in their own order: the fields are put in the plan's
+    order first (as null), so each value lands in its place. None when a value needs more
+    (null, an object...)."""
+    if not plan.names:
+        return None
+    fields: Fields = dict.fromkeys(plan.order)
+    texts = 0
+    for name, value in zip(plan.names, record.values(), strict=True):
+        kind = type(value)
+        if kind is str:
+            fields[name] = nfc(value) if escaped else value
+            texts += 1
+        elif kind is int and _MIN_LONG <= value <= LONG:
+            fields[name] = value
+        else:
+            return None
+    return fields, texts
+
+
+def _fields_by_segments(record: dict[str, Any], plan: _Plan, escaped: bool, exact: bool) -> Fields:
+    fields: Fields = {}
+    for segment in plan.segments:
+        check_key_count(fields, segment.counted)
+        for name, value in zip(segment.names, map(record.__getitem__, segment.keys), strict=True):
+            put_value(fields, name, value, 1, escaped, exact)
+    return fields
+
+
 def _fields_by_plan(record: dict[str, Any], escaped: bool, exact: bool) -> Fields:
     """The fields :func:`_fields_of_parts` writes for a record without duplicated or
     shadowed names (each System name is then the key of one System value)."""
-    fields: Fields = {}
-    for segment in _plan(record, escaped):
-        check_key_count(fields, segment.counted)
-        for name, value in zip(segment.names, map(record.__getitem__, segment.keys), strict=True):
-            # put_value's usual cases, inline: this loop runs for every key of a record.
-            kind = type(value)
-            if kind is str and not escaped:
-                fields[name] = value
-            elif kind is int and -LONG <= value <= LONG:
-                fields[name] = value
-            else:
-                put_value(fields, name, value, 1, escaped, exact)
-    return fields
+    plan = _plan(record, escaped)
+    plain = _plain_fields(record, plan, escaped)
+    return plain[0] if plain is not None else _fields_by_segments(record, plan, escaped, exact)
 
 
 def _shadowed(record: dict[str, Any]) -> bool:
@@ -239,12 +280,16 @@ def nxlog_fields(
 ) -> tuple[Fields, Any]:
     """(fields, event id) of an NXLog record; ``text``: its JSON text, to find duplicated
     keys (without it, the last of two equal keys is the one seen)."""
-    duplicated = _duplicated(record, text)
-    if duplicated or _shadowed(record):  # rare: split key by key
-        parts = _nxlog_parts(record, text if duplicated else None)
-        fields = _fields_of_parts(parts, escaped, exact)
+    plan = _plan(record, escaped)
+    plain = None if _shadowed(record) else _plain_fields(record, plan, escaped)
+    if plain is not None and not _duplicated(record, text, texts=plain[1]):
+        fields = plain[0]  # the usual record
+    elif _duplicated(record, text):  # rare: split key by key
+        fields = _fields_of_parts(_nxlog_parts(record, text), escaped, exact)
+    elif _shadowed(record):
+        fields = _fields_of_parts(_nxlog_parts(record, None), escaped, exact)
     else:
-        fields = _fields_by_plan(record, escaped, exact)
+        fields = _fields_by_segments(record, plan, escaped, exact)
     when = any_time(record.get("EventTime"), zone_of(origin))
     if when is not None:
         fields["@timestamp"] = when

@@ -87,6 +87,10 @@ def test_the_key_limit_counts_as_the_split_does() -> None:
         _by_parts(record, escaped=False)
     with pytest.raises(ParseError, match="more than 2000 keys"):
         windows_nxlog._fields_by_plan(record, escaped=False, exact=True)
+    # Values that are all written as they are, but too many of them.
+    wide = {"EventID": 1, **{f"D{i}": i for i in range(2_001)}}
+    with pytest.raises(ParseError, match="more than 2000 keys"):
+        windows_nxlog._fields_by_plan(wide, escaped=False, exact=True)
     # Left-out keys (null values) count, as the split counts them.
     nulls = {"EventID": 1, **{f"D{i}": None for i in range(2_000)}}
     with pytest.raises(ParseError, match="more than 2000 keys"):
