@@ -23,6 +23,7 @@ import json
 import math
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any, TypeGuard, TypeVar
 
 import orjson
@@ -338,6 +339,13 @@ def _valid_name(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and _DATASET_NAME.fullmatch(value) is not None
 
 
+@lru_cache(maxsize=64)  # a source has one dataset: its names are built (and hashed) once
+def _namespace(dataset: str) -> tuple[str, str]:
+    """The custom namespace of ``dataset`` (``hanoi.app.``), and its ``msg`` field."""
+    custom = f"{CUSTOM_NAMESPACE}.{dataset}."
+    return custom, custom + "msg"
+
+
 def _in_source_namespace(
     record: dict[str, Any], dataset: str, escaped: bool, exact: bool
 ) -> tuple[Fields, Any] | None:
@@ -348,7 +356,7 @@ def _in_source_namespace(
     ``hanoi`` key no two names meet in the namespace."""
     if _names_dataset(record):
         return None
-    custom = f"{CUSTOM_NAMESPACE}.{dataset}."
+    custom, msg = _namespace(dataset)
     fields: Fields = {}
     try:
         _flatten(record, "", 1, fields, escaped, exact, custom)
@@ -360,7 +368,7 @@ def _in_source_namespace(
             return None
     else:
         fields["event.dataset"] = dataset
-    return fields, fields.get(custom + "msg")
+    return fields, fields.get(msg)
 
 
 def _in_own_namespace(

@@ -9,6 +9,7 @@ already ECS, so its document is flattened as is and completed. nxlog's flat JSON
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from canhgac.errors import ParseError
@@ -30,6 +31,7 @@ _NOT_ALNUM = re.compile(r"[^a-z0-9]")
 _EVENT_DATA = EVENT_DATA
 
 
+@lru_cache(maxsize=256)  # a source's events come from a few channels
 def dataset_for(channel: str) -> str:
     lowered = channel.lower()
     known = _CHANNEL_DATASETS.get(lowered)
@@ -106,15 +108,14 @@ def fields_from_record(
         dataset_for(channel) if channel else "windows.unknown"
     )
     fields["event.module"] = "windows"
-    fields["event.code"] = str(event_id)
-    fields["winlog.event_id"] = str(event_id)
+    code = fields["event.code"] = fields["winlog.event_id"] = str(event_id)
     for key in ("winlog.record_id", "winlog.keywords"):
         if key in fields:
             fields[key] = str(fields[key])
     computer = fields.get("winlog.computer_name")
     if isinstance(computer, str) and computer:
         fields["host.name"] = computer
-    add_ecs(fields, channel, str(event_id))
+    add_ecs(fields, channel, code)
     return fields
 
 
