@@ -18,7 +18,13 @@ from ingest.parse.base import Fields, Origin
 from ingest.parse.cef import enrich_cef
 from ingest.parse.errorlog import enrich_error_log, match_apache_error, match_nginx_error
 from ingest.parse.fortigate import enrich_fortigate, looks_like_fortigate
-from ingest.parse.jsonlog import exactly, fields_from_object, load_object, try_load_object
+from ingest.parse.jsonlog import (
+    exactly,
+    fields_from_object,
+    has_escapes,
+    load_object,
+    try_load_object,
+)
 from ingest.parse.raw import parse_raw
 from ingest.parse.syslog import match_syslog
 from ingest.parse.sysmon_linux import enrich_sysmon_linux, is_sysmon_linux
@@ -52,7 +58,7 @@ def _json(text: str, origin: Origin, exact: bool) -> Fields | None:
     record = try_load_object(text, exact)
     if record is None:
         return None
-    escaped = "\\u" in text
+    escaped = has_escapes(text)
     if is_windows(record):
         return fields_from_record(record, origin, escaped, exact, text)
     return fields_from_object(record, origin, escaped, exact)
@@ -61,7 +67,7 @@ def _json(text: str, origin: Origin, exact: bool) -> Fields | None:
 def parse_json_record(text: str, origin: Origin) -> Fields:
     """The ``json`` parser: one JSON object; a Windows event (winlogbeat, NXLog, WEF) posted
     as JSON gets the Windows parser's fields and ECS categorization."""
-    escaped = "\\u" in text
+    escaped = has_escapes(text)
 
     def build(exact: bool) -> Fields:
         record = load_object(text, exact)

@@ -34,6 +34,7 @@ from ingest.parse.cloud_record import (
     stamp_record,
 )
 from ingest.parse.ecs import put_address
+from ingest.parse.jsonlog import has_escapes
 from ingest.parse.timestamps import zone_of
 
 ACTIVITY, AUDIT, SIGNIN, RISK, PLATFORM = (
@@ -146,7 +147,7 @@ def parse_azure(text: str, origin: Origin) -> Fields:
         "event.kind": "event",
         "cloud.provider": "azure",
     }
-    keep_record(fields, record, dataset + ".", escaped="\\u" in text)
+    keep_record(fields, record, dataset + ".", escaped=has_escapes(text))
     _name_value_lists(fields, dataset, record)
     _ecs(fields, dataset, record)
     stamp_record(fields, record, "time", zone_of(origin))

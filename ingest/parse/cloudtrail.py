@@ -22,6 +22,7 @@ from canhgac.errors import ParseError
 from ingest.parse.base import Fields, Origin
 from ingest.parse.cloud_record import child_text, keep_record, load_records, stamp_record
 from ingest.parse.ecs import put_address
+from ingest.parse.jsonlog import has_escapes
 from ingest.parse.timestamps import zone_of
 
 DATASET = "aws.cloudtrail"
@@ -108,6 +109,6 @@ def parse_cloudtrail(text: str, origin: Origin) -> Fields:
         "event.kind": "event",
         "cloud.provider": "aws",
     }
-    keep_record(fields, record, PREFIX, escaped="\\u" in text)
+    keep_record(fields, record, PREFIX, escaped=has_escapes(text))
     _ecs(fields, record, origin)
     return fields

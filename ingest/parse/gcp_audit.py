@@ -36,7 +36,7 @@ from ingest.parse.cloud_record import (
     text_of,
 )
 from ingest.parse.ecs import put_address
-from ingest.parse.jsonlog import load_object
+from ingest.parse.jsonlog import has_escapes, load_object
 from ingest.parse.timestamps import zone_of
 
 DATASET = "gcp.audit"
@@ -110,7 +110,7 @@ def parse_gcp_audit(text: str, origin: Origin) -> Fields:
         "event.category": [category.get(dataset or "", "configuration")],
         "cloud.provider": "gcp",
     }
-    keep_record(fields, entry, PREFIX, escaped="\\u" in text)
+    keep_record(fields, entry, PREFIX, escaped=has_escapes(text))
     if dataset:
         _parameters(fields, dataset, payload)
     _ecs(fields, entry, payload)

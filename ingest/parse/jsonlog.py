@@ -23,7 +23,8 @@ import json
 import math
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from functools import lru_cache
+from typing import Any, TypeGuard, TypeVar
 
 import orjson
 
@@ -37,7 +38,7 @@ MAX_DEPTH = 32
 MAX_KEYS = 2_000
 DEFAULT_DATASET = "app"
 TIME_KEYS = ("@timestamp", "timestamp", "time", "ts")
-_LONG = 2**63 - 1
+LONG = 2**63 - 1
 # orjson decodes integers outside [-2**63, 2**64) as floats, all at least this large.
 _INEXACT = 2.0**63
 # A dataset the record names for itself may end up in index names and dashboards: only a
@@ -59,6 +60,13 @@ ECS_ROOTS = frozenset(
 # winlog.*, auditbeat's auditd.*) keeps them, as the format parsers write them.
 INTEGRATION_ROOTS = frozenset(("winlog", "auditd", "fortinet", "cef", "system", "nginx", "apache"))
 _KEPT_ROOTS = ECS_ROOTS | INTEGRATION_ROOTS | {CUSTOM_NAMESPACE}
+
+
+def has_escapes(text: str) -> bool:
+    """Whether JSON text has a ``\\u`` escape (then its strings may not be NFC). The
+    backslash is looked for first: one character is found at memory speed, while a
+    two-character search is several times slower on non-ASCII text."""
+    return "\\" in text and "\\u" in text
 
 
 class Inexact(Exception):
@@ -147,9 +155,7 @@ def _check_array(items: list[Any], depth: int, exact: bool) -> None:
 
 
 def _other(value: Any, exact: bool) -> Any:
-    """A scalar that is not a str: keep it unless a store could not take it."""
-    if type(value) is int:
-        return value if -_LONG <= value <= _LONG else str(value)
+    """A scalar that is neither a str nor an int: keep it unless a store could not take it."""
     if type(value) is float:
         if not exact and not abs(value) < _INEXACT:
             raise Inexact
@@ -158,33 +164,121 @@ def _other(value: Any, exact: bool) -> Any:
     return value
 
 
+# Field names by prefix and JSON key, remembered: a source writes the same few dozen keys in
+# every record, and one dictionary lookup costs less than stripping, normalising and joining
+# each key again. Keys are attacker-controlled, so the memo is bounded (prefixes, names per
+# prefix, key length); past a bound a name is built as before and not remembered, so hostile
+# keys can only make later records as slow as building every name.
+_MEMO_PREFIXES = 64
+_MEMO_NAMES = 256
+_MEMO_KEY_CHARS = 64
+Memo = dict[str, dict[str, str]]
+_NAMES: tuple[Memo, Memo] = ({}, {})  # by escaped: prefix -> key -> name
+# Top-level names moved into a custom namespace (see _flatten's ``custom``), kept apart: the
+# prefix ``hanoi.app.`` of a nested key does not name its keys as the namespace does.
+_NAMESPACED: tuple[Memo, Memo] = ({}, {})  # by escaped: namespace -> key -> name
+
+
+class _InCustomNamespace(Exception):
+    """A top-level key is under the custom namespace itself: names may collide."""
+
+
+def _names_under(memo: Memo, prefix: str) -> dict[str, str]:
+    names = memo.get(prefix)
+    if names is None:
+        names = {}
+        if len(memo) < _MEMO_PREFIXES:
+            memo[prefix] = names
+    return names
+
+
+def field_name(prefix: str, key: str, escaped: bool) -> str:
+    """The field name of the JSON ``key`` under ``prefix``, or "" for a key of dots only,
+    which is left out (an empty field name makes stores reject the whole document)."""
+    stripped = key.strip(".")
+    return prefix + (nfc(stripped) if escaped else stripped) if stripped else ""
+
+
+def _name(names: dict[str, str], prefix: str, key: str, escaped: bool, custom: str) -> str:
+    """:func:`field_name`, moved into the ``custom`` namespace if given, and remembered."""
+    name = field_name(prefix, key, escaped)
+    if custom and name:
+        root = name.partition(".")[0]
+        if root == CUSTOM_NAMESPACE:
+            raise _InCustomNamespace  # never remembered: every record with it is told so
+        if root not in _KEPT_ROOTS:
+            name = custom + name
+    if len(names) < _MEMO_NAMES and len(key) <= _MEMO_KEY_CHARS:
+        names[key] = name
+    return name
+
+
+def check_key_count(out: Fields, more: int) -> None:
+    """Raise ParseError if ``more`` keys would take the flattened record over the limit."""
+    if len(out) + more > MAX_KEYS:
+        raise _too_many_keys()
+
+
+def _too_many_keys() -> ParseError:
+    return ParseError(f"JSON record has more than {MAX_KEYS} keys")
+
+
+def put_value(out: Fields, name: str, value: Any, depth: int, escaped: bool, exact: bool) -> None:
+    """What flattening writes for one ``value`` of an object at ``depth``: the field ``name``
+    (nothing for null), or an object's fields under ``name.``."""
+    kind = type(value)
+    if kind is str:
+        out[name] = nfc(value) if escaped else value
+    elif kind is int:
+        out[name] = value if -LONG <= value <= LONG else str(value)
+    elif kind is dict:
+        _flatten(value, name + ".", depth + 1, out, escaped, exact)
+    elif kind is list:
+        _check_array(value, depth + 1, exact)
+        if name == "tags" and all(type(item) is str for item in value):
+            out[name] = [nfc(item) for item in value]
+        else:
+            out[name] = _ARRAY_TEXT.encode(value)
+    elif value is not None:
+        out[name] = _other(value, exact)
+
+
 def _flatten(
-    record: dict[str, Any], prefix: str, depth: int, out: Fields, escaped: bool, exact: bool
+    record: dict[str, Any],
+    prefix: str,
+    depth: int,
+    out: Fields,
+    escaped: bool,
+    exact: bool,
+    custom: str = "",
 ) -> None:
     """``escaped``: the text had ``\\u`` escapes, so decoded strings may not be NFC;
-    ``exact``: the record was decoded by ``json``, not orjson (see :func:`exactly`)."""
+    ``exact``: the record was decoded by ``json``, not orjson (see :func:`exactly`);
+    ``custom``: for the top level only, the namespace (``hanoi.app.``) that the keys of no
+    ECS field set go under, as :func:`namespaced` would move them (raises
+    _InCustomNamespace for a key under ``hanoi`` itself, where the two could differ)."""
     if depth > MAX_DEPTH:
         raise _too_deep()
-    if len(out) + len(record) > MAX_KEYS:
-        raise ParseError(f"JSON record has more than {MAX_KEYS} keys")
+    if len(out) + len(record) > MAX_KEYS:  # check_key_count, inline: once per object
+        raise _too_many_keys()
+    memo = (_NAMESPACED if custom else _NAMES)[escaped]
+    names = memo.get(custom or prefix) or _names_under(memo, custom or prefix)
     for key, value in record.items():
-        key = key.strip(".")  # the same object when there is nothing to strip
-        if not key:
-            continue  # an empty field name makes stores reject the whole document
-        name = prefix + nfc(key) if escaped else prefix + key
+        name = names.get(key)
+        if name is None:
+            name = _name(names, prefix, key, escaped, custom)
+        if not name:
+            continue
+        # put_value's usual cases, inline: this loop runs for every key of a record.
         kind = type(value)
         if kind is str:
             out[name] = nfc(value) if escaped else value
+        elif kind is int and -LONG <= value <= LONG:
+            out[name] = value
         elif kind is dict:
             _flatten(value, name + ".", depth + 1, out, escaped, exact)
-        elif kind is list:
-            _check_array(value, depth + 1, exact)
-            if name == "tags" and all(type(item) is str for item in value):
-                out[name] = [nfc(item) for item in value]
-            else:
-                out[name] = _ARRAY_TEXT.encode(value)
-        elif value is not None:
-            out[name] = _other(value, exact)
+        else:
+            put_value(out, name, value, depth, escaped, exact)
 
 
 def flatten(
@@ -235,26 +329,75 @@ def namespaced(fields: Fields, dataset: str) -> Fields:
     return out
 
 
+def _names_dataset(record: dict[str, Any]) -> bool:
+    """Whether the record plainly names its own dataset (``event.dataset``)."""
+    event = record.get("event")
+    return "event.dataset" in record or (type(event) is dict and "dataset" in event)
+
+
+def _valid_name(value: Any) -> TypeGuard[str]:
+    return isinstance(value, str) and _DATASET_NAME.fullmatch(value) is not None
+
+
+@lru_cache(maxsize=64)  # a source has one dataset: its names are built (and hashed) once
+def _namespace(dataset: str) -> tuple[str, str]:
+    """The custom namespace of ``dataset`` (``hanoi.app.``), and its ``msg`` field."""
+    custom = f"{CUSTOM_NAMESPACE}.{dataset}."
+    return custom, custom + "msg"
+
+
+def _in_source_namespace(
+    record: dict[str, Any], dataset: str, escaped: bool, exact: bool
+) -> tuple[Fields, Any] | None:
+    """(fields, the record's ``msg``) of a record in the source's dataset, flattened and
+    namespaced in one pass; None when the record names another dataset (or has a top-level
+    ``hanoi`` key), which :func:`_in_own_namespace` then reads. One pass writes what the two
+    would: every name moves as a whole or not at all, by its top-level key, and without a
+    ``hanoi`` key no two names meet in the namespace."""
+    if _names_dataset(record):
+        return None
+    custom, msg = _namespace(dataset)
+    fields: Fields = {}
+    try:
+        _flatten(record, "", 1, fields, escaped, exact, custom)
+    except _InCustomNamespace:
+        return None
+    own = fields.get("event.dataset")
+    if _valid_name(own):
+        if own != dataset:
+            return None
+    else:
+        fields["event.dataset"] = dataset
+    return fields, fields.get(msg)
+
+
+def _in_own_namespace(
+    record: dict[str, Any], origin: Origin, escaped: bool, exact: bool
+) -> tuple[Fields, Any]:
+    flat = flatten(record, escaped=escaped, exact=exact)
+    dataset = flat.get("event.dataset")
+    if not _valid_name(dataset):
+        dataset = origin.dataset or DEFAULT_DATASET
+        flat["event.dataset"] = dataset
+    return namespaced(flat, dataset), flat.get("msg")
+
+
 def fields_from_object(
     record: dict[str, Any], origin: Origin, escaped: bool = True, exact: bool = True
 ) -> Fields:
-    flat = flatten(record, escaped=escaped, exact=exact)
-    dataset = flat.get("event.dataset")
-    if not isinstance(dataset, str) or not _DATASET_NAME.fullmatch(dataset):
-        dataset = origin.dataset or DEFAULT_DATASET
-        flat["event.dataset"] = dataset
-    fields = namespaced(flat, dataset)
-    module = fields.get("event.module")
-    if not isinstance(module, str) or not _DATASET_NAME.fullmatch(module):
+    found = _in_source_namespace(record, origin.dataset or DEFAULT_DATASET, escaped, exact)
+    fields, msg = found or _in_own_namespace(record, origin, escaped, exact)
+    dataset: str = fields["event.dataset"]
+    if not _valid_name(fields.get("event.module")):
         fields["event.module"] = dataset.partition(".")[0]
     apply_timestamp(fields, record, origin)
-    if "message" not in fields and isinstance(flat.get("msg"), str):
-        fields["message"] = flat["msg"]
+    if "message" not in fields and isinstance(msg, str):
+        fields["message"] = msg
     return fields
 
 
 def parse_json(text: str, origin: Origin) -> Fields:
-    escaped = "\\u" in text
+    escaped = has_escapes(text)
     return exactly(
         lambda exact: fields_from_object(load_object(text, exact), origin, escaped, exact)
     )

@@ -21,7 +21,7 @@ from typing import Any
 from canhgac.errors import ParseError
 from ingest.parse.base import Fields, Origin
 from ingest.parse.ecs import put_address
-from ingest.parse.jsonlog import flatten, load_object
+from ingest.parse.jsonlog import flatten, has_escapes, load_object
 from ingest.parse.timestamps import any_time, zone_of
 
 DATASET = "kubernetes.audit"
@@ -136,7 +136,7 @@ def parse_kubernetes_audit(text: str, origin: Origin) -> Fields:
     if record.get("kind") != "Event" or not str(version).startswith("audit.k8s.io/"):
         raise ParseError("not a Kubernetes audit event (kind Event, apiVersion audit.k8s.io/*)")
     bodies = {key: record.pop(key) for key in _BODIES if key in record}
-    fields = flatten(record, prefix=_PREFIX, escaped="\\u" in text)
+    fields = flatten(record, prefix=_PREFIX, escaped=has_escapes(text))
     fields.update(
         {
             "event.dataset": origin.dataset or DATASET,

@@ -22,7 +22,7 @@ from canhgac.errors import ParseError
 from ingest.parse.base import Fields, Origin
 from ingest.parse.cloud_record import child_text, keep_record, name_values, put_new, stamp_record
 from ingest.parse.ecs import put_address
-from ingest.parse.jsonlog import load_object
+from ingest.parse.jsonlog import has_escapes, load_object
 
 DATASET = "o365.audit"
 PREFIX = "o365.audit."
@@ -67,7 +67,7 @@ def parse_o365(text: str, origin: Origin) -> Fields:
         "event.module": "o365",
         "event.kind": "event",
     }
-    keep_record(fields, record, PREFIX, escaped="\\u" in text)
+    keep_record(fields, record, PREFIX, escaped=has_escapes(text))
     for key in _NAME_VALUE_LISTS:
         for name, value in name_values(record.get(key)).items():
             put_new(fields, f"{PREFIX}{key}.{name}", value)

@@ -18,7 +18,7 @@ from typing import Any
 from canhgac.errors import ParseError
 from ingest.parse.base import Fields, Origin
 from ingest.parse.ecs import put_address
-from ingest.parse.jsonlog import flatten, load_object
+from ingest.parse.jsonlog import flatten, has_escapes, load_object
 from ingest.parse.syslog import match_syslog
 from ingest.parse.timestamps import iso8601
 
@@ -80,7 +80,7 @@ def parse_opencanary(text: str, origin: Origin) -> Fields:
     logtype = record.get("logtype")
     if not isinstance(logtype, int) or isinstance(logtype, bool):
         raise ParseError("not an OpenCanary event: no integer logtype")
-    fields.update(flatten(record, prefix=_PREFIX, escaped="\\u" in text))
+    fields.update(flatten(record, prefix=_PREFIX, escaped=has_escapes(text)))
     fields["event.dataset"] = origin.dataset or DATASET
     fields["event.module"] = "opencanary"
     fields["event.code"] = str(logtype)

@@ -20,28 +20,31 @@ _RELATED = (("related.ip", _IPS), ("related.user", _USERS), ("related.hosts", _H
 # Every field a related value is read from: an event names few of them, so one C-level
 # intersection with its keys replaces sixteen lookups per record.
 _SOURCES = frozenset(_IPS + _USERS + _HOSTS)
-
-
-def _collect(fields: Fields, names: tuple[str, ...], present: set[str]) -> list[str]:
-    values: list[str] = []
-    for name in names:
-        if name in present:
-            value = fields[name]
-            if isinstance(value, str) and value and value not in values:
-                values.append(value)
-    return values
+# Source field -> the related field it feeds; and its rank, so that the sources an event
+# names are read in the order of the tables above (related.ip first, source.ip first).
+_RELATED_OF = {source: name for name, sources in _RELATED for source in sources}
+_RANK = {source: rank for rank, source in enumerate(_IPS + _USERS + _HOSTS)}
+_IP = "related.ip"
 
 
 def fill_related(fields: Fields) -> None:
-    """Set the three ``related.*`` fields that have values (a parser's own values kept)."""
+    """Set the three ``related.*`` fields that have values (a parser's own values kept):
+    each one the distinct non-empty texts of its sources, IPs only for ``related.ip``."""
     present = fields.keys() & _SOURCES
     if not present:
         return
-    for name, sources in _RELATED:
-        if present.isdisjoint(sources):
+    related: dict[str, list[str]] = {}
+    for source in sorted(present, key=_RANK.__getitem__):
+        value = fields[source]
+        if not isinstance(value, str) or not value:
             continue
-        values = _collect(fields, sources, present)
-        if name == "related.ip":
-            values = [ip for ip in values if is_ip(ip)]
-        if values and name not in fields:
+        name = _RELATED_OF[source]
+        values = related.get(name)
+        if values is None:
+            if name != _IP or is_ip(value):
+                related[name] = [value]
+        elif value not in values and (name != _IP or is_ip(value)):
+            values.append(value)
+    for name, values in related.items():
+        if name not in fields:
             fields[name] = values

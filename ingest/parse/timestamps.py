@@ -149,7 +149,8 @@ def any_time(value: object, zone: str) -> str | None:
 
 def _text_time(value: str, zone: str) -> str | None:
     stripped = value.strip()
-    if stripped[:1].isdigit() and stripped.replace(".", "", 1).isdigit():
+    # An ISO date ("2024-...") is never epoch digits: no copy of the text is needed to see it.
+    if stripped[:1].isdigit() and stripped[4:5] != "-" and stripped.replace(".", "", 1).isdigit():
         return epoch_text(stripped)
     return iso8601(stripped, zone)
 

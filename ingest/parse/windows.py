@@ -2,25 +2,22 @@
 and Windows Event Forwarding XML rendered to JSON (:mod:`.windows_xml`).
 
 winlogbeat nests the record under ``winlog`` (``winlog.event_data.TargetUserName``) and is
-already ECS, so its document is flattened as is and completed. nxlog puts the system fields
-and the EventData fields side by side at the top level; everything that is not a known nxlog
-system field becomes ``winlog.event_data.<Name>``. A name in both parts keeps both meanings:
-the System one as ``winlog.*`` (``SourceName`` -> ``winlog.provider_name``), the EventData
-one as ``winlog.event_data.<Name>`` (Defender's detection source), whether nxlog wrote the
-key twice or let EventData overwrite it. ECS fields and categorization: :mod:`.windows_ecs`.
+already ECS, so its document is flattened as is and completed. nxlog's flat JSON:
+:mod:`.windows_nxlog`. ECS fields and categorization: :mod:`.windows_ecs`.
 """
 
 from __future__ import annotations
 
-import json
 import re
+from functools import lru_cache
 from typing import Any
 
 from canhgac.errors import ParseError
 from ingest.parse.base import Fields, Origin
-from ingest.parse.jsonlog import apply_timestamp, exactly, flatten, load_object
+from ingest.parse.jsonlog import apply_timestamp, exactly, flatten, has_escapes, load_object
 from ingest.parse.timestamps import any_time, zone_of
 from ingest.parse.windows_ecs import EVENT_DATA, add_ecs
+from ingest.parse.windows_nxlog import nxlog_fields
 from ingest.parse.windows_xml import is_rendered_xml, split_rendered_xml
 
 _CHANNEL_DATASETS = {
@@ -31,56 +28,10 @@ _CHANNEL_DATASETS = {
     "system": "windows.system",
 }
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
-# NXLog's own fields (EventReceivedTime, SourceModuleName, ...) go under hanoi.nxlog.*.
-_COLLECTOR = "hanoi."
-_NXLOG_SYSTEM = {
-    "EventID": "winlog.event_id",
-    "Channel": "winlog.channel",
-    "Hostname": "winlog.computer_name",
-    "SourceName": "winlog.provider_name",
-    "ProviderGuid": "winlog.provider_guid",
-    "RecordNumber": "winlog.record_id",
-    "Category": "winlog.task",
-    "Opcode": "winlog.opcode",
-    "Keywords": "winlog.keywords",
-    "EventType": "winlog.event_type",
-    "Version": "winlog.version",
-    "ProcessID": "winlog.process.pid",
-    "ThreadID": "winlog.process.thread.id",
-    "ActivityID": "winlog.activity_id",
-    "RelatedActivityID": "winlog.related_activity_id",
-    "Domain": "winlog.user.domain",
-    "AccountName": "winlog.user.name",
-    "UserID": "winlog.user.identifier",
-    "AccountType": "winlog.user.type",
-    "Message": "message",
-    "EventTime": "nxlog.EventTime",
-    "EventReceivedTime": "nxlog.EventReceivedTime",
-    "SourceModuleName": "nxlog.SourceModuleName",
-    "SourceModuleType": "nxlog.SourceModuleType",
-    "Severity": "nxlog.Severity",
-    "SeverityValue": "nxlog.SeverityValue",
-    "OpcodeValue": "nxlog.OpcodeValue",
-    "Task": "nxlog.Task",
-    "ExecutionProcessID": "nxlog.ExecutionProcessID",
-}
-_SYSTEM_NAME = re.compile('"(' + "|".join(map(re.escape, _NXLOG_SYSTEM)) + ')"')
 _EVENT_DATA = EVENT_DATA
-# Channels whose EventData uses a System name for something else, with the System value
-# the name has on that channel. NXLog's flat JSON has one key for both; when its value is not
-# the System one, EventData overwrote it (Defender's SourceName is the detection source:
-# "Real-Time Protection"), so it is EventData and the System value is the known one.
-_EVENT_DATA_SHADOWS = {
-    "microsoft-windows-windows defender/operational": {
-        "SourceName": "Microsoft-Windows-Windows Defender"
-    },
-}
 
 
-class _Pairs(list[tuple[str, Any]]):
-    """A JSON object as its (key, value) pairs in order, duplicates kept."""
-
-
+@lru_cache(maxsize=256)  # a source's events come from a few channels
 def dataset_for(channel: str) -> str:
     lowered = channel.lower()
     known = _CHANNEL_DATASETS.get(lowered)
@@ -113,81 +64,6 @@ def _winlogbeat(
     if isinstance(user_data, dict):
         flatten(user_data, _EVENT_DATA, escaped, into=fields, exact=exact)
     return fields, event_id
-
-
-def _duplicated(record: dict[str, Any], text: str | None) -> bool:
-    """Whether a System name also occurs as an EventData key in the JSON text (json keeps
-    only the last of duplicate keys): a name of the record quoted twice in the text.
-
-    One scan for every System name at once, not one ``count`` per name: in JSON text that
-    parsed, a quoted name ends at a closing quote, never where another quoted name starts,
-    so the scan finds what counting each name finds."""
-    if text is None:
-        return False
-    # Each string of the text is a key or a value of the record, unless a key was written
-    # twice (or the record nests objects, or escapes quotes): when the quotes add up to the
-    # record's keys and string values, no key was duplicated and the text need not be read.
-    strings = len(record) + sum(type(value) is str for value in record.values())
-    if text.count('"') == 2 * strings:
-        return False
-    found = _SYSTEM_NAME.findall(text)
-    if len(found) == len(set(found)):
-        return False
-    seen: set[str] = set()
-    for name in found:
-        if name in seen and name in record:
-            return True
-        seen.add(name)
-    return False
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, _Pairs):
-        return {key: _plain(item) for key, item in value}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
-
-
-def _nxlog_parts(record: dict[str, Any], text: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(System values by winlog name, EventData by name). The first occurrence of a System
-    name is the System field, a later one EventData (NXLog writes System fields first)."""
-    pairs: list[tuple[str, Any]] = list(record.items())
-    if _duplicated(record, text):
-        assert text is not None
-        pairs = [(key, _plain(value)) for key, value in json.loads(text, object_pairs_hook=_Pairs)]
-    system: dict[str, Any] = {}
-    event_data: dict[str, Any] = {}
-    for key, value in pairs:
-        target = _NXLOG_SYSTEM.get(key)
-        if target is None or target in system:
-            event_data[key] = value
-        else:
-            system[target] = value
-    shadows = _EVENT_DATA_SHADOWS.get(str(record.get("Channel", "")).lower(), {})
-    for key, expected in shadows.items():
-        target = _NXLOG_SYSTEM[key]
-        if key not in event_data and system.get(target, expected) != expected:
-            event_data[key] = system[target]
-            system[target] = expected
-    return system, event_data
-
-
-def _nxlog(
-    record: dict[str, Any], origin: Origin, escaped: bool, exact: bool, text: str | None
-) -> tuple[Fields, Any]:
-    system, event_data = _nxlog_parts(record, text)
-    fields = flatten(system, escaped=escaped, exact=exact)
-    # Collector metadata, under the custom namespace (moved to the end, in order).
-    for key in [key for key in fields if key.startswith("nxlog.")]:
-        fields[_COLLECTOR + key] = fields.pop(key)
-    flatten(event_data, _EVENT_DATA, escaped, into=fields, exact=exact)
-    when = any_time(record.get("EventTime"), zone_of(origin))
-    if when is not None:
-        fields["@timestamp"] = when
-    elif "EventTime" in record:
-        fields["event.timestamp_fallback"] = True
-    return fields, record["EventID"]
 
 
 def _wef(record: dict[str, Any], origin: Origin, escaped: bool, exact: bool) -> tuple[Fields, Any]:
@@ -223,7 +99,7 @@ def fields_from_record(
         if event_id is None:
             raise ParseError("rendered Windows event XML without System/EventID")
     elif "EventID" in record:
-        fields, event_id = _nxlog(record, origin, escaped, exact, text)
+        fields, event_id = nxlog_fields(record, origin, escaped, exact, text)
     else:
         raise ParseError("Windows event JSON without EventID (neither winlogbeat nor nxlog)")
     channel = fields.get("winlog.channel")
@@ -232,20 +108,19 @@ def fields_from_record(
         dataset_for(channel) if channel else "windows.unknown"
     )
     fields["event.module"] = "windows"
-    fields["event.code"] = str(event_id)
-    fields["winlog.event_id"] = str(event_id)
+    code = fields["event.code"] = fields["winlog.event_id"] = str(event_id)
     for key in ("winlog.record_id", "winlog.keywords"):
         if key in fields:
             fields[key] = str(fields[key])
     computer = fields.get("winlog.computer_name")
     if isinstance(computer, str) and computer:
         fields["host.name"] = computer
-    add_ecs(fields, channel, str(event_id))
+    add_ecs(fields, channel, code)
     return fields
 
 
 def parse_windows(text: str, origin: Origin) -> Fields:
-    escaped = "\\u" in text
+    escaped = has_escapes(text)
     return exactly(
         lambda exact: fields_from_record(load_object(text, exact), origin, escaped, exact, text)
     )

@@ -10,6 +10,7 @@ Security events (Audit Success/Failure), else from the table.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 from ingest.parse.base import Fields
@@ -125,45 +126,68 @@ def _number(value: object) -> int | None:
     return number if 0 <= number <= _LONG_MAX else None
 
 
-def _keyed(names: dict[str, str]) -> tuple[tuple[str, str], ...]:
-    """(field name of the EventData value, target) pairs, built once: no string joining per
-    record for the thirty names looked up in every Windows event."""
-    return tuple((EVENT_DATA + name, target) for name, target in names.items())
+def _put_text(fields: Fields, target: str, value: object) -> None:
+    if isinstance(value, str) and target not in fields:
+        put_text(fields, target, value)
 
 
-_TEXT_KEYS = _keyed(_TEXT)
-_NUMBER_KEYS = _keyed(_NUMBERS)
-_CREATION_NUMBER_KEYS = _keyed(_CREATION_NUMBERS)
-_ADDRESS_KEYS = _keyed(_ADDRESSES)
-_HOSTNAME_KEYS = _keyed(_HOSTNAMES)
+def _put_number(fields: Fields, target: str, value: object) -> None:
+    number = _number(value)
+    if number is not None and target not in fields:
+        if not (target.endswith(".port") and number == 0):
+            fields[target] = number
+
+
+def _put_address(fields: Fields, prefix: str, value: object) -> None:
+    if isinstance(value, str) and prefix + ".ip" not in fields:
+        # "::ffff:10.0.0.1" is how Windows writes an IPv4 client on a dual stack.
+        if value.startswith("::ffff:") and is_ip(value[7:]):
+            value = value[7:]
+        put_address(fields, prefix, value)
+
+
+def _put_hostname(fields: Fields, target: str, value: object) -> None:
+    if isinstance(value, str):
+        put_text(fields, target, value)
+
+
+_Put = Callable[[Fields, str, object], None]
+
+
+def _rules(numbers: dict[str, str]) -> dict[str, tuple[_Put, str]]:
+    """Field name of an EventData value -> (how it is put, target), in the order the rules
+    apply: of two names with one target (Image, NewProcessName), the first present wins, and
+    a hostname is put after the address it may name."""
+    tables: tuple[tuple[_Put, dict[str, str]], ...] = (
+        (_put_text, _TEXT),
+        (_put_number, numbers),
+        (_put_address, _ADDRESSES),
+        (_put_hostname, _HOSTNAMES),
+    )
+    return {
+        EVENT_DATA + name: (put, target) for put, table in tables for name, target in table.items()
+    }
+
+
+_RULES = _rules(_NUMBERS)
+# Security 4688 names the new process NewProcessId and its creator ProcessId.
+_CREATION_RULES = _rules(_CREATION_NUMBERS)
+_RANK = {key: rank for rank, key in enumerate(_RULES)}
+_RULE_KEYS = frozenset(_RULES)
 _NEW_PROCESS_ID = EVENT_DATA + "NewProcessId"
 _PROTOCOL = EVENT_DATA + "Protocol"
 _USER_KEYS = tuple(EVENT_DATA + name for name in _USERS)
 
 
 def _event_data(fields: Fields) -> None:
-    for key, target in _TEXT_KEYS:
-        value = fields.get(key)
-        if isinstance(value, str) and target not in fields:
-            put_text(fields, target, value)
-    # Security 4688 names the new process NewProcessId and its creator ProcessId.
-    numbers = _CREATION_NUMBER_KEYS if _NEW_PROCESS_ID in fields else _NUMBER_KEYS
-    for key, target in numbers:
-        number = _number(fields.get(key))
-        if number is not None and target not in fields:
-            if not (target.endswith(".port") and number == 0):
-                fields[target] = number
-    for key, prefix in _ADDRESS_KEYS:
-        value = fields.get(key)
-        if isinstance(value, str) and prefix + ".ip" not in fields:
-            # "::ffff:10.0.0.1" is how Windows writes an IPv4 client on a dual stack.
-            if value.startswith("::ffff:") and is_ip(value[7:]):
-                value = value[7:]
-            put_address(fields, prefix, value)
-    for key, target in _HOSTNAME_KEYS:
-        value = fields.get(key)
-        if isinstance(value, str):
-            put_text(fields, target, value)
+    # An event carries a few of the thirty names the rules read: find them with one set
+    # intersection, then apply only theirs, in rule order.
+    present = fields.keys() & _RULE_KEYS
+    if present:
+        rules = _CREATION_RULES if _NEW_PROCESS_ID in present else _RULES
+        for key in sorted(present, key=_RANK.__getitem__):
+            put, target = rules[key]
+            put(fields, target, fields[key])
     protocol = fields.get(_PROTOCOL)
     if isinstance(protocol, str) and protocol:
         fields["network.transport"] = transport(protocol)
@@ -177,12 +201,19 @@ def _user(fields: Fields) -> None:
             return
 
 
+def _audit_outcome(keywords: str) -> str | None:
+    # winlogbeat writes a list (kept as JSON text), nxlog a number or a name.
+    for name, outcome in _AUDIT_OUTCOMES:
+        if name in keywords:
+            return outcome
+    return None
+
+
 def _categorize(fields: Fields, channel: str, code: str) -> None:
     known = CATEGORIZATION.get((channel.lower(), code))
     keywords = fields.get("winlog.keywords")
     keywords = keywords if isinstance(keywords, str) else ""
-    # winlogbeat writes a list (kept as JSON text), nxlog a number or a name.
-    audit = next((outcome for name, outcome in _AUDIT_OUTCOMES if name in keywords), None)
+    audit = _audit_outcome(keywords)
     if known is None:
         if audit:
             fields["event.outcome"] = audit

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ingest.parse import windows
+from ingest.parse import windows, windows_nxlog
 from ingest.parse.base import Origin
 
 ORIGIN = Origin(source="t", identity="t:1", received_at="2026-12-03T01:00:00.000000Z")
@@ -31,7 +31,7 @@ SYSTEM = (
 )
 def test_a_duplicated_system_name_is_always_found(event_data: str) -> None:
     text = "{" + SYSTEM + "," + event_data + "}"
-    assert windows._duplicated(json.loads(text), text)
+    assert windows_nxlog._duplicated(json.loads(text), text)
 
 
 @pytest.mark.parametrize(
@@ -47,6 +47,6 @@ def test_without_a_duplicate_the_fields_are_those_of_the_exact_decoding(
 ) -> None:
     text = "{" + SYSTEM + "," + event_data + "}"
     fields = windows.parse_windows(text, ORIGIN)
-    monkeypatch.setattr(windows, "_duplicated", lambda record, text: text is not None)
+    monkeypatch.setattr(windows_nxlog, "_duplicated", lambda record, text: text is not None)
     exact: dict[str, Any] = windows.parse_windows(text, ORIGIN)
     assert list(fields.items()) == list(exact.items())
