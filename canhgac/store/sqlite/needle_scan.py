@@ -32,6 +32,9 @@ from canhgac.store.sqlite.shared_scan import Datasets, Execute, scope
 _FETCH = 512
 # Rows read before the candidates are checked by SQL: fewer statements, a bounded list.
 CHUNK = 20_000
+# Candidates held before they are checked, whatever the rows read: many searches whose
+# needles are in every document must not hold a chunk's rows each.
+MAX_PENDING = 100_000
 # Documents that pick each search's rarest clause (needles.needle_set).
 SAMPLE = 2_000
 # The LIKE scans per row above which one automaton read of the row costs less: measured on
@@ -63,15 +66,16 @@ def first_pages(
         needles = needle_set(
             [needles_of(search.query) for search in searches], [doc.lower() for _, doc in rows]
         )
-        read = 0
+        read = held = 0
         while rows and scan.open:
             for seq, doc in rows:
                 for number in needles.candidates(doc) if needles else scan.open:
                     scan.pending[number].append(seq)
+                    held += 1
             read += len(rows)
-            if read >= CHUNK:
+            if read >= CHUNK or held >= MAX_PENDING:
                 scan.check()
-                read = 0
+                read = held = 0
             rows = cursor.fetchmany(_FETCH)
         cursor.close()
         scan.check()

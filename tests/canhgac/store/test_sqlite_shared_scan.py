@@ -126,6 +126,7 @@ def test_the_needle_pass_checks_candidates_a_chunk_at_a_time(
     store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(needle_scan, "CHUNK", 7)
+    monkeypatch.setattr(needle_scan, "MAX_PENDING", 5)  # checked before a chunk is read too
     monkeypatch.setattr(needle_scan, "SAMPLE", 3)
     searches = [EventSearch(q, START, END, limit=4) for q in NEEDLED]
     pages = needle_scan.first_pages(store._execute, searches)
