@@ -27,8 +27,9 @@ reading the JSON). Before the needle pass (every rule's SQL on every row): 200,0
 ours 49.0 s, rsigma 1.66 s (29x); 1,000,000 events, ours 249 s, rsigma 7.7 s (32x). With it
 (``canhgac/store/sqlite/needle_scan.py``: one Aho-Corasick read of each document, each rule's
 SQL on its candidate rows only): 100,000 events, ours 3.5-4.3 s, rsigma 0.78 s; 1,000,000
-events, ours 38.4 s, rsigma 9.3 s (**4.1x**, load average 3-5). Ingest (parse + store) costs
-ours another 105 s of CPU per million events. 126 of 128 rules agree; the 2 others are
+events, ours 38.4 s, rsigma 9.3 s (**4.1x**, load average 3-5); again on a quieter machine,
+ours 37.9 s, rsigma 8.7 s (4.4x). Ingest (parse + store) costs ours another 82 s of CPU per
+million events. 126 of 128 rules agree; the 2 others are
 rsigma's, explained below (the first item was our bug, fixed):
 
 * (fixed) ours found fewer: a ``|contains`` value ending in a literal ``%`` (``%AppData%``,
