@@ -17,7 +17,6 @@ SQL of before keyset paging side by side (see bench_detect_growth.py).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import random
 import tempfile
 import time
@@ -26,10 +25,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tools.detection import window_config
+from tools.detection import window_config, window_rules
 
-from alerting.detect.compile.rules import CompiledRule
-from alerting.detect.detector import load_detection
 from alerting.detect.run.engine import DetectionEngine
 from canhgac.config import DetectionConfig
 from canhgac.models import Alert, Event, RuleRun, RuleState
@@ -267,15 +264,6 @@ def detection_config(rules_dir: Path) -> DetectionConfig:
     return window_config(rules_dir, pipeline)
 
 
-def load_rules(config: DetectionConfig) -> list[CompiledRule]:
-    """The pack compiled for SQLite, each rule's window covering every stored event."""
-    compiled = load_detection(config, SQLiteStore.query_language)
-    for problem in [*map(str, compiled.errors), *compiled.warnings]:
-        print("rule problem:", problem)
-    # One window covering every stored event, whatever each rule's own interval.
-    return [dataclasses.replace(rule, interval=timedelta(days=1)) for rule in compiled.rules]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -305,7 +293,7 @@ def main() -> None:
         sizes = [int(size) for size in args.sizes.split(",")]
         measure_growth(config, sizes, args.synchronous, compare_old=args.compare_old)
         return
-    rules = load_rules(config)
+    rules = window_rules(config)
 
     with tempfile.TemporaryDirectory(prefix="canhgac-bench-") as tmp:
         path = Path(tmp) / "bench.db"

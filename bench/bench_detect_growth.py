@@ -20,15 +20,14 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench_detect import build_store, load_rules
+from bench_detect import build_store
+from tools.detection import timed_cycle, window_rules
 
-from alerting.detect.run.engine import DetectionEngine
 from canhgac.config import DetectionConfig
 from canhgac.store.base import EventPage
 from canhgac.store.sqlite import events as sqlite_events
@@ -62,7 +61,7 @@ class OldPagingStore(SQLiteStore):
         sql += " ORDER BY ingested, id LIMIT ?"
         params.append(limit)
         rows = self._read(sql, params)
-        events = [sqlite_events._row_event(*row) for row in rows]
+        events = [sqlite_events.row_event(*row) for row in rows]
         last = (rows[-1][1], rows[-1][0]) if len(rows) == limit else None
         return EventPage(events, last)
 
@@ -90,18 +89,15 @@ def _cycle(
     path: Path, config: DetectionConfig, synchronous: str, store_type: type[SQLiteStore]
 ) -> Cycle:
     """One detection cycle of the pack over every stored event."""
-    rules = load_rules(config)
+    rules = window_rules(config)
     store = store_type(path, synchronous=synchronous)
     try:
         if store_type is OldPagingStore:
             _old_indexes(path)  # after the store opened: its schema drops that index
-        engine = DetectionEngine(store, config)
-        wall, cpu = time.perf_counter(), time.process_time()
-        reports = engine.run_rules(rules)
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        cycle = timed_cycle(store, config, rules)
     finally:
         store.close()
-    return Cycle(cpu, wall, sum(report.matches for report in reports))
+    return Cycle(cycle.cpu_s, cycle.wall_s, sum(report.matches for report in cycle.reports))
 
 
 def measure_growth(

@@ -46,7 +46,6 @@ rsigma's, explained below (the first item was our bug, fixed):
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import shutil
 import tempfile
 import time
@@ -55,13 +54,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tools.detection import window_config
+from tools.detection import timed_cycle, window_config, window_rules
 from tools.peer_engines import PeerRun, build_rsigma, run_rsigma, run_zircolite
 from tools.peer_events import generate, load_sigma_rules, write_jsonl
 from tools.peer_rules import choose_rules
 
-from alerting.detect.detector import load_detection
-from alerting.detect.run.engine import DetectionEngine
 from canhgac.models import DeadLetter, Event
 from canhgac.store.sqlite.store import SQLiteStore
 from ingest.parse.base import Origin
@@ -108,22 +105,16 @@ def ingest(events_file: Path, db: Path) -> tuple[int, int, float, float]:
 def run_ours(db: Path, rules_dir: Path, events: int) -> PeerRun:
     """One detection cycle of the rules over one window holding every stored event."""
     config = window_config(rules_dir, PIPELINE)
-    compiled = load_detection(config, SQLiteStore.query_language)
-    for problem in [*map(str, compiled.errors), *compiled.warnings]:
-        print("rule problem:", problem)
-    rules = [dataclasses.replace(r, interval=timedelta(days=1)) for r in compiled.rules]
+    rules = window_rules(config)
     store = SQLiteStore(db, synchronous="OFF")
     try:
-        engine = DetectionEngine(store, config)
-        cpu, started = time.process_time(), time.perf_counter()
-        reports = engine.run_rules(rules)
-        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        cycle = timed_cycle(store, config, rules)
     finally:
         store.close()
     matches = Counter(
-        {rule.id: report.matches for rule, report in zip(rules, reports, strict=True)}
+        {rule.id: report.matches for rule, report in zip(rules, cycle.reports, strict=True)}
     )
-    return PeerRun("ours (SQLite)", wall, cpu, matches, note=f"{len(rules)} rules")
+    return PeerRun("ours (SQLite)", cycle.wall_s, cycle.cpu_s, matches, note=f"{len(rules)} rules")
 
 
 def print_timings(runs: Sequence[PeerRun], events: int) -> None:

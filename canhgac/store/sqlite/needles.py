@@ -106,26 +106,24 @@ def needle_set(
     if not numbers:
         return None
     needles = sorted(numbers, key=numbers.__getitem__)
-    frequency = _frequency(needles, sample)
+    automaton = BytesAhoCorasick(needles, implementation=Implementation.DFA)
+    frequency = _frequency(automaton, len(needles), sample)
     triggers: list[list[int]] = [[] for _ in needles]
     for search, wanted in enumerate(conditions):
         if wanted:
             for needle in {n for p in _rarest(wanted, frequency) for n in p}:
                 triggers[needle].append(search)
     return NeedleSet(
-        automaton=BytesAhoCorasick(needles, implementation=Implementation.DFA),
+        automaton=automaton,
         conditions=tuple(conditions),
         triggers=tuple(map(tuple, triggers)),
         always=tuple(s for s, wanted in enumerate(conditions) if not wanted),
     )
 
 
-def _frequency(needles: Sequence[bytes], sample: Sequence[bytes]) -> list[int]:
-    """In how many of the sample's documents each needle occurs."""
-    counts = [0] * len(needles)
-    if not sample:
-        return counts
-    automaton = BytesAhoCorasick(list(needles))
+def _frequency(automaton: BytesAhoCorasick, needles: int, sample: Sequence[bytes]) -> list[int]:
+    """In how many of the sample's documents each of the ``needles`` occurs."""
+    counts = [0] * needles
     for document in sample:
         matches = automaton.find_matches_as_indexes(document, overlapping=True)
         for needle in {n for n, _, _ in matches}:
