@@ -29,9 +29,11 @@ from alerting.alerts import event_time
 from alerting.detect.correlation.metrics import (
     CEILINGS,
     METRICS,
+    SLOTS_CEILING_KINDS,
     Input,
     MetricSpec,
     distinct_value,
+    slots_ceiling,
 )
 from alerting.detect.load.correlations import Bound
 from canhgac.models import Event
@@ -196,9 +198,11 @@ _LOWER_BOUNDS = {"gt": operator.gt, "gte": operator.ge, "eq": operator.ge}
 def _may_qualify(spec: CorrelationSpec, items: Sequence[Item]) -> bool:
     """False when no window of this group can qualify (see metrics.CEILINGS)."""
     ceiling_of = CEILINGS.get(spec.kind)
-    if ceiling_of is None:
-        return True
-    ceiling = ceiling_of(spec.metric, items)
+    return ceiling_of is None or _reaches(spec, ceiling_of(spec.metric, items))
+
+
+def _reaches(spec: CorrelationSpec, ceiling: float | None) -> bool:
+    """Whether a metric's ``ceiling`` reaches every lower bound of the condition."""
     if ceiling is None:
         return False
     return all(
@@ -208,18 +212,21 @@ def _may_qualify(spec: CorrelationSpec, items: Sequence[Item]) -> bool:
     )
 
 
+# An input with its group: (group key, the group-by values as read, the input).
+Keyed = tuple[GroupKey, list[Any], Source]
+
+
 def _groups(
     spec: CorrelationSpec, inputs: Sequence[Sequence[Source]]
 ) -> dict[GroupKey, tuple[dict[str, Any], list[Item]]]:
+    keyed = [list(_keyed(spec.slot_fields[slot], sources)) for slot, sources in enumerate(inputs)]
+    enough = _groups_of_enough_rules(spec, keyed)
     groups: dict[GroupKey, tuple[dict[str, Any], list[Item]]] = {}
-    for slot, sources in enumerate(inputs):
-        names = spec.slot_fields[slot]
+    for slot, entries in enumerate(keyed):
         value_field = spec.slot_value_fields[slot]
-        for source in sources:
-            values = [source.fields.get(name) for name in names]
-            if any(value is None for value in values):
+        for group, values, source in entries:
+            if enough is not None and group not in enough:
                 continue
-            group = tuple(map(distinct_value, values))
             value = source.fields.get(value_field) if value_field else None
             item = Item(source.at, source.key, slot, value, source.new, source.origin)
             found = groups.get(group)
@@ -229,6 +236,44 @@ def _groups(
     for _, items in groups.values():
         items.sort(key=lambda item: (item.at, item.key, item.slot))
     return groups
+
+
+def _keyed(names: Sequence[str], sources: Sequence[Source]) -> Iterator[Keyed]:
+    """The inputs holding every group-by value, with their groups."""
+    folded: dict[str, Any] = {}  # inputs repeat their users and addresses: fold each once
+    for source in sources:
+        values = [source.fields.get(name) for name in names]
+        if any(value is None for value in values):
+            continue
+        yield tuple(_distinct(value, folded) for value in values), values, source
+
+
+def _distinct(value: Any, folded: dict[str, Any]) -> Any:
+    if type(value) is not str:
+        return distinct_value(value)
+    found = folded.get(value)
+    if found is None:
+        found = folded[value] = distinct_value(value)
+    return found
+
+
+def _groups_of_enough_rules(
+    spec: CorrelationSpec, keyed: Sequence[Sequence[Keyed]]
+) -> set[GroupKey] | None:
+    """For the temporal types, the groups with inputs of enough rules for a window to
+    qualify (None: any group may): most accepted logins come from a group that never failed,
+    and are left out before they become items."""
+    if spec.kind not in SLOTS_CEILING_KINDS:
+        return None
+    present: dict[GroupKey, set[int]] = {}
+    for slot, entries in enumerate(keyed):
+        for group, _, _ in entries:
+            present.setdefault(group, set()).add(slot)
+    return {
+        group
+        for group, slots in present.items()
+        if _reaches(spec, slots_ceiling(spec.metric, slots))
+    }
 
 
 def _windows(

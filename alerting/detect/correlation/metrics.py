@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -237,7 +238,7 @@ def temporal_ordered(spec: MetricSpec) -> Metric:
     return _WindowMetric(lambda window: float(longest_ordered_chain(window, spec.slots)))
 
 
-def evaluate_expression(node: Expression, present: set[Any], slots: dict[str, int]) -> bool:
+def evaluate_expression(node: Expression, present: AbstractSet[Any], slots: dict[str, int]) -> bool:
     """An extended temporal condition over the rules present in the window."""
     if isinstance(node, SigmaRuleReference):
         return slots[node.reference] in present
@@ -266,7 +267,11 @@ def _distinct_values(spec: MetricSpec, items: Sequence[Input]) -> float | None:
 
 
 def _slots_present(spec: MetricSpec, items: Sequence[Input]) -> float | None:
-    present = {item.slot for item in items}
+    return slots_ceiling(spec, {item.slot for item in items})
+
+
+def slots_ceiling(spec: MetricSpec, present: AbstractSet[int]) -> float | None:
+    """The most a temporal metric measures over inputs of the rule slots ``present``."""
     if spec.expression is None:
         return float(len(present))
     return 1.0 if evaluate_expression(spec.expression, present, spec.slot_names) else None
@@ -286,6 +291,10 @@ CEILINGS: dict[str, Ceiling] = {
     "temporal": _slots_present,
     "temporal_ordered": _slots_present,
 }
+
+#: The types whose ceiling is :func:`slots_ceiling` of the rules a group's inputs come from,
+#: so a group can be judged before its inputs are made into windows' items.
+SLOTS_CEILING_KINDS = frozenset({"temporal", "temporal_ordered"})
 
 MetricFactory = Callable[[MetricSpec], Metric]
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from alerting.detect.compile.rules import CompiledRule
+from alerting.detect.run.gc_pacing import round_pace
 from alerting.detect.run.lease import RuleLeases
 from alerting.detect.run.window_plan import Window, WindowPlan, plan_windows, switch_bounds
 from alerting.detect.run.window_round import (
@@ -202,7 +203,8 @@ class DetectionEngine:
                 for rule in rules
             ]
             self._save_origins(progress)
-            self._run_rounds(progress, now)
+            with round_pace():
+                self._run_rounds(progress, now)
         duration = time.perf_counter() - started
         return {item.rule.id: (self._report(item, now, duration), item.error) for item in progress}
 

@@ -84,6 +84,20 @@ def first_pages(
     return scan.pages()
 
 
+def candidates_sql(query: str) -> str:
+    """A search's first matches among candidate rows (a JSON list of ``seq``, then a limit).
+
+    ``NOT INDEXED``: each candidate is looked up by its ``seq`` (the rowid, which that
+    clause still allows). Without it, SQLite may read a search pinned to datasets through
+    their index and test every row of them against the list: 30 ms a check instead of 0.1
+    for one of the web rules over 166,000 nginx rows."""
+    return (
+        "SELECT id, ingested, doc, original FROM events NOT INDEXED"
+        " WHERE seq IN (SELECT value FROM json_each(?))"
+        f" AND ({query}) ORDER BY ingested, id LIMIT ?"
+    )
+
+
 class ChunkedSearch:
     """The searches' pages as their candidate rows are checked, chunk after chunk."""
 
@@ -106,9 +120,7 @@ class ChunkedSearch:
     def _check(self, number: int, seqs: list[int]) -> None:
         search, found = self._searches[number], self._found[number]
         rows = self._execute(
-            "SELECT id, ingested, doc, original FROM events"
-            " WHERE seq IN (SELECT value FROM json_each(?))"
-            f" AND ({search.query}) ORDER BY ingested, id LIMIT ?",
+            candidates_sql(search.query),
             ("[" + ",".join(map(str, seqs)) + "]", search.limit - len(found)),
         ).fetchall()
         found.extend(rows)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from alerting.detect.compile.sqlite import backend as sqlite_backend
 from alerting.detect.compile.sqlite.patterns import glob_pattern, like_pattern, sql_literal
 from canhgac.store.sqlite.store import SQLiteStore
 
@@ -383,26 +384,43 @@ def test_the_raw_document_prefilter_is_only_used_where_it_is_sound(kit: Any) -> 
             "doc LIKE '%cc1%' ESCAPE '\\' AND (doc LIKE '%aa1%' ESCAPE '\\' OR "
             "doc LIKE '%bb1%' ESCAPE '\\') AND (",
         ),
+        (  # what every argument of an OR requires is required (here zz1)
+            "sel:\n  url.path: aa1\n  url.query: zz1\nother:\n  url.path: bb1\n"
+            "  url.original: zz1\ncondition: sel or other",
+            "doc LIKE '%zz1%' ESCAPE '\\' AND (doc LIKE '%aa1%' ESCAPE '\\' OR "
+            "doc LIKE '%bb1%' ESCAPE '\\') AND (",
+        ),
         ("sel:\n  url.path: aa1\nother:\n  url.query: bb1\ncondition: sel or not other", None),
         (  # a regex requires its literal runs (prefilter.regex_literal)
-            "sel:\n  url.path: aa1\nother:\n  url.query|re: '^bb1[0-9]+$'\n"
-            "condition: sel or other",
+            "sel:\n  url.path: aa1\nother:\n  url.query|re: '^bb1[0-9]+$'\ncondition: sel or other",
             "(doc LIKE '%aa1%' ESCAPE '\\' OR doc LIKE '%bb1%' ESCAPE '\\') AND (",
         ),
-        ("sel:\n  url.path: aa1\nother:\n  url.query|re: 'b.1'\ncondition: sel or other", None),
+        (  # no literal run: the regex needs its field's key (prefilter.key_prefilter)
+            "sel:\n  url.path: aa1\nother:\n  url.query|re: 'b.1'\ncondition: sel or other",
+            "(doc LIKE '%\"url.query\":%' ESCAPE '\\' OR doc LIKE '%aa1%' ESCAPE '\\') AND (",
+        ),
         ("sel:\n  url.path: aa1\nkeywords:\n  - bb1\ncondition: sel or keywords", None),
         ("sel:\n  url.path: aa1\nother:\n  host.name: bb1\ncondition: sel or other", None),
-        ("sel:\n  url.path: aa1\nother:\n  url.query: b1\ncondition: sel or other", None),
+        (  # too short a value: its field's key
+            "sel:\n  url.path: aa1\nother:\n  url.query: b1\ncondition: sel or other",
+            "(doc LIKE '%\"url.query\":%' ESCAPE '\\' OR doc LIKE '%aa1%' ESCAPE '\\') AND (",
+        ),
+        (  # a value matching where the field is absent needs nothing
+            "sel:\n  url.path: aa1\nother:\n  url.query: null\ncondition: sel or other",
+            None,
+        ),
     ],
     ids=[
         "or-unions-dedupes",
         "and-keeps-both",
+        "or-shared-factor",
         "not",
         "regex-literal",
         "regex-without",
         "keyword",
         "column",
         "short",
+        "null",
     ],
 )
 def test_the_rule_is_guarded_by_the_needles_its_condition_requires(
@@ -413,6 +431,43 @@ def test_the_rule_is_guarded_by_the_needles_its_condition_requires(
         assert query.startswith("dataset = 'test' COLLATE NOCASE AND ")
     else:
         assert query.startswith(guard)
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [
+        "url.port: true",
+        "url.port: false",
+        "url.port: 0",
+        "url.port|gte: 0",
+        "url.port: ''",
+        "url.port: '*'",
+        "url.port|re: '^.?$'",
+        "url.port|exists: true",
+        "url.port|exists: false",
+        "url.port: null",
+    ],
+)
+def test_a_field_key_needle_drops_no_match(
+    selection: str, store: SQLiteStore, kit: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A value without a needle of its own (true, 0, '', a regex without a literal run)
+    # requires its field's key: never where the field is absent, null, empty or falsy.
+    store.write_events(
+        [
+            kit.event("absent"),
+            kit.event("null", url__port=None),
+            kit.event("empty", url__port=""),
+            kit.event("false", url__port=False),
+            kit.event("true", url__port=True),
+            kit.event("zero", url__port=0),
+            kit.event("text", url__port="a"),
+        ]
+    )
+    text = kit.rule_text(f"sel:\n  {selection}\ncondition: sel")
+    guarded = kit.matching_ids(store, kit.compile_text(text).query)
+    monkeypatch.setattr(sqlite_backend, "required_prefilters", lambda condition: [])
+    assert kit.matching_ids(store, kit.compile_text(text).query) == guarded
 
 
 def test_pattern_helpers_escape_every_metacharacter() -> None:

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from pathlib import Path
 
 import pytest
 
+from canhgac.store.sqlite.needle_scan import candidates_sql
 from canhgac.store.sqlite.needles import literal_runs, needle_set
 from canhgac.store.sqlite.rule_query import RuleQuery, needles_of
+from canhgac.store.sqlite.store import SQLiteStore
 
 
 def test_literal_runs_follow_like_escapes_and_drop_short_runs() -> None:
@@ -114,3 +117,24 @@ def test_non_ascii_folding_can_only_add_candidates(text: str) -> None:
     needles = needle_set([(frozenset({"%kel%"}),)])
     assert needles is not None
     assert needles.candidates(text.encode()) == ({0} if text == "Kelvin" else set())
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "dataset = 'nginx.access' COLLATE NOCASE AND doc LIKE '%/admin%'",
+        "dataset COLLATE NOCASE IN ('nginx.access', 'apache.access') AND doc LIKE '%/admin%'",
+        "user_name = 'root' COLLATE NOCASE",
+    ],
+)
+def test_candidates_are_looked_up_by_rowid_whatever_index_the_search_could_use(
+    tmp_path: Path, query: str
+) -> None:
+    store = SQLiteStore(tmp_path / "events.db")
+    try:
+        plan = store._db.read(f"EXPLAIN QUERY PLAN {candidates_sql(query)}", ("[1, 2]", 10))
+    finally:
+        store.close()
+    steps = [str(row[-1]) for row in plan]
+    assert "SEARCH events USING INTEGER PRIMARY KEY (rowid=?)" in steps
+    assert not any("INDEX events_" in step for step in steps)

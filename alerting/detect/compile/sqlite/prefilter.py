@@ -17,11 +17,16 @@ A needle must be ASCII (``LIKE`` folds ASCII case only, Sigma folds every letter
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 from collections.abc import Sequence
 
 from sigma.conditions import ConditionAND, ConditionFieldEqualsValueExpression, ConditionOR
 from sigma.types import (
+    SigmaBool,
+    SigmaCompareExpression,
+    SigmaExists,
     SigmaExpansion,
     SigmaNumber,
     SigmaRegularExpression,
@@ -42,6 +47,8 @@ Clause = frozenset[Prefilter]
 MIN_NEEDLE = 3
 # Enough clauses to reject on the rare part of a rule; more would only cost scans.
 MAX_CLAUSES = 3
+# An OR's arguments' clauses are combined every way while the combinations are this few.
+MAX_OR_CHOICES = 64
 
 
 def prefilter_pattern(parts: Sequence[StringPart]) -> str | None:
@@ -108,6 +115,41 @@ def leaf_prefilter(field: str | None, value: object) -> Clause | None:
     elif isinstance(value, SigmaRegularExpression) and (run := regex_literal(value)):
         pattern = prefilter_pattern([run])
     return frozenset({(container, pattern)}) if pattern else None
+
+
+# Values that only a field present in the document can match (json_extract of an absent key
+# is NULL, which no equality, comparison or regex holds for).
+_PRESENT_ONLY = (
+    SigmaString,
+    SigmaNumber,
+    SigmaBool,
+    SigmaRegularExpression,
+    SigmaCompareExpression,
+)
+
+
+def key_prefilter(field: str | None, value: object) -> Clause | None:
+    """The prefilter of ``field``'s key as the document writes it (``"name":``), if
+    ``field = value`` needs the field present: what a rule requires of a value without a
+    useful needle of its own (``true``, ``3``, a regex without a literal run). Rare fields
+    (most documents carry no ``invalid_user``) make it worth a scan; common ones lose to
+    the values' needles (see _fewest_needles)."""
+    container = sql_field_container(field) if field else None
+    if container is None or field is None or not field.isascii():
+        return None
+    if isinstance(value, SigmaExpansion):
+        needed = all(isinstance(each, _PRESENT_ONLY) for each in value.values)
+    else:
+        needed = isinstance(value, _PRESENT_ONLY) or (
+            isinstance(value, SigmaExists) and value.exists
+        )
+    if not needed:
+        return None
+    return frozenset({(container, "%" + like_pattern([dumps(field) + ":"], str.lower) + "%")})
+
+
+def _names_a_key(prefilter: Prefilter) -> bool:
+    return prefilter[1].startswith('%"') and prefilter[1].endswith('":%')
 
 
 # Characters a regex literal run may hold: JSON writes them as themselves (no quote or
@@ -177,23 +219,37 @@ def required_prefilters(cond: object) -> list[Clause]:
     """Clauses every event matching ``cond`` satisfies (empty: nothing is known), fewest
     needles first. A negation, regex, keyword or comparison contributes nothing."""
     clauses = _required(cond)
-    return sorted(clauses, key=lambda clause: (len(clause), sorted(clause)))[:MAX_CLAUSES]
+    return sorted(clauses, key=_fewest_needles)[:MAX_CLAUSES]
+
+
+def _fewest_needles(clause: Clause) -> tuple[int, int, list[Prefilter]]:
+    # Then values before keys: a value is rarer than its field.
+    return (len(clause), sum(map(_names_a_key, clause)), sorted(clause))
+
+
+def _minimal(clauses: set[Clause]) -> set[Clause]:
+    """Without the clauses another one implies (a clause holds if any subset of it does)."""
+    return {clause for clause in clauses if not any(other < clause for other in clauses)}
 
 
 def _required(cond: object) -> set[Clause]:
     if isinstance(cond, ConditionFieldEqualsValueExpression):
-        leaf = leaf_prefilter(cond.field, cond.value)
+        leaf = leaf_prefilter(cond.field, cond.value) or key_prefilter(cond.field, cond.value)
         return {leaf} if leaf else set()
     if isinstance(cond, ConditionAND):
         # Every argument holds, so every argument's clauses hold.
         return set().union(*(_required(arg) for arg in cond.args))
     if isinstance(cond, ConditionOR) and cond.args:
-        # One argument holds: the union of one clause from each argument is required.
-        picked = []
+        # One argument holds, so for any choice of one clause per argument, their union
+        # holds. Every choice is kept while there are few: the factor all the arguments share
+        # (`(a and /tmp/) or (b and /tmp/)` requires /tmp/) is found only that way.
+        choices: list[set[Clause]] = []
         for arg in cond.args:
             clauses = _required(arg)
             if not clauses:
                 return set()
-            picked.append(min(clauses, key=lambda clause: (len(clause), sorted(clause))))
-        return {frozenset().union(*picked)}
+            choices.append(clauses)
+        if math.prod(map(len, choices)) > MAX_OR_CHOICES:
+            choices = [{min(clauses, key=_fewest_needles)} for clauses in choices]
+        return _minimal({frozenset().union(*picked) for picked in itertools.product(*choices)})
     return set()
