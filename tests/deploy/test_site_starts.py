@@ -120,12 +120,20 @@ def test_pipeline_loses_and_repeats_nothing_when_a_broker_dies(
             time.sleep(0.05)
         wait_for(lambda: _stored(database)[0] >= CHUNK, 60, "the first events stored")
         cluster.kill(0)  # mid-stream: half written, some stored, the rest in flight
+        killed = time.monotonic()
         killed_at = _stored(database)[0]
         while written < EVENTS:
             _write(log, written)
             written += CHUNK
             time.sleep(0.05)
-        wait_for(lambda: _stored(database)[0] >= EVENTS, 90, "every event stored")
+        # Recovery is the cluster's and the clients' own timing: the controller fences the
+        # dead node after broker.session.timeout.ms (9 s), then producer retries and the
+        # consumer group (its coordinator may be the dead node) find the new leaders, each
+        # bounded by a 30 s request timeout. The whole test took 38-48 s alone here; the wait
+        # after the kill once exceeded 90 s under the full suite on 2 cores. The deadline is
+        # for a hang, not a speed test.
+        wait_for(lambda: _stored(database)[0] >= EVENTS, 240, "every event stored")
+        recovered = time.monotonic() - killed
         time.sleep(1.0)  # anything late (a duplicate) would land now
         rows, seqs = _stored(database)
         redelivered = indexer.metric("canhgac_indexer_duplicates_total")
@@ -137,7 +145,8 @@ def test_pipeline_loses_and_repeats_nothing_when_a_broker_dies(
         f"\nbroker kill: cluster up in {up:.1f}s, {written} events written, {sent:.0f} acked"
         f" by Kafka, {killed_at} stored when node 1 died, {rows} stored, {len(set(seqs))}"
         f" unique, {rows - len(set(seqs))} duplicates stored, {redelivered:.0f} redelivered"
-        f" (absorbed by the store), {time.monotonic() - started:.1f}s in all"
+        f" (absorbed by the store), every event stored {recovered:.1f}s after the kill,"
+        f" {time.monotonic() - started:.1f}s in all"
     )
     assert sorted(seqs) == list(range(EVENTS))  # none lost, none twice
     assert rows == EVENTS

@@ -7,7 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sigma.correlations import SigmaCorrelationType
+from sigma.correlations import (
+    CorrelationConditionAND,
+    CorrelationConditionOR,
+    SigmaCorrelationType,
+    SigmaRuleReference,
+)
 
 from alerting.detect.correlation import eval as correlation_eval
 from alerting.detect.correlation.eval import CorrelationSpec, Source, bursts, evaluate
@@ -26,6 +31,7 @@ T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 
 
 def spec(kind: str, *bounds: tuple[str, float], slots: int = 1, **metric: Any) -> CorrelationSpec:
+    metric.setdefault("slot_names", {})
     return CorrelationSpec(
         rule_id="r",
         kind=kind,
@@ -34,7 +40,7 @@ def spec(kind: str, *bounds: tuple[str, float], slots: int = 1, **metric: Any) -
         slot_fields=(("g",),) * slots,
         slot_value_fields=("v",) * slots,
         bounds=tuple(Bound(op, value) for op, value in bounds),
-        metric=MetricSpec(slots=slots, slot_names={}, **metric),
+        metric=MetricSpec(slots=slots, **metric),
     )
 
 
@@ -170,9 +176,39 @@ def test_groups_skipped_by_their_ceiling_are_those_that_could_never_qualify(
     ]
     kept = evaluate(spec(kind, *bounds, slots=slots), inputs, only_new=True)
     monkeypatch.setattr(correlation_eval, "CEILINGS", {})
+    monkeypatch.setattr(correlation_eval, "SLOTS_CEILING_KINDS", frozenset())
     assert _described(kept) == _described(
         evaluate(spec(kind, *bounds, slots=slots), inputs, only_new=True)
     )
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_an_extended_temporal_condition_skips_only_groups_it_could_never_hold_for(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # temporal with `a and (b or c)`: a group with logins of rule b alone is skipped before
+    # its inputs become items; the outcome is what sliding over every group gives.
+    rng = random.Random(seed)
+    condition = CorrelationConditionAND(
+        [
+            SigmaRuleReference("a"),
+            CorrelationConditionOR([SigmaRuleReference("b"), SigmaRuleReference("c")]),
+        ]
+    )
+    correlation = spec(
+        "temporal", ("eq", 1), slots=3, slot_names={"a": 0, "b": 1, "c": 2}, expression=condition
+    )
+    inputs = [
+        [
+            source(f"s{slot}e{i}", rng.randrange(0, 900), g=rng.choice("abcdefg"))
+            for i in range(rng.randrange(0, 12))
+        ]
+        for slot in range(3)
+    ]
+    kept = evaluate(correlation, inputs, only_new=True)
+    monkeypatch.setattr(correlation_eval, "CEILINGS", {})
+    monkeypatch.setattr(correlation_eval, "SLOTS_CEILING_KINDS", frozenset())
+    assert _described(kept) == _described(evaluate(correlation, inputs, only_new=True))
 
 
 def test_a_group_missing_a_rule_of_an_ordered_chain_is_never_slid_over(

@@ -77,6 +77,14 @@ def test_needles_are_the_required_prefilters_and_a_query_is_still_its_text() -> 
     }
 
 
+def test_a_field_key_guards_the_sql_but_is_no_needle_of_the_store() -> None:
+    # `user.id: 0` has no needle of its own ('0' is too short): the rule requires the key
+    # of user.id, in its SQL; the store's needle pass gets the value clauses only.
+    query = compiled(AUTH, "  sel:\n    message|contains: sshd\n    user.id: 0\n  condition: sel")
+    assert query.startswith("doc LIKE '%sshd%' ESCAPE '\\' AND doc LIKE '%\"user.id\":%'")
+    assert set(needles_of(query)) == {frozenset({"%sshd%"})}
+
+
 EXAMPLES = {  # regex -> a text it matches
     "union(\\s|\\+)+select": "x union select 1",
     "union(\\s|\\+|/\\*.*?\\*/)+(all(\\s|\\+)+)?select": "UNİON/**/SELECT",

@@ -57,6 +57,7 @@ from alerting.detect.compile.sqlite.patterns import glob_pattern, like_pattern, 
 from alerting.detect.compile.sqlite.prefilter import (
     Clause,
     leaf_prefilter,
+    names_a_key,
     render,
     required_prefilters,
 )
@@ -286,7 +287,14 @@ def compile_sqlite(rule: SigmaRule, pipeline: ProcessingPipeline) -> CompiledQue
     query = queries[0] if len(queries) == 1 else " OR ".join(f"({q})" for q in queries)
     # The store may search many rules at once (its dialect's rule_query). With several
     # queries OR-ed, what one requires is not required of the whole: nothing is passed.
+    # A clause naming a field's key guards the SQL but is not handed on: the store's needle
+    # pass would find that key in nearly every document of a rule's log source, and looking
+    # costs more than the few rows it would spare (SigmaHQ's 128 Windows rules: 7 % slower).
     if len(backend.required_needles) == 1:
-        clauses = [frozenset(p for _, p in clause) for clause in backend.required_needles[0]]
+        clauses = [
+            frozenset(p for _, p in clause)
+            for clause in backend.required_needles[0]
+            if not any(map(names_a_key, clause))
+        ]
         query = sql_rule_query(query, clauses, backend.pinned[0])
     return CompiledQuery(query, logsource_mapped(backend.last_processing_pipeline, rule))

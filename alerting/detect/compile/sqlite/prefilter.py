@@ -148,7 +148,8 @@ def key_prefilter(field: str | None, value: object) -> Clause | None:
     return frozenset({(container, "%" + like_pattern([dumps(field) + ":"], str.lower) + "%")})
 
 
-def _names_a_key(prefilter: Prefilter) -> bool:
+def names_a_key(prefilter: Prefilter) -> bool:
+    """Whether a prefilter is a field's key (:func:`key_prefilter`), not a value."""
     return prefilter[1].startswith('%"') and prefilter[1].endswith('":%')
 
 
@@ -222,9 +223,11 @@ def required_prefilters(cond: object) -> list[Clause]:
     return sorted(clauses, key=_fewest_needles)[:MAX_CLAUSES]
 
 
-def _fewest_needles(clause: Clause) -> tuple[int, int, list[Prefilter]]:
-    # Then values before keys: a value is rarer than its field.
-    return (len(clause), sum(map(_names_a_key, clause)), sorted(clause))
+def _fewest_needles(clause: Clause) -> tuple[bool, int, list[Prefilter]]:
+    # A clause naming a field's key comes after every clause of values alone: a key is in
+    # every document carrying its field, often nearly all of them (SigmaHQ's 128 Windows
+    # rules ran 15 % slower with key clauses first among equals).
+    return (any(map(names_a_key, clause)), len(clause), sorted(clause))
 
 
 def _minimal(clauses: set[Clause]) -> set[Clause]:
