@@ -281,6 +281,9 @@ def main() -> None:
     )
     parser.add_argument("--sizes", default="250000,1000000", help="with --growth: event counts")
     parser.add_argument(
+        "--repeat", type=int, default=3, help="with --growth: cycles per size (the least counts)"
+    )
+    parser.add_argument(
         "--compare-old",
         action="store_true",
         help="with --growth: also time the old page SQL (start bound + key filter) side by side",
@@ -291,7 +294,9 @@ def main() -> None:
         from bench_detect_growth import measure_growth
 
         sizes = [int(size) for size in args.sizes.split(",")]
-        measure_growth(config, sizes, args.synchronous, compare_old=args.compare_old)
+        measure_growth(
+            config, sizes, args.synchronous, compare_old=args.compare_old, repeat=args.repeat
+        )
         return
     rules = window_rules(config)
 

@@ -6,13 +6,16 @@ one scheduling tick) and times it. It prints each time, the growth ratio from th
 largest size and the linear goal (the ratio of the sizes plus 10 %: 4.4x for 0.25 M -> 1 M), and
 whether the largest cycle meets its time goal (< 20 s for 1 M events, scaled for others).
 The growth is of CPU seconds (the process's, every thread's): on a machine shared with other
-work, wall time measures the neighbours too; both are printed.
+work, wall time measures the neighbours too; both are printed. Each cycle runs ``--repeat``
+times on fresh copies of the store and the least CPU counts (on this 2-core VM one cycle swings
+by up to 20 % run to run, and a noisy neighbour only ever adds time).
 
 ``--compare-old`` also times, on an identical copy of each database, the page SQL of before
 keyset paging (the window's start bound plus the key as a filter, and the dataset index without
 id), so before and after are measured side by side on the same machine and load.
 
-    .venv/bin/python bench/bench_detect.py --growth [--sizes 250000,1000000] [--compare-old]
+    .venv/bin/python bench/bench_detect.py --growth [--sizes 250000,1000000] [--repeat 3]
+        [--compare-old]
 """
 
 from __future__ import annotations
@@ -101,7 +104,12 @@ def _cycle(
 
 
 def measure_growth(
-    config: DetectionConfig, sizes: Sequence[int], synchronous: str, *, compare_old: bool
+    config: DetectionConfig,
+    sizes: Sequence[int],
+    synchronous: str,
+    *,
+    compare_old: bool,
+    repeat: int = 3,
 ) -> None:
     variants: list[tuple[str, type[SQLiteStore]]] = [("keyset", SQLiteStore)]
     if compare_old:
@@ -114,16 +122,22 @@ def measure_growth(
             print(f"stored {size:,} events in {build_s:.1f} s")
             matches: dict[str, int] = {}
             for name, store_type in variants:
-                copy = Path(tmp) / f"run-{name}-{size}.db"
-                shutil.copyfile(pristine, copy)
-                cycle = _cycle(copy, config, synchronous, store_type)
+                runs = []
+                for _ in range(repeat):
+                    copy = Path(tmp) / f"run-{name}-{size}.db"
+                    shutil.copyfile(pristine, copy)
+                    runs.append(_cycle(copy, config, synchronous, store_type))
+                    copy.unlink()
+                cycle = min(runs, key=lambda run: run.cpu_s)
                 times[name].append(cycle)
                 matches[name] = cycle.matches
+                if len({run.matches for run in runs}) != 1:
+                    raise SystemExit(f"{name} found different matches run to run: {runs}")
                 print(
                     f"  {name:>6}: {cycle.cpu_s:7.2f} s CPU, {cycle.wall_s:7.2f} s wall,"
-                    f" {cycle.matches:,} matches"
+                    f" {cycle.matches:,} matches (least of {repeat} runs:"
+                    f" {', '.join(f'{run.cpu_s:.2f}' for run in runs)} s CPU)"
                 )
-                copy.unlink()
             if len(set(matches.values())) != 1:
                 raise SystemExit(f"the variants disagree on the matches: {matches}")
             pristine.unlink()

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from alerting.detect.compile.rules import CompiledRule
-from alerting.detect.run.gc_pacing import round_pace
+from alerting.detect.run.gc_pause import collector_paused
 from alerting.detect.run.lease import RuleLeases
 from alerting.detect.run.window_plan import Window, WindowPlan, plan_windows, switch_bounds
 from alerting.detect.run.window_round import (
@@ -203,7 +203,7 @@ class DetectionEngine:
                 for rule in rules
             ]
             self._save_origins(progress)
-            with round_pace():
+            with collector_paused():
                 self._run_rounds(progress, now)
         duration = time.perf_counter() - started
         return {item.rule.id: (self._report(item, now, duration), item.error) for item in progress}

@@ -1,5 +1,5 @@
-"""A detection round runs with the cyclic collector paced for it (alerting/detect/run/
-gc_pacing.py), and every round ending puts the pace back."""
+"""A detection round runs with automatic garbage collection paused (alerting/detect/run/
+gc_pause.py), and the last round ending resumes it as it was."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from alerting.detect.run.engine import DetectionEngine
-from alerting.detect.run.gc_pacing import ROUND_THRESHOLD, round_pace
+from alerting.detect.run.gc_pause import collector_paused
 from canhgac.config import DetectionConfig
 from canhgac.errors import StoreError
 from canhgac.store.base import EventPage, EventSearch
@@ -21,61 +21,68 @@ from canhgac.store.sqlite.store import SQLiteStore
 
 
 @pytest.fixture(autouse=True)
-def default_pace() -> Iterator[None]:
-    before = gc.get_threshold()
-    gc.set_threshold(700, 10, 10)
+def collector_on() -> Iterator[None]:
+    was = gc.isenabled()
+    gc.enable()
     yield
-    gc.set_threshold(*before)
+    if not was:
+        gc.disable()
 
 
-def test_a_round_collects_at_its_pace_and_puts_the_pace_back() -> None:
-    with round_pace():
-        assert gc.get_threshold() == (ROUND_THRESHOLD, 10, 10)
-    assert gc.get_threshold() == (700, 10, 10)
+def test_a_round_pauses_collection_and_resumes_it() -> None:
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
 
 
-def test_overlapping_rounds_put_the_pace_back_when_the_last_ends() -> None:
+def test_overlapping_rounds_resume_collection_when_the_last_ends() -> None:
     first_in, second_done = threading.Event(), threading.Event()
-    seen: list[tuple[int, int, int]] = []
+    seen: list[bool] = []
 
     def first_round() -> None:
-        with round_pace():
+        with collector_paused():
             first_in.set()
             assert second_done.wait(10)
-            seen.append(gc.get_threshold())  # the second round ended, this one did not
+            seen.append(gc.isenabled())  # the second round ended, this one did not
 
     thread = threading.Thread(target=first_round)
     thread.start()
     assert first_in.wait(10)
-    with round_pace():
+    with collector_paused():
         pass
     second_done.set()
     thread.join(10)
-    assert seen == [(ROUND_THRESHOLD, 10, 10)]
-    assert gc.get_threshold() == (700, 10, 10)
+    assert seen == [False]
+    assert gc.isenabled()
 
 
 def test_a_collector_switched_off_stays_off() -> None:
-    gc.set_threshold(0, 10, 10)
-    with round_pace():
-        assert gc.get_threshold()[0] == 0
-    assert gc.get_threshold()[0] == 0
+    gc.disable()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert not gc.isenabled()
 
 
-class PaceRecordingStore(SQLiteStore):
+def test_a_failing_round_resumes_collection() -> None:
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError("the round failed")
+    assert gc.isenabled()
+
+
+class CollectorRecordingStore(SQLiteStore):
     def __init__(self, path: Path) -> None:
         super().__init__(path)
-        self.paces: list[int] = []
+        self.collecting: list[bool] = []
 
     def search_events_batch(self, searches: Sequence[EventSearch]) -> list[EventPage | StoreError]:
-        self.paces.append(gc.get_threshold()[0])
+        self.collecting.append(gc.isenabled())
         return super().search_events_batch(searches)
 
 
-def test_the_engine_searches_at_the_rounds_pace_and_restores_it(
+def test_the_engine_searches_with_collection_paused_and_resumes_it(
     tmp_path: Path, kit: Any, clock: Any
 ) -> None:
-    store = PaceRecordingStore(tmp_path / "canhgac.db")
+    store = CollectorRecordingStore(tmp_path / "canhgac.db")
     try:
         rule = kit.compile_text(kit.rule_text("sel:\n  user.name: bob\ncondition: sel"))
         store.write_events([kit.event("e1", user__name="bob")])
@@ -85,5 +92,5 @@ def test_the_engine_searches_at_the_rounds_pace_and_restores_it(
     finally:
         store.close()
     assert report.error is None
-    assert store.paces and set(store.paces) == {ROUND_THRESHOLD}
-    assert gc.get_threshold() == (700, 10, 10)
+    assert store.collecting and not any(store.collecting)
+    assert gc.isenabled()
