@@ -17,6 +17,13 @@ from canhgac.errors import ConfigError, TransportError
 _TOPIC = re.compile(r"^[A-Za-z0-9._\-]{1,249}$")
 
 
+# How old a client's view of the cluster (who leads which partition) may get before it asks
+# again. kafka-python's default is 5 minutes: after a broker died, an indexer kept fetching a
+# partition from the dead broker for minutes although the cluster had elected a new leader 7 s
+# after the kill (tests/deploy/test_site_starts.py, twice under the full suite).
+METADATA_MAX_AGE_MS = 10_000
+
+
 def client_options(config: KafkaTransportConfig) -> dict[str, Any]:
     """The kafka-python connection and security options, after checking they make sense
     together (a setting that would be silently ignored is an error, not a surprise)."""
@@ -36,6 +43,7 @@ def client_options(config: KafkaTransportConfig) -> dict[str, Any]:
     options: dict[str, Any] = {
         "bootstrap_servers": list(config.bootstrap_servers),
         "security_protocol": config.security_protocol,
+        "metadata_max_age_ms": METADATA_MAX_AGE_MS,
     }
     if config.security_protocol.startswith("SASL_"):
         assert config.sasl_password is not None  # checked above

@@ -21,6 +21,7 @@ def test_plaintext_passes_only_the_brokers() -> None:
     assert client_options(_config()) == {
         "bootstrap_servers": ["broker-1:9093", "broker-2:9093"],
         "security_protocol": "PLAINTEXT",
+        "metadata_max_age_ms": 10_000,
     }
 
 
