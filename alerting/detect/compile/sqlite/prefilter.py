@@ -225,8 +225,7 @@ def required_prefilters(cond: object) -> list[Clause]:
 
 def _fewest_needles(clause: Clause) -> tuple[bool, int, list[Prefilter]]:
     # A clause naming a field's key comes after every clause of values alone: a key is in
-    # every document carrying its field, often nearly all of them (SigmaHQ's 128 Windows
-    # rules ran 15 % slower with key clauses first among equals).
+    # every document carrying its field, often nearly all of them, so it rejects less.
     return (any(map(names_a_key, clause)), len(clause), sorted(clause))
 
 
