@@ -10,13 +10,13 @@ Prometheus gauges and its ``/healthz`` checks.
 
 from __future__ import annotations
 
-from alerting.detect.run.lease import default_owner
 from alerting.health.monitor import Clock, HealthMonitor
 from alerting.notify.routing import channels_for
 from canhgac.config import Settings
 from canhgac.metrics import GaugeMetricFamily, Metric, Metrics
 from canhgac.models import Alert
 from canhgac.store.base import Store
+from canhgac.store.lease_holders import default_owner
 from canhgac.timeutil import from_iso, utcnow
 
 

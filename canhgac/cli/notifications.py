@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from alerting.detect.run.lease import default_owner
 from alerting.notify.delivery import DeliveryStats
 from alerting.notify.leased import LeasedDispatcher
 from alerting.notify.registry import build_channels
 from canhgac.config import Settings
 from canhgac.metrics import CounterMetricFamily, GaugeMetricFamily, Metric, Metrics
 from canhgac.store.base import Store
+from canhgac.store.lease_holders import default_owner
 from canhgac.timeutil import utcnow
 
 

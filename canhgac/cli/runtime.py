@@ -19,7 +19,6 @@ from typing import Protocol
 
 from alerting.detect.detector import build_scheduler, load_detection
 from alerting.detect.run import collect_start
-from alerting.detect.run.lease import default_owner
 from alerting.incidents.job import GroupingJob
 from canhgac.assets.inventory import AssetInventory
 from canhgac.cli import health, notifications, telemetry
@@ -28,6 +27,7 @@ from canhgac.config import FileSourceConfig, Settings
 from canhgac.errors import ConfigError
 from canhgac.metrics import Metrics, MetricsServer
 from canhgac.store.base import Store
+from canhgac.store.lease_holders import default_owner
 from canhgac.store.registry import build_store
 from canhgac.store.triage import TriageStore
 from canhgac.timeutil import utcnow

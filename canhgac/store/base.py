@@ -370,9 +370,10 @@ class LeaseStore(Protocol):
     def acquire_lease(self, name: str, owner: str, ttl: float) -> bool:
         """Take or renew the lease ``name`` for ``ttl`` seconds; True if ``owner`` holds it.
 
-        Granted when nobody holds it, when its holder's lease expired, or when ``owner``
-        already holds it (renewal). The check and the write are one atomic step, so of two
-        owners racing for a free lease exactly one wins.
+        Granted when nobody holds it, when its holder's lease expired, when its holder is a
+        process of this host that has died (:func:`canhgac.store.lease_holders.holder_is_gone`),
+        or when ``owner`` already holds it (renewal). The check and the write are one atomic
+        step, so of two owners racing for a free lease exactly one wins.
         """
 
     @abstractmethod

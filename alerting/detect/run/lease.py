@@ -5,26 +5,20 @@ created once and merged by id, notifications are created once per (alert, channe
 saves the duplicate work (two detectors searching the same window) and keeps rule run
 history single-writer. A detector takes a rule's lease before a run, renews it before each
 further window of a backfill, and releases it after. A detector that dies holding it blocks
-the rule for at most ``ttl``; a run longer than ``ttl`` between renewals could overlap another
-detector's, which is still correct (see above), only wasteful.
+the rule for at most ``ttl``, and not at all for its replacement on the same host (see
+:mod:`canhgac.store.lease_holders`); a run longer than ``ttl`` between renewals could overlap
+another detector's, which is still correct (see above), only wasteful.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Sequence
 
 from canhgac.store.base import LeaseStore
+from canhgac.store.lease_holders import default_owner
 
 log = logging.getLogger(__name__)
-
-
-def default_owner() -> str:
-    """Unique per process, readable in the lease documents: ``host:pid:random``."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class RuleLeases:

@@ -8,8 +8,9 @@ since read (``if_seq_no``/``if_primary_term``), so of two racing detectors exact
 The versions this process last wrote are remembered, so the usual case costs one bulk request
 for a whole tick's leases: renewals write conditionally on the remembered version, new leases
 are created. Only the items that conflict (the lease changed hands, or someone holds it) are
-read (one ``_mget``) and judged, then written again (one more bulk). Releasing is one bulk of
-conditional deletes the same way.
+read (one ``_mget``) and judged, then written again (one more bulk): taken over when expired,
+or when its holder is a process of this host that has died (:mod:`canhgac.store.lease_holders`).
+Releasing is one bulk of conditional deletes the same way.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from canhgac.store.elasticsearch.bulk import describe
 from canhgac.store.elasticsearch.client import ElasticsearchCalls
 from canhgac.store.elasticsearch.documents import doc_id, loose_json
+from canhgac.store.lease_holders import holder_is_gone
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +60,15 @@ class ElasticsearchLeases:
                     second[name] = None
                     continue
                 source, version = found
-                if source.get("owner") != owner and float(source.get("expires_at", 0)) > now:
-                    continue  # someone else holds it
+                holder = str(source.get("owner"))
+                if holder != owner and float(source.get("expires_at", 0)) > now:
+                    if not holder_is_gone(holder):
+                        continue  # someone else holds it
+                    log.info(
+                        "lease %s taken over from %s, a process of this host that has died",
+                        name,
+                        holder,
+                    )
                 second[name] = version
             if second:
                 held |= self._write(second, owner, now + ttl)[0]

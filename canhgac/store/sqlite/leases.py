@@ -2,13 +2,19 @@
 
 The upsert only replaces a row whose holder is the same owner or whose lease has expired,
 and ``changes()`` tells whether it did; inside the store's ``BEGIN IMMEDIATE`` write
-transaction that is atomic across processes sharing the file.
+transaction that is atomic across processes sharing the file. A lease it refused is still taken
+over if its holder is a process of this host that has died (:mod:`canhgac.store.lease_holders`).
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
+
+from canhgac.store.lease_holders import holder_is_gone
+
+log = logging.getLogger(__name__)
 
 LEASES_SCHEMA = """
 CREATE TABLE IF NOT EXISTS leases (
@@ -30,8 +36,17 @@ def acquire(conn: sqlite3.Connection, name: str, owner: str, ttl: float) -> bool
     conn.execute(LEASES_SCHEMA)
     now = time.time()
     conn.execute(_ACQUIRE, (name, owner, now + ttl, now))
-    changed: int = conn.execute("SELECT changes()").fetchone()[0]
-    return changed == 1
+    if conn.execute("SELECT changes()").fetchone()[0] == 1:
+        return True
+    (holder,) = conn.execute("SELECT owner FROM leases WHERE name = ?", (name,)).fetchone()
+    if not holder_is_gone(holder):
+        return False
+    conn.execute(
+        "UPDATE leases SET owner = ?, expires_at = ? WHERE name = ? AND owner = ?",
+        (owner, now + ttl, name, holder),
+    )
+    log.info("lease %s taken over from %s, a process of this host that has died", name, holder)
+    return True
 
 
 def release(conn: sqlite3.Connection, name: str, owner: str) -> None:

@@ -177,22 +177,29 @@ def test_dark_mode_follows_the_system_and_the_toggle_persists(
     assert browser.evaluate("document.documentElement.dataset.theme") == "dark"
 
 
+@pytest.mark.parametrize("hanoi_hour", [14, 2], ids=["one-day", "across-midnight"])
 def test_queue_fits_a_screen_and_overview_screenshots(
     env: TriageEnv,
     server: WebServer,  # noqa: F811 - fixture
     browser: Chromium,  # noqa: F811 - fixture
+    hanoi_hour: int,
 ) -> None:
+    # The newest alert yesterday at this hour in Hanoi (UTC+7): 40 alerts 7 minutes apart
+    # stay within that day from 14:00, and span midnight from 02:00.
+    yesterday = env.clock.now - timedelta(days=1)
+    env.clock.now = yesterday.replace(hour=(hanoi_hour - 7) % 24, minute=0, second=0)
     seed_queue(env, 40)
     log_in(browser, server, "analyst")
     browser.viewport(1400, 900)
     browser.navigate(f"{server.url}/alerts?size=50")
     browser.screenshot(ARTIFACTS / "triage-queue-1400x900.png")
+    # The filter bar and headings take the top; every visible row is one line. Across
+    # midnight a second day's heading row takes an alert's place.
     visible = browser.evaluate(
-        "[...document.querySelectorAll('tr.alert-row')]"
+        "[...document.querySelectorAll('tr.alert-row, tr.day-row')]"
         ".filter(r => r.getBoundingClientRect().bottom <= innerHeight).length"
     )
-    # The filter bar and headings take the top; every visible row is one line.
-    assert visible >= 24, visible
+    assert visible >= 25, visible
     heights = browser.evaluate(
         "[...document.querySelectorAll('tr.alert-row')].map(r => r.getBoundingClientRect().height)"
     )

@@ -12,6 +12,9 @@ store's query language (a SQL fragment for SQLite, a query DSL dict for Elastics
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
 import threading
 import unicodedata
 import uuid
@@ -35,6 +38,7 @@ from canhgac.models import (
 )
 from canhgac.store.base import EventSearch, RelatedQuery, Store
 from canhgac.store.dialect import DIALECTS
+from canhgac.store.lease_holders import default_owner
 from canhgac.store.sqlite.schema import sql_field
 from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.timeutil import now_iso
@@ -638,3 +642,19 @@ def test_scan_alerts_reaches_every_matching_alert_once_oldest_first(store: Store
     assert [(a.last_seen, a.id) for a in scanned] == expected
     assert len({a.id for a in scanned}) == 1_300
     assert len(list(store.scan_alerts(AlertFilter()))) == 2_600
+
+
+def test_a_lease_whose_holder_died_on_this_host_is_taken_over_at_once(store: Store) -> None:
+    # kill -9 leaves the leases behind; the restarted process must not wait out their ttl.
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    dead = f"{socket.gethostname()}:{child.pid}:0badc0de"
+    alive = default_owner()
+    elsewhere = f"other-host.example:{child.pid}:0badc0de"
+    assert store.acquire_leases(["l1", "l2"], dead, 600) == {"l1", "l2"}
+    assert store.acquire_leases(["l3"], alive, 600) == {"l3"}
+    assert store.acquire_leases(["l4"], elsewhere, 600) == {"l4"}
+    successor = default_owner()
+    assert store.acquire_leases(["l1", "l2", "l3", "l4"], successor, 600) == {"l1", "l2"}
+    assert store.acquire_lease("l1", successor, 600)  # now the successor's own: a renewal
+    assert not store.acquire_lease("l1", default_owner(), 600)  # and it is alive
