@@ -312,7 +312,13 @@ class DetectionConfig(Section):
         default=timedelta(minutes=10), description="Backfill proceeds in windows this long."
     )
     page_size: int = 1000
-    jitter_seconds: int = 5
+    jitter_seconds: int = Field(
+        default=5,
+        ge=0,
+        description="Each interval's tick starts at a phase drawn once within this many "
+        "seconds, so ticks of different intervals and detectors stay apart; ticks then run "
+        "exactly one interval apart.",
+    )
     lease_ttl: Duration = Field(
         default=timedelta(minutes=10),
         gt=timedelta(0),

@@ -124,3 +124,30 @@ def test_the_cli_entry_points_load_compile_and_alert_end_to_end(
     # Routing honours min_severity: the high alert goes to the console, the medium one not.
     assert [n.channel for n in store.list_notifications(logon.id)] == ["console"]
     assert store.list_notifications(alerts["SSH failed password"].id) == []
+
+
+def test_ticks_start_within_the_jitter_then_run_exactly_one_interval_apart(
+    store: SQLiteStore, kit: Any
+) -> None:
+    # APScheduler's own jitter is added to every fire time and accumulates: with it these
+    # 0.3 s ticks would come 0.3-1.3 s apart (0.8 s on average), every alert that much later.
+    rules = [dataclasses.replace(r, interval=timedelta(seconds=0.3)) for r in _rules(kit)]
+    scheduler = DetectionScheduler(DetectionEngine(store, CONFIG), rules, jitter_seconds=1)
+    fired: list[float] = []
+    done = threading.Event()
+
+    def record(seconds: float) -> None:
+        fired.append(time.monotonic())
+        if len(fired) == 8:
+            done.set()
+
+    scheduler.run_interval = record  # type: ignore[method-assign]
+    started = time.monotonic()
+    scheduler.start()
+    try:
+        assert done.wait(10)
+    finally:
+        scheduler.stop()
+    assert fired[0] - started < 1.2
+    gaps = [b - a for a, b in zip(fired, fired[1:], strict=False)]
+    assert all(0.2 < gap < 0.4 for gap in gaps), gaps
