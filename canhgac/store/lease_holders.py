@@ -1,6 +1,6 @@
 """Who holds a lease (``host:pid:random``), and whether that process is known to be gone.
 
-A process killed with SIGKILL (or by the OOM killer, or a power cut) cannot release its leases.
+A process killed with SIGKILL (or by the OOM killer) cannot release its leases.
 Without this, the process that replaces it on the same host waited out each lease's ttl before
 taking over: ten minutes without detection after ``kill -9`` and a restart of ``canhgac run``.
 Both stores therefore also grant a lease whose holder is a process of *this* host that no longer

@@ -122,8 +122,8 @@ class DetectionScheduler:
 
     def _add_tick(self, scheduler: BackgroundScheduler, seconds: float) -> None:
         # A phase drawn once, not APScheduler's jitter: that one is added to every fire time and
-        # accumulates (one-minute ticks ran every 62.5 s on average, up to 65 s apart, which
-        # alone put the soak's p99 event-to-alert latency over interval + 10 s).
+        # accumulates (one-minute ticks ran every 62.5 s on average, up to 65 s apart, and every
+        # alert waited that much longer).
         phase = random.uniform(0, self._jitter) if self._jitter > 0 else 0.0
         scheduler.add_job(
             self.run_interval,
