@@ -16,9 +16,12 @@ a store, or one would take over the other's live leases: no alert is lost or dou
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
+
+log = logging.getLogger(__name__)
 
 
 def default_owner() -> str:
@@ -41,3 +44,8 @@ def holder_is_gone(owner: str) -> bool:
     except (PermissionError, OverflowError):  # exists under another user / not a real pid
         return False
     return False
+
+
+def log_takeover(name: str, holder: str) -> None:
+    """Say that ``name`` changed hands without its holder's release (both stores log alike)."""
+    log.info("lease %s taken over from %s, a process of this host that has died", name, holder)

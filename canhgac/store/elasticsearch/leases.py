@@ -23,7 +23,7 @@ from typing import Any
 from canhgac.store.elasticsearch.bulk import describe
 from canhgac.store.elasticsearch.client import ElasticsearchCalls
 from canhgac.store.elasticsearch.documents import doc_id, loose_json
-from canhgac.store.lease_holders import holder_is_gone
+from canhgac.store.lease_holders import holder_is_gone, log_takeover
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +64,7 @@ class ElasticsearchLeases:
                 if holder != owner and float(source.get("expires_at", 0)) > now:
                     if not holder_is_gone(holder):
                         continue  # someone else holds it
-                    log.info(
-                        "lease %s taken over from %s, a process of this host that has died",
-                        name,
-                        holder,
-                    )
+                    log_takeover(name, holder)
                 second[name] = version
             if second:
                 held |= self._write(second, owner, now + ttl)[0]

@@ -8,13 +8,10 @@ over if its holder is a process of this host that has died (:mod:`canhgac.store.
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import time
 
-from canhgac.store.lease_holders import holder_is_gone
-
-log = logging.getLogger(__name__)
+from canhgac.store.lease_holders import holder_is_gone, log_takeover
 
 LEASES_SCHEMA = """
 CREATE TABLE IF NOT EXISTS leases (
@@ -45,7 +42,7 @@ def acquire(conn: sqlite3.Connection, name: str, owner: str, ttl: float) -> bool
         "UPDATE leases SET owner = ?, expires_at = ? WHERE name = ? AND owner = ?",
         (owner, now + ttl, name, holder),
     )
-    log.info("lease %s taken over from %s, a process of this host that has died", name, holder)
+    log_takeover(name, holder)
     return True
 
 
