@@ -302,8 +302,8 @@ class DetectionConfig(Section):
     ingest_delay: Duration = Field(
         default=timedelta(seconds=5),
         description="A window ends this long before now, so batches still being written "
-        "are not missed; used when the store knows no writer marks (SQLite, or Elasticsearch "
-        "with no indexer running).",
+        "are not missed; used only when the store cannot tell when every earlier event is "
+        "searchable (Elasticsearch with no indexer running; SQLite always can).",
     )
     max_lookback: Duration = Field(
         default=timedelta(hours=24), description="How far back a restart backfills."

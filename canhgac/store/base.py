@@ -205,7 +205,8 @@ class EventReader(Protocol):
     def settled_before(self) -> str | None:
         """A time before which every event's ``event.ingested`` that will ever be stored is
         already searchable, as the store's writers report it (see
-        :mod:`canhgac.store.elasticsearch.writer_marks`); None when unknown, and detection then ends
+        :mod:`canhgac.store.elasticsearch.writer_marks` and
+        :mod:`canhgac.store.sqlite.ingest_clock`); None when unknown, and detection then ends
         its windows ``detection.ingest_delay`` before now."""
         return None
 

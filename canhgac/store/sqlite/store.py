@@ -42,8 +42,8 @@ from canhgac.store.base import (
 from canhgac.store.sqlite import alerts as sqlite_alerts
 from canhgac.store.sqlite import dead_letters as sqlite_dead_letters
 from canhgac.store.sqlite import events as sqlite_events
+from canhgac.store.sqlite import ingest_clock, needle_scan, shared_scan
 from canhgac.store.sqlite import leases as sqlite_leases
-from canhgac.store.sqlite import needle_scan, shared_scan
 from canhgac.store.sqlite import rule_switches as sqlite_rule_switches
 from canhgac.store.sqlite.alert_stats import SQLiteAlertStats
 from canhgac.store.sqlite.db import SQLiteDatabase
@@ -97,6 +97,7 @@ class SQLiteStore(Store):
             self._add_event_columns()
             self._add_alert_columns()
             self._db.executescript(INCIDENT_SCHEMA)
+            self._db.executescript(ingest_clock.INGEST_CLOCK_SCHEMA)
         self._health = SQLiteHealth(self._db)
         self._incidents = SQLiteIncidents(self._db)
 
@@ -157,7 +158,13 @@ class SQLiteStore(Store):
         if not events:
             return 0
         with self._write() as conn:
-            return sqlite_events.write(conn, events, self._ingested_now())
+            ingested = ingest_clock.stamp(conn, self._ingested_now())
+            return sqlite_events.write(conn, events, ingested)
+
+    def settled_before(self) -> str:
+        # Taking the write lock is the point: see canhgac.store.sqlite.ingest_clock.
+        with self._write() as conn:
+            return ingest_clock.settle(conn, self._ingested_now())
 
     def search_events(
         self,

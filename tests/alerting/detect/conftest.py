@@ -18,6 +18,7 @@ from alerting.detect.compile.rules import CompiledRule, CompiledRuleSet, compile
 from alerting.detect.load.ruleset import load_rules
 from canhgac.models import Event
 from canhgac.store.sqlite.store import SQLiteStore
+from canhgac.timeutil import to_iso
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EPOCH = "2000-01-01T00:00:00.000000Z"
@@ -25,7 +26,9 @@ FAR_FUTURE = "2999-01-01T00:00:00.000000Z"
 
 
 class ManualClock:
-    """A clock the test moves by hand; starts at the real time so windows see stored events."""
+    """A clock the test moves by hand; starts at the real time so windows see stored events.
+    The store stamps ``event.ingested`` from it too (:meth:`iso`), as it does from the one
+    wall clock in production: its settled time bounds the detection windows."""
 
     def __init__(self, start: datetime | None = None) -> None:
         self.now = start or datetime.now(UTC)
@@ -35,6 +38,9 @@ class ManualClock:
 
     def advance(self, delta: timedelta) -> None:
         self.now += delta
+
+    def iso(self) -> str:
+        return to_iso(self.now)
 
 
 class DetectKit:
@@ -109,8 +115,8 @@ class DetectKit:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    s = SQLiteStore(tmp_path / "canhgac.db")
+def store(tmp_path: Path, clock: ManualClock) -> Iterator[SQLiteStore]:
+    s = SQLiteStore(tmp_path / "canhgac.db", now=clock.iso)
     yield s
     s.close()
 

@@ -22,7 +22,7 @@ def _bob_alerts(store: SQLiteStore) -> list[str]:
 
 
 def test_a_hold_is_kept_until_released(tmp_path: Path, clock: Any) -> None:
-    store = SQLiteStore(tmp_path / "hold.db")
+    store = SQLiteStore(tmp_path / "hold.db", now=clock.iso)
     try:
         first = clock.now
         assert collect_start.hold(store, first) == first
@@ -40,13 +40,13 @@ def test_events_of_a_process_killed_before_any_rule_ran_are_searched_after_resta
 ) -> None:
     rule = kit.compile_text(kit.rule_text(BOB_RULE))
     path = tmp_path / "killed.db"
-    first = SQLiteStore(path)
+    first = SQLiteStore(path, now=clock.iso)
     collect_start.hold(first, clock.now - timedelta(seconds=1))  # before its sources start
     first.write_events([kit.event(f"a{i}", user__name="bob") for i in range(2)])
     first.close()  # killed while loading its rules: no rule ever ran
 
     clock.advance(timedelta(minutes=5))
-    second = SQLiteStore(path)
+    second = SQLiteStore(path, now=clock.iso)
     try:
         since = collect_start.hold(second, clock.now)
         engine = DetectionEngine(second, CONFIG, clock=clock)
@@ -63,7 +63,7 @@ def test_without_the_hold_those_events_are_never_searched(
 ) -> None:
     # The case the hold exists for: a new rule starts one interval before its first run.
     rule = kit.compile_text(kit.rule_text(BOB_RULE))
-    store = SQLiteStore(tmp_path / "unheld.db")
+    store = SQLiteStore(tmp_path / "unheld.db", now=clock.iso)
     try:
         store.write_events([kit.event(f"a{i}", user__name="bob") for i in range(2)])
         clock.advance(timedelta(minutes=5))
@@ -77,7 +77,7 @@ def test_a_rule_added_after_the_release_starts_at_its_first_run(
     tmp_path: Path, kit: Any, clock: Any
 ) -> None:
     rule = kit.compile_text(kit.rule_text(BOB_RULE))
-    store = SQLiteStore(tmp_path / "added.db")
+    store = SQLiteStore(tmp_path / "added.db", now=clock.iso)
     try:
         collect_start.hold(store, clock.now - timedelta(seconds=1))
         collect_start.release(store)

@@ -47,8 +47,8 @@ def _bobs(kit: Any, count: int, prefix: str = "e", **fields: Any) -> list[Any]:
 class FlakyStore(SQLiteStore):
     """The real store, except that the named methods fail on their n-th call (1-based)."""
 
-    def __init__(self, path: Path, fail_on: dict[str, int]) -> None:
-        super().__init__(path)
+    def __init__(self, path: Path, fail_on: dict[str, int], clock: Any) -> None:
+        super().__init__(path, now=clock.iso)
         self.fail_on = dict(fail_on)
         self.calls: dict[str, int] = {}
 
@@ -149,14 +149,15 @@ def test_a_run_alerts_once_per_match_enqueues_and_advances_the_watermark(
         assert [n.channel for n in store.list_notifications(alert.id)] == sorted(CHANNELS)
     state = store.get_rule_state(rule.id)
     assert state is not None
-    assert state.watermark == to_iso(clock.now - timedelta(seconds=5)) == report.watermark
+    # The store's settled time: now, as nothing is being written (not ingest_delay before).
+    assert state.watermark == to_iso(clock.now) == report.watermark
     assert state.last_matches == 3 and state.last_error is None
 
 
 def test_the_watermark_moves_only_after_the_windows_alerts_are_stored(
     tmp_path: Path, kit: Any, clock: Any
 ) -> None:
-    store = FlakyStore(tmp_path / "flaky.db", {"record_alert": 2})
+    store = FlakyStore(tmp_path / "flaky.db", {"record_alert": 2}, clock)
     try:
         rule = kit.compile_text(kit.rule_text(BOB_RULE))
         store.write_events(_bobs(kit, 3))
@@ -175,7 +176,7 @@ def test_the_watermark_moves_only_after_the_windows_alerts_are_stored(
         runs = store.list_rule_runs(rule.id)
         # The retry searched from where the failed attempt started, not one interval back
         # from the later clock: nothing in between is skipped.
-        assert runs[0].window_start == to_iso(clock.now - timedelta(seconds=30 + 5 + 60))
+        assert runs[0].window_start == to_iso(clock.now - timedelta(seconds=30 + 60))
         assert runs[0].window_start == failed.watermark  # where the failed run had to start
         assert store.get_rule_state(rule.id).last_error is None  # type: ignore[union-attr]
         assert sum(run.matches for run in runs) == 3
@@ -189,7 +190,9 @@ def test_the_watermark_moves_only_after_the_windows_alerts_are_stored(
 def test_a_crash_before_the_watermark_repeats_the_window_without_doubling(
     tmp_path: Path, kit: Any, clock: Any
 ) -> None:
-    store = FlakyStore(tmp_path / "flaky.db", {"complete_window": 1, "enqueue_notifications": 2})
+    store = FlakyStore(
+        tmp_path / "flaky.db", {"complete_window": 1, "enqueue_notifications": 2}, clock
+    )
     try:
         rule = kit.compile_text(kit.rule_text(BOB_RULE))
         store.write_events(_bobs(kit, 3))
@@ -259,7 +262,7 @@ def test_a_process_killed_in_its_first_window_leaves_where_the_rule_starts(
 ) -> None:
     rule = kit.compile_text(kit.rule_text(BOB_RULE))
     path = tmp_path / "killed.db"
-    first = _DyingStore(path)
+    first = _DyingStore(path, now=clock.iso)
     first.write_events(_bobs(kit, 2, prefix="a"))
     clock.advance(timedelta(seconds=10))
     with pytest.raises(_Killed):
@@ -271,7 +274,7 @@ def test_a_process_killed_in_its_first_window_leaves_where_the_rule_starts(
     # The restart comes long after: a rule with no stored start would begin one interval
     # before it and never search the events of the first process.
     clock.advance(timedelta(minutes=5))
-    second = SQLiteStore(path)
+    second = SQLiteStore(path, now=clock.iso)
     try:
         DetectionEngine(second, _config(), route=_route, clock=clock).run_rule(rule)
         runs = second.list_rule_runs(rule.id)
@@ -290,9 +293,10 @@ def test_backfill_after_downtime_runs_oldest_first_and_logs_it(
     engine = DetectionEngine(store, config, clock=clock)
     clock.now = datetime.now(UTC) - timedelta(hours=2)
     engine.run_rule(rule)  # the last run before the downtime
-    watermark = clock.now - timedelta(seconds=5)
-    store.write_events(_bobs(kit, 2))
-    clock.advance(timedelta(hours=3))
+    watermark = clock.now
+    clock.advance(timedelta(hours=2, minutes=30))
+    store.write_events(_bobs(kit, 2))  # stored during the downtime, in its last hour
+    clock.advance(timedelta(minutes=30))
 
     with caplog.at_level(logging.INFO, logger="alerting.detect.run.engine"):
         report = engine.run_rule(rule)
@@ -318,9 +322,10 @@ def test_a_watermark_beyond_max_lookback_is_clamped_with_a_warning(
     engine = DetectionEngine(store, config, clock=clock)
     clock.now = datetime.now(UTC) - timedelta(hours=30)
     engine.run_rule(rule)
-    watermark = clock.now - timedelta(seconds=5)
+    watermark = clock.now
+    clock.now = datetime.now(UTC)
     store.write_events(_bobs(kit, 2))
-    clock.now = datetime.now(UTC) + timedelta(seconds=10)
+    clock.advance(timedelta(seconds=10))
 
     with caplog.at_level(logging.WARNING, logger="alerting.detect.run.engine"):
         report = engine.run_rule(rule)

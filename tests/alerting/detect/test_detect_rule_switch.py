@@ -74,7 +74,7 @@ def test_switched_off_it_finishes_up_to_that_moment_and_resumes_when_switched_on
     engine = DetectionEngine(timed, _config(), clock=clock)
     _write_bob(timed, kit, clock, "before", 0)
     clock.now = _at(10)
-    assert engine.run_rule(rule).alerts_created == 1  # covers up to T0+5s
+    assert engine.run_rule(rule).alerts_created == 1  # covers up to T0+10s (its settled time)
 
     _write_bob(timed, kit, clock, "just-before-off", 11)
     timed.save_rule_switch(_switch(rule.id, False, 12))
@@ -98,9 +98,9 @@ def test_switched_off_it_finishes_up_to_that_moment_and_resumes_when_switched_on
     assert _alerted(timed) == ["after-on", "before", "just-before-off"]
     windows = [(r.window_start, r.window_end) for r in timed.list_rule_runs(rule.id)]
     assert windows == [
-        (to_iso(_at(5 - 60)), to_iso(_at(5))),
-        (to_iso(_at(5)), to_iso(_at(12))),  # ends where it was switched off
-        (to_iso(_at(50)), to_iso(_at(65))),  # starts where it was switched on: no overlap
+        (to_iso(_at(10 - 60)), to_iso(_at(10))),
+        (to_iso(_at(10)), to_iso(_at(12))),  # ends where it was switched off
+        (to_iso(_at(50)), to_iso(_at(70))),  # starts where it was switched on: no overlap
     ]
 
 
@@ -127,7 +127,7 @@ def test_switched_on_within_its_own_window_it_loses_nothing(
     rule = kit.compile_text(kit.rule_text(BOB_RULE))
     engine = DetectionEngine(timed, _config(), clock=clock)
     clock.now = _at(10)
-    engine.run_rule(rule)  # watermark T0+5
+    engine.run_rule(rule)  # watermark T0+10
     timed.save_rule_switch(_switch(rule.id, False, 3))
     timed.save_rule_switch(_switch(rule.id, True, 4))
     _write_bob(timed, kit, clock, "later", 20)
@@ -137,7 +137,7 @@ def test_switched_on_within_its_own_window_it_loses_nothing(
 
     assert (report.windows, report.alerts_created) == (1, 1)
     [first, second] = timed.list_rule_runs(rule.id)
-    assert first.window_end == second.window_start == to_iso(_at(5))
+    assert first.window_end == second.window_start == to_iso(_at(10))
 
 
 def test_the_scheduler_obeys_a_switch_at_its_next_tick_without_a_restart(
@@ -146,7 +146,7 @@ def test_the_scheduler_obeys_a_switch_at_its_next_tick_without_a_restart(
     rule = kit.compile_text(kit.rule_text(BOB_RULE))
     scheduler = DetectionScheduler(DetectionEngine(timed, _config(), clock=clock), [rule])
     clock.now = _at(10)
-    scheduler.run_all_once()  # covers up to T0+5s
+    scheduler.run_all_once()  # covers up to T0+10s
     timed.save_rule_switch(_switch(rule.id, False, 5))
     _write_bob(timed, kit, clock, "while-off", 20)
     clock.now = _at(40)
