@@ -70,4 +70,9 @@ class HealthConfig(Section):
         default=timedelta(hours=6),
         description="Repeats of one health problem within this window add to one alert.",
     )
+    detection_stall: Duration = Field(
+        default=timedelta(minutes=5),
+        description="Alert when a rule's coverage trails the clock by more than its interval "
+        "plus this (a detector that stopped searching).",
+    )
     sources: dict[str, HealthSourceConfig] = Field(default_factory=dict)

@@ -9,7 +9,9 @@ Each run (every ``health.interval``, on its own APScheduler job in the detect ro
 3. read the last event per source key since the newest stored hour (incrementally: only
    events ingested since the previous run), so silence is judged every run;
 4. judge every key and raise alerts for the problems of the hours computed in this run and
-   for silences; alert ids are deterministic, so a repeated run repeats no alert.
+   for silences; alert ids are deterministic, so a repeated run repeats no alert;
+5. given the rules detection runs, raise one alert when some of them stopped searching
+   (:mod:`.detection_lag`).
 
 Before all that it probes that the store can write (for ``/healthz``), and skips the run if
 it cannot.
@@ -27,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from alerting.health.alerts import Router, raise_alerts
+from alerting.health.detection_lag import RuleLag, ScheduledRule, rule_lags, stall_finding
 from alerting.health.judge import Finding, dead_letter_findings, hour_findings, silence
 from alerting.health.report import HOUR, assess_all, current_hour
 from alerting.health.rules import NOT_UNDERSTOOD
@@ -52,6 +55,8 @@ class HealthRun:
     sources: list[SourceHealth] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     alerts: list[AlertWrite] = field(default_factory=list)
+    #: how far each enabled rule's coverage trails the clock, most behind first
+    lags: list[RuleLag] = field(default_factory=list)
 
 
 def _no_channels(alert: object) -> Sequence[str]:
@@ -69,8 +74,12 @@ class HealthMonitor:
         route: Router = _no_channels,
         clock: Clock = utcnow,
         owner: str | None = None,
+        rules: Callable[[], Sequence[ScheduledRule]] | None = None,
     ) -> None:
         self.store = store
+        # The rules detection runs now (None: this monitor does not judge detection).
+        self._rules = rules
+        self._rules_first_seen: dict[str, datetime] = {}
         # Several detectors: the one holding the lease runs the job (None: the only one).
         self._owner = owner
         self.health = store.health()
@@ -104,6 +113,10 @@ class HealthMonitor:
             judged = assess_all(self.health, self.config, now, recent)
             run.sources = [health for health, _ in judged]
             run.findings = self._findings(judged, run.computed_hours, now)
+            if self._rules is not None:
+                run.lags = rule_lags(self.store, self._rules(), now, self._rules_first_seen)
+                if (stalled := stall_finding(run.lags, self.config, now)) is not None:
+                    run.findings.append(stalled)
             samples = [self._samples(f, now) for f in run.findings]
             run.alerts = raise_alerts(
                 self.store, list(zip(run.findings, samples, strict=True)), self._route, to_iso(now)

@@ -43,8 +43,22 @@ SEQUENCE_GAPS = HealthRule(
     Severity.medium,
     Quality.complete,
 )
+DETECTION_BEHIND = HealthRule(
+    "canhgac-health-detection-behind",
+    "Detection rules stopped searching (quy tắc phát hiện bị dừng)",
+    Severity.high,
+    Quality.live,
+)
 
 #: Every health rule, by id (a test checks the ids are unique and prefixed).
 HEALTH_RULES: dict[str, HealthRule] = {
-    rule.id: rule for rule in (SILENT, NOT_UNDERSTOOD, CLOCK_SKEW, DEAD_LETTERS, SEQUENCE_GAPS)
+    rule.id: rule
+    for rule in (
+        SILENT,
+        NOT_UNDERSTOOD,
+        CLOCK_SKEW,
+        DEAD_LETTERS,
+        SEQUENCE_GAPS,
+        DETECTION_BEHIND,
+    )
 }

@@ -140,7 +140,7 @@ class Runtime:
         self._start(scheduler)
         telemetry.watch_scheduler(self.metrics, scheduler)
         if settings.health.enabled:
-            monitor = health.build_monitor(settings, store)
+            monitor = health.build_monitor(settings, store, scheduler)
             self._start(monitor)
             health.watch_health(self.metrics, monitor)
         # Every detector process starts one; the lease lets one at a time send.

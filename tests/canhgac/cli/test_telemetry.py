@@ -106,6 +106,7 @@ metrics: {{enabled: true, port: 0}}
             "assets": "ok",  # the asset inventory (none configured: nothing refused)
             "data_sources": "ok",
             "detection": "ok",
+            "detection_progress": "ok",  # no rule stopped searching
             "indexer": "ok",
             "notifications": "ok",
             "store_write": "ok",
@@ -123,6 +124,7 @@ metrics: {{enabled: true, port: 0}}
         assert "canhgac_rule_disabled{" in text  # one per rule, 0: nobody disabled it
         assert _metric(text, "canhgac_rule_disabled") == 0
         assert "canhgac_detection_ticks_running " in text  # 0 or 1: a tick may be running
+        assert "# TYPE canhgac_detection_behind_seconds gauge" in text  # from the health job
         assert 'canhgac_role{role="detect"} 1' in text
         # Counters read from the components' own totals are still counters.
         assert "# TYPE canhgac_indexer_events_written_total counter" in text
