@@ -111,7 +111,7 @@ FROM events WHERE ingested >= ? AND ingested < ? LIMIT -1
 _HOUR_SQL = f"SELECT {COLUMNS} FROM health_batches WHERE ingested >= ? AND ingested < ?"
 # Events stored before the store tallied them at write time (see _legacy_boundary).
 _LEGACY_SQL = "SELECT ingested, doc FROM events WHERE ingested >= ? AND ingested < ? AND seq <= ?"
-_LEGACY_BATCH = 2000
+_BATCH = 2000
 _AFTER_ALL = "\U0010ffff"  # sorts after every time string
 
 _NOT_UNDERSTOOD_SQL = f"""
@@ -137,7 +137,8 @@ class SQLiteHealth(HealthStore):
         tallies: dict[Key, Tally] = {}
         if self._legacy_seq is not None and start <= self._legacy_until:
             self._tally_legacy(start, end, tallies)
-        merge_rows(self._db.read(_HOUR_SQL, (start, end)), tallies)
+        # Row by row (an hour holds a row per write batch and key: 360,000 at 300 events/s).
+        merge_rows(self._rows(_HOUR_SQL, (start, end)), tallies)
         buckets = {
             bucket.key: bucket
             for bucket in (part.bucket(key, start, computed_at) for key, part in tallies.items())
@@ -149,15 +150,19 @@ class SQLiteHealth(HealthStore):
             buckets[key] = bucket
         return sorted(buckets.values(), key=lambda b: (b.key.source, b.key.host, b.key.dataset))
 
-    def _legacy_events(self, start: str, end: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(ingested, fields) of the untallied events ingested in ``[start, end)``, in order."""
+    def _rows(self, sql: str, params: Sequence[Any]) -> Iterator[Any]:
+        """The rows of ``sql``, read :data:`_BATCH` at a time, never all at once."""
         try:
-            cursor = self._db.conn().execute(_LEGACY_SQL, (start, end, self._legacy_seq))
-            while rows := cursor.fetchmany(_LEGACY_BATCH):
-                for ingested, doc in rows:
-                    yield ingested, json.loads(doc)
+            cursor = self._db.conn().execute(sql, params)
+            while rows := cursor.fetchmany(_BATCH):
+                yield from rows
         except sqlite3.Error as exc:
             raise StoreError(f"SQLite query failed: {exc}") from exc
+
+    def _legacy_events(self, start: str, end: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(ingested, fields) of the untallied events ingested in ``[start, end)``, in order."""
+        for ingested, doc in self._rows(_LEGACY_SQL, (start, end, self._legacy_seq)):
+            yield ingested, json.loads(doc)
 
     def _tally_legacy(self, start: str, end: str, into: dict[Key, Tally]) -> None:
         for ingested, group in groupby(self._legacy_events(start, end), key=itemgetter(0)):

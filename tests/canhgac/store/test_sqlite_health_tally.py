@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import tracemalloc
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 
 from canhgac.health.model import HealthBucket, SourceKey
 from canhgac.models import Event
-from canhgac.store.sqlite.health_tally import SAMPLE, weighted_median
+from canhgac.store.sqlite.health_tally import COMPACT_AT, SAMPLE, Tally, weighted_median
 from canhgac.store.sqlite.store import SQLiteStore
 from canhgac.timeutil import to_iso
 from tests.support.health_scenario import HOUR, MINUTE, Clock, H, load
@@ -279,3 +280,65 @@ def test_the_upgrade_tallies_only_new_writes_and_notes_the_boundary_once(
     fresh.close()
     with sqlite3.connect(tmp_path / "new.db") as conn:
         assert conn.execute("SELECT count(*) FROM health_meta").fetchone() == (0,)
+
+
+def _hour_of_batches(tally_count: int, seed: int, distinct: bool) -> list[Tally]:
+    """Batch tallies of one key over an hour: skews repeating (ms values) or all distinct,
+    sequence numbers mostly consecutive with a few gaps and repeats."""
+    rng = random.Random(seed)
+    parts = []
+    high = 1000
+    for n in range(tally_count):
+        skews = [
+            (n * 7 + k if distinct else rng.randrange(-300, 2000), rng.randrange(1, 4))
+            for k in range(rng.randrange(1, 5))
+        ]
+        # Repeats across batches, and now and then a gap.
+        low = high + 1 - rng.randrange(0, 3) + (50 if rng.random() < 0.01 else 0)
+        high = low + rng.randrange(0, 5)
+        parts.append(Tally(events=1, skews=skews, runs=[(low, high)]))
+    return parts
+
+
+@pytest.mark.parametrize("distinct", [False, True], ids=["repeating-skews", "distinct-skews"])
+def test_an_hour_compacts_as_it_adds_up_and_answers_exactly_the_same(distinct: bool) -> None:
+    parts = _hour_of_batches(30_000, seed=5, distinct=distinct)
+    compacted = Tally()
+    for part in parts:
+        compacted.add(part)
+    kept = Tally(
+        skews=[skew for part in parts for skew in part.skews],
+        runs=[run for part in parts for run in part.runs],
+        events=len(parts),
+    )
+    bucket = compacted.bucket(("s", "h", "d"), "2026-12-04T10:00:00.000000Z", "now")
+    assert bucket == kept.bucket(("s", "h", "d"), "2026-12-04T10:00:00.000000Z", "now")
+    assert bucket.sequence_gaps > 0 and bucket.skew_median_s is not None
+    # Held as few values as the data allows: every skew at most once, runs joined.
+    assert len(compacted.runs) < COMPACT_AT * 2
+    if not distinct:  # 2,300 values, and what came since the last compaction
+        assert len(compacted.skews) <= 2 * 2300 + 4
+
+
+def test_computing_an_hour_streams_its_batch_rows(store: SQLiteStore) -> None:
+    # 100,000 batch rows (an hour at ~100 events/s, one key a batch) of 40 hosts. Fetched
+    # all at once, the computation peaked at 62 MiB; read 2,000 rows at a time and compacted
+    # as they add up, at 10.5 MiB (most of it the 40 keys' ~1,000 distinct skews each).
+    hour = "2026-12-04T10:00:00.000000Z"
+    stamp = "2026-12-04T10:30:00.000000Z"
+    rows = [
+        (stamp, "syslog-udp", f"cam-{n % 40:03d}", "camera.access", 1, 1, 0, 0, n % 997, n % 997)
+        + (f"[{n % 997},1]", f"[{n // 40},{n // 40}]")  # each host numbers its records
+        for n in range(100_000)
+    ]
+    with sqlite3.connect(store.path) as conn:
+        conn.executemany(f"INSERT INTO health_batches VALUES ({', '.join('?' * 12)})", rows)
+    del rows
+    tracemalloc.start()
+    try:
+        buckets = store.health().compute(hour, "2026-12-04T11:00:00.000000Z", computed_at=hour)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(buckets) == 40 and sum(b.events for b in buckets) == 100_000
+    assert peak < 20 * 2**20, f"{peak / 2**20:.1f} MiB"  # 10.5 MiB; 62 MiB fetched at once
