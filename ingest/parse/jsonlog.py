@@ -39,6 +39,7 @@ MAX_KEYS = 2_000
 DEFAULT_DATASET = "app"
 TIME_KEYS = ("@timestamp", "timestamp", "time", "ts")
 LONG = 2**63 - 1
+MIN_LONG = -LONG  # named once: ``-LONG`` in a comparison builds the int anew each time
 # orjson decodes integers outside [-2**63, 2**64) as floats, all at least this large.
 _INEXACT = 2.0**63
 # A dataset the record names for itself may end up in index names and dashboards: only a
@@ -177,6 +178,11 @@ _NAMES: tuple[Memo, Memo] = ({}, {})  # by escaped: prefix -> key -> name
 # Top-level names moved into a custom namespace (see _flatten's ``custom``), kept apart: the
 # prefix ``hanoi.app.`` of a nested key does not name its keys as the namespace does.
 _NAMESPACED: tuple[Memo, Memo] = ({}, {})  # by escaped: namespace -> key -> name
+# The prefix and names of the object under each field name, so that entering a nested object
+# (``user`` in ``{"user": {"name": ...}}``) costs one look-up of a name already hashed, not a
+# new prefix string to build and hash. Bounded as the prefixes are.
+Child = tuple[str, dict[str, str]]
+_CHILDREN: tuple[dict[str, Child], dict[str, Child]] = ({}, {})  # by escaped: name -> child
 
 
 class _InCustomNamespace(Exception):
@@ -190,6 +196,16 @@ def _names_under(memo: Memo, prefix: str) -> dict[str, str]:
         if len(memo) < _MEMO_PREFIXES:
             memo[prefix] = names
     return names
+
+
+def _child(name: str, escaped: bool) -> Child:
+    """The prefix and names of the object that is the value of the field ``name``."""
+    prefix = name + "."
+    child = (prefix, _names_under(_NAMES[escaped], prefix))
+    children = _CHILDREN[escaped]
+    if len(children) < _MEMO_PREFIXES:
+        children[name] = child
+    return child
 
 
 def field_name(prefix: str, key: str, escaped: bool) -> str:
@@ -230,7 +246,7 @@ def put_value(out: Fields, name: str, value: Any, depth: int, escaped: bool, exa
     if kind is str:
         out[name] = nfc(value) if escaped else value
     elif kind is int:
-        out[name] = value if -LONG <= value <= LONG else str(value)
+        out[name] = value if MIN_LONG <= value <= LONG else str(value)
     elif kind is dict:
         _flatten(value, name + ".", depth + 1, out, escaped, exact)
     elif kind is list:
@@ -251,18 +267,21 @@ def _flatten(
     escaped: bool,
     exact: bool,
     custom: str = "",
+    names: dict[str, str] | None = None,
 ) -> None:
     """``escaped``: the text had ``\\u`` escapes, so decoded strings may not be NFC;
     ``exact``: the record was decoded by ``json``, not orjson (see :func:`exactly`);
     ``custom``: for the top level only, the namespace (``hanoi.app.``) that the keys of no
     ECS field set go under, as :func:`namespaced` would move them (raises
-    _InCustomNamespace for a key under ``hanoi`` itself, where the two could differ)."""
+    _InCustomNamespace for a key under ``hanoi`` itself, where the two could differ);
+    ``names``: the remembered names under ``prefix``, when the caller has them."""
     if depth > MAX_DEPTH:
         raise _too_deep()
     if len(out) + len(record) > MAX_KEYS:  # check_key_count, inline: once per object
         raise _too_many_keys()
-    memo = (_NAMESPACED if custom else _NAMES)[escaped]
-    names = memo.get(custom or prefix) or _names_under(memo, custom or prefix)
+    if names is None:
+        memo = (_NAMESPACED if custom else _NAMES)[escaped]
+        names = memo.get(custom or prefix) or _names_under(memo, custom or prefix)
     for key, value in record.items():
         name = names.get(key)
         if name is None:
@@ -273,10 +292,11 @@ def _flatten(
         kind = type(value)
         if kind is str:
             out[name] = nfc(value) if escaped else value
-        elif kind is int and -LONG <= value <= LONG:
+        elif kind is int and MIN_LONG <= value <= LONG:
             out[name] = value
         elif kind is dict:
-            _flatten(value, name + ".", depth + 1, out, escaped, exact)
+            child = _CHILDREN[escaped].get(name) or _child(name, escaped)
+            _flatten(value, child[0], depth + 1, out, escaped, exact, "", child[1])
         else:
             put_value(out, name, value, depth, escaped, exact)
 

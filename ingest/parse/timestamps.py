@@ -78,10 +78,15 @@ def iso8601(text: str, zone: str) -> str | None:
     if parts is None:
         return _iso8601(text, zone)
     second, fraction, offset = parts.groups()
+    head = _head_of_second(second, offset, zone)
+    return None if head is None else head + fraction.ljust(6, "0") + "Z"
+
+
+@lru_cache(maxsize=8192)
+def _head_of_second(second: str, offset: str | None, zone: str) -> str | None:
+    """The canonical UTC time of ``second`` up to its fraction (``2024-03-05T07:00:00.``)."""
     whole = _iso8601(second + offset if offset else second, zone)
-    if whole is None:
-        return None
-    return whole[:-7] + (fraction + "00000")[:6] + "Z"
+    return None if whole is None else whole[:-7]
 
 
 @lru_cache(maxsize=8192)

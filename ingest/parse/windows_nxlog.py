@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 from canhgac.text import nfc
 from ingest.parse.base import Fields, Origin
-from ingest.parse.jsonlog import LONG, check_key_count, field_name, flatten, put_value
+from ingest.parse.jsonlog import LONG, MIN_LONG, check_key_count, field_name, flatten, put_value
 from ingest.parse.timestamps import any_time, zone_of
 from ingest.parse.windows_ecs import EVENT_DATA
 
@@ -182,9 +182,10 @@ class _Plan(NamedTuple):
     # The event's System part, NXLog's part, EventData: for any record of the shape.
     segments: tuple[_Segment, _Segment, _Segment]
     # For a record whose values are all written as they are (text, integers within a long):
-    # the field names in the order of the segments, and the field name of each key in the
+    # the field names in the order of the segments (as a dict of nulls, copied for each record:
+    # a copy costs a tenth of building the dict again), and the field name of each key in the
     # record's own order. Empty when a key is left out, or the record is large.
-    order: tuple[str, ...]
+    template: Fields
     names: tuple[str, ...]
 
 
@@ -192,7 +193,6 @@ class _Plan(NamedTuple):
 # records of a usual size, and the store is emptied when it is full.
 _PLANS: tuple[dict[tuple[str, ...], _Plan], dict[tuple[str, ...], _Plan]] = ({}, {})
 _PLANS_KEPT = 256
-_MIN_LONG = -LONG
 _PLAN_KEYS = 128  # far below the key limit, which the one pass does not check
 
 
@@ -215,9 +215,9 @@ def _new_plan(shape: tuple[str, ...], escaped: bool) -> _Plan:
     # The one pass needs a name for every key, and is for records too small to reach the key
     # limit (the segments count towards it).
     if not all(named.values()) or len(shape) > _PLAN_KEYS:
-        return _Plan(segments, (), ())
-    order = tuple(named[key] for key in system + collector + event_data)
-    return _Plan(segments, order, tuple(named[key] for key in shape))
+        return _Plan(segments, {}, ())
+    template = dict.fromkeys(named[key] for key in system + collector + event_data)
+    return _Plan(segments, template, tuple(named[key] for key in shape))
 
 
 def _plan(record: dict[str, Any], escaped: bool) -> _Plan:
@@ -236,18 +236,18 @@ def _plan(record: dict[str, Any], escaped: bool) -> _Plan:
 def _plain_fields(record: dict[str, Any], plan: _Plan, escaped: bool) -> tuple[Fields, int] | None:
     """(fields, number of text values) of a record whose values are all written as they are,
     from one pass over its values in their own order: the fields are put in the plan's
-    order first (as null), so each value lands in its place. None when a value needs more
-    (null, an object...)."""
+    order first (its template of nulls), so each value lands in its place. None when a value
+    needs more (null, an object...)."""
     if not plan.names:
         return None
-    fields: Fields = dict.fromkeys(plan.order)
+    fields = plan.template.copy()
     texts = 0
     for name, value in zip(plan.names, record.values(), strict=True):
         kind = type(value)
         if kind is str:
             fields[name] = nfc(value) if escaped else value
             texts += 1
-        elif kind is int and _MIN_LONG <= value <= LONG:
+        elif kind is int and MIN_LONG <= value <= LONG:
             fields[name] = value
         else:
             return None

@@ -78,6 +78,9 @@ def test_remembered_names_are_bounded() -> None:
     for memo in jsonlog._NAMES:
         assert len(memo) <= jsonlog._MEMO_PREFIXES
         assert all(len(names) <= jsonlog._MEMO_NAMES for names in memo.values())
+    for children in jsonlog._CHILDREN:
+        assert len(children) <= jsonlog._MEMO_PREFIXES
+        assert all(len(names) <= jsonlog._MEMO_NAMES for _, names in children.values())
     long_key = "k" * (jsonlog._MEMO_KEY_CHARS + 1)
     assert jsonlog.flatten({long_key: 1}, escaped=False) == {long_key: 1}
     assert all(long_key not in names for names in jsonlog._NAMES[False].values())
