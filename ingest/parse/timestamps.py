@@ -72,9 +72,12 @@ _FRACTION = re.compile(r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d)[.,](\d{1,6})(Z|[+-]
 
 def iso8601(text: str, zone: str) -> str | None:
     """ISO 8601 / RFC 3339 (``Z``, ``+07:00``, ``+0700``, space or ``T``); no offset = ``zone``."""
-    if len(text) > 64:
+    size = len(text)
+    if size > 64:
         return None
-    parts = _FRACTION.fullmatch(text)
+    # A fraction takes at least 21 characters (the second's 19, a point, a digit): a shorter
+    # time (NXLog's "2024-03-05 14:00:00") is not tried against the pattern.
+    parts = _FRACTION.fullmatch(text) if size > 20 else None
     if parts is None:
         return _iso8601(text, zone)
     second, fraction, offset = parts.groups()

@@ -118,11 +118,14 @@ def _number(value: object) -> int | None:
         return value if 0 <= value <= _LONG_MAX else None
     if not isinstance(value, str) or not value or len(value) > 20 or not value.isascii():
         return None
-    text = value.lower()
-    try:
-        number = int(text, 16) if text.startswith("0x") else int(text, 10)
-    except ValueError:
-        return None
+    if value.isdigit():  # the usual port or decimal id: no case to fold, no prefix to test
+        number = int(value)
+    else:
+        text = value.lower()
+        try:
+            number = int(text, 16) if text.startswith("0x") else int(text, 10)
+        except ValueError:
+            return None
     return number if 0 <= number <= _LONG_MAX else None
 
 
