@@ -4,10 +4,12 @@ the real scheduler, engine, health job and metrics wiring."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from alerting.detect.run.engine import DetectionEngine
 from alerting.detect.run.scheduler import DetectionScheduler
@@ -51,15 +53,26 @@ def _rules(kit: Any, count: int) -> list[Any]:
     ]
 
 
-def _site(tmp_path: Path, kit: Any, clock: Any, rules: int = 3) -> tuple[Any, ...]:
-    store = _RefusingStore(tmp_path / "cg.db", now=clock.iso)
-    scheduler = DetectionScheduler(
-        DetectionEngine(store, CONFIG, clock=clock), _rules(kit, rules), clock=clock
-    )
-    monitor = build_monitor(Settings(), store, scheduler, clock=clock)
-    metrics = Metrics()
-    watch_health(metrics, monitor, clock=clock)
-    return store, scheduler, monitor, metrics
+@pytest.fixture
+def site(tmp_path: Path, kit: Any, clock: Any) -> Iterator[Callable[[], tuple[Any, ...]]]:
+    """Builds (store, scheduler, health job, metrics) of one process on one database file;
+    call it again for a restarted process. Every store is closed at the end."""
+    stores: list[SQLiteStore] = []
+
+    def build() -> tuple[Any, ...]:
+        store = _RefusingStore(tmp_path / "cg.db", now=clock.iso)
+        stores.append(store)
+        scheduler = DetectionScheduler(
+            DetectionEngine(store, CONFIG, clock=clock), _rules(kit, 3), clock=clock
+        )
+        monitor = build_monitor(Settings(), store, scheduler, clock=clock)
+        metrics = Metrics()
+        watch_health(metrics, monitor, clock=clock)
+        return store, scheduler, monitor, metrics
+
+    yield build
+    for store in stores:
+        store.close()
 
 
 def _minute(clock: Any, scheduler: DetectionScheduler, monitor: HealthMonitor) -> None:
@@ -77,94 +90,83 @@ def _gauge(metrics: Metrics, name: str) -> float:
     return float(line.split()[1])
 
 
-def test_rules_that_stop_searching_raise_one_alert_until_they_resume(
-    tmp_path: Path, kit: Any, clock: Any
-) -> None:
-    store, scheduler, monitor, metrics = _site(tmp_path, kit, clock)
-    try:
+def test_rules_that_stop_searching_raise_one_alert_until_they_resume(site: Any, clock: Any) -> None:
+    store, scheduler, monitor, metrics = site()
+    _minute(clock, scheduler, monitor)
+    store.refusing = True
+    stalled_at = clock.now
+    for _ in range(6):  # within interval (1 min) + detection_stall (5 min): patience
         _minute(clock, scheduler, monitor)
-        store.refusing = True
-        stalled_at = clock.now
-        for _ in range(6):  # within interval (1 min) + detection_stall (5 min): patience
-            _minute(clock, scheduler, monitor)
-        assert _stall_alerts(store) == []
-        assert metrics.status()[1]["detection_progress"] == "ok"
-        # The metric grows while nothing runs, unlike the rules' own delay after their last run.
-        assert _gauge(metrics, "canhgac_detection_behind_seconds") == 360.0
+    assert _stall_alerts(store) == []
+    assert metrics.status()[1]["detection_progress"] == "ok"
+    # The metric grows while nothing runs, unlike the rules' own delay after their last run.
+    assert _gauge(metrics, "canhgac_detection_behind_seconds") == 360.0
 
-        for _ in range(3):
-            _minute(clock, scheduler, monitor)
+    for _ in range(3):
+        _minute(clock, scheduler, monitor)
 
-        [alert] = _stall_alerts(store)  # one alert for the stall, not one per rule or minute
-        assert alert.first_seen == to_iso(stalled_at)
-        assert alert.snapshot["health.rules_behind"] == 3
-        # As first raised (7 min behind: more than 1 + 5), then kept up to date while it lasts.
-        assert alert.snapshot["health.worst_behind_s"] == 420
-        assert alert.last_seen == clock.iso()
-        assert "3 quy tắc phát hiện đã dừng tìm kiếm" in alert.rule_description
-        assert "3 detection rules stopped searching" in alert.rule_description
-        assert alert.severity == "high"
-        assert _gauge(metrics, "canhgac_detection_rules_stalled") == 3.0
-        assert metrics.status() == ("degraded", metrics.status()[1])
-        assert metrics.status()[1]["detection_progress"] == "3 rules stopped searching"
+    [alert] = _stall_alerts(store)  # one alert for the stall, not one per rule or minute
+    assert alert.first_seen == to_iso(stalled_at)
+    assert alert.snapshot["health.rules_behind"] == 3
+    # As first raised (7 min behind: more than 1 + 5), then kept up to date while it lasts.
+    assert alert.snapshot["health.worst_behind_s"] == 420
+    assert alert.last_seen == clock.iso()
+    assert "3 quy tắc phát hiện đã dừng tìm kiếm" in alert.rule_description
+    assert "3 detection rules stopped searching" in alert.rule_description
+    assert alert.severity == "high"
+    assert _gauge(metrics, "canhgac_detection_rules_stalled") == 3.0
+    assert metrics.status() == ("degraded", metrics.status()[1])
+    assert metrics.status()[1]["detection_progress"] == "3 rules stopped searching"
 
-        store.refusing = False
-        _minute(clock, scheduler, monitor)  # the backfill catches up in one tick
-        assert len(_stall_alerts(store)) == 1
-        assert _gauge(metrics, "canhgac_detection_rules_stalled") == 0.0
-        assert _gauge(metrics, "canhgac_detection_behind_seconds") == 0.0
-        assert metrics.status()[1]["detection_progress"] == "ok"
-    finally:
-        store.close()
+    store.refusing = False
+    _minute(clock, scheduler, monitor)  # the backfill catches up in one tick
+    assert len(_stall_alerts(store)) == 1
+    assert _gauge(metrics, "canhgac_detection_rules_stalled") == 0.0
+    assert _gauge(metrics, "canhgac_detection_behind_seconds") == 0.0
+    assert metrics.status()[1]["detection_progress"] == "ok"
 
 
 def test_a_rule_switched_off_is_not_a_stall_and_one_stalled_rule_is_named(
-    tmp_path: Path, kit: Any, clock: Any
+    site: Any, clock: Any
 ) -> None:
-    store, scheduler, monitor, _ = _site(tmp_path, kit, clock)
-    try:
-        _minute(clock, scheduler, monitor)
-        [off, stuck, running] = scheduler.status()
-        store.save_rule_switch(
-            RuleSwitch(
-                rule_id=off.rule_id,
-                enabled=False,
-                reason="bão cảnh báo giả",
-                actor="lan",
-                changed_at=clock.iso(),
-            )
+    store, scheduler, monitor, _ = site()
+    _minute(clock, scheduler, monitor)
+    [off, stuck, running] = scheduler.status()
+    store.save_rule_switch(
+        RuleSwitch(
+            rule_id=off.rule_id,
+            enabled=False,
+            reason="bão cảnh báo giả",
+            actor="lan",
+            changed_at=clock.iso(),
         )
-        for _ in range(8):
-            clock.advance(MINUTE)
-            scheduler.run_rule(running.rule_id)  # the stuck one never gets its turn
-            scheduler.run_rule(off.rule_id)
-            monitor.run_once()
-        [alert] = _stall_alerts(store)
-        assert alert.snapshot["health.rules_behind"] == 1
-        assert alert.snapshot["health.worst_rule_id"] == stuck.rule_id
-        assert f"{stuck.title} (7 min)" in alert.rule_description
-    finally:
-        store.close()
+    )
+    for _ in range(8):
+        clock.advance(MINUTE)
+        scheduler.run_rule(running.rule_id)  # the stuck one never gets its turn
+        scheduler.run_rule(off.rule_id)
+        monitor.run_once()
+    [alert] = _stall_alerts(store)
+    assert alert.snapshot["health.rules_behind"] == 1
+    assert alert.snapshot["health.worst_rule_id"] == stuck.rule_id
+    assert f"{stuck.title} (7 min)" in alert.rule_description
 
 
 def test_after_a_restart_the_backfill_is_not_a_stall_unless_it_does_not_catch_up(
-    tmp_path: Path, kit: Any, clock: Any
+    site: Any, clock: Any
 ) -> None:
-    first, scheduler, _, _ = _site(tmp_path, kit, clock)
+    first, scheduler, _, _ = site()
     clock.advance(MINUTE)
     scheduler.run_all_once()
     first.close()
     clock.advance(timedelta(hours=2))  # down for two hours: every watermark is old
 
-    store, scheduler, monitor, metrics = _site(tmp_path, kit, clock)
-    try:
-        assert monitor.run_once() is not None  # before the first tick of the new process
-        assert _stall_alerts(store) == []
-        assert _gauge(metrics, "canhgac_detection_behind_seconds") == 7200.0
-        store.refusing = True  # and then it never catches up
-        for _ in range(7):
-            _minute(clock, scheduler, monitor)
-        [alert] = _stall_alerts(store)
-        assert alert.snapshot["health.worst_behind_s"] == 2 * 3600 + 7 * 60
-    finally:
-        store.close()
+    store, scheduler, monitor, metrics = site()
+    assert monitor.run_once() is not None  # before the first tick of the new process
+    assert _stall_alerts(store) == []
+    assert _gauge(metrics, "canhgac_detection_behind_seconds") == 7200.0
+    store.refusing = True  # and then it never catches up
+    for _ in range(7):
+        _minute(clock, scheduler, monitor)
+    [alert] = _stall_alerts(store)
+    assert alert.snapshot["health.worst_behind_s"] == 2 * 3600 + 7 * 60
