@@ -196,6 +196,11 @@ class HealthMonitor:
         return None
 
     # --- what /healthz and /metrics read --------------------------------------------------------
+    @property
+    def judges_detection(self) -> bool:
+        """Whether this monitor was given the rules detection runs (see :mod:`.detection_lag`)."""
+        return self._rules is not None
+
     def silent_sources(self) -> list[SourceKey]:
         run = self.latest
         if run is None:

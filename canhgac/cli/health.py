@@ -107,7 +107,8 @@ def watch_health(metrics: Metrics, monitor: HealthMonitor, *, clock: Clock = utc
     metrics.on_scrape(scrape)
     metrics.check("data_sources", silent, soft=True)
     metrics.check("store_write", writable)
-    watch_detection_progress(metrics, monitor, clock=clock)
+    if monitor.judges_detection:
+        watch_detection_progress(metrics, monitor, clock=clock)
 
 
 def watch_detection_progress(
