@@ -24,6 +24,7 @@ from ingest.transport.kafka.codec import (
     decode_event,
     poison_letter,
 )
+from ingest.transport.kafka.metadata_loop import revive
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ class KafkaReceiver(Receiver):
             polled = self._consumer.poll(
                 timeout_ms=int(max(timeout, 0.0) * 1000), max_records=self._max_records
             )
+            revive(self._consumer)  # see metadata_loop: a broker's death can end it
         if not polled:
             return None
         events: list[Event] = []
